@@ -1,0 +1,40 @@
+"""`minsheng campaign list|open|close` (load and dump are added by `forms`, which publishes the
+questionnaire the file carries)."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from campaigns.lifecycle import LifecycleError, change_status
+from campaigns.models import Campaign
+from campaigns.store import get_campaign
+from forms.schema import text_in
+from minsheng.commands import CommandGroup
+from minsheng.db import get_session
+
+campaign_cli = CommandGroup("campaign", help="Campaigns (专项征集).")
+
+
+@campaign_cli.command("list")
+def list_command() -> None:
+    """List campaigns with their status."""
+    for campaign in get_session().scalars(select(Campaign).order_by(Campaign.id)):
+        click.echo(f"{campaign.slug}\t{campaign.status}\t{text_in(campaign.title, 'zh', 'zh')}")
+
+
+@campaign_cli.command("status")
+@click.argument("slug")
+@click.argument("new_status")
+def status_command(slug: str, new_status: str) -> None:
+    """Move a campaign to NEW_STATUS (open, closed, archived)."""
+    session = get_session()
+    campaign = get_campaign(session, slug)
+    if campaign is None:
+        raise click.ClickException(f"no campaign {slug!r}")
+    try:
+        change_status(session, campaign, new_status, actor_id=None)
+    except LifecycleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    session.commit()
+    click.echo(f"{slug} is {new_status}")

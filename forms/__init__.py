@@ -1,0 +1,12 @@
+"""Questionnaires: schema, expressions, versions, respondent pages and response ingest."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from forms import cli  # noqa: F401  (adds `campaign load|dump`)
+    from forms.views import bp
+
+    app.register_blueprint(bp)

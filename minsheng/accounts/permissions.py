@@ -1,0 +1,39 @@
+"""Role checks for staff views. Every staff route declares its roles with `require_role`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC_ATTR = "minsheng_public"
+ROLES_ATTR = "minsheng_roles"
+
+
+def require_role(*roles: str) -> Callable[[F], F]:
+    """Let in logged-in users whose role is in `roles` (admin always); others get login or 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("accounts.login", next=request.full_path))
+            if current_user.role != "admin" and current_user.role not in roles:
+                abort(403, description="Your role does not allow this page.")
+            return view(*args, **kwargs)
+
+        setattr(wrapped, ROLES_ATTR, roles)
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def public(view: F) -> F:
+    """Mark a view as open to anyone (respondent pages, login); checked by the architecture test."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view

@@ -1,0 +1,68 @@
+"""The `minsheng` command: `db`, `config`, `jobs`, `i18n` here; each package adds its own group."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from minsheng.commands import CommandGroup
+from minsheng.config import masked
+
+db_cli = CommandGroup("db", help="Database schema.")
+config_cli = CommandGroup("config", help="Settings.")
+jobs_cli = CommandGroup("jobs", help="Background jobs.")
+i18n_cli = CommandGroup("i18n", help="Translations.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest revision."""
+    from minsheng.dbtool import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database at head")
+
+
+@config_cli.command("show")
+def config_show() -> None:
+    """Print the effective settings, secrets masked."""
+    for name, value in masked(current_app.config).items():
+        click.echo(f"MINSHENG_{name}={value}")
+
+
+@jobs_cli.command("schedule")
+def jobs_schedule() -> None:
+    """Print every periodic job declared by the packages."""
+    from minsheng.jobs import get_celery
+
+    schedule = get_celery(current_app).conf.beat_schedule
+    for name, entry in sorted(schedule.items()):
+        click.echo(f"{name}\t{entry['task']}\tevery {entry['schedule']}")
+
+
+@i18n_cli.command("compile")
+def i18n_compile() -> None:
+    """Build the .mo files of every package's catalog."""
+    from minsheng.i18n import compile_catalogs
+
+    for path in compile_catalogs():
+        click.echo(f"wrote {path}")
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, config_cli, jobs_cli, i18n_cli):
+        app.cli.add_command(group)
+
+
+def _create_app() -> Flask:
+    from minsheng.app import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, add_default_commands=True, help="minsheng operator CLI.")
+
+
+def main() -> None:
+    cli.main(prog_name="minsheng")

@@ -1,0 +1,240 @@
+"""Every setting minsheng reads, declared once: name, environment variable, type, default, meaning.
+
+`load_settings()` is the only place that reads `os.environ`; the README table and the docker
+compose test are generated from / checked against `SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from minsheng.errors import InputError, Problem
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+
+def _int(raw: str) -> int:
+    return int(raw.strip())
+
+
+def _str(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration value: `MINSHENG_<name>` in the environment, `<name>` in `app.config`."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    secret: bool = False
+    accepted: str = ""
+
+    @property
+    def env(self) -> str:
+        return f"MINSHENG_{self.name}"
+
+
+def _default_instance() -> str:
+    return str(Path.cwd() / "instance")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "INSTANCE_PATH",
+        _str,
+        None,
+        "Folder for the SQLite database, reports, exports and snapshots (default: ./instance).",
+        accepted="a directory path",
+    ),
+    Setting(
+        "DATABASE_URL",
+        _str,
+        None,
+        "SQLAlchemy URL of the database; default "
+        "sqlite:///<INSTANCE_PATH>/minsheng.sqlite. Production: "
+        "postgresql+psycopg://user:pass@host/db.",
+        secret=True,
+        accepted="an SQLAlchemy URL",
+    ),
+    Setting(
+        "SECRET_KEY",
+        _str,
+        "dev-insecure-change-me",
+        "Signs sessions and CSRF tokens. Must be set to a long random value in production.",
+        secret=True,
+    ),
+    Setting(
+        "PII_KEY",
+        _str,
+        "",
+        "Key (urlsafe base64, 32 bytes) encrypting contact details at "
+        "rest and keying their lookup hashes; derived from SECRET_KEY when empty.",
+        secret=True,
+    ),
+    Setting(
+        "BROKER_URL",
+        _str,
+        "",
+        "Celery broker. Empty: tasks run in-process (embedded "
+        "default). Production: redis://host:6379/0.",
+        secret=True,
+        accepted="empty or a Celery broker URL",
+    ),
+    Setting(
+        "RESULT_BACKEND",
+        _str,
+        "",
+        "Celery result backend; defaults to BROKER_URL when that is Redis.",
+        secret=True,
+    ),
+    Setting(
+        "BASE_URL",
+        _str,
+        "http://127.0.0.1:5000",
+        "Public address used in invitation links, QR codes and e-mails.",
+        accepted="an absolute http(s) URL",
+    ),
+    Setting(
+        "DEFAULT_LOCALE",
+        _str,
+        "zh_CN",
+        "Language of pages when the visitor has not chosen one.",
+        accepted="zh_CN or en",
+    ),
+    Setting(
+        "REPORT_DIR",
+        _str,
+        None,
+        "Where rendered reports and exports are stored (default: <INSTANCE_PATH>/reports).",
+        accepted="a directory path",
+    ),
+    Setting(
+        "CJK_FONT_FAMILY",
+        _str,
+        "Noto Sans CJK SC",
+        "Font family used for Chinese text in "
+        "PDF reports and charts (Debian package fonts-noto-cjk).",
+    ),
+    Setting(
+        "SUPPRESSION_THRESHOLD",
+        _int,
+        5,
+        "Cells with fewer responses than this are suppressed in department-facing outputs.",
+        accepted="an integer >= 1",
+    ),
+    Setting(
+        "SMTP_HOST",
+        _str,
+        "localhost",
+        "SMTP server for e-mail invitations and reports.",
+    ),
+    Setting("SMTP_PORT", _int, 25, "SMTP port.", accepted="an integer port"),
+    Setting("SMTP_USER", _str, "", "SMTP login (empty: no authentication)."),
+    Setting("SMTP_PASSWORD", _str, "", "SMTP password.", secret=True),
+    Setting(
+        "SMTP_STARTTLS",
+        _bool,
+        False,
+        "Use STARTTLS on the SMTP connection.",
+        accepted="true or false",
+    ),
+    Setting("MAIL_FROM", _str, "minsheng@localhost", "Sender address of outgoing e-mail."),
+    Setting(
+        "SMS_GATEWAY_URL",
+        _str,
+        "",
+        "HTTP endpoint of the SMS gateway (empty: SMS channel disabled).",
+        secret=True,
+    ),
+    Setting("SMS_GATEWAY_TOKEN", _str, "", "Bearer token for the SMS gateway.", secret=True),
+    Setting(
+        "PASSWORD_HASH_METHOD",
+        _str,
+        "scrypt",
+        "werkzeug password hashing method; tests use a cheap one.",
+        accepted="a werkzeug hash method such as scrypt or pbkdf2",
+    ),
+    Setting(
+        "WTF_CSRF_ENABLED",
+        _bool,
+        True,
+        "CSRF protection on every form.",
+        accepted="true or false",
+    ),
+    Setting(
+        "LOG_LEVEL",
+        _str,
+        "INFO",
+        "Python logging level.",
+        accepted="DEBUG, INFO, WARNING or ERROR",
+    ),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> dict[str, Any]:
+    """Return the effective settings: defaults, then `MINSHENG_*` variables, then overrides.
+
+    A value that does not parse stops startup with the variable, the value and the accepted form;
+    an override naming an undeclared setting is refused, so a typo never goes unnoticed.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None:
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            shown = "***" if setting.secret else repr(raw)
+            accepted = setting.accepted or str(exc)
+            problems.append(Problem(setting.env, f"got {shown}; expected {accepted}"))
+    for name, value in (overrides or {}).items():
+        if name not in BY_NAME and not name.isupper():
+            problems.append(Problem(name, "unknown setting"))
+        values[name] = value
+    if problems:
+        raise InputError(problems)
+    _derive(values)
+    return values
+
+
+def _derive(values: dict[str, Any]) -> None:
+    instance = Path(values["INSTANCE_PATH"] or _default_instance())
+    values["INSTANCE_PATH"] = str(instance)
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{instance / 'minsheng.sqlite'}"
+    if not values["REPORT_DIR"]:
+        values["REPORT_DIR"] = str(instance / "reports")
+    if not values["RESULT_BACKEND"] and str(values["BROKER_URL"]).startswith("redis"):
+        values["RESULT_BACKEND"] = values["BROKER_URL"]
+
+
+def masked(values: Mapping[str, Any]) -> dict[str, str]:
+    """Settings for display: secrets that are set are shown as `***`."""
+    shown: dict[str, str] = {}
+    for setting in SETTINGS:
+        value = values.get(setting.name)
+        shown[setting.name] = "***" if (setting.secret and value) else str(value)
+    return shown

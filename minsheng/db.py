@@ -1,0 +1,127 @@
+"""The SQLAlchemy `Base`, the engine and the per-request session.
+
+Domain functions take a `Session` argument; views get theirs from `get_session()` and commit once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; used as a callable column default, never evaluated at import."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; pass an aware datetime (UTC)")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; constraint names follow `NAMING_CONVENTION`."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+def make_engine(url: str) -> Engine:
+    """Engine for `url`; SQLite gets WAL and foreign keys so the demo behaves like production."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+            # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN
+            # (SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL").
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """The app's engine and session factory (`app.extensions["minsheng.db"]`).
+
+    Tests replace `session_factory` with one bound to a connection in an outer transaction, so each
+    test runs in a savepoint that is rolled back.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.session_factory: Callable[[], Session] = sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+
+def init_app(app: Flask) -> None:
+    database = Database(app.config["DATABASE_URL"])
+    app.extensions["minsheng.db"] = database
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        from flask import g
+
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def get_database(app: Flask | None = None) -> Database:
+    from flask import current_app
+
+    return (app or current_app).extensions["minsheng.db"]  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """The session of the current app context (request, task or command), created on first use."""
+    from flask import g
+
+    session: Session | None = g.get("db_session")
+    if session is None:
+        session = get_database().session_factory()
+        g.db_session = session
+    return session

@@ -1,0 +1,76 @@
+"""Languages: simplified Chinese first, English available. Each package keeps its own catalog in
+`<package>/translations/<locale>/LC_MESSAGES/messages.po`; `compile_catalogs()` builds the `.mo`
+files (`minsheng i18n compile`, run by `make`)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+
+LOCALES = ("zh_CN", "en")
+PACKAGES = (
+    "minsheng",
+    "campaigns",
+    "invitations",
+    "forms",
+    "analysis",
+    "reviews",
+    "exporters",
+    "recommendations",
+)
+
+
+def translation_dirs() -> list[str]:
+    """Every package's `translations/` folder that exists, the shell's first."""
+    dirs = []
+    for name in PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        folder = Path(next(iter(spec.submodule_search_locations))) / "translations"
+        if folder.is_dir():
+            dirs.append(str(folder))
+    return dirs
+
+
+def compile_catalogs(dirs: list[str] | None = None) -> list[Path]:
+    """Write a `.mo` beside every `.po` that is newer than its `.mo`; return the files written."""
+    written = []
+    for folder in dirs or translation_dirs():
+        for po_path in Path(folder).glob("*/LC_MESSAGES/*.po"):
+            mo_path = po_path.with_suffix(".mo")
+            if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+                continue
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file)
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+            written.append(mo_path)
+    return written
+
+
+def select_locale() -> str:
+    """`?lang=` (remembered in the session), else the saved choice, else the configured default."""
+    from flask import current_app
+
+    chosen = request.args.get("lang")
+    if chosen in LOCALES:
+        session["lang"] = chosen
+        return chosen
+    saved = session.get("lang")
+    if saved in LOCALES:
+        return str(saved)
+    return str(current_app.config["DEFAULT_LOCALE"])
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(translation_dirs()))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale

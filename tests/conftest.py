@@ -1,0 +1,172 @@
+"""Shared fixtures: one migrated database per run, each test inside a rolled-back savepoint.
+
+The database is SQLite in a temporary folder unless `MINSHENG_TEST_DATABASE_URL` names another
+(CI runs the suite again on PostgreSQL). The schema is built by `alembic upgrade head`, never by
+`create_all`, so the migrations are tested on every run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.orm import Session
+
+from minsheng.app import create_app
+from minsheng.db import get_database, make_engine
+from minsheng.dbtool import upgrade
+from minsheng.i18n import compile_catalogs
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+SHARED = ROOT.parent / "shared"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`integration/` and `e2e/` tests get their marker from their folder."""
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(HERE).parts
+        if parts[0] in ("integration", "e2e"):
+            item.add_marker(getattr(pytest.mark, parts[0]))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("MINSHENG_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    else:
+        _reset_postgres(url)
+    upgrade(url)
+    compile_catalogs()
+    yield url
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        "BROKER_URL": "",
+    }
+
+
+@pytest.fixture(scope="session")
+def make_app(base_config: dict[str, Any]) -> Callable[..., Flask]:
+    """Build an app with extra settings (e.g. CSRF on) over the test defaults."""
+
+    def _make(**overrides: Any) -> Flask:
+        return create_app({**base_config, **overrides})
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def _session_app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Any]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def connection(engine: Any) -> Iterator[Connection]:
+    """A connection in an outer transaction that is rolled back after the test."""
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+def _bind(app: Flask, connection: Connection) -> Callable[[], Session]:
+    def factory() -> Session:
+        return Session(
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+        )
+
+    get_database(app).session_factory = factory
+    return factory
+
+
+@pytest.fixture()
+def app(_session_app: Flask, connection: Connection) -> Iterator[Flask]:
+    _bind(_session_app, connection)
+    with _session_app.app_context():
+        yield _session_app
+
+
+@pytest.fixture()
+def bind_app(connection: Connection) -> Callable[[Flask], Flask]:
+    """Point another app (from `make_app`) at this test's rolled-back connection."""
+
+    def _bind_other(other: Flask) -> Flask:
+        _bind(other, connection)
+        return other
+
+    return _bind_other
+
+
+@pytest.fixture()
+def session(app: Flask) -> Iterator[Session]:
+    from minsheng.db import get_session
+
+    yield get_session()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def login(client: FlaskClient, session: Session) -> Callable[..., Any]:
+    """`login("organizer")` creates a user with that role and logs the test client in."""
+    from minsheng.accounts.users import create_user, get_or_create_department
+
+    counter = {"n": 0}
+
+    def _login(role: str = "organizer", department_code: str | None = None) -> Any:
+        counter["n"] += 1
+        dept = None
+        if role == "department":
+            code = department_code or "dept"
+            dept = get_or_create_department(session, code, code)
+        user = create_user(session, f"{role}{counter['n']}", "password123", role, department=dept)
+        session.commit()
+        response = client.post(
+            "/login", data={"username": user.username, "password": "password123"}
+        )
+        assert response.status_code == 302, response.text
+        return user
+
+    return _login
