@@ -1,0 +1,465 @@
+"""Design-based estimates for stratified and clustered samples: means, proportions and totals
+with Taylor-linearisation standard errors (ultimate-cluster variance), finite population
+correction, design effect and a margin of error that includes it."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.categories import FloatArray, IntArray, category_codes, weight_array
+from analysis.errors import (
+    AnalysisProblem,
+    DesignError,
+    UnknownOptionError,
+    check_alpha,
+    check_columns,
+)
+from analysis.results import Result, nan_to_none
+
+LONELY_PSU = ("fail", "remove")
+PROPORTION_METHODS = ("logit", "wald")
+
+
+@dataclass(frozen=True)
+class SamplingDesign:
+    """A declared sampling design: which columns of the frame hold what.
+
+    Parameters
+    ----------
+    weights : str, optional
+        Sampling (or calibrated) weights; default 1 for every row.
+    strata : str, optional
+        Stratum of each row; default one stratum.
+    clusters : str, optional
+        Primary sampling unit (cluster, e.g. community) of each row, nested within strata;
+        default: every row is its own PSU.
+    fpc : str, optional
+        Finite population correction, constant within a stratum: the number of PSUs in the
+        stratum's population (values > 1) or the sampling fraction of PSUs (values <= 1), as in
+        ``survey::svydesign(fpc=)``. Default: sampling with replacement (no correction).
+    lonely_psu : {"fail", "remove"}
+        What to do with a stratum holding a single PSU: refuse (default) or let it contribute
+        no variance (R ``options(survey.lonely.psu = "remove")``).
+    """
+
+    weights: str | None = None
+    strata: str | None = None
+    clusters: str | None = None
+    fpc: str | None = None
+    lonely_psu: str = "fail"
+
+
+@dataclass(frozen=True)
+class PreparedDesign:
+    """A design resolved to arrays: row weights, PSU of every row and per-stratum factors."""
+
+    weights: FloatArray
+    psu: IntArray | None  # None: every row is its own PSU
+    psu_stratum: IntArray  # stratum of every PSU (of every row when psu is None)
+    n_psu: IntArray  # PSUs per stratum
+    factor: FloatArray  # (1 - f_h) n_h / (n_h - 1) per stratum; 0 for removed lonely PSUs
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.weights.shape[0])
+
+
+def _fpc_fractions(
+    frame: pd.DataFrame, design: SamplingDesign, stratum: IntArray, n_psu: IntArray
+) -> FloatArray:
+    """Sampling fraction f_h per stratum from the fpc column (0 when no fpc is declared)."""
+    if design.fpc is None:
+        return np.zeros(n_psu.shape[0])
+    values = frame[design.fpc].to_numpy(dtype=np.float64)
+    lowest = np.full(n_psu.shape[0], np.inf)
+    highest = np.full(n_psu.shape[0], -np.inf)
+    np.minimum.at(lowest, stratum, values)
+    np.maximum.at(highest, stratum, values)
+    problems = []
+    if not np.isfinite(values).all() or (values <= 0).any():
+        problems.append(AnalysisProblem(f"fpc `{design.fpc}`", "values must be finite and > 0"))
+    elif (highest - lowest > 1e-9 * highest).any():
+        problems.append(
+            AnalysisProblem(f"fpc `{design.fpc}`", "must be constant within each stratum")
+        )
+    if problems:
+        raise DesignError(problems)
+    fraction = np.where(lowest <= 1, lowest, n_psu / lowest)
+    if (fraction > 1 + 1e-12).any():
+        raise DesignError(
+            [
+                AnalysisProblem(
+                    f"fpc `{design.fpc}`",
+                    "a stratum has more sampled PSUs than its population size",
+                )
+            ]
+        )
+    return np.asarray(fraction, dtype=np.float64)
+
+
+def prepare_design(frame: pd.DataFrame, design: SamplingDesign) -> PreparedDesign:
+    """Resolve ``design`` against ``frame``; raises `DesignError` or `UnknownVariableError`."""
+    if design.lonely_psu not in LONELY_PSU:
+        raise UnknownOptionError.for_choice("lonely_psu", design.lonely_psu, LONELY_PSU)
+    names = [c for c in (design.weights, design.strata, design.clusters, design.fpc) if c]
+    check_columns(list(frame.columns), names)
+    n = len(frame)
+    w = weight_array(frame[design.weights] if design.weights else None, n)
+    weights = np.ones(n) if w is None else w
+    stratum = np.zeros(n, dtype=np.int64)
+    labels: list[Hashable] = ["(all)"]
+    if design.strata:
+        stratum, labels = category_codes(frame[design.strata])
+        if (stratum < 0).any():
+            raise DesignError([AnalysisProblem(f"strata `{design.strata}`", "missing values")])
+    psu: IntArray | None = None
+    if design.clusters:
+        cluster = pd.factorize(frame[design.clusters], use_na_sentinel=True)[0]
+        if (cluster < 0).any():
+            raise DesignError([AnalysisProblem(f"clusters `{design.clusters}`", "missing values")])
+        # PSUs are nested within strata (survey::svydesign(nest = TRUE)).
+        psu_of_pair, psu = np.unique(
+            stratum * (int(cluster.max()) + 1) + cluster, return_inverse=True
+        )
+        psu_stratum = psu_of_pair // (int(cluster.max()) + 1)
+    else:
+        psu_stratum = stratum
+    n_psu = np.bincount(psu_stratum, minlength=len(labels))
+    f = _fpc_fractions(frame, design, stratum, n_psu)
+    lonely = n_psu == 1
+    if lonely.any() and design.lonely_psu == "fail":
+        listed = ", ".join(repr(labels[i]) for i in np.flatnonzero(lonely)[:10])
+        raise DesignError(
+            [
+                AnalysisProblem(
+                    f"strata `{design.strata}`",
+                    f"strata {listed} have a single PSU, so their variance cannot be estimated; "
+                    "merge them with a similar stratum or declare lonely_psu='remove'",
+                )
+            ]
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(n_psu > 1, (1 - f) * n_psu / (n_psu - 1), 0.0)
+    return PreparedDesign(
+        weights,
+        None if psu is None else psu.astype(np.int64),
+        psu_stratum,
+        n_psu,
+        factor,
+    )
+
+
+def psu_totals(design: PreparedDesign, z: FloatArray) -> FloatArray:
+    """Sum the linearised values ``z`` (rows x k) within each PSU."""
+    if design.psu is None:
+        return z
+    n_psus = int(design.psu_stratum.shape[0])
+    return np.column_stack(
+        [np.bincount(design.psu, weights=z[:, j], minlength=n_psus) for j in range(z.shape[1])]
+    )
+
+
+def stratified_covariance(design: PreparedDesign, totals: FloatArray) -> FloatArray:
+    """Ultimate-cluster covariance: sum_h (1-f_h) n_h/(n_h-1) sum_j (Z_hj - Zbar_h)(...)^T.
+
+    ``totals`` holds one row per PSU (as returned by `psu_totals`), k columns.
+    """
+    strata = design.psu_stratum
+    h = design.n_psu.shape[0]
+    means = (
+        np.column_stack(
+            [np.bincount(strata, weights=totals[:, j], minlength=h) for j in range(totals.shape[1])]
+        )
+        / np.maximum(design.n_psu, 1)[:, None]
+    )
+    centred = totals - means[strata]
+    result: FloatArray = (centred * design.factor[strata][:, None]).T @ centred
+    return result
+
+
+def design_df(design: PreparedDesign, active: np.ndarray[Any, np.dtype[np.bool_]]) -> int:
+    """Degrees of freedom: PSUs minus strata, counting only those with a row in ``active``
+    (as ``survey::degf``)."""
+    if design.psu is None:
+        return int(active.sum()) - int(np.unique(design.psu_stratum[active]).shape[0])
+    psus = np.unique(design.psu[active])
+    return int(psus.shape[0]) - int(np.unique(design.psu_stratum[psus]).shape[0])
+
+
+def cell_share_covariance(
+    design: PreparedDesign, cell: IntArray, n_cells: int
+) -> tuple[FloatArray, FloatArray]:
+    """Weighted cell shares p (summing to 1) and their linearised covariance matrix.
+
+    ``cell`` gives each row's cell (0..n_cells-1; -1 leaves the row out, keeping its PSU in the
+    design). This is ``survey::svymean`` of the cell indicators. Without clusters it works from
+    per-stratum sums of w and w^2 per cell, so the cost is one pass over rows whatever the
+    number of cells.
+    """
+    valid = cell >= 0
+    w = np.where(valid, design.weights, 0.0)
+    safe_cell = np.where(valid, cell, 0)
+    total = float(w.sum())
+    if total <= 0:
+        return np.full(n_cells, np.nan), np.full((n_cells, n_cells), np.nan)
+    p = np.bincount(safe_cell, weights=w, minlength=n_cells) / total
+    if design.psu is not None:
+        n_psus = int(design.psu_stratum.shape[0])
+        sums = np.bincount(design.psu * n_cells + safe_cell, weights=w, minlength=n_psus * n_cells)
+        t = sums.reshape(n_psus, n_cells)
+        return p, stratified_covariance(design, (t - t.sum(axis=1)[:, None] * p) / total)
+    # Every row is a PSU: z_i = w_i (e_c(i) - p) / W, so sum_i z_i z_i' within stratum h is
+    # (1/W^2) sum_c S2_hc (e_c - p)(e_c - p)' with S2_hc the sum of w^2 in stratum h, cell c.
+    h = design.n_psu.shape[0]
+    key = design.psu_stratum * n_cells + safe_cell
+    s1 = np.bincount(key, weights=w, minlength=h * n_cells).reshape(h, n_cells)
+    s2 = np.bincount(key, weights=w * w, minlength=h * n_cells).reshape(h, n_cells)
+    cov = np.zeros((n_cells, n_cells))
+    for stratum in range(h):
+        s = s2[stratum]
+        cross = np.diag(s) - np.outer(s, p) - np.outer(p, s) + s.sum() * np.outer(p, p)
+        u = s1[stratum] - s1[stratum].sum() * p
+        centred = cross - np.outer(u, u) / max(int(design.n_psu[stratum]), 1)
+        cov += design.factor[stratum] * centred / (total * total)
+    return p, cov
+
+
+@dataclass(frozen=True)
+class DesignEstimate(Result):
+    """A design-based estimate with its linearised standard error.
+
+    ``margin_of_error`` is the half-width t(df) x se (it includes the design effect, since se is
+    the design-based one); ``design_effect`` is var(design) / var(simple random sampling with
+    replacement of the same n). Fields are None when undefined; ``note`` says why.
+    """
+
+    statistic: str
+    estimate: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    margin_of_error: float | None
+    design_effect: float | None
+    df: int
+    n_unweighted: int
+    n_psu: int
+    n_strata: int
+    weighted_base: float
+    method: str
+    alpha: float
+    note: str | None = None
+
+
+def _values(frame: pd.DataFrame, variable: str, domain: pd.Series[bool] | None) -> FloatArray:
+    check_columns(list(frame.columns), [variable])
+    y = pd.to_numeric(frame[variable], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if domain is not None:
+        y = np.where(np.asarray(domain, dtype=bool), y, np.nan)
+    return y
+
+
+def _estimate(
+    statistic: str, y: FloatArray, design: PreparedDesign, alpha: float, method: str
+) -> DesignEstimate:
+    """Mean / proportion / total of y (NaN = not in the domain) with ultimate-cluster variance."""
+    check_alpha(alpha)
+    active = ~np.isnan(y) & (design.weights > 0)
+    w = np.where(active, design.weights, 0.0)
+    y0 = np.where(active, y, 0.0)
+    total_w, n = float(w.sum()), int(active.sum())
+    df = design_df(design, active)
+    empty = DesignEstimate(
+        statistic,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        df,
+        n,
+        0,
+        0,
+        total_w,
+        method,
+        alpha,
+        "no valid answers",
+    )
+    if n == 0:
+        return empty
+    mean = float(w @ y0) / total_w
+    if statistic == "total":
+        estimate, z = float(w @ y0), w * y0
+    else:
+        estimate, z = mean, w * (y0 - mean) / total_w
+    var = float(stratified_covariance(design, psu_totals(design, z[:, None]))[0, 0])
+    se = float(np.sqrt(max(var, 0.0)))
+    # svyvar: weighted variance with divisor (n - 1) / n; SRS-with-replacement variance of the
+    # mean is svyvar / n and of the total W^2 svyvar / n (survey::svymean(deff = "replace")).
+    s2 = float(w @ (y0 - mean) ** 2) / total_w * n / (n - 1) if n > 1 else float("nan")
+    srs = s2 / n * (total_w**2 if statistic == "total" else 1.0)
+    deff = var / srs if srs > 0 else float("nan")
+    note = None
+    low = high = moe = float("nan")
+    if df > 0:
+        t = float(stats.t.ppf(1 - alpha / 2, df))
+        moe = t * se
+        low, high = estimate - moe, estimate + moe
+        if statistic == "proportion":
+            low, high, note = _proportion_bounds(estimate, se, t, method)
+    else:
+        note = "the design has no degrees of freedom (one PSU per stratum): no interval"
+    psus = np.unique(design.psu[active]) if design.psu is not None else np.flatnonzero(active)
+    strata = design.psu_stratum[psus]
+    return DesignEstimate(
+        statistic=statistic,
+        estimate=estimate,
+        se=se,
+        ci_low=nan_to_none(low),
+        ci_high=nan_to_none(high),
+        margin_of_error=nan_to_none(moe),
+        design_effect=nan_to_none(deff),
+        df=df,
+        n_unweighted=n,
+        n_psu=int(psus.shape[0]),
+        n_strata=int(np.unique(strata).shape[0]),
+        weighted_base=total_w,
+        method=method,
+        alpha=alpha,
+        note=note,
+    )
+
+
+def _proportion_bounds(
+    p: float, se: float, t: float, method: str
+) -> tuple[float, float, str | None]:
+    if method == "wald":
+        return max(p - t * se, 0.0), min(p + t * se, 1.0), None
+    if p <= 0 or p >= 1:
+        return (
+            float("nan"),
+            float("nan"),
+            "estimate is 0 or 1: the logit interval is undefined",
+        )
+    # svyciprop(method = "logit"): interval on the logit scale, se by the delta method.
+    centre, half = np.log(p / (1 - p)), t * se / (p * (1 - p))
+    low, high = 1 / (1 + np.exp(-(centre - half))), 1 / (1 + np.exp(-(centre + half)))
+    return float(low), float(high), None
+
+
+def design_mean(
+    frame: pd.DataFrame,
+    variable: str,
+    design: SamplingDesign,
+    *,
+    domain: pd.Series[bool] | None = None,
+    alpha: float = 0.05,
+) -> DesignEstimate:
+    """Weighted mean of a numeric column with a design-based standard error.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per respondent, holding ``variable`` and the design columns.
+    variable : str
+        Numeric column; missing values are left out (their PSU stays in the design).
+    design : SamplingDesign
+        Columns holding weights, strata, clusters and fpc.
+    domain : boolean Series, optional
+        Estimate for a subpopulation (a district, an age group) with the full design.
+    alpha : float
+        1 - alpha is the confidence level.
+
+    Returns
+    -------
+    DesignEstimate
+
+    Notes
+    -----
+    Taylor linearisation with the ultimate-cluster approximation (Wolter 2007, ch. 6): with
+    linearised values z_i (for the mean z_i = w_i (y_i - ybar) / sum w; for the total
+    z_i = w_i y_i), PSU totals Z_hj and n_h PSUs in stratum h,
+
+        var = sum_h (1 - f_h) n_h / (n_h - 1) sum_j (Z_hj - Zbar_h)^2,
+
+    which is ``survey::svymean`` / ``svytotal`` (Lumley 2010, ``svyrecvar``). Rows outside
+    ``domain`` or with a missing value keep their PSU with z = 0 (domain estimation, as R's
+    ``subset``), so a PSU without respondents still counts in n_h. Degrees of freedom are
+    PSUs minus strata among rows that count (``survey::degf``) and the interval uses t(df).
+    The design effect compares with simple random sampling with replacement of the same n
+    (``deff = "replace"``). Without clusters each row is its own PSU; without strata there is
+    one stratum.
+
+    References
+    ----------
+    Wolter, K. M. (2007). Introduction to Variance Estimation, 2nd ed. Springer, chapter 6.
+    Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, chapters 2-3.
+    Kish, L. (1965). Survey Sampling. Wiley, section 8.2 (design effect).
+    """
+    y = _values(frame, variable, domain)
+    return _estimate("mean", y, prepare_design(frame, design), alpha, "taylor")
+
+
+def design_total(
+    frame: pd.DataFrame,
+    variable: str,
+    design: SamplingDesign,
+    *,
+    domain: pd.Series[bool] | None = None,
+    alpha: float = 0.05,
+) -> DesignEstimate:
+    """Weighted total (sum of w y) of a numeric column with a design-based standard error.
+
+    Parameters, returns and the variance formula as in `design_mean`; the linearised value is
+    z_i = w_i y_i, and the design effect compares with W^2 s^2 / n.
+    """
+    y = _values(frame, variable, domain)
+    return _estimate("total", y, prepare_design(frame, design), alpha, "taylor")
+
+
+def design_proportion(
+    frame: pd.DataFrame,
+    variable: str,
+    category: Hashable,
+    design: SamplingDesign,
+    *,
+    domain: pd.Series[bool] | None = None,
+    alpha: float = 0.05,
+    method: str = "logit",
+) -> DesignEstimate:
+    """Share of answers equal to ``category`` with a design-based standard error.
+
+    Parameters
+    ----------
+    category : hashable
+        The answer whose share is estimated; other non-missing answers are the complement.
+    method : {"logit", "wald"}
+        ``logit`` (default, as ``survey::svyciprop``): t interval on the logit scale with the
+        delta-method se(p) / (p (1 - p)), back-transformed, so it stays inside (0, 1) and is
+        undefined (None) when p is 0 or 1; ``wald``: p +/- t se, clipped to [0, 1].
+
+    Other parameters, returns and the variance formula as in `design_mean` (the proportion is
+    the mean of the 0/1 indicator); ``margin_of_error`` is t x se.
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys. Wiley, section 2.3.1 (``svyciprop``).
+    """
+    if method not in PROPORTION_METHODS:
+        raise UnknownOptionError.for_choice("method", method, PROPORTION_METHODS)
+    check_columns(list(frame.columns), [variable])
+    answers = frame[variable]
+    y = np.where(
+        answers.isna().to_numpy(),
+        np.nan,
+        (answers == category).to_numpy(dtype=np.float64),
+    )
+    if domain is not None:
+        y = np.where(np.asarray(domain, dtype=bool), y, np.nan)
+    return _estimate("proportion", y, prepare_design(frame, design), alpha, method)
