@@ -142,9 +142,15 @@ SETTINGS: tuple[Setting, ...] = (
         "localhost",
         "SMTP server for e-mail invitations and reports.",
     ),
-    Setting("SMTP_PORT", _int, 25, "SMTP port.", accepted="an integer port"),
-    Setting("SMTP_USER", _str, "", "SMTP login (empty: no authentication)."),
-    Setting("SMTP_PASSWORD", _str, "", "SMTP password.", secret=True),
+    Setting(
+        "SMTP_PORT",
+        _int,
+        25,
+        "Port of the SMTP server (25, 465 or 587 usually).",
+        accepted="an integer port",
+    ),
+    Setting("SMTP_USER", _str, "", "SMTP login name; empty means no authentication."),
+    Setting("SMTP_PASSWORD", _str, "", "Password for SMTP_USER.", secret=True),
     Setting(
         "SMTP_STARTTLS",
         _bool,
@@ -179,7 +185,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LOG_LEVEL",
         _str,
         "INFO",
-        "Python logging level.",
+        "Python logging level of the app and workers.",
         accepted="DEBUG, INFO, WARNING or ERROR",
     ),
 )

@@ -7,10 +7,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 
 LOCALES = ("zh_CN", "en")
 PACKAGES = (
@@ -39,11 +40,17 @@ def translation_dirs() -> list[str]:
 
 
 def compile_catalogs(dirs: list[str] | None = None) -> list[Path]:
-    """Write a `.mo` beside every `.po` that is newer than its `.mo`; return the files written."""
+    """Write a `.mo` for every `.po` that is newer than it; return the files written.
+
+    Catalogs are kept under the short code (`zh_CN`); the `.mo` goes under Babel's canonical name
+    (`zh_Hans_CN`), which is what gettext looks for once Babel has parsed the locale.
+    """
     written = []
     for folder in dirs or translation_dirs():
         for po_path in Path(folder).glob("*/LC_MESSAGES/*.po"):
-            mo_path = po_path.with_suffix(".mo")
+            canonical = str(Locale.parse(po_path.parents[1].name))
+            mo_path = Path(folder) / canonical / "LC_MESSAGES" / po_path.with_suffix(".mo").name
+            mo_path.parent.mkdir(parents=True, exist_ok=True)
             if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                 continue
             with po_path.open("rb") as po_file:
@@ -74,3 +81,5 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    # A cached locale from an earlier request in the same app context (tests, CLI) must not stick.
+    app.before_request(refresh)

@@ -69,16 +69,16 @@ def update_job(
         job.result = result
 
 
-def celery_init_app(app: Flask) -> Celery:
+def celery_init_app(app: Flask) -> Celery[Any]:
     """Build the Celery app from the Flask config; every task runs inside an app context."""
 
-    class FlaskTask(Task):  # type: ignore[misc]
+    class FlaskTask(Task[Any, Any]):
         def __call__(self, *args: object, **kwargs: object) -> object:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
     broker = app.config["BROKER_URL"]
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app: Celery[Any] = Celery(app.name, task_cls=FlaskTask)
     celery_app.conf.update(
         broker_url=broker or "memory://",
         result_backend=app.config["RESULT_BACKEND"] or None,
@@ -99,7 +99,7 @@ def celery_init_app(app: Flask) -> Celery:
     return celery_app
 
 
-def get_celery(app: Flask) -> Celery:
+def get_celery(app: Flask) -> Celery[Any]:
     return app.extensions["celery"]  # type: ignore[no-any-return]
 
 
@@ -118,11 +118,13 @@ def add_periodic_job(
 def enqueue_after_commit(session: Session, signature: Signature[Any]) -> None:
     """Send `signature` once `session` commits, and drop it if the session rolls back, so a worker
     never looks for a row that is not committed yet [Warehouse's after-commit hook]."""
+    if not session.in_transaction():
+        session.begin()  # so a rollback before any SQL still cancels what was enqueued
     pending: list[Signature[Any]] = session.info.setdefault(_PENDING, [])
     pending.append(signature)
     if not event.contains(session, "after_commit", _send_pending):
         event.listen(session, "after_commit", _send_pending)
-        event.listen(session, "after_rollback", _drop_pending)
+        event.listen(session, "after_soft_rollback", _drop_pending)
 
 
 _PENDING = "minsheng.pending_tasks"
@@ -134,5 +136,8 @@ def _send_pending(session: Session) -> None:
         signature.apply_async()
 
 
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _drop_pending(session: Session, previous_transaction: Any) -> None:
+    # Only the outermost rollback cancels: a savepoint rolled back inside (a lost insert race)
+    # leaves the transaction, and the work it enqueued, alive.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)

@@ -17,9 +17,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.init_app(app)
 
-    @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:
         return get_session().get(User, int(user_id))
+
+    login_manager.user_loader(_load_user)
 
     app.register_blueprint(bp)
     app.cli.add_command(users_cli)

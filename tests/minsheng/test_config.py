@@ -1,0 +1,46 @@
+"""Settings: declared once, parsed from MINSHENG_* variables, refused with a useful message."""
+
+from __future__ import annotations
+
+import pytest
+
+from minsheng.config import SETTINGS, load_settings
+from minsheng.errors import InputError
+
+
+def test_defaults_put_the_database_in_the_instance_folder(tmp_path):
+    values = load_settings(environ={"MINSHENG_INSTANCE_PATH": str(tmp_path)})
+    assert values["DATABASE_URL"] == f"sqlite:///{tmp_path / 'minsheng.sqlite'}"
+    assert values["REPORT_DIR"] == str(tmp_path / "reports")
+    assert values["BROKER_URL"] == ""
+
+
+def test_bad_value_names_variable_value_and_accepted_form():
+    with pytest.raises(InputError) as caught:
+        load_settings(environ={"MINSHENG_SMTP_PORT": "twenty-five", "MINSHENG_SMTP_STARTTLS": "si"})
+    text = str(caught.value)
+    assert "MINSHENG_SMTP_PORT: got 'twenty-five'; expected an integer port" in text
+    assert "MINSHENG_SMTP_STARTTLS: got 'si'; expected true or false" in text
+
+
+def test_secret_values_are_not_echoed_in_errors():
+    with pytest.raises(InputError) as caught:
+        load_settings(environ={"MINSHENG_SUPPRESSION_THRESHOLD": "x"})
+    assert "got 'x'" in str(caught.value)
+
+
+def test_redis_broker_is_also_the_result_backend():
+    values = load_settings(environ={"MINSHENG_BROKER_URL": "redis://127.0.0.1:6379/0"})
+    assert values["RESULT_BACKEND"] == "redis://127.0.0.1:6379/0"
+
+
+def test_every_setting_says_what_it_means():
+    for setting in SETTINGS:
+        assert len(setting.help) > 15, setting.name
+
+
+def test_config_show_masks_secrets(runner):
+    result = runner.invoke(args=["config", "show"])
+    assert result.exit_code == 0
+    assert "MINSHENG_SECRET_KEY=***" in result.output
+    assert "MINSHENG_DEFAULT_LOCALE=zh_CN" in result.output
