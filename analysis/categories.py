@@ -37,9 +37,7 @@ def category_codes(
             cats = list(uniques.tolist())
     else:
         cats = list(categories)
-    coded = pd.Categorical(series, categories=cats)
-    codes = np.asarray(coded.codes, dtype=np.int64)
-    unknown_mask = (codes < 0) & series.notna().to_numpy()
+    unknown_mask = (series.notna() & ~series.isin(cats)).to_numpy()
     if unknown_mask.any():
         unknown = pd.unique(series[unknown_mask]).tolist()[:10]
         allowed = ", ".join(repr(c) for c in cats)
@@ -51,6 +49,7 @@ def category_codes(
                 )
             ]
         )
+    codes = np.asarray(pd.Categorical(series, categories=cats).codes, dtype=np.int64)
     return codes, cats
 
 

@@ -328,7 +328,8 @@ def multiple_choice_frequencies(
     check_alpha(alpha)
     check_method(method)
     answered = selected.notna().any(axis=1).to_numpy()
-    chosen = selected.fillna(False).to_numpy(dtype=bool) & answered[:, None]
+    marks = selected.to_numpy(dtype=np.float64, na_value=np.nan)
+    chosen = (np.nan_to_num(marks) != 0) & answered[:, None]
     w = weight_array(weights, len(selected))
     n = int(answered.sum())
     counts = chosen.sum(axis=0).astype(np.float64)
@@ -386,8 +387,9 @@ def indicator_proportion(
     of non-missing values.
     """
     series = indicator if isinstance(indicator, pd.Series) else pd.Series(indicator)
-    valid = series.notna().to_numpy()
-    hit = series.fillna(False).to_numpy(dtype=bool) & valid
+    marks = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    valid = ~np.isnan(marks)
+    hit = valid & (np.nan_to_num(marks) != 0)
     w = weight_array(weights, len(series))
     n = int(valid.sum())
     if w is None:
