@@ -1,10 +1,20 @@
-"""Invitations: one unique link per invited person, stored as a hash of its token."""
+"""Target lists and their contacts (personal data encrypted, looked up by keyed hash), opt-outs,
+samples, quotas and invitations: one unique link per invited person, stored as a hash."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from minsheng.db import Base, utcnow
@@ -12,19 +22,153 @@ from minsheng.db import Base, utcnow
 INVITATION_STATUSES = ("created", "sent", "delivered", "bounced", "opened", "started", "completed")
 
 
-class Invitation(Base):
-    """A personal link to one campaign's questionnaire; good for one response.
+class ContactList(Base):
+    """A target list (名单): contacts imported from files, for one campaign or reused across
+    campaigns (`campaign_id` empty)."""
 
-    Only `sha256(token)` is stored, so a database leak reveals no usable link.
+    __tablename__ = "contact_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Contact(Base):
+    """One person on a target list. Name, phone and e-mail are stored encrypted
+    (`invitations.pii`); `phone_hash` / `email_hash` are keyed HMACs of the normalised values,
+    so a list never holds the same phone or e-mail twice and opt-outs can be matched without
+    decrypting. `attributes` holds the other columns (district, age group...), used for strata.
     """
 
-    __tablename__ = "invitations"
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("list_id", "phone_hash"),
+        UniqueConstraint("list_id", "email_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("contact_lists.id", ondelete="CASCADE"))
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    email_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OptOut(Base):
+    """A phone or e-mail (by keyed hash) that must never be invited again, whatever the list or
+    campaign (退订). `campaign_id` records where the person opted out, if known."""
+
+    __tablename__ = "opt_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactImport(Base):
+    """One upload of a contact file: counts and the error report (masked values only) that the
+    organizer downloads."""
+
+    __tablename__ = "contact_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("contact_lists.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[int] = mapped_column(default=0)
+    imported: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    error_report: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Sample(Base):
+    """A stratified random sample drawn from a target list for a campaign (抽样).
+
+    `seed` reproduces the draw from the same frame; `counts` maps each stratum key to
+    `{"population": N_h, "allocated": n_h, "invited": k_h}`.
+    """
+
+    __tablename__ = "samples"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
+    list_id: Mapped[int] = mapped_column(ForeignKey("contact_lists.id", ondelete="CASCADE"))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    strata: Mapped[list[Any]] = mapped_column(default=list)
+    allocation: Mapped[str] = mapped_column(String(20))
+    requested: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    size: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Quota(Base):
+    """The most completed responses one stratum may give (配额). `attribute_values` define it
+    (a subset of the sample's strata, or answers on the public link); `stratum` is their
+    canonical key (`invitations.sampling.stratum_key`)."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (UniqueConstraint("campaign_id", "stratum"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    stratum: Mapped[str] = mapped_column(String(500))
+    attribute_values: Mapped[dict[str, Any]]
+    maximum: Mapped[int]
+    completed: Mapped[int] = mapped_column(default=0)
+
+
+class Invitation(Base):
+    """A personal link to one campaign's questionnaire; good for one response.
+
+    Only `sha256(token)` is stored, so a database leak reveals no usable link; links issued
+    again later (reminders) are in `invitation_tokens`. `stratum` is the sample stratum key.
+    In an anonymous campaign the invitation records that the person completed, and the response
+    keeps no reference back to it.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id"),
+        Index("ix_invitations_campaign_id_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("samples.id", ondelete="SET NULL"))
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="created")
+    channel: Mapped[str | None] = mapped_column(String(20))
+    stratum: Mapped[str | None] = mapped_column(String(500))
     expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+
+class InvitationToken(Base):
+    """A further link to the same invitation (issued when a message or reminder is sent), also
+    stored only as `sha256(token)`; every link of an invitation leads to the same response."""
+
+    __tablename__ = "invitation_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
