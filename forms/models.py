@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from minsheng.db import Base, utcnow
@@ -62,3 +62,37 @@ class Response(Base):
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     duration_seconds: Mapped[float | None]
     answers: Mapped[dict[str, Any]]
+
+
+class Draft(Base):
+    """A questionnaire in progress (草稿): the answers so far and the page reached, saved on every
+    page turn. It is found again by its invitation (the same link) or, on a public link, by a
+    resume code shown to the respondent; only `sha256(code)` is stored, like invitation tokens.
+
+    The draft keeps the version it started on, so a questionnaire published mid-way never changes
+    the questions under a respondent's feet; `submission_id` is fixed when the draft is created,
+    so the final submit is idempotent however often it is retried.
+    """
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaire_versions.id", ondelete="CASCADE")
+    )
+    resume_code_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), unique=True
+    )
+    submission_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(20), default="web")
+    collection_point_id: Mapped[int | None] = mapped_column(ForeignKey("collection_points.id"))
+    language: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    page: Mapped[int] = mapped_column(default=0)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
