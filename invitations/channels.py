@@ -1,0 +1,324 @@
+"""Channels that carry an invitation to a person: e-mail over SMTP and SMS through an HTTP gateway.
+
+Each channel sorts failures into temporary (retry later, with backoff) and permanent (record on
+the invitation, never retry), so the sending code needs no knowledge of SMTP reply codes or
+gateway status codes.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol
+
+CHANNEL_NAMES = ("email", "sms")
+
+
+class ChannelError(Exception):
+    """A message could not be handed over."""
+
+
+class TemporaryFailure(ChannelError):
+    """Try again later; `retry_after` (seconds) is what the other side asked for, if it did."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(ChannelError):
+    """Never retry: the address or number is refused (a synchronous bounce) or the request is
+    malformed. `bounce` is true when the recipient itself was refused."""
+
+    def __init__(self, message: str, bounce: bool = False) -> None:
+        super().__init__(message)
+        self.bounce = bounce
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One rendered message for one recipient.
+
+    `message_id` is stable for a send step, so a gateway that de-duplicates by it, or a reader
+    threading e-mails, sees a retry as the same message.
+    """
+
+    to: str
+    text: str
+    message_id: str
+    subject: str = ""
+    html: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the channel said when it accepted the message."""
+
+    provider_id: str
+    segments: int = 1
+
+
+class Channel(Protocol):
+    """Anything that can send one message; `open`/`close` bracket a batch so a connection is
+    reused for many messages."""
+
+    name: str
+
+    def open(self) -> None: ...
+
+    def send(self, message: OutgoingMessage) -> Receipt: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    user: str = ""
+    password: str = ""
+    starttls: bool = False
+    mail_from: str = "minsheng@localhost"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SmtpSettings:
+        return cls(
+            host=str(config["SMTP_HOST"]),
+            port=int(config["SMTP_PORT"]),
+            user=str(config["SMTP_USER"]),
+            password=str(config["SMTP_PASSWORD"]),
+            starttls=bool(config["SMTP_STARTTLS"]),
+            mail_from=str(config["MAIL_FROM"]),
+        )
+
+
+def _smtp_code_failure(code: int, detail: str, recipient: bool) -> ChannelError:
+    # RFC 5321 section 4.2.1: 4yz is a transient negative reply, 5yz a permanent one.
+    if 400 <= code < 500:
+        return TemporaryFailure(f"SMTP {code}: {detail}")
+    return PermanentFailure(f"SMTP {code}: {detail}", bounce=recipient)
+
+
+class SmtpChannel:
+    """E-mail through an SMTP server (`smtplib`), one connection per batch.
+
+    A refused recipient (5xx at RCPT) is a bounce; 4xx replies, lost connections and timeouts are
+    temporary. A dropped connection is reopened once per message before giving up.
+    """
+
+    name = "email"
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        if self._smtp is not None:
+            return
+        s = self.settings
+        try:
+            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if s.user:
+                smtp.login(s.user, s.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise PermanentFailure(f"SMTP login refused for {s.user!r}: {exc.smtp_code}") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryFailure(f"cannot reach SMTP server {s.host}:{s.port}: {exc}") from exc
+        self._smtp = smtp
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+    def compose(self, message: OutgoingMessage) -> EmailMessage:
+        """The MIME message: plain text with an HTML alternative when there is one."""
+        mail = EmailMessage()
+        mail["From"] = self.settings.mail_from
+        mail["To"] = message.to
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(localtime=False)
+        domain = self.settings.mail_from.rpartition("@")[2] or "localhost"
+        mail["Message-ID"] = f"<{message.message_id}@{domain}>"
+        for name, value in message.headers.items():
+            mail[name] = value
+        mail.set_content(message.text)
+        if message.html is not None:
+            mail.add_alternative(message.html, subtype="html")
+        return mail
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        mail = self.compose(message)
+        for attempt in (1, 2):
+            self.open()
+            assert self._smtp is not None
+            try:
+                self._smtp.send_message(
+                    mail, from_addr=self.settings.mail_from, to_addrs=[message.to]
+                )
+                return Receipt(provider_id=str(mail["Message-ID"]))
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, detail = next(iter(exc.recipients.values()))
+                raise _smtp_code_failure(code, _text(detail), recipient=True) from exc
+            except smtplib.SMTPSenderRefused as exc:
+                raise _smtp_code_failure(exc.smtp_code, _text(exc.smtp_error), False) from exc
+            except smtplib.SMTPDataError as exc:
+                raise _smtp_code_failure(exc.smtp_code, _text(exc.smtp_error), False) from exc
+            except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+                self._smtp = None
+                if attempt == 2:
+                    raise TemporaryFailure(f"SMTP connection lost: {exc}") from exc
+            except smtplib.SMTPException as exc:
+                self.close()
+                raise TemporaryFailure(f"SMTP error: {exc}") from exc
+        raise TemporaryFailure("SMTP connection lost")  # pragma: no cover - loop always returns
+
+
+def _text(detail: bytes | str) -> str:
+    return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else detail
+
+
+class SmsGateway(Protocol):
+    """An SMS provider behind one call; adapters translate its answers into our failures."""
+
+    def submit(self, phone: str, text: str, message_id: str) -> str:
+        """Hand over one SMS; return the provider's message id."""
+        ...
+
+
+class HttpSmsGateway:
+    """A JSON-over-HTTP gateway: `POST <url>` with a bearer token and
+    `{"to", "text", "client_ref"}`; it answers `{"id": ...}`.
+
+    429 is throttling (temporary, honouring `Retry-After` in seconds), 5xx and network errors are
+    temporary, any other 4xx is permanent (a bad number is a bounce: 400/404/422 naming `to`).
+    """
+
+    def __init__(self, url: str, token: str, timeout: float = 15.0) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"SMS gateway URL {url!r}: expected an http(s) URL")
+        self.url = url
+        self.token = token
+        self.timeout = timeout
+
+    def submit(self, phone: str, text: str, message_id: str) -> str:
+        body = json.dumps({"to": phone, "text": text, "client_ref": message_id}).encode()
+        request = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Authorization": f"Bearer {self.token}",
+                "Idempotency-Key": message_id,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                payload = json.loads(answer.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            raise _gateway_failure(exc) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise TemporaryFailure(f"SMS gateway unreachable: {exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise TemporaryFailure("SMS gateway answered with something that is not JSON") from exc
+        return str(payload.get("id", message_id))
+
+
+def _gateway_failure(exc: urllib.error.HTTPError) -> ChannelError:
+    detail = exc.read().decode("utf-8", "replace")[:200]
+    if exc.code == 429:
+        return TemporaryFailure(
+            f"SMS gateway throttled (429): {detail}",
+            retry_after=_retry_after(exc.headers.get("Retry-After")),
+        )
+    if exc.code >= 500:
+        return TemporaryFailure(f"SMS gateway error {exc.code}: {detail}")
+    return PermanentFailure(
+        f"SMS gateway refused ({exc.code}): {detail}",
+        bounce=exc.code in (400, 404, 422) and "to" in detail,
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    # RFC 9110 section 10.2.3 also allows an HTTP date; gateways send seconds, so only those count.
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def sms_segments(text: str) -> int:
+    """Number of SMS segments `text` takes.
+
+    Text in the GSM 03.38 basic alphabet fits 160 characters in one segment and 153 per segment
+    when concatenated; anything else (Chinese) is sent as UCS-2: 70 characters in one segment,
+    67 per segment when concatenated (3GPP TS 23.040, the 6-byte concatenation header). Characters
+    outside the BMP count twice in UCS-2.
+    """
+    if not text:
+        return 0
+    if all(ch in _GSM7 for ch in text):
+        size = sum(2 if ch in _GSM7_EXTENDED else 1 for ch in text)
+        return 1 if size <= 160 else -(-size // 153)
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return 1 if units <= 70 else -(-units // 67)
+
+
+_GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+_GSM7 = frozenset(_GSM7_BASIC) | _GSM7_EXTENDED
+
+
+class SmsChannel:
+    """SMS through a gateway adapter; refuses text longer than `max_segments` before sending."""
+
+    name = "sms"
+
+    def __init__(self, gateway: SmsGateway, max_segments: int = 3) -> None:
+        self.gateway = gateway
+        self.max_segments = max_segments
+
+    def open(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        segments = sms_segments(message.text)
+        if segments > self.max_segments:
+            raise PermanentFailure(
+                f"SMS text takes {segments} segments; at most {self.max_segments} allowed"
+            )
+        provider_id = self.gateway.submit(message.to, message.text, message.message_id)
+        return Receipt(provider_id=provider_id, segments=segments)
+
+
+def channel_from_config(name: str, config: Mapping[str, Any]) -> Channel:
+    """The configured channel called `name` (`email` or `sms`)."""
+    if name == "email":
+        return SmtpChannel(SmtpSettings.from_config(config))
+    if name == "sms":
+        url = str(config["SMS_GATEWAY_URL"])
+        if not url:
+            raise ChannelError("SMS channel disabled: MINSHENG_SMS_GATEWAY_URL is empty")
+        return SmsChannel(HttpSmsGateway(url, str(config["SMS_GATEWAY_TOKEN"])))
+    raise ValueError(f"unknown channel {name!r}; expected one of {', '.join(CHANNEL_NAMES)}")
