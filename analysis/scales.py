@@ -88,8 +88,10 @@ def mean_ci(
     t(n - 1) interval, as ``scipy.stats.t.interval(1 - alpha, n - 1, mean, sem)``. Weighted:
     the mean is sum(w y) / sum(w) and the se is the Taylor-linearised one for a single-stage
     with-replacement design, se^2 = n/(n-1) sum w_i^2 (y_i - ybar)^2 / (sum w)^2, which is
-    ``survey::svymean`` with ``svydesign(ids = ~1, weights = ~w)``; use `analysis.design` for
-    strata and clusters. The interval uses t(n - 1). With n = 1 the se is undefined (None).
+    ``survey::svymean`` with ``svydesign(ids = ~1, weights = ~w)`` built from the answered
+    rows (complete cases); `analysis.design` keeps unanswered rows in the design (domain
+    estimation) and handles strata and clusters. The interval uses t(n - 1). With n = 1 the
+    se is undefined (None).
 
     References
     ----------
