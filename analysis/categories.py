@@ -14,10 +14,12 @@ from analysis.errors import AnalysisProblem, UnknownCategoryError, WeightError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+#: One answer per respondent: a Series, a numpy array or a plain sequence.
+Answers = pd.Series[Any] | npt.NDArray[Any] | Sequence[Any]
 
 
 def category_codes(
-    values: pd.Series[Any] | Sequence[Any], categories: Sequence[Hashable] | None = None
+    values: Answers, categories: Sequence[Hashable] | None = None
 ) -> tuple[IntArray, list[Hashable]]:
     """Integer codes (0..k-1, -1 for a missing answer) and the list of categories.
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.categories import FloatArray, category_codes, weight_array
+from analysis.categories import Answers, FloatArray, category_codes, weight_array
 from analysis.errors import UnknownOptionError, check_alpha
 from analysis.results import Result, nan_to_none
 from analysis.weighting import kish_effective_n
@@ -186,7 +185,7 @@ def _shares(
 
 
 def frequencies(
-    values: pd.Series[Any] | Sequence[Any],
+    values: Answers,
     categories: Sequence[Hashable] | None = None,
     weights: npt.ArrayLike | None = None,
     alpha: float = 0.05,
@@ -374,7 +373,7 @@ def multiple_choice_frequencies(
 
 
 def indicator_proportion(
-    indicator: pd.Series[Any] | Sequence[Any],
+    indicator: Answers,
     weights: npt.ArrayLike | None = None,
     alpha: float = 0.05,
     method: str = "wilson",

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from analysis.categories import FloatArray, weight_array
+from analysis.categories import Answers, FloatArray, weight_array
 from analysis.errors import AnalysisProblem, UnknownCategoryError, check_alpha
 from analysis.proportions import (
     FrequencyTable,
@@ -23,7 +22,7 @@ from analysis.proportions import (
 from analysis.results import Result, nan_to_none
 
 
-def _numeric(values: pd.Series[Any] | Sequence[Any]) -> FloatArray:
+def _numeric(values: Answers) -> FloatArray:
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -63,7 +62,7 @@ def _mean_parts(y: FloatArray, w: FloatArray | None) -> tuple[float, float, floa
 
 
 def mean_ci(
-    values: pd.Series[Any] | Sequence[Any],
+    values: Answers,
     weights: npt.ArrayLike | None = None,
     alpha: float = 0.05,
 ) -> MeanEstimate:
@@ -125,7 +124,7 @@ def mean_ci(
 
 
 def top_box(
-    values: pd.Series[Any] | Sequence[Any],
+    values: Answers,
     top: Sequence[Hashable],
     weights: npt.ArrayLike | None = None,
     alpha: float = 0.05,
@@ -153,7 +152,7 @@ class RatingSummary(Result):
 
 
 def rating_summary(
-    values: pd.Series[Any] | Sequence[Any],
+    values: Answers,
     scale: Sequence[Hashable],
     top: Sequence[Hashable] | None = None,
     weights: npt.ArrayLike | None = None,
@@ -220,7 +219,7 @@ class NetPromoterScore(Result):
 
 
 def net_promoter_score(
-    values: pd.Series[Any] | Sequence[Any],
+    values: Answers,
     weights: npt.ArrayLike | None = None,
     alpha: float = 0.05,
 ) -> NetPromoterScore:
@@ -337,7 +336,7 @@ def _weighted_quantiles(y: FloatArray, w: FloatArray, probs: FloatArray) -> Floa
 
 
 def numeric_summary(
-    values: pd.Series[Any] | Sequence[Any],
+    values: Answers,
     weights: npt.ArrayLike | None = None,
     alpha: float = 0.05,
 ) -> NumericSummary:
