@@ -4,7 +4,7 @@ table, so that counting is one `numpy.bincount` over integer codes, never a loop
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +15,7 @@ from analysis.errors import AnalysisProblem, UnknownCategoryError, WeightError
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 #: One answer per respondent: a Series, a numpy array or a plain sequence.
-Answers = pd.Series[Any] | npt.NDArray[Any] | Sequence[Any]
+Answers: TypeAlias = "pd.Series[Any] | npt.NDArray[Any] | Sequence[Any]"
 
 
 def category_codes(
