@@ -4,7 +4,17 @@ SQLite runs in batch mode so ALTERs work there too."""
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    engine_from_config,
+    inspect,
+    pool,
+)
 
 from minsheng.models import import_all_models
 
@@ -37,9 +47,27 @@ def run_migrations_online() -> None:
         _run(connectable)
 
 
-def _run(connection: object) -> None:
+# Revision ids are `NNNN_<slug>` (up to 45 characters), longer than the VARCHAR(32) Alembic gives
+# `alembic_version.version_num`, which PostgreSQL enforces (SQLite does not): `upgrade head` on a
+# new PostgreSQL database failed at revision 0002. The table is created first with a wider column.
+VERSION_TABLE = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(128), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+
+def _ensure_version_table(connection: Connection) -> None:
+    if not inspect(connection).has_table("alembic_version"):
+        VERSION_TABLE.create(connection)
+        connection.commit()
+
+
+def _run(connection: Connection) -> None:
+    _ensure_version_table(connection)
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
