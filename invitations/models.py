@@ -172,3 +172,55 @@ class InvitationToken(Base):
     )
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Sending, delivery and opt-out events (invitations.sending, invitations.funnel).
+
+DELIVERY_STATES = ("sending", "retry", "sent", "bounced", "failed", "uncertain")
+
+
+class Delivery(Base):
+    """One send step of one invitation: step 0 is the invitation message, step n the n-th
+    reminder. The row is committed as `sending` before the channel is called and marked `sent`
+    after, and (invitation, step) is unique, so no step is ever sent twice (`invitations.sending`
+    explains the at-most-once rule for a step left `sending` by a dead worker). `retry` is a
+    temporary failure waiting for its retry; `bounced` a refused address; `failed` a permanent
+    failure of another kind; `uncertain` a step whose worker died during the call."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("invitation_id", "step"),
+        Index("ix_deliveries_campaign_id_state", "campaign_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(default=0)
+    channel: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(12), default="sending")
+    attempts: Mapped[int] = mapped_column(default=1)
+    error: Mapped[str] = mapped_column(String(500), default="")
+    provider_id: Mapped[str] = mapped_column(String(200), default="")
+    segments: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+
+
+class OptOutEvent(Base):
+    """An opt-out made through the link of a message (退订): the invitation, campaign and channel
+    it came from, for the funnel's refusals. The lasting block on the person is `OptOut`."""
+
+    __tablename__ = "opt_out_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), unique=True
+    )
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
