@@ -6,4 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to register yet beyond what `summarize` callers use."""
+    """Register the results pages."""
+    from analysis.views import bp
+
+    app.register_blueprint(bp)

@@ -1,0 +1,486 @@
+"""The one result object of a campaign: every question summarised in form order, with its base,
+interval and method, plus crosstabs by segment. Pages, the API and the PDF report all render
+`CampaignSummary.to_dict()`; `summarize_frame` computes the same from a DataFrame in a notebook.
+
+Example (no database, no app)::
+
+    from analysis.frames import answers_frame
+    from analysis.summary import summarize_frame
+    from campaigns.definition import read_campaign_file
+
+    form = read_campaign_file("examples/transport.yaml").form
+    frame = answers_frame([{"district": "wuhou", "sat_bus": "4"}, ...], form)
+    summary = summarize_frame(frame, form, segments=("district",))
+    summary.question("sat_bus").top_box.estimate      # satisfaction rate, 0..1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from analysis.categories import weight_array
+from analysis.crosstabs import CrosstabScan, crosstab_scan
+from analysis.design import SamplingDesign
+from analysis.errors import AnalysisProblem, UnknownOptionError, check_alpha, check_columns
+from analysis.frames import (
+    OTHER,
+    OTHER_LABEL,
+    campaign_form,
+    choice_names,
+    option_column,
+    response_frame,
+)
+from analysis.proportions import (
+    FrequencyTable,
+    ProportionEstimate,
+    check_method,
+    frequencies,
+    indicator_proportion,
+    multiple_choice_frequencies,
+)
+from analysis.results import Result
+from analysis.scales import (
+    MeanEstimate,
+    NetPromoterScore,
+    NumericSummary,
+    RankedItem,
+    mean_ci,
+    net_promoter_score,
+    numeric_summary,
+    ranking_summary,
+)
+from campaigns.models import Campaign
+from forms.schema import Form, Question, text_in
+
+Label = dict[str, str]
+WeightsArg = str | npt.ArrayLike | None
+LANGUAGES = ("zh", "en")
+#: The largest number of points a numeric scale may have to be tabulated point by point.
+MAX_TABULATED_POINTS = 21
+WEIGHT_COLUMN = "__weight__"
+
+
+@dataclass(frozen=True)
+class ChoiceRow(Result):
+    """One answer category of a question; percentages and their interval on the 0-100 scale.
+
+    ``count`` is unweighted; ``weighted_count`` is set when the summary is weighted.
+    ``percent_of_mentions`` is set for multiple choice only (share of all ticks).
+    """
+
+    name: str
+    label: Label
+    count: int
+    weighted_count: float | None
+    percent: float | None
+    ci_low: float | None
+    ci_high: float | None
+    percent_of_mentions: float | None = None
+
+
+@dataclass(frozen=True)
+class QuestionSummary(Result):
+    """One question. ``kind`` says which blocks are filled:
+
+    - ``single``: ``rows`` (count, %, interval);
+    - ``multiple``: ``rows`` as % of respondents (with interval) and % of mentions;
+    - ``rating`` (Likert): ``rows``, ``mean`` of the scores and ``top_box`` (top-2-box, the
+      satisfaction rate 满意率, 0..1) over the choices in ``top_box_choices``;
+    - ``numeric``: ``numeric`` (mean with interval, quartiles), and ``rows`` for short scales;
+    - ``nps``: as numeric, plus ``nps``;
+    - ``ranking``: ``ranking`` (mean rank, share ranked first), best first;
+    - ``text``, ``date``, ``acknowledge``: the number of answers only.
+
+    ``n_base`` is the unweighted number of respondents who answered: the base of every
+    percentage of the question.
+    """
+
+    name: str
+    label: Label
+    type: str
+    kind: str
+    n_base: int
+    n_missing: int
+    weighted_base: float | None
+    rows: tuple[ChoiceRow, ...] = ()
+    mean: MeanEstimate | None = None
+    top_box: ProportionEstimate | None = None
+    top_box_choices: tuple[str, ...] = ()
+    nps: NetPromoterScore | None = None
+    numeric: NumericSummary | None = None
+    ranking: tuple[RankedItem, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CampaignSummary(Result):
+    """Everything a report says about a campaign; ``to_dict()`` is plain JSON.
+
+    ``n_responses`` counts the rows summarised. ``crosstabs`` holds every single-choice question
+    by every segment, with Benjamini-Hochberg control over their tests, when segments are given.
+    """
+
+    slug: str
+    title: Label
+    n_responses: int
+    weighted: bool
+    alpha: float
+    method: str
+    questions: tuple[QuestionSummary, ...]
+    segments: tuple[str, ...] = ()
+    crosstabs: CrosstabScan | None = None
+
+    def question(self, name: str) -> QuestionSummary:
+        """The summary of question ``name``; KeyError naming the known questions otherwise."""
+        for item in self.questions:
+            if item.name == name:
+                return item
+        known = ", ".join(q.name for q in self.questions)
+        raise KeyError(f"no question {name!r} in the summary; questions are {known}")
+
+
+def labels(label: dict[str, str], default_language: str) -> Label:
+    """A label in both report languages (a missing language falls back to the form's default)."""
+    return {lang: text_in(label, lang, default_language) for lang in LANGUAGES}
+
+
+def rating_scores(form: Form, question: Question) -> list[float] | None:
+    """Scores of a rating (Likert) question's choices, or None if it is not a rating.
+
+    A select_one question is a rating when its appearance says ``likert`` or when its choices are
+    named "1", "2", ... "k" (4 <= k <= 11) in that order. Choices named by numbers score those
+    numbers; otherwise they score 1..k in form order.
+    """
+    if question.type != "select_one":
+        return None
+    names = [c.name for c in form.choices_for(question)]
+    likert = "likert" in (question.appearance or "").split()
+    numbered = names == [str(i) for i in range(1, len(names) + 1)] and 4 <= len(names) <= 11
+    if not (likert or numbered) or len(names) < 2:
+        return None
+    try:
+        return [float(n) for n in names]
+    except ValueError:
+        return [float(i) for i in range(1, len(names) + 1)]
+
+
+def is_nps(question: Question) -> bool:
+    """A 0-10 ``range`` question (or appearance ``nps``) is summarised as a Net Promoter Score."""
+    if "nps" in (question.appearance or "").split():
+        return True
+    params = question.parameters
+    return question.type == "range" and (
+        params.get("start", params.get("min")) in ("0", "0.0")
+        and params.get("end", params.get("max")) in ("10", "10.0")
+    )
+
+
+def _choice_label(form: Form, question: Question, name: str) -> Label:
+    for choice in form.choices_for(question):
+        if choice.name == name:
+            return labels(choice.label, form.default_language)
+    return dict(OTHER_LABEL) if name == OTHER else {lang: name for lang in LANGUAGES}
+
+
+def _rows_from_table(
+    form: Form, question: Question, table: FrequencyTable, names: Sequence[str]
+) -> tuple[ChoiceRow, ...]:
+    return tuple(
+        ChoiceRow(
+            name=name,
+            label=_choice_label(form, question, name),
+            count=row.count,
+            weighted_count=row.weighted_count,
+            percent=row.percent,
+            ci_low=row.percent_ci_low,
+            ci_high=row.percent_ci_high,
+        )
+        for name, row in zip(names, table.rows, strict=True)
+    )
+
+
+@dataclass(frozen=True)
+class _Options:
+    weights: npt.NDArray[np.float64] | None
+    alpha: float
+    method: str
+
+
+def _single(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
+    names = choice_names(form, q)
+    column = frame[q.name]
+    table = frequencies(column, names, o.weights, o.alpha, o.method)
+    base = _base(q, form, table.n_unweighted, table.n_missing, table.weighted_base)
+    rows = _rows_from_table(form, q, table, names)
+    scores = rating_scores(form, q)
+    if scores is None:
+        return QuestionSummary(**base, kind="single", rows=rows, note=table.note)
+    # Scores and the top-2-box indicator come straight from the category codes: the same
+    # numbers as `analysis.scales.rating_summary`, without an object-dtype pass over the rows.
+    codes = pd.Categorical(column, categories=names).codes.astype(np.int64)
+    # Unscored categories ("other") and the missing code -1 (the last entry) score NaN.
+    score_of = np.array([*scores, *([np.nan] * (len(names) - len(scores))), np.nan])
+    score = score_of[codes]
+    order = np.argsort(scores, kind="stable")
+    top_codes = order[-2:]
+    indicator = np.where(np.isnan(score), np.nan, np.isin(codes, top_codes).astype(np.float64))
+    return QuestionSummary(
+        **base,
+        kind="rating",
+        rows=rows,
+        mean=mean_ci(score, o.weights, o.alpha),
+        top_box=indicator_proportion(indicator, o.weights, o.alpha, o.method),
+        top_box_choices=tuple(names[i] for i in sorted(top_codes)),
+        note=table.note,
+    )
+
+
+def _base(
+    q: Question, form: Form, n: int, missing: int, weighted_base: float | None
+) -> dict[str, Any]:
+    return {
+        "name": q.name,
+        "label": labels(q.label, form.default_language),
+        "type": q.type,
+        "n_base": n,
+        "n_missing": missing,
+        "weighted_base": weighted_base,
+    }
+
+
+def _multiple(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
+    names = choice_names(form, q)
+    selected = frame[[option_column(q, n) for n in names]]
+    selected.columns = pd.Index(names)
+    table = multiple_choice_frequencies(selected, o.weights, o.alpha, o.method)
+    rows = tuple(
+        ChoiceRow(
+            name=str(row.option),
+            label=_choice_label(form, q, str(row.option)),
+            count=row.count,
+            weighted_count=row.weighted_count,
+            percent=row.percent_of_respondents,
+            ci_low=row.percent_ci_low,
+            ci_high=row.percent_ci_high,
+            percent_of_mentions=row.percent_of_mentions,
+        )
+        for row in table.rows
+    )
+    base = _base(q, form, table.n_unweighted, table.n_missing, table.weighted_base)
+    return QuestionSummary(**base, kind="multiple", rows=rows, note=table.note)
+
+
+def _ranking(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
+    names = choice_names(form, q)
+    ranks = frame[[option_column(q, n) for n in names]]
+    ranks.columns = pd.Index(names)
+    answered = ranks.notna().any(axis=1).to_numpy()
+    n = int(answered.sum())
+    weighted = None if o.weights is None else float(o.weights[answered].sum())
+    base = _base(q, form, n, len(frame) - n, weighted)
+    items = ranking_summary(ranks, o.weights, o.alpha, o.method)
+    return QuestionSummary(
+        **base, kind="ranking", ranking=items, note=None if n else "no valid answers"
+    )
+
+
+def _numeric(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
+    values = frame[q.name]
+    summary = numeric_summary(values, o.weights, o.alpha)
+    mean = summary.mean
+    base = _base(q, form, mean.n_unweighted, mean.n_missing, mean.weighted_base)
+    rows: tuple[ChoiceRow, ...] = ()
+    points = _scale_points(q)
+    if points is not None:
+        table = frequencies(values, points, o.weights, o.alpha, o.method)
+        rows = tuple(
+            ChoiceRow(
+                name=f"{p:g}",
+                label={lang: f"{p:g}" for lang in LANGUAGES},
+                count=row.count,
+                weighted_count=row.weighted_count,
+                percent=row.percent,
+                ci_low=row.percent_ci_low,
+                ci_high=row.percent_ci_high,
+            )
+            for p, row in zip(points, table.rows, strict=True)
+        )
+    nps = net_promoter_score(values, o.weights, o.alpha) if is_nps(q) else None
+    kind = "nps" if nps is not None else "numeric"
+    return QuestionSummary(**base, kind=kind, rows=rows, numeric=summary, nps=nps, note=mean.note)
+
+
+def _scale_points(q: Question) -> list[float] | None:
+    """Whole-number points of a range question with few enough of them to tabulate."""
+    if q.type != "range":
+        return None
+    params = q.parameters
+    try:
+        start = float(params.get("start", params.get("min", "")))
+        end = float(params.get("end", params.get("max", "")))
+        step = float(params.get("step", "1"))
+    except ValueError:
+        return None
+    if step <= 0 or end < start or (end - start) / step + 1 > MAX_TABULATED_POINTS:
+        return None
+    return [float(x) for x in np.arange(start, end + step / 2, step)]
+
+
+def _answered_only(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
+    column = frame[q.name]
+    answered = column.notna().to_numpy()
+    n = int(answered.sum())
+    weighted = None if o.weights is None else float(o.weights[answered].sum())
+    kind = q.type if q.type in ("date", "acknowledge") else "text"
+    return QuestionSummary(
+        **_base(q, form, n, len(frame) - n, weighted),
+        kind=kind,
+        note=None if n else "no answers",
+    )
+
+
+def summarize_question(
+    frame: pd.DataFrame,
+    form: Form,
+    question: Question,
+    weights: npt.ArrayLike | None = None,
+    alpha: float = 0.05,
+    method: str = "wilson",
+) -> QuestionSummary:
+    """The `QuestionSummary` of one question (see its docstring for what each kind holds)."""
+    options = _Options(weight_array(weights, len(frame)), alpha, method)
+    if question.type == "select_one":
+        return _single(form, question, frame, options)
+    if question.type == "select_multiple":
+        return _multiple(form, question, frame, options)
+    if question.type == "rank":
+        return _ranking(form, question, frame, options)
+    if question.type in ("integer", "decimal", "range"):
+        return _numeric(form, question, frame, options)
+    return _answered_only(form, question, frame, options)
+
+
+def _weights(frame: pd.DataFrame, weights: WeightsArg) -> npt.NDArray[np.float64] | None:
+    if isinstance(weights, str):
+        check_columns(list(frame.columns), [weights])
+        return weight_array(frame[weights].to_numpy(dtype=np.float64), len(frame))
+    return weight_array(weights, len(frame))
+
+
+def summarize_frame(
+    frame: pd.DataFrame,
+    form: Form,
+    *,
+    segments: Sequence[str] = (),
+    weights: WeightsArg = None,
+    alpha: float = 0.05,
+    method: str = "wilson",
+    slug: str = "",
+    title: dict[str, str] | None = None,
+) -> CampaignSummary:
+    """Summarise every question of ``form`` on ``frame`` (as built by `analysis.frames`).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per response, columns as in `analysis.frames` (extra columns are ignored).
+    form : Form
+        The questionnaire (`analysis.frames.campaign_form` for a stored campaign).
+    segments : sequence of str
+        Columns to crosstab every single-choice question by (a question such as ``district`` or
+        a metadata column such as ``channel``, ``collection_point``, ``target_group``).
+    weights : str or array-like, optional
+        A weight column of ``frame`` or one weight per row (e.g. from
+        `analysis.weighting.raked_weights`). Estimates are then weighted with intervals on
+        Kish's effective n, crosstab tests are Rao-Scott corrected; bases stay unweighted.
+    alpha, method
+        Confidence level 1 - alpha and proportion interval method (see
+        `analysis.proportions.proportion_ci`; Wilson by default).
+
+    Returns
+    -------
+    CampaignSummary
+    """
+    check_alpha(alpha)
+    check_method(method)
+    w = _weights(frame, weights)
+    questions = tuple(
+        summarize_question(frame, form, q, w, alpha, method)
+        for q in form.questions()
+        if q.type not in ("note", "calculate")
+    )
+    crosstabs = _crosstabs(frame, form, tuple(segments), w, alpha) if segments else None
+    return CampaignSummary(
+        slug=slug,
+        title=labels(title or form.title, form.default_language),
+        n_responses=len(frame),
+        weighted=w is not None,
+        alpha=alpha,
+        method=method,
+        questions=questions,
+        segments=tuple(segments),
+        crosstabs=crosstabs,
+    )
+
+
+def _crosstabs(
+    frame: pd.DataFrame,
+    form: Form,
+    segments: tuple[str, ...],
+    weights: npt.NDArray[np.float64] | None,
+    alpha: float,
+) -> CrosstabScan:
+    check_columns(list(frame.columns), list(segments))
+    not_categorical = [s for s in segments if not isinstance(frame[s].dtype, pd.CategoricalDtype)]
+    if not_categorical:
+        raise UnknownOptionError(
+            [
+                AnalysisProblem(
+                    f"segment `{s}`",
+                    "is not a categorical column; segments are single-choice "
+                    "questions or channel, collection_point, target_group, language",
+                )
+                for s in not_categorical
+            ]
+        )
+    rows = [q.name for q in form.questions() if q.type == "select_one" and q.name not in segments]
+    design = None
+    if weights is not None:
+        frame = frame.assign(**{WEIGHT_COLUMN: weights})
+        design = SamplingDesign(weights=WEIGHT_COLUMN)
+    return crosstab_scan(frame, rows, list(segments), design=design, alpha=alpha)
+
+
+def summarize(
+    session: Session,
+    campaign: Campaign,
+    segments: Sequence[str] = (),
+    weights: WeightsArg = None,
+    *,
+    alpha: float = 0.05,
+    method: str = "wilson",
+) -> CampaignSummary:
+    """Summarise a stored campaign: its responses (read in chunks) and merged questionnaire.
+
+    ``weights`` may name a column of the response frame or give one weight per response in id
+    order; everything else is as in `summarize_frame`, which does the work.
+    """
+    form = campaign_form(session, campaign)
+    frame = response_frame(session, campaign, form)
+    return summarize_frame(
+        frame,
+        form,
+        segments=segments,
+        weights=weights,
+        alpha=alpha,
+        method=method,
+        slug=campaign.slug,
+        title=dict(campaign.title),
+    )

@@ -1,0 +1,50 @@
+"""The organizer's results page, through the HTTP client."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+def test_results_page_shows_count_and_frequencies_in_chinese(client, login, answered):
+    campaign, answers = answered
+    login("organizer")
+    page = client.get(f"/campaigns/{campaign.slug}/results")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "交通出行专项征集" in text
+    assert f'<strong class="n-responses">{len(answers)}</strong>' in text
+    assert "有效问卷" in text and "您居住在哪个区？" in text and "锦江区" in text
+    assert "满意率" in text and "95％置信区间" in text
+    jinjiang = Counter(a["district"] for a in answers)["jinjiang"]
+    assert f"{100 * jinjiang / len(answers):.1f}" in text
+    assert 'class="bar"' in text
+
+
+def test_results_page_in_english_on_request(client, login, answered):
+    campaign, _ = answered
+    login("expert")
+    text = client.get(f"/campaigns/{campaign.slug}/results?lang=en").get_data(as_text=True)
+    assert "Which district do you live in?" in text and "Responses" in text
+
+
+def test_results_page_without_responses_says_so(client, login, campaign):
+    login("organizer")
+    text = client.get(f"/campaigns/{campaign.slug}/results").get_data(as_text=True)
+    assert "尚未收到问卷" in text
+
+
+def test_results_page_needs_a_staff_login(client, campaign):
+    page = client.get(f"/campaigns/{campaign.slug}/results")
+    assert page.status_code == 302
+    assert "/login" in page.headers["Location"]
+
+
+def test_results_page_of_unknown_campaign_is_not_found(client, login):
+    login("organizer")
+    assert client.get("/campaigns/no-such-campaign/results").status_code == 404
+
+
+def test_campaign_list_links_to_results(client, login, campaign):
+    login("department")
+    text = client.get("/campaigns/").get_data(as_text=True)
+    assert f'href="/campaigns/{campaign.slug}/results"' in text
