@@ -1,0 +1,42 @@
+"""Reports rendered for a campaign: what was asked for, its state, and where the file is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaigns.models import Campaign
+from minsheng.db import Base, utcnow
+
+REPORT_KINDS = ("thematic_pdf",)
+REPORT_AUDIENCES = ("staff", "department")
+REPORT_STATUSES = ("queued", "running", "done", "failed")
+
+
+class Report(Base):
+    """One requested report (专题报告) of a campaign.
+
+    `status` goes queued -> running -> done | failed; `file_path` is set once the file is
+    complete, so a done report always has its file. `job_id` points at the `Job` row whose
+    progress the organizer page shows. `audience` "department" means small cells are suppressed.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_campaign_id_created_at", "campaign_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40), default="thematic_pdf")
+    audience: Mapped[str] = mapped_column(String(20), default="staff")
+    language: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    file_path: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str] = mapped_column(String(1000), default="")
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    campaign: Mapped[Campaign] = relationship()
