@@ -83,3 +83,18 @@ def weight_array(
     if problems:
         raise WeightError(problems)
     return array
+
+
+def compact_codes(keys: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """Renumber integer keys in 0..size-1 to 0..m-1 for the m keys present, in increasing order.
+
+    Returns (present keys, new code of every element). One bincount and a lookup when ``size``
+    is moderate, instead of the sort inside ``numpy.unique``.
+    """
+    if size <= 50_000_000:
+        present = np.flatnonzero(np.bincount(keys, minlength=size))
+        lookup = np.full(size, -1, dtype=np.int64)
+        lookup[present] = np.arange(present.shape[0])
+        return present.astype(np.int64), lookup[keys]
+    unique, inverse = np.unique(keys, return_inverse=True)
+    return unique.astype(np.int64), inverse.astype(np.int64)

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from analysis.categories import FloatArray, IntArray, category_codes, weight_array
+from analysis.categories import (
+    FloatArray,
+    IntArray,
+    category_codes,
+    compact_codes,
+    weight_array,
+)
 from analysis.errors import (
     AnalysisProblem,
     DesignError,
@@ -124,10 +130,9 @@ def prepare_design(frame: pd.DataFrame, design: SamplingDesign) -> PreparedDesig
         if (cluster < 0).any():
             raise DesignError([AnalysisProblem(f"clusters `{design.clusters}`", "missing values")])
         # PSUs are nested within strata (survey::svydesign(nest = TRUE)).
-        psu_of_pair, psu = np.unique(
-            stratum * (int(cluster.max()) + 1) + cluster, return_inverse=True
-        )
-        psu_stratum = psu_of_pair // (int(cluster.max()) + 1)
+        width = int(cluster.max()) + 1
+        psu_of_pair, psu = compact_codes(stratum * width + cluster, len(labels) * width)
+        psu_stratum = psu_of_pair // width
     else:
         psu_stratum = stratum
     n_psu = np.bincount(psu_stratum, minlength=len(labels))
@@ -183,13 +188,24 @@ def stratified_covariance(design: PreparedDesign, totals: FloatArray) -> FloatAr
     return result
 
 
-def design_df(design: PreparedDesign, active: np.ndarray[Any, np.dtype[np.bool_]]) -> int:
+def active_units(design: PreparedDesign, active: npt.NDArray[np.bool_]) -> tuple[int, int]:
+    """Number of PSUs and of strata holding at least one row in ``active``."""
+    h = design.n_psu.shape[0]
+    if design.psu is None:
+        psus = int(active.sum())
+        strata = np.bincount(design.psu_stratum[active], minlength=h) > 0
+    else:
+        present = np.bincount(design.psu[active], minlength=design.psu_stratum.shape[0]) > 0
+        psus = int(present.sum())
+        strata = np.bincount(design.psu_stratum[present], minlength=h) > 0
+    return psus, int(strata.sum())
+
+
+def design_df(design: PreparedDesign, active: npt.NDArray[np.bool_]) -> int:
     """Degrees of freedom: PSUs minus strata, counting only those with a row in ``active``
     (as ``survey::degf``)."""
-    if design.psu is None:
-        return int(active.sum()) - int(np.unique(design.psu_stratum[active]).shape[0])
-    psus = np.unique(design.psu[active])
-    return int(psus.shape[0]) - int(np.unique(design.psu_stratum[psus]).shape[0])
+    psus, strata = active_units(design, active)
+    return psus - strata
 
 
 def cell_share_covariance(
@@ -273,7 +289,8 @@ def _estimate(
     w = np.where(active, design.weights, 0.0)
     y0 = np.where(active, y, 0.0)
     total_w, n = float(w.sum()), int(active.sum())
-    df = design_df(design, active)
+    n_psu, n_strata = active_units(design, active)
+    df = n_psu - n_strata
     empty = DesignEstimate(
         statistic,
         None,
@@ -315,8 +332,6 @@ def _estimate(
             low, high, note = _proportion_bounds(estimate, se, t, method)
     else:
         note = "the design has no degrees of freedom (one PSU per stratum): no interval"
-    psus = np.unique(design.psu[active]) if design.psu is not None else np.flatnonzero(active)
-    strata = design.psu_stratum[psus]
     return DesignEstimate(
         statistic=statistic,
         estimate=estimate,
@@ -327,8 +342,8 @@ def _estimate(
         design_effect=nan_to_none(deff),
         df=df,
         n_unweighted=n,
-        n_psu=int(psus.shape[0]),
-        n_strata=int(np.unique(strata).shape[0]),
+        n_psu=n_psu,
+        n_strata=n_strata,
         weighted_base=total_w,
         method=method,
         alpha=alpha,

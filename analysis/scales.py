@@ -137,7 +137,8 @@ def top_box(
     beforehand if it should not count. Interval as in `indicator_proportion`.
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values)
-    indicator = series.isin(list(top)).astype(object).where(series.notna())
+    hit = series.isin(list(top)).to_numpy(dtype=np.float64)
+    indicator = np.where(series.notna().to_numpy(), hit, np.nan)
     return indicator_proportion(indicator, weights, alpha, method)
 
 

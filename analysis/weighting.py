@@ -12,7 +12,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.categories import FloatArray, IntArray, category_codes, weight_array
+from analysis.categories import (
+    FloatArray,
+    IntArray,
+    category_codes,
+    compact_codes,
+    weight_array,
+)
 from analysis.errors import (
     AnalysisProblem,
     MarginError,
@@ -153,20 +159,13 @@ def _observed_cells(
         raise MarginError(problems)
     dims = tuple(max(len(cats[v]), 1) for v in variables)
     flat = np.ravel_multi_index(tuple(codes), dims) if codes else np.zeros(len(frame), np.int64)
-    size = int(np.prod(dims))
-    if size <= 20_000_000:
-        present = np.flatnonzero(np.bincount(flat, minlength=size))
-        lookup = np.full(size, -1, dtype=np.int64)
-        lookup[present] = np.arange(present.shape[0])
-        row_cell = lookup[flat]
-    else:  # too many combinations for a dense lookup: sort instead
-        present, row_cell = np.unique(flat, return_inverse=True)
+    present, row_cell = compact_codes(flat, int(np.prod(dims)))
     cell_base = np.asarray(
         np.bincount(row_cell, weights=base, minlength=present.shape[0]), dtype=np.float64
     )
     cell_codes = np.unravel_index(present, dims)
     return (
-        row_cell.astype(np.int64),
+        row_cell,
         cell_base,
         cats,
         dict(zip(variables, cell_codes, strict=True)),
