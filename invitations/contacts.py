@@ -1,0 +1,418 @@
+"""Target lists (名单): importing contact files row by row, reporting every bad row while keeping
+the good ones, and opt-outs (退订) that hold across lists and campaigns."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, insert, or_, select
+from sqlalchemy.orm import Session
+
+from invitations.contact_files import ContactTable, read_contact_file
+from invitations.models import Contact, ContactImport, ContactList, OptOut
+from invitations.pii import (
+    PIIKeys,
+    current_keys,
+    decrypt,
+    encrypt,
+    lookup_hash,
+    mask_email,
+    mask_name,
+    mask_phone,
+    mask_text,
+    normalize_email,
+    normalize_phone,
+)
+from minsheng.errors import InputError, Problem
+
+# Header names recognised for the personal columns (lower-cased); every other column is an
+# attribute kept under its own name.
+NAME_COLUMNS = ("name", "姓名", "名字")
+PHONE_COLUMNS = (
+    "phone",
+    "mobile",
+    "mobile phone",
+    "手机",
+    "手机号",
+    "手机号码",
+    "电话",
+    "联系电话",
+)
+EMAIL_COLUMNS = ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件", "邮件")
+ERROR_REPORT_HEADER = ("row", "column", "value", "reason")
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One reason a row was not imported; `value` is already masked."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    """What an import did: `imported` new contacts, `skipped` bad or duplicate rows (each with
+    its problems), and the stored `ContactImport` record."""
+
+    rows: int = 0
+    imported: int = 0
+    skipped: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    record: ContactImport | None = None
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """Decrypted details of one contact, for composing a message; never for display."""
+
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
+def get_or_create_list(session: Session, name: str, campaign_id: int | None = None) -> ContactList:
+    """The target list called `name`, created (for `campaign_id`, or reusable) if new."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InputError([Problem("list", f"list name {name!r}: expected 1-120 characters")])
+    found = session.scalar(select(ContactList).where(ContactList.name == name))
+    if found is None:
+        found = ContactList(name=name, campaign_id=campaign_id)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def import_contacts(
+    session: Session,
+    contact_list: ContactList,
+    data: bytes,
+    filename: str,
+    required: Sequence[str] = (),
+    keys: PIIKeys | None = None,
+) -> ImportResult:
+    """Import the rows of a CSV or XLSX file into `contact_list`.
+
+    Each bad row (invalid mainland mobile, malformed e-mail, neither of the two, a required
+    attribute empty, the same phone or e-mail as an earlier row or as a contact already on the
+    list) is reported and skipped; the good rows are added. Importing the same file again adds
+    nothing. A file-level problem (no usable column, a required column absent) raises
+    InputError before anything is stored.
+    """
+    keys = keys or current_keys()
+    table = read_contact_file(data, filename)
+    layout = _layout(table, required, filename)
+    result = ImportResult(rows=len(table.rows))
+    candidates: list[dict[str, Any]] = []
+    seen: dict[bytes, int] = {}
+    bad_rows: set[int] = set()
+    for number, cells in table.rows:
+        row = _parse_row(number, cells, layout, keys)
+        for problem in row.problems:
+            result.problems.append(problem)
+            bad_rows.add(number)
+        if row.problems:
+            continue
+        duplicate = _first_seen(seen, row, number)
+        if duplicate is not None:
+            column, shown, earlier = duplicate
+            result.problems.append(
+                RowProblem(number, column, shown, f"duplicate of row {earlier} in this file")
+            )
+            bad_rows.add(number)
+            continue
+        candidates.append(row.values)
+    present = _already_on_list(session, contact_list.id, candidates)
+    fresh: list[dict[str, Any]] = []
+    for values in candidates:
+        hit = next((h for h in (values["phone_hash"], values["email_hash"]) if h in present), None)
+        if hit is not None:
+            column, shown = values["_shown"][hit]
+            result.problems.append(
+                RowProblem(values["_row"], column, shown, "already on the list; row unchanged")
+            )
+            bad_rows.add(values["_row"])
+            continue
+        fresh.append(values)
+    _insert_contacts(session, contact_list.id, fresh, keys)
+    result.imported = len(fresh)
+    result.skipped = len(bad_rows)
+    result.problems.sort(key=lambda p: p.row)
+    result.record = ContactImport(
+        list_id=contact_list.id,
+        filename=filename[:255],
+        rows=result.rows,
+        imported=result.imported,
+        skipped=result.skipped,
+        error_report=error_report_csv(result.problems),
+    )
+    session.add(result.record)
+    session.flush()
+    return result
+
+
+@dataclass(frozen=True)
+class _Layout:
+    name: int | None
+    phone: int | None
+    email: int | None
+    attributes: dict[str, int]
+    required: tuple[str, ...]
+    titles: dict[str, str]
+
+
+@dataclass
+class _Row:
+    values: dict[str, Any]
+    problems: list[RowProblem]
+
+
+def _layout(table: ContactTable, required: Sequence[str], filename: str) -> _Layout:
+    problems: list[Problem] = []
+    positions: dict[str, int] = {}
+    for index, title in enumerate(table.header):
+        if not title:
+            continue
+        if title in positions:
+            problems.append(Problem(f"{filename}:1", f"column {title!r} appears twice"))
+        positions[title] = index
+    lowered = {title.lower(): index for title, index in positions.items()}
+
+    def find(names: Iterable[str]) -> int | None:
+        return next((lowered[n] for n in names if n in lowered), None)
+
+    name, phone, email = find(NAME_COLUMNS), find(PHONE_COLUMNS), find(EMAIL_COLUMNS)
+    if phone is None and email is None:
+        problems.append(
+            Problem(
+                f"{filename}:1",
+                f"no mobile phone or e-mail column among {', '.join(table.header)}; "
+                "expected a column named e.g. phone / 手机号 or email / 邮箱",
+            )
+        )
+    personal = {name, phone, email}
+    attributes = {t: i for t, i in positions.items() if i not in personal}
+    for wanted in required:
+        if wanted not in attributes:
+            problems.append(
+                Problem(
+                    f"{filename}:1",
+                    f"required column {wanted!r} is missing; the file has "
+                    f"{', '.join(t for t in table.header if t)}",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    titles = {
+        kind: table.header[index]
+        for kind, index in (("name", name), ("phone", phone), ("email", email))
+        if index is not None
+    }
+    return _Layout(name, phone, email, attributes, tuple(required), titles)
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index].strip() if index is not None and index < len(cells) else ""
+
+
+def _parse_row(number: int, cells: list[str], layout: _Layout, keys: PIIKeys) -> _Row:
+    problems: list[RowProblem] = []
+    raw_phone, raw_email = _cell(cells, layout.phone), _cell(cells, layout.email)
+    phone = normalize_phone(raw_phone) if raw_phone else None
+    email = normalize_email(raw_email) if raw_email else None
+    if raw_phone and phone is None:
+        problems.append(
+            RowProblem(
+                number,
+                layout.titles["phone"],
+                mask_text(raw_phone),
+                "invalid mainland mobile number; expected 11 digits 1[3-9]XXXXXXXXX, "
+                "optionally with +86, spaces or dashes",
+            )
+        )
+    if raw_email and email is None:
+        problems.append(
+            RowProblem(
+                number,
+                layout.titles["email"],
+                mask_email(raw_email),
+                "malformed e-mail; expected name@domain",
+            )
+        )
+    if not raw_phone and not raw_email:
+        column = layout.titles.get("phone") or layout.titles["email"]
+        problems.append(RowProblem(number, column, "", "no mobile phone and no e-mail"))
+    attributes = {title: _cell(cells, index) for title, index in layout.attributes.items()}
+    for wanted in layout.required:
+        if not attributes.get(wanted):
+            problems.append(RowProblem(number, wanted, "", f"required attribute {wanted!r} empty"))
+    phone_hash = lookup_hash(keys, "phone", phone) if phone else None
+    email_hash = lookup_hash(keys, "email", email) if email else None
+    shown: dict[bytes, tuple[str, str]] = {}
+    if phone_hash:
+        shown[phone_hash] = (layout.titles["phone"], mask_phone(phone or ""))
+    if email_hash:
+        shown[email_hash] = (layout.titles["email"], mask_email(email or ""))
+    values = {
+        "_row": number,
+        "_shown": shown,
+        "name": _cell(cells, layout.name) or None,
+        "phone": phone,
+        "email": email,
+        "phone_hash": phone_hash,
+        "email_hash": email_hash,
+        "attributes": attributes,
+    }
+    return _Row(values=values, problems=problems)
+
+
+def _first_seen(seen: dict[bytes, int], row: _Row, number: int) -> tuple[str, str, int] | None:
+    hashes = [h for h in (row.values["phone_hash"], row.values["email_hash"]) if h]
+    for digest in hashes:
+        if digest in seen:
+            column, shown = row.values["_shown"][digest]
+            return column, shown, seen[digest]
+    for digest in hashes:
+        seen[digest] = number
+    return None
+
+
+def _already_on_list(
+    session: Session, list_id: int, candidates: list[dict[str, Any]]
+) -> set[bytes]:
+    wanted = [h for v in candidates for h in (v["phone_hash"], v["email_hash"]) if h]
+    present: set[bytes] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for phone_hash, email_hash in session.execute(
+            select(Contact.phone_hash, Contact.email_hash).where(
+                Contact.list_id == list_id,
+                or_(Contact.phone_hash.in_(chunk), Contact.email_hash.in_(chunk)),
+            )
+        ):
+            present.update(h for h in (phone_hash, email_hash) if h)
+    return present
+
+
+def _insert_contacts(
+    session: Session, list_id: int, rows: list[dict[str, Any]], keys: PIIKeys
+) -> None:
+    # Core executemany in chunks: no ORM object per contact, so a 100k-row file stays cheap.
+    batch: list[dict[str, Any]] = []
+    for values in rows:
+        batch.append(
+            {
+                "list_id": list_id,
+                "name_enc": encrypt(keys, values["name"]) if values["name"] else None,
+                "phone_enc": encrypt(keys, values["phone"]) if values["phone"] else None,
+                "email_enc": encrypt(keys, values["email"]) if values["email"] else None,
+                "phone_hash": values["phone_hash"],
+                "email_hash": values["email_hash"],
+                "attributes": values["attributes"],
+            }
+        )
+        if len(batch) >= 5000:
+            session.execute(insert(Contact), batch)
+            batch = []
+    if batch:
+        session.execute(insert(Contact), batch)
+
+
+def error_report_csv(problems: Iterable[RowProblem]) -> str:
+    """The downloadable error file: one line per problem (row, column, masked value, reason).
+
+    Values that a spreadsheet would run as a formula are prefixed with `'` (OWASP CSV
+    injection).
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ERROR_REPORT_HEADER)
+    for p in problems:
+        value = "'" + p.value if p.value[:1] in ("=", "+", "-", "@") else p.value
+        writer.writerow((p.row, p.column, value, p.reason))
+    return out.getvalue()
+
+
+def contact_details(contact: Contact, keys: PIIKeys | None = None) -> ContactDetails:
+    """Decrypt a contact's name, phone and e-mail to compose a message to them."""
+    keys = keys or current_keys()
+
+    def plain(blob: bytes | None) -> str | None:
+        return decrypt(keys, blob) if blob else None
+
+    return ContactDetails(
+        name=plain(contact.name_enc), phone=plain(contact.phone_enc), email=plain(contact.email_enc)
+    )
+
+
+def masked_contact(contact: Contact, keys: PIIKeys | None = None) -> dict[str, str]:
+    """A contact as pages show it: name `张*`, phone `138****5678`, e-mail `z***@example.com`."""
+    details = contact_details(contact, keys)
+    return {
+        "name": mask_name(details.name or ""),
+        "phone": mask_phone(details.phone) if details.phone else "",
+        "email": mask_email(details.email) if details.email else "",
+    }
+
+
+def opt_out_contact(session: Session, contact: Contact, campaign_id: int | None = None) -> int:
+    """Record that this person wants no more invitations: their phone and e-mail hashes go on
+    the opt-out list, which every list and campaign consults. Returns hashes newly added."""
+    added = 0
+    for kind, digest in (("phone", contact.phone_hash), ("email", contact.email_hash)):
+        if digest is None:
+            continue
+        if session.scalar(select(OptOut.id).where(OptOut.contact_hash == digest)) is None:
+            session.add(OptOut(contact_hash=digest, kind=kind, campaign_id=campaign_id))
+            added += 1
+    session.flush()
+    return added
+
+
+def opt_out_address(
+    session: Session,
+    kind: str,
+    value: str,
+    campaign_id: int | None = None,
+    keys: PIIKeys | None = None,
+) -> bool:
+    """Opt out a phone number or e-mail address given as text (an SMS "TD" reply, a bounce).
+
+    Raises InputError when `kind` is not phone/email or the value is malformed.
+    """
+    keys = keys or current_keys()
+    normalized = {"phone": normalize_phone, "email": normalize_email}.get(kind, lambda _v: None)(
+        value
+    )
+    if kind not in ("phone", "email") or normalized is None:
+        raise InputError([Problem(kind, "expected a mainland mobile number or an e-mail")])
+    digest = lookup_hash(keys, kind, normalized)
+    if session.scalar(select(OptOut.id).where(OptOut.contact_hash == digest)) is not None:
+        return False
+    session.add(OptOut(contact_hash=digest, kind=kind, campaign_id=campaign_id))
+    session.flush()
+    return True
+
+
+def not_opted_out() -> ColumnElement[bool]:
+    """A WHERE clause on `Contact`: true when neither its phone nor its e-mail opted out."""
+    return ~exists().where(
+        or_(OptOut.contact_hash == Contact.phone_hash, OptOut.contact_hash == Contact.email_hash)
+    )
+
+
+def is_opted_out(session: Session, contact: Contact) -> bool:
+    """Whether this contact's phone or e-mail is on the opt-out list."""
+    hashes = [h for h in (contact.phone_hash, contact.email_hash) if h]
+    return bool(hashes) and (
+        session.scalar(select(OptOut.id).where(OptOut.contact_hash.in_(hashes)).limit(1))
+        is not None
+    )

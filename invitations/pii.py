@@ -1,0 +1,170 @@
+"""Personal information (name, mobile phone, e-mail): normalisation, encryption at rest
+(AES-256-GCM), keyed lookup hashes (HMAC-SHA256) and masking for display.
+
+Nothing outside this module sees a key. Decrypted values are for sending messages only; pages,
+files and logs show `mask_phone` / `mask_email` / `mask_name`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# First byte of every ciphertext, so keys can be rotated later without guessing the format.
+_FORMAT_V1 = b"\x01"
+_NONCE_BYTES = 12
+
+MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+# Deliberately simple (RFC 5322 allows far more); what a person types into a sign-up form.
+EMAIL_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+
+
+class PIIError(Exception):
+    """A personal-data value could not be decrypted (wrong key, or the value was altered)."""
+
+
+@dataclass(frozen=True)
+class PIIKeys:
+    """The encryption key and the lookup-hash key, both derived from one master key with HKDF
+    (RFC 5869) under different labels, so neither can be computed from the other."""
+
+    encryption: bytes
+    lookup: bytes
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PIIKeys:
+        """Keys from `PII_KEY` (urlsafe base64 of 32 bytes), or derived from `SECRET_KEY`.
+
+        Raises ValueError naming the setting when `PII_KEY` is not 32 bytes of base64.
+        """
+        raw = str(config.get("PII_KEY") or "")
+        if raw:
+            try:
+                master = base64.urlsafe_b64decode(raw.encode("ascii") + b"=" * (-len(raw) % 4))
+            except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+                raise ValueError("PII_KEY: expected urlsafe base64 of 32 bytes") from exc
+            if len(master) != 32:
+                raise ValueError(f"PII_KEY: decodes to {len(master)} bytes; expected 32")
+        else:
+            master = _hkdf(str(config["SECRET_KEY"]).encode("utf-8"), b"minsheng pii master")
+        return cls(
+            encryption=_hkdf(master, b"minsheng pii encryption"),
+            lookup=_hkdf(master, b"minsheng pii lookup"),
+        )
+
+
+def _hkdf(material: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material)
+
+
+def current_keys() -> PIIKeys:
+    """The keys of the current app (computed once per app)."""
+    from flask import current_app
+
+    keys = current_app.extensions.get("invitations.pii_keys")
+    if keys is None:
+        keys = PIIKeys.from_config(current_app.config)
+        current_app.extensions["invitations.pii_keys"] = keys
+    return keys  # type: ignore[no-any-return]
+
+
+def generate_key() -> str:
+    """A fresh value for `MINSHENG_PII_KEY`."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+
+
+def encrypt(keys: PIIKeys, value: str) -> bytes:
+    """AES-256-GCM with a random 96-bit nonce: version byte + nonce + ciphertext + tag."""
+    nonce = os.urandom(_NONCE_BYTES)
+    return _FORMAT_V1 + nonce + AESGCM(keys.encryption).encrypt(nonce, value.encode("utf-8"), None)
+
+
+def decrypt(keys: PIIKeys, blob: bytes) -> str:
+    """The plaintext of `encrypt`; raises PIIError if the key is wrong or the bytes were altered."""
+    if not blob or blob[:1] != _FORMAT_V1:
+        raise PIIError("unknown ciphertext format")
+    nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
+    try:
+        return AESGCM(keys.encryption).decrypt(nonce, body, None).decode("utf-8")
+    except InvalidTag as exc:
+        raise PIIError("cannot decrypt: wrong PII_KEY or altered value") from exc
+
+
+def lookup_hash(keys: PIIKeys, kind: str, normalized: str) -> bytes:
+    """HMAC-SHA256 of a normalised phone or e-mail; `kind` separates the two domains so a
+    phone never matches an e-mail. Without the key the hash cannot be brute-forced over the
+    ~10^10 mobile numbers, which a plain sha256 could."""
+    return hmac.new(keys.lookup, f"{kind}:{normalized}".encode(), hashlib.sha256).digest()
+
+
+def normalize_phone(raw: str) -> str | None:
+    """The 11-digit mainland mobile number in `raw`, or None when it is not one.
+
+    Accepts full-width digits, spaces, dashes, dots, brackets and a +86 / 0086 / 86 prefix:
+    `+86 138-1234-5678` gives `13812345678`.
+    """
+    text = unicodedata.normalize("NFKC", raw)
+    digits = re.sub(r"[\s\-.()]", "", text)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if MOBILE_RE.fullmatch(digits) else None
+
+
+def normalize_email(raw: str) -> str | None:
+    """The e-mail in `raw`, trimmed and lower-cased, or None when it is malformed."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if len(text) > 254 or not EMAIL_RE.fullmatch(text) or ".." in text:
+        return None
+    return text.lower()
+
+
+def mask_phone(phone: str) -> str:
+    """`13812345678` -> `138****5678`; anything shorter keeps at most its first and last
+    character."""
+    if len(phone) >= 11:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return mask_text(phone)
+
+
+def mask_email(email: str) -> str:
+    """`zhang.san@example.com` -> `z***@example.com` (the domain stays, to tell providers
+    apart)."""
+    local, sep, domain = email.partition("@")
+    if not sep:
+        return mask_text(email)
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_name(name: str) -> str:
+    """`张三` -> `张*`, `欧阳娜娜` -> `欧***`, `Li Lei` -> `L*****`: the first character only."""
+    name = name.strip()
+    return name[:1] + "*" * (len(name) - 1) if name else ""
+
+
+def mask_text(value: str) -> str:
+    """Any value that may hold personal data, masked for an error report: first and last
+    character kept, at most."""
+    value = value.strip()
+    if len(value) <= 2:
+        return "*" * len(value)
+    return value[0] + "*" * (len(value) - 2) + value[-1]
