@@ -16,7 +16,7 @@ Example (no database, no app)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,8 @@ from forms.schema import Form, Question, text_in
 
 Label = dict[str, str]
 WeightsArg = str | npt.ArrayLike | None
+#: Called with the share done (0..1) and what is being done, e.g. to update a `Job` row.
+Progress = Callable[[float, str], None]
 LANGUAGES = ("zh", "en")
 #: The largest number of points a numeric scale may have to be tabulated point by point.
 MAX_TABULATED_POINTS = 21
@@ -384,6 +386,7 @@ def summarize_frame(
     method: str = "wilson",
     slug: str = "",
     title: dict[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> CampaignSummary:
     """Summarise every question of ``form`` on ``frame`` (as built by `analysis.frames`).
 
@@ -403,6 +406,8 @@ def summarize_frame(
     alpha, method
         Confidence level 1 - alpha and proportion interval method (see
         `analysis.proportions.proportion_ci`; Wilson by default).
+    progress : callable, optional
+        Called after each question with the share of questions done and the question name.
 
     Returns
     -------
@@ -411,12 +416,18 @@ def summarize_frame(
     check_alpha(alpha)
     check_method(method)
     w = _weights(frame, weights)
-    questions = tuple(
-        summarize_question(frame, form, q, w, alpha, method)
-        for q in form.questions()
-        if q.type not in ("note", "calculate")
-    )
-    crosstabs = _crosstabs(frame, form, tuple(segments), w, alpha) if segments else None
+    asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
+    summaries = []
+    for done, question in enumerate(asked, start=1):
+        summaries.append(summarize_question(frame, form, question, w, alpha, method))
+        if progress is not None:
+            progress(done / (len(asked) + bool(segments)), question.name)
+    questions = tuple(summaries)
+    crosstabs = None
+    if segments:
+        crosstabs = _crosstabs(frame, form, tuple(segments), w, alpha)
+        if progress is not None:
+            progress(1.0, "crosstabs")
     return CampaignSummary(
         slug=slug,
         title=labels(title or form.title, form.default_language),
@@ -466,14 +477,19 @@ def summarize(
     *,
     alpha: float = 0.05,
     method: str = "wilson",
+    progress: Progress | None = None,
 ) -> CampaignSummary:
     """Summarise a stored campaign: its responses (read in chunks) and merged questionnaire.
 
     ``weights`` may name a column of the response frame or give one weight per response in id
-    order; everything else is as in `summarize_frame`, which does the work.
+    order; everything else is as in `summarize_frame`, which does the work. ``progress`` hears
+    about reading (first half) and about each question (second half).
     """
     form = campaign_form(session, campaign)
+    if progress is not None:
+        progress(0.0, "reading responses")
     frame = response_frame(session, campaign, form)
+    report = None if progress is None else _second_half(progress)
     return summarize_frame(
         frame,
         form,
@@ -483,4 +499,10 @@ def summarize(
         method=method,
         slug=campaign.slug,
         title=dict(campaign.title),
+        progress=report,
     )
+
+
+def _second_half(progress: Progress) -> Progress:
+    progress(0.5, "responses read")
+    return lambda done, what: progress(0.5 + done / 2, what)

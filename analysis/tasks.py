@@ -1,0 +1,56 @@
+"""Celery tasks of the analysis: a campaign summary computed in the background, with progress in
+a `minsheng.jobs.Job` row that pages can poll."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from sqlalchemy.orm import Session
+
+from analysis.summary import summarize
+from campaigns.models import Campaign
+from minsheng.db import get_session
+from minsheng.jobs import Job, enqueue_after_commit, update_job
+
+JOB_KIND = "analysis.summarize_campaign"
+
+
+def request_summary(session: Session, campaign: Campaign, segments: list[str]) -> Job:
+    """Add a queued summary job and enqueue its task for after the caller's commit."""
+    job = Job(kind=JOB_KIND, target=campaign.slug, result={"segments": segments})
+    session.add(job)
+    session.flush()
+    enqueue_after_commit(session, summarize_campaign.s(campaign.id, job.id, segments))
+    return job
+
+
+@shared_task(name=JOB_KIND)
+def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None = None) -> None:
+    """Summarise the campaign into ``job.result``; progress is committed as it goes.
+
+    Idempotent: a job already done is left alone, so a redelivered message does no work twice.
+    """
+    session = get_session()
+    job = session.get(Job, job_id)
+    campaign = session.get(Campaign, campaign_id)
+    if job is None or job.state == "done":
+        return
+    if campaign is None:
+        update_job(session, job, state="failed", message=f"campaign {campaign_id} is gone")
+        session.commit()
+        return
+    update_job(session, job, state="running", progress=0.0, message="reading responses")
+    session.commit()
+
+    def progress(done: float, what: str) -> None:
+        update_job(session, job, progress=done, message=what)
+        session.commit()
+
+    try:
+        summary = summarize(session, campaign, segments=tuple(segments or ()), progress=progress)
+    except Exception as exc:
+        session.rollback()
+        update_job(session, job, state="failed", message=f"{type(exc).__name__}: {exc}")
+        session.commit()
+        raise
+    update_job(session, job, state="done", progress=1.0, message="", result=summary.to_dict())
+    session.commit()
