@@ -111,6 +111,13 @@ def cramers_v(chi_square: float, n: float, shape: tuple[int, int]) -> float:
     return float(np.sqrt(chi_square / (n * smaller))) if smaller > 0 and n > 0 else float("nan")
 
 
+def _sparse_note(expected: FloatArray) -> str | None:
+    """Cochran's rule for r x c tables: warn when over 20% of expected counts are below 5."""
+    if (expected < 5).sum() > 0.2 * expected.size:
+        return "more than 20% of expected counts below 5: the approximation is unreliable"
+    return None
+
+
 def _unweighted_test(table: FloatArray) -> IndependenceTest:
     expected = _expected(table)
     low = int((expected < 5).sum())
@@ -130,7 +137,7 @@ def _unweighted_test(table: FloatArray) -> IndependenceTest:
         float(result.pvalue),
         float(expected.min()),
         low,
-        note="more than 20% of expected counts below 5" if low > 0.2 * table.size else None,
+        note=_sparse_note(expected),
     )
 
 
@@ -176,7 +183,7 @@ def _rao_scott_test(
         float(expected.min()),
         int((expected < 5).sum()),
         mean_design_effect=trace / df,
-        note=None if nu > 0 else "the design has no degrees of freedom",
+        note=_sparse_note(expected) if nu > 0 else "the design has no degrees of freedom",
     )
     return test, trace / df
 

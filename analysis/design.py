@@ -138,7 +138,9 @@ def prepare_design(frame: pd.DataFrame, design: SamplingDesign) -> PreparedDesig
     n_psu = np.bincount(psu_stratum, minlength=len(labels))
     f = _fpc_fractions(frame, design, stratum, n_psu)
     lonely = n_psu == 1
-    if lonely.any() and design.lonely_psu == "fail":
+    # A design with a single PSU overall has no variance estimate either way; it is reported
+    # through df = 0 rather than refused, so that a tiny campaign still gets its estimates.
+    if lonely.any() and design.lonely_psu == "fail" and design.strata:
         listed = ", ".join(repr(labels[i]) for i in np.flatnonzero(lonely)[:10])
         raise DesignError(
             [

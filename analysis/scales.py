@@ -115,7 +115,7 @@ def mean_ci(
         ci_high=nan_to_none(high),
         sd=nan_to_none(sd),
         n_unweighted=n,
-        n_missing=int(y.shape[0] - n),
+        n_missing=int(np.isnan(y).sum()),
         weighted_base=None if w is None else float(w[valid].sum()),
         method="t" if w is None else "t, linearised se",
         alpha=alpha,
@@ -276,20 +276,9 @@ def net_promoter_score(
     n = int(score.shape[0])
     total = float(wv.sum())
     if n == 0 or total <= 0:
-        return NetPromoterScore(
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            0,
-            int(y.shape[0]),
-            "wald",
-            alpha,
-            "no valid answers",
-        )
+        undefined = (None,) * 7
+        missing = int((~present).sum())
+        return NetPromoterScore(*undefined, 0, missing, "wald", alpha, "no valid answers")
     shares = [float(wv[score == s].sum()) / total for s in (1.0, 0.0, -1.0)]
     nps = shares[0] - shares[2]
     if w is None:
@@ -306,7 +295,7 @@ def net_promoter_score(
         passives_percent=100 * shares[1],
         detractors_percent=100 * shares[2],
         n_unweighted=n,
-        n_missing=int(y.shape[0] - n),
+        n_missing=int((~present).sum()),
         method="wald" if w is None else "wald, linearised se",
         alpha=alpha,
         note=None if np.isfinite(se) else "one answer: no interval",

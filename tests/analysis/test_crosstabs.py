@@ -208,3 +208,13 @@ def test_scan_adjusts_all_crosstab_p_values_together():
     raw = [t.test.p_value for t in scan.tables]
     assert scan.comparison.p_adjusted == benjamini_hochberg(raw).p_adjusted
     json.dumps(scan.to_dict(), allow_nan=False)
+
+
+def test_sparse_weighted_table_carries_a_warning_note():
+    frame = pd.DataFrame(
+        {"a": ["x", "x", "y", "y", "z"], "b": ["p", "q", "p", "q", "p"], "w": [1, 2, 1, 0.5, 1.0]}
+    )
+    result = crosstab(frame, "a", "b", design=SamplingDesign(weights="w"))
+    assert result.test.method == "rao-scott-f"
+    assert result.test.note.startswith("more than 20% of expected counts below 5")
+    assert result.weighted_counts[2] == (1.0, 0.0)

@@ -227,3 +227,11 @@ def test_no_valid_answers_and_boundary_proportions_are_defined():
     assert everyone.ci_low is None
     assert "logit interval is undefined" in everyone.note
     json.dumps(everyone.to_dict(), allow_nan=False)
+
+
+def test_design_with_a_single_psu_gives_the_estimate_without_interval():
+    result = design_mean(pd.DataFrame({"y": [4.0]}), "y", SamplingDesign())
+    assert result.estimate == 4.0
+    assert result.df == 0
+    assert (result.ci_low, result.margin_of_error) == (None, None)
+    assert "no degrees of freedom" in result.note

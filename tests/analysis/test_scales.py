@@ -173,3 +173,10 @@ def test_ranking_mean_rank_and_share_ranked_first():
     assert by_item["schools"].mean_rank.n_unweighted == 3
     assert by_item["schools"].ranked_first.n_unweighted == 4
     json.dumps([i.to_dict() for i in items], allow_nan=False)
+
+
+def test_zero_weights_leave_no_valid_answer_without_counting_them_missing():
+    result = mean_ci(pd.Series([1.0, 2.0, np.nan]), weights=[0.0, 0.0, 1.0])
+    assert (result.estimate, result.n_unweighted, result.n_missing) == (None, 0, 1)
+    nps = net_promoter_score(pd.Series([9.0, np.nan]), weights=[0.0, 1.0])
+    assert (nps.estimate, nps.n_missing, nps.note) == (None, 1, "no valid answers")
