@@ -1,0 +1,303 @@
+"""Invitation links: random tokens (256 bits) stored only as their sha256, created in bulk without
+ORM objects, resolved back to the invitation, and the started / completed marks that make one
+invitation give one response."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import ColumnElement, Table, insert, select, update
+from sqlalchemy.orm import Session
+
+from campaigns.models import Campaign
+from invitations.contacts import not_opted_out
+from invitations.models import Contact, Invitation, InvitationToken
+from invitations.quotas import open_for, quotas_of, record_completion, stratum_values
+from minsheng.db import utcnow
+
+TOKEN_BYTES = 32
+# Rows per executemany. Big enough to amortise round trips, small enough for SQLite's
+# variable limit when a chunk of ids is used in an IN list.
+CHUNK = 5000
+FINISHED = ("completed",)
+
+
+def new_tokens(count: int) -> list[str]:
+    """`count` tokens of `TOKEN_BYTES` random bytes each, urlsafe base64 without padding, the
+    same as `secrets.token_urlsafe(32)` but from one read of the system's random source."""
+    pool = secrets.token_bytes(TOKEN_BYTES * count)
+    return [
+        base64.urlsafe_b64encode(pool[i : i + TOKEN_BYTES]).rstrip(b"=").decode("ascii")
+        for i in range(0, TOKEN_BYTES * count, TOKEN_BYTES)
+    ]
+
+
+def token_hash(token: str) -> bytes:
+    """sha256 of the token: what the database keeps. A hash suffices (no key, no salt) because
+    the token carries 256 random bits; nobody can enumerate them."""
+    return hashlib.sha256(token.encode("ascii", errors="replace")).digest()
+
+
+def invitation_url(token: str, base_url: str | None = None) -> str:
+    """The personal link `<BASE_URL>/i/<token>` (respondent pages serve `/i/<token>`)."""
+    if base_url is None:
+        from flask import current_app
+
+        base_url = str(current_app.config["BASE_URL"])
+    return f"{base_url.rstrip('/')}/i/{token}"
+
+
+@dataclass
+class CreatedInvitations:
+    """What `create_invitations` did. `tokens` holds `(contact_id, token)` pairs only when asked
+    for: the tokens cannot be recovered afterwards."""
+
+    created: int = 0
+    skipped_opted_out: int = 0
+    skipped_invited: int = 0
+    skipped_quota: int = 0
+    tokens: list[tuple[int | None, str]] = field(default_factory=list)
+
+
+def create_invitations(
+    session: Session,
+    campaign: Campaign,
+    contact_ids: Sequence[int] | None = None,
+    *,
+    count: int = 0,
+    strata: Mapping[int, str] | None = None,
+    sample_id: int | None = None,
+    channel: str | None = None,
+    expires_at: datetime | None = None,
+    keep_tokens: bool = False,
+) -> CreatedInvitations:
+    """Create one invitation per contact in `contact_ids`, or `count` invitations without a
+    contact (printed letters) when `contact_ids` is None.
+
+    Contacts who opted out, contacts already invited to this campaign, and contacts whose
+    stratum (`strata[contact_id]`, a `stratum_key`) has a full quota are skipped and counted.
+    Rows go in with Core `executemany` in chunks of `CHUNK`: no ORM object per invitation.
+    """
+    result = CreatedInvitations()
+    quotas = quotas_of(session, campaign.id)
+    strata = strata or {}
+    now = utcnow()
+    if contact_ids is None:
+        for start in range(0, count, CHUNK):
+            n = min(CHUNK, count - start)
+            _insert(
+                session,
+                campaign,
+                [None] * n,
+                strata,
+                sample_id,
+                channel,
+                expires_at,
+                now,
+                result,
+                keep_tokens,
+            )
+        return result
+    for chunk in _chunks(contact_ids, CHUNK):
+        allowed = _invitable(session, campaign.id, chunk)
+        result.skipped_opted_out += len(chunk) - len(allowed[0]) - len(allowed[1])
+        result.skipped_invited += len(allowed[1])
+        wanted: list[int | None] = []
+        for contact_id in allowed[0]:
+            key = strata.get(contact_id)
+            if quotas and not open_for(quotas, stratum_values(key)):
+                result.skipped_quota += 1
+                continue
+            wanted.append(contact_id)
+        _insert(
+            session,
+            campaign,
+            wanted,
+            strata,
+            sample_id,
+            channel,
+            expires_at,
+            now,
+            result,
+            keep_tokens,
+        )
+    return result
+
+
+def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def _invitable(session: Session, campaign_id: int, chunk: list[int]) -> tuple[list[int], list[int]]:
+    """(contacts that may be invited, contacts already invited), in the order given."""
+    reachable = set(
+        session.scalars(select(Contact.id).where(Contact.id.in_(chunk), not_opted_out()))
+    )
+    invited = set(
+        session.scalars(
+            select(Invitation.contact_id).where(
+                Invitation.campaign_id == campaign_id, Invitation.contact_id.in_(chunk)
+            )
+        )
+    )
+    ok = [c for c in dict.fromkeys(chunk) if c in reachable and c not in invited]
+    again = [c for c in dict.fromkeys(chunk) if c in reachable and c in invited]
+    return ok, again
+
+
+def _insert(
+    session: Session,
+    campaign: Campaign,
+    contacts: list[int | None],
+    strata: Mapping[int, str],
+    sample_id: int | None,
+    channel: str | None,
+    expires_at: datetime | None,
+    now: datetime,
+    result: CreatedInvitations,
+    keep_tokens: bool,
+) -> None:
+    if not contacts:
+        return
+    tokens = new_tokens(len(contacts))
+    rows = [
+        {
+            "campaign_id": campaign.id,
+            "contact_id": contact_id,
+            "sample_id": sample_id,
+            "token_hash": token_hash(token),
+            "status": "created",
+            "channel": channel,
+            "stratum": strata.get(contact_id) if contact_id is not None else None,
+            "expires_at": expires_at,
+            "created_at": now,
+        }
+        for contact_id, token in zip(contacts, tokens, strict=True)
+    ]
+    session.execute(insert(cast(Table, Invitation.__table__)), rows)
+    result.created += len(rows)
+    if keep_tokens:
+        result.tokens.extend(zip(contacts, tokens, strict=True))
+
+
+def create_invitation(
+    session: Session,
+    campaign: Campaign,
+    contact: Contact | None = None,
+    *,
+    stratum: str | None = None,
+    channel: str | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[Invitation, str]:
+    """One invitation and its token (the single-row path, for pages and tests).
+
+    Does not check opt-outs; bulk sending goes through `create_invitations`, which does.
+    """
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    invitation = Invitation(
+        campaign_id=campaign.id,
+        contact_id=contact.id if contact is not None else None,
+        token_hash=token_hash(token),
+        status="created",
+        channel=channel,
+        stratum=stratum,
+        expires_at=expires_at,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def issue_tokens(session: Session, invitation_ids: Sequence[int]) -> dict[int, str]:
+    """A fresh link for each invitation (for a message or reminder), stored only as a hash in
+    `invitation_tokens`; the earlier links keep working. Returns `{invitation_id: token}`."""
+    issued: dict[int, str] = {}
+    now = utcnow()
+    for chunk in _chunks(invitation_ids, CHUNK):
+        tokens = new_tokens(len(chunk))
+        session.execute(
+            insert(cast(Table, InvitationToken.__table__)),
+            [
+                {"invitation_id": i, "token_hash": token_hash(t), "created_at": now}
+                for i, t in zip(chunk, tokens, strict=True)
+            ],
+        )
+        issued.update(zip(chunk, tokens, strict=True))
+    return issued
+
+
+def _not_expired(now: datetime) -> ColumnElement[bool]:
+    return (Invitation.expires_at.is_(None)) | (Invitation.expires_at > now)
+
+
+def resolve_invitation(
+    session: Session, token: str, now: datetime | None = None
+) -> Invitation | None:
+    """The invitation behind a link token, or None when the token is unknown or expired.
+
+    A completed invitation is returned as is: the caller shows "already answered" for
+    `status == "completed"`.
+    """
+    if not token or len(token) > 200:
+        return None
+    digest = token_hash(token)
+    now = now or utcnow()
+    found = session.scalar(
+        select(Invitation).where(Invitation.token_hash == digest, _not_expired(now))
+    )
+    if found is None:
+        found = session.scalar(
+            select(Invitation)
+            .join(InvitationToken, InvitationToken.invitation_id == Invitation.id)
+            .where(InvitationToken.token_hash == digest, _not_expired(now))
+        )
+    return found
+
+
+def mark_started(session: Session, invitation: Invitation, when: datetime | None = None) -> None:
+    """The respondent opened the questionnaire through the link; a started or completed
+    invitation keeps its first time."""
+    if invitation.status in ("started", *FINISHED):
+        return
+    invitation.status = "started"
+    invitation.started_at = invitation.started_at or when or utcnow()
+    session.flush()
+
+
+def mark_completed(session: Session, invitation: Invitation, when: datetime | None = None) -> bool:
+    """Record that the invitation gave its one response; False if it already had.
+
+    The change is one conditional UPDATE, so of two concurrent submits through the same link
+    only one sees True; the caller must refuse (roll back) the other. Quotas that apply to the
+    invitation's stratum and contact attributes count one more completion. In an anonymous
+    campaign the time is kept to the day only, so it cannot be matched against a response's
+    submission time.
+    """
+    campaign = session.get(Campaign, invitation.campaign_id)
+    moment = when or utcnow()
+    if campaign is not None and campaign.anonymous:
+        moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    changed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status.not_in(FINISHED))
+        .values(status="completed", completed_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(invitation, ["status", "completed_at"])
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    values: dict[str, object] = {}
+    if invitation.contact_id is not None:
+        contact = session.get(Contact, invitation.contact_id)
+        if contact is not None:
+            values.update(contact.attributes)
+    values.update(stratum_values(invitation.stratum))
+    record_completion(session, invitation.campaign_id, values)
+    return True
