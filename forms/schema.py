@@ -6,10 +6,13 @@ module; `parse_form()` validates a plain mapping and collects every problem befo
 
 from __future__ import annotations
 
+import random
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from forms.expressions import ExpressionError, Node, parse_expression, references, walk
 from minsheng.errors import InputError, Problem
 
 # XLSForm base types minsheng supports, with the value each stores.
@@ -20,14 +23,38 @@ QUESTION_TYPES: dict[str, str] = {
     "text": "free text",
     "integer": "a whole number",
     "decimal": "a number",
-    "range": "a number on a scale (e.g. NPS 0-10)",
+    "range": "a number on a scale; NPS is `range` with parameters start=0 end=10 step=1",
     "date": "a date (YYYY-MM-DD)",
-    "note": "nothing (a statement shown to the respondent)",
+    "note": "nothing (a statement or section header shown to the respondent)",
     "calculate": "a value computed from other answers",
     "acknowledge": "OK when ticked",
+    "start": "nothing asked: the response's own started_at records it",
+    "end": "nothing asked: the response's own submitted_at records it",
+    "today": "nothing asked: the date of the response's submitted_at",
 }
 CHOICE_TYPES = frozenset({"select_one", "select_multiple", "rank"})
-INPUT_FREE_TYPES = frozenset({"note", "calculate"})
+METADATA_TYPES = frozenset({"start", "end", "today"})
+INPUT_FREE_TYPES = frozenset({"note", "calculate"}) | METADATA_TYPES
+# The `parameters` each type understands (XLSForm's parameters column, `key=value` pairs).
+PARAMETERS: dict[str, frozenset[str]] = {
+    "select_one": frozenset({"randomize"}),
+    "select_multiple": frozenset({"randomize", "min_selections", "max_selections"}),
+    "rank": frozenset({"randomize"}),
+    "integer": frozenset({"min", "max"}),
+    "decimal": frozenset({"min", "max"}),
+    "range": frozenset({"start", "end", "step"}),
+    "text": frozenset({"max_length"}),
+}
+NUMERIC_PARAMETERS = frozenset(
+    {"min_selections", "max_selections", "min", "max", "start", "end", "step", "max_length"}
+)
+MATRIX_APPEARANCES = ("table-list", "matrix")
+# Settings kept as they are and written back on export; they change nothing in minsheng.
+PASSIVE_SETTINGS = frozenset(
+    {"style", "name", "instance_name", "clean_text_values", "omit_instanceID", "add_none_option"}
+)
+TRUE_WORDS = frozenset({"yes", "true", "true()", "1", "y"})
+FALSE_WORDS = frozenset({"no", "false", "false()", "0", "n", ""})
 LIST_SUFFIX_SEPARATOR = " "
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 
@@ -92,6 +119,7 @@ class Form:
     children: tuple[Question | Group, ...]
     choices: dict[str, tuple[Choice, ...]]
     languages: tuple[str, ...] = ()
+    settings: dict[str, str] = field(default_factory=dict)
 
     def questions(self) -> Iterator[Question]:
         """Every question in document order, groups flattened."""
@@ -105,6 +133,20 @@ class Form:
 
     def choices_for(self, question: Question) -> tuple[Choice, ...]:
         return self.choices.get(question.list_name or "", ())
+
+    def ordered_choices(self, question: Question, seed: str) -> list[Choice]:
+        """The choices of `question` in the order this respondent sees them (`choice_order`)."""
+        return choice_order(question, seed, self.choices_for(question))
+
+    def groups(self) -> Iterator[tuple[Group, tuple[Group, ...]]]:
+        """Every group with its enclosing groups (outermost first), in document order."""
+        yield from _walk_groups(self.children, ())
+
+    def enclosing_groups(self) -> dict[str, tuple[Group, ...]]:
+        """Question name -> the groups around it, outermost first (their `relevant` applies)."""
+        out: dict[str, tuple[Group, ...]] = {}
+        _collect_parents(self.children, (), out)
+        return out
 
     def pages(self) -> list[tuple[Group | None, list[Question | Group]]]:
         """Top-level groups become pages; loose top-level questions are gathered in between."""
@@ -131,13 +173,63 @@ def _walk(children: Sequence[Question | Group]) -> Iterator[Question]:
             yield child
 
 
+def _walk_groups(
+    children: Sequence[Question | Group], parents: tuple[Group, ...]
+) -> Iterator[tuple[Group, tuple[Group, ...]]]:
+    for child in children:
+        if isinstance(child, Group):
+            yield child, parents
+            yield from _walk_groups(child.children, (*parents, child))
+
+
+def _collect_parents(
+    children: Sequence[Question | Group],
+    parents: tuple[Group, ...],
+    out: dict[str, tuple[Group, ...]],
+) -> None:
+    for child in children:
+        if isinstance(child, Group):
+            _collect_parents(child.children, (*parents, child), out)
+        else:
+            out[child.name] = parents
+
+
+def choice_order(question: Question, seed: str, choices: Sequence[Choice]) -> list[Choice]:
+    """The order one respondent sees the choices in.
+
+    With the parameter `randomize=true` (as in ODK) the order is shuffled by a generator seeded
+    with `seed` and the question name, so the same seed (the response's `submission_id`) always
+    gives the same order: storing the submission id records the order that was shown. Without it
+    the list order is kept. An "other" option (`or_other`) is not a choice and stays last.
+    """
+    ordered = list(choices)
+    if question.parameters.get("randomize", "").strip().lower() in TRUE_WORDS:
+        random.Random(f"{seed}:{question.name}").shuffle(ordered)
+    return ordered
+
+
+_LANGUAGE_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\)\s*$")
+
+
+def language_code(key: str) -> str:
+    """The code of an XLSForm language key: "English (en)" -> "en"; "zh" stays "zh"."""
+    match = _LANGUAGE_CODE.search(key)
+    return match.group(1) if match else key
+
+
 def text_in(label: Mapping[str, str], language: str, fallback: str) -> str:
-    """The label in `language` ("zh_CN" matches "zh"), else in `fallback`, else any."""
+    """The label in `language` ("zh_CN" matches "zh" and "Chinese (zh)"), else in `fallback`,
+    else any."""
+    if not label:
+        return ""
+    by_code = {language_code(k).lower(): v for k, v in reversed(list(label.items()))}
     short = language.split("_")[0].split("-")[0]
     for key in (language, short, fallback, fallback.split("_")[0]):
         if key in label:
             return label[key]
-    return next(iter(label.values()), "")
+        if language_code(key).lower() in by_code:
+            return by_code[language_code(key).lower()]
+    return next(iter(label.values()))
 
 
 QUESTION_FIELDS = frozenset(
@@ -161,17 +253,40 @@ QUESTION_FIELDS = frozenset(
     }
 )
 GROUP_FIELDS = frozenset({"type", "name", "label", "relevant", "appearance", "questions"})
-SETTINGS_FIELDS = frozenset({"form_title", "form_id", "version", "default_language"})
+SETTINGS_FIELDS = (
+    frozenset({"form_title", "form_id", "version", "default_language", "allow_choice_duplicates"})
+    | PASSIVE_SETTINGS
+)
 
 
 class _Parser:
     """Walks a plain mapping (from YAML or XLSForm) and collects every problem with its place."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, places: Mapping[str, str] | None = None) -> None:
         self.source = source
+        self.places = places or {}
         self.problems: list[Problem] = []
         self.names: set[str] = set()
         self.inline_lists: dict[str, tuple[Choice, ...]] = {}
+        self.allow_duplicate_choices = False
+
+    def where(self, name: str) -> str:
+        """`question `x`` or, for an imported sheet, `survey row 12, question `x``."""
+        place = self.places.get(name)
+        return f"{place}, question `{name}`" if place else f"question `{name}`"
+
+    def flag(self, value: Any, where: str) -> bool:
+        if value is None or isinstance(value, bool | int):
+            return bool(value)
+        text = str(value).strip().lower()
+        if text in TRUE_WORDS:
+            return True
+        if text not in FALSE_WORDS:
+            self.error(
+                where,
+                f"got {value!r}; expected yes or no (expressions are not supported here)",
+            )
+        return False
 
     def error(self, where: str, message: str) -> None:
         self.problems.append(Problem(f"{self.source}: {where}" if where else self.source, message))
@@ -197,7 +312,7 @@ class _Parser:
             return None
         name = raw.get("name")
         type_text = str(raw.get("type") or "").strip()
-        here = f"question `{name}`" if name else where
+        here = self.where(name) if isinstance(name, str) and name else where
         if not name or not isinstance(name, str):
             self.error(where, "missing `name`")
         elif not _valid_name(name):
@@ -266,10 +381,12 @@ class _Parser:
                 )
         elif inline is not None:
             self.error(here, f"`choices` given but type {base!r} takes no choices")
-        params = raw.get("parameters") or {}
-        if not isinstance(params, Mapping):
-            self.error(here, "`parameters` must be a mapping, e.g. {min: 1, max: 3}")
-            params = {}
+        params = self.parameters(raw.get("parameters"), base, here)
+        calculation = _opt(raw.get("calculation"))
+        if base == "calculate" and calculation is None:
+            self.error(here, "type calculate needs a `calculation` (the expression to compute)")
+        elif base != "calculate" and calculation is not None and base in QUESTION_TYPES:
+            self.error(here, f"`calculation` is only for type calculate, not {base}")
         return Question(
             name=name,
             type=base,
@@ -277,7 +394,7 @@ class _Parser:
             or_other=or_other,
             label=self.label(raw.get("label"), f"{here}: label", lang),
             hint=self.label(raw.get("hint"), f"{here}: hint", lang),
-            required=_flag(raw.get("required")),
+            required=self.flag(raw.get("required"), f"{here}: required"),
             required_message=self.label(
                 raw.get("required_message"), f"{here}: required_message", lang
             ),
@@ -290,9 +407,30 @@ class _Parser:
             appearance=_opt(raw.get("appearance")),
             default=_opt(raw.get("default")),
             calculation=_opt(raw.get("calculation")),
-            read_only=_flag(raw.get("read_only")),
-            parameters={str(k): str(v) for k, v in params.items()},
+            read_only=self.flag(raw.get("read_only"), f"{here}: read_only"),
+            parameters=params,
         )
+
+    def parameters(self, raw: Any, base: str, here: str) -> dict[str, str]:
+        if raw is None or raw == "":
+            return {}
+        if not isinstance(raw, Mapping):
+            self.error(here, "`parameters` must be a mapping, e.g. {min_selections: 1}")
+            return {}
+        params = {str(k): _plain(v) for k, v in raw.items()}
+        allowed = PARAMETERS.get(base, frozenset())
+        for key, value in params.items():
+            if key not in allowed:
+                self.error(
+                    f"{here}: parameters",
+                    f"unknown parameter `{key}` for type {base}; expected "
+                    f"{', '.join(sorted(allowed)) or 'none'}",
+                )
+            elif key in NUMERIC_PARAMETERS and not re.fullmatch(r"-?\d+(\.\d+)?", value):
+                self.error(f"{here}: parameters", f"`{key}` must be a number, got {value!r}")
+        if base == "range" and float(params.get("step", "1") or "1") <= 0:
+            self.error(f"{here}: parameters", "`step` must be greater than 0")
+        return params
 
     def children(self, raw: Any, where: str, lang: str) -> list[Question | Group]:
         if not isinstance(raw, Sequence) or isinstance(raw, str):
@@ -312,10 +450,14 @@ class _Parser:
                 self.error(f"{where}[{i}]", "a choice needs `name` and `label`")
                 continue
             cname = str(item["name"])
-            if cname in seen:
-                self.error(f"{where}[{i}]", f"duplicate choice name {cname!r}")
+            if cname in seen and not self.allow_duplicate_choices:
+                self.error(
+                    f"{where}[{i}]",
+                    f"duplicate choice name {cname!r} (allowed only with the setting "
+                    "allow_choice_duplicates: yes)",
+                )
             seen.add(cname)
-            extra = {str(k): str(v) for k, v in item.items() if k not in ("name", "label")}
+            extra = {str(k): _plain(v) for k, v in item.items() if k not in ("name", "label")}
             choices.append(
                 Choice(
                     cname,
@@ -326,13 +468,18 @@ class _Parser:
         return tuple(choices)
 
 
-def parse_form(data: Any, source: str = "questionnaire") -> Form:
+def parse_form(
+    data: Any, source: str = "questionnaire", places: Mapping[str, str] | None = None
+) -> Form:
     """Validate a plain mapping (`settings`, `choices`, `survey`) and return the `Form`.
 
     Every problem is collected with its place (`source: question `x`: ...`) before `InputError`
-    is raised, so a form designer fixes a file in one pass.
+    is raised, so a form designer fixes a file in one pass. `places` maps a question name to where
+    it was read (`survey row 12`), which then prefixes its problems. Expressions are parsed here:
+    syntax errors (with the character position), references to unknown questions and cycles in
+    the relevant/calculation dependencies are refused.
     """
-    parser = _Parser(source)
+    parser = _Parser(source, places)
     if not isinstance(data, Mapping):
         raise InputError(
             [Problem(source, "expected a mapping with `settings`, `choices`, `survey`")]
@@ -348,6 +495,9 @@ def parse_form(data: Any, source: str = "questionnaire") -> Form:
                 f"unknown setting `{key}`; expected one of {', '.join(sorted(SETTINGS_FIELDS))}",
             )
     lang = str(settings.get("default_language") or "zh")
+    parser.allow_duplicate_choices = parser.flag(
+        settings.get("allow_choice_duplicates"), "settings.allow_choice_duplicates"
+    )
     lists: dict[str, tuple[Choice, ...]] = {}
     raw_lists = data.get("choices") or {}
     if not isinstance(raw_lists, Mapping):
@@ -377,10 +527,21 @@ def parse_form(data: Any, source: str = "questionnaire") -> Form:
             )
     if not any(True for _ in form.questions()):
         parser.error("survey", "the questionnaire has no questions")
+    _check_logic(form, parser)
     if parser.problems:
         raise InputError(parser.problems)
-    languages = sorted({k for q in form.questions() for k in q.label} | {lang})
-    return Form(**{**form.__dict__, "languages": tuple(languages)})
+    languages = sorted(
+        {k for q in form.questions() for k in (*q.label, *q.hint)}
+        | {k for g, _ in form.groups() for k in g.label}
+        | {k for cs in lists.values() for c in cs for k in c.label}
+        | {lang}
+    )
+    extra = {
+        str(k): _plain(v)
+        for k, v in settings.items()
+        if k in SETTINGS_FIELDS - {"form_title", "form_id", "version", "default_language"}
+    }
+    return Form(**{**form.__dict__, "languages": tuple(languages), "settings": extra})
 
 
 def form_to_dict(form: Form) -> dict[str, Any]:
@@ -391,6 +552,7 @@ def form_to_dict(form: Form) -> dict[str, Any]:
             "form_id": form.form_id,
             "version": form.version,
             "default_language": form.default_language,
+            **form.settings,
         },
         "choices": {
             name: [{"name": c.name, "label": dict(c.label), **c.filters} for c in choices]
@@ -440,8 +602,6 @@ def _node_to_dict(node: Question | Group) -> dict[str, Any]:
 
 
 def _valid_name(name: str) -> bool:
-    import re
-
     return re.match(NAME_PATTERN, name) is not None
 
 
@@ -449,7 +609,199 @@ def _opt(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("yes", "true", "1", "true()")
-    return bool(value)
+def _plain(value: Any) -> str:
+    """A cell or YAML scalar as text; whole floats (spreadsheets store 3 as 3.0) lose the .0."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+EXPRESSION_FIELDS = ("relevant", "constraint", "choice_filter", "calculation")
+_LABEL_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+
+
+def dependencies(form: Form) -> dict[str, set[str]]:
+    """Question or group name -> the names its relevance, calculation or choice filter reads,
+    plus its enclosing group (whose relevance it inherits). Constraints are not edges: they run
+    after every value is known."""
+    graph: dict[str, set[str]] = {}
+    for group, outer in form.groups():
+        deps = {outer[-1].name} if outer else set()
+        graph[group.name] = deps | _refs(group.relevant)
+    parents = form.enclosing_groups()
+    for question in form.questions():
+        deps = {parents[question.name][-1].name} if parents[question.name] else set()
+        for text in (question.relevant, question.calculation, question.choice_filter):
+            deps |= _refs(text)
+        graph[question.name] = deps
+    return graph
+
+
+def _refs(text: str | None) -> set[str]:
+    if text is None:
+        return set()
+    try:
+        return references(parse_expression(text))
+    except ExpressionError:
+        return set()
+
+
+_ORDER_CACHE: dict[int, tuple[Form, list[Question]]] = {}
+
+
+def evaluation_order(form: Form) -> list[Question]:
+    """The questions ordered so that everything an expression reads comes before it (document
+    order otherwise). Forms with cycles never get here: `parse_form` refuses them."""
+    cached = _ORDER_CACHE.get(id(form))
+    if cached is not None and cached[0] is form:
+        return cached[1]
+    graph = dependencies(form)
+    by_name = {q.name: q for q in form.questions()}
+    done: set[str] = set()
+    order: list[Question] = []
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        done.add(name)
+        for dep in sorted(graph.get(name, ())):
+            visit(dep)
+        if name in by_name:
+            order.append(by_name[name])
+
+    for name in by_name:
+        visit(name)
+    if len(_ORDER_CACHE) > 256:
+        _ORDER_CACHE.clear()
+    _ORDER_CACHE[id(form)] = (form, order)
+    return order
+
+
+def _check_logic(form: Form, parser: _Parser) -> None:
+    """Parse every expression; refuse unknown references, misplaced `.` and bare names, cycles,
+    and matrices whose rows do not share one choice list."""
+    questions = {q.name: q for q in form.questions()}
+    for group, _outer in form.groups():
+        if group.relevant:
+            _check_expression(parser, f"group `{group.name}`", "relevant", group.relevant, form)
+        _check_matrix(parser, form, group)
+    for question in questions.values():
+        here = parser.where(question.name)
+        for key in EXPRESSION_FIELDS:
+            text = getattr(question, key)
+            if text is not None:
+                _check_expression(parser, here, key, text, form, question)
+        for key in ("label", "hint", "constraint_message", "required_message"):
+            for text in getattr(question, key).values():
+                for name in _LABEL_REFERENCE.findall(text):
+                    if name not in questions:
+                        parser.error(
+                            f"{here}: {key}", f"`${{{name}}}` in the text refers to no question"
+                        )
+    cycle = _find_cycle(dependencies(form))
+    if cycle:
+        parser.error(
+            "survey",
+            "relevant/calculation/choice_filter dependencies form a cycle: "
+            + " -> ".join(cycle)
+            + "; no order of questions can satisfy it",
+        )
+
+
+def _check_expression(
+    parser: _Parser,
+    here: str,
+    key: str,
+    text: str,
+    form: Form,
+    question: Question | None = None,
+) -> None:
+    try:
+        node = parse_expression(text)
+    except ExpressionError as exc:
+        parser.error(f"{here}: {key}", f"{exc.message} at character {exc.position + 1} of {text!r}")
+        return
+    questions = {q.name for q in form.questions()}
+    groups = {g.name for g, _ in form.groups()}
+    columns = {"name", "label"}
+    if question is not None and key == "choice_filter":
+        columns |= {k for c in form.choices_for(question) for k in c.filters}
+    for item in walk(node):
+        at = f"character {item.position + 1} of {text!r}"
+        if item.kind == "ref" and item.value not in questions:
+            what = "a group, which has no value" if item.value in groups else "no question"
+            parser.error(f"{here}: {key}", f"`${{{item.value}}}` at {at} refers to {what}")
+        elif item.kind == "cur" and key != "constraint":
+            parser.error(
+                f"{here}: {key}",
+                f"`.` (this question's answer) at {at} works only in `constraint`; "
+                f"write ${{name}} instead",
+            )
+        elif item.kind == "name" and key != "choice_filter":
+            parser.error(
+                f"{here}: {key}",
+                f"bare word `{item.value}` at {at}: write ${{{item.value}}} for a question's "
+                f"answer or '{item.value}' for text",
+            )
+        elif item.kind == "name" and item.value not in columns:
+            parser.error(
+                f"{here}: {key}",
+                f"`{item.value}` at {at} is not a column of choice list "
+                f"{question.list_name if question else ''!r}; columns: "
+                f"{', '.join(sorted(columns))}",
+            )
+
+
+def _check_matrix(parser: _Parser, form: Form, group: Group) -> None:
+    if not any(a in (group.appearance or "") for a in MATRIX_APPEARANCES):
+        return
+    lists = set()
+    for child in group.children:
+        if isinstance(child, Group):
+            parser.error(f"group `{group.name}`", "a matrix group cannot contain groups")
+        elif child.type in CHOICE_TYPES:
+            lists.add(child.list_name)
+        elif child.type != "note":
+            parser.error(
+                parser.where(child.name),
+                f"a matrix row must be a choice question (or a note), not {child.type}",
+            )
+    if len(lists) > 1:
+        parser.error(
+            f"group `{group.name}`",
+            "the rows of a matrix share one choice list; found "
+            + ", ".join(sorted(str(x) for x in lists)),
+        )
+
+
+def _find_cycle(graph: Mapping[str, set[str]]) -> list[str]:
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(name: str) -> list[str]:
+        state[name] = 1
+        path.append(name)
+        for dep in sorted(graph.get(name, ())):
+            if state.get(dep) == 1:
+                return [*path[path.index(dep) :], dep]
+            if dep in graph and dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        path.pop()
+        state[name] = 2
+        return []
+
+    for name in graph:
+        if name not in state:
+            found = visit(name)
+            if found:
+                return found
+    return []
+
+
+def compiled(text: str) -> Node:
+    """The parsed (cached) AST of an expression that `parse_form` has already accepted."""
+    return parse_expression(text)
