@@ -407,9 +407,18 @@ def _today(_args: Sequence[Thunk], context: Context) -> Value:
     return (context.today or date.today()).isoformat()
 
 
+_CLASS_ESCAPE_DASH = re.compile(r"(\\[wdsWDS])-|(?<!\\)-(?=\\[wdsWDS])")
+
+
+def portable_pattern(pattern: str) -> str:
+    r"""A `regex()` pattern as Python reads it the way ODK's Java and the browser do: a `-` next
+    to a class escape such as `[\w-.]` is a literal dash (Python would call it a bad range)."""
+    return _CLASS_ESCAPE_DASH.sub(lambda m: (m.group(1) or "") + "\\-", pattern)
+
+
 def _regex(args: Sequence[Thunk], _context: Context) -> Value:
     try:
-        return re.search(string(args[1]()), string(args[0]())) is not None
+        return re.search(portable_pattern(string(args[1]())), string(args[0]())) is not None
     except re.error:
         return False
 

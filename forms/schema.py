@@ -12,7 +12,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms.expressions import ExpressionError, Node, parse_expression, references, walk
+from forms.expressions import (
+    ExpressionError,
+    Node,
+    parse_expression,
+    portable_pattern,
+    references,
+    walk,
+)
 from minsheng.errors import InputError, Problem
 
 # XLSForm base types minsheng supports, with the value each stores.
@@ -730,6 +737,11 @@ def _check_expression(
         columns |= {k for c in form.choices_for(question) for k in c.filters}
     for item in walk(node):
         at = f"character {item.position + 1} of {text!r}"
+        if item.kind == "call" and item.value == "regex" and item.args[1].kind == "lit":
+            try:
+                re.compile(portable_pattern(str(item.args[1].value)))
+            except re.error as exc:
+                parser.error(f"{here}: {key}", f"the pattern of regex() at {at} is invalid: {exc}")
         if item.kind == "ref" and item.value not in questions:
             what = "a group, which has no value" if item.value in groups else "no question"
             parser.error(f"{here}: {key}", f"`${{{item.value}}}` at {at} refers to {what}")

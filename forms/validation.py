@@ -1,4 +1,5 @@
-"""Checking one set of answers against a questionnaire version: types, choices, ranges, required.
+"""Checking one set of answers against a questionnaire version: types, choices, ranges, required,
+relevance, constraints, choice filters, and the calculations that are stored with the answers.
 
 Input values are what a page or an API client sends (strings, numbers, lists); the result is the
 normalised answers that are stored (ints, floats, choice names, ISO dates), or every problem found.
@@ -6,11 +7,13 @@ normalised answers that are stored (ints, floats, choice names, ISO dates), or e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from forms.schema import Form, Question, text_in
+from forms.expressions import Context, Value, boolean, evaluate, stored_value
+from forms.schema import Choice, Form, Group, Question, compiled, evaluation_order, text_in
 from minsheng.errors import InputError, Problem
 
 Answers = dict[str, Any]
@@ -47,6 +50,11 @@ def _number(question: Question, value: Any, kind: type[int | float]) -> int | fl
         raise ValueError(f"must be at least {low}")
     if high is not None and number > float(high):
         raise ValueError(f"must be at most {high}")
+    if question.type == "range":
+        start, step = float(question.parameters.get("start", 0)), question.parameters.get("step")
+        steps = (number - start) / float(step) if step else 0.0
+        if step and abs(steps - round(steps)) > 1e-9:
+            raise ValueError(f"must be {start:g} plus a multiple of {step}")
     return number
 
 
@@ -92,36 +100,131 @@ def normalise_value(form: Form, question: Question, value: Any) -> Any:
     raise ValueError(f"type {question.type} takes no answer")
 
 
-def validate_answers(form: Form, raw: Mapping[str, Any], language: str = "zh_CN") -> Answers:
+def validate_answers(
+    form: Form, raw: Mapping[str, Any], language: str = "zh_CN", *, today: date | None = None
+) -> Answers:
     """Normalised answers for `form`, or `InputError` with one problem per field (the field's
-    `name` is the location, so pages show each message under its question)."""
+    `name` is the location, so pages show each message under its question).
+
+    Questions are visited in dependency order (`forms.schema.evaluation_order`). A question whose
+    `relevant` (or an enclosing group's) is false is hidden: its answer is discarded and
+    `required` does not apply. `constraint` runs with `.` bound to the answer; a choice excluded by
+    `choice_filter` is refused; `calculate` results are stored with the answers. `today` is the
+    date `today()` returns (the server's date by default).
+    """
     problems: list[Problem] = []
-    answers: Answers = {}
     known = {q.name for q in form.questions()}
     for name in raw:
         if name not in known and not name.endswith("_other"):
             problems.append(Problem(name, "no such question in this questionnaire"))
-    for question in form.questions():
-        if question.type in ("note", "calculate"):
+    parents = form.enclosing_groups()
+    answers: Answers = {}
+    for question in evaluation_order(form):
+        if not _relevant(question, parents[question.name], answers, today):
             continue
-        value = raw.get(question.name)
-        if _empty(value) or (question.has_choices and not _as_list(value)):
-            if question.required:
-                message = text_in(question.required_message, language, form.default_language)
-                problems.append(Problem(question.name, message or "this question is required"))
-            continue
-        try:
-            answers[question.name] = normalise_value(form, question, value)
-        except ValueError as exc:
-            problems.append(Problem(question.name, str(exc)))
-            continue
-        other_key = f"{question.name}_other"
-        if question.or_other and "other" in _as_list(answers[question.name]):
-            other = str(raw.get(other_key) or "").strip()
-            if not other:
-                problems.append(Problem(other_key, "please specify 'other'"))
-            else:
-                answers[other_key] = other
+        problem = _check_question(form, question, raw, answers, language, today)
+        if problem is not None:
+            problems.append(problem)
     if problems:
         raise InputError(problems)
     return answers
+
+
+def _relevant(
+    question: Question, groups: tuple[Group, ...], answers: Answers, today: date | None
+) -> bool:
+    context = Context(answers, today=today)
+    nodes: tuple[Question | Group, ...] = (*groups, question)
+    return all(
+        boolean(evaluate(compiled(node.relevant), context)) for node in nodes if node.relevant
+    )
+
+
+def _check_question(
+    form: Form,
+    question: Question,
+    raw: Mapping[str, Any],
+    answers: Answers,
+    language: str,
+    today: date | None,
+) -> Problem | None:
+    """Check one relevant question and add its answer to `answers`; return its problem if any."""
+    if question.type == "calculate":
+        result = evaluate(compiled(question.calculation or "''"), Context(answers, today=today))
+        # NaN and infinities (an unanswered input, a division by zero) are stored as no value.
+        if result != "" and not (isinstance(result, float) and not math.isfinite(result)):
+            answers[question.name] = stored_value(result)
+        return None
+    if question.type not in _ANSWERED:
+        return None
+    value = raw.get(question.name)
+    if question.read_only:
+        # A read-only question shows its default; the respondent cannot change it.
+        value = question.default
+    if _empty(value) or (question.has_choices and not _as_list(value)):
+        if question.required:
+            message = text_in(question.required_message, language, form.default_language)
+            return Problem(question.name, message or "this question is required")
+        return None
+    try:
+        answer = normalise_value(form, question, value)
+        _check_choice_filter(form, question, answer, answers, today)
+    except ValueError as exc:
+        return Problem(question.name, str(exc))
+    if question.constraint and not boolean(
+        evaluate(compiled(question.constraint), Context(answers, current=answer, today=today))
+    ):
+        message = text_in(question.constraint_message, language, form.default_language)
+        return Problem(question.name, message or "this answer is not allowed")
+    answers[question.name] = answer
+    other_key = f"{question.name}_other"
+    if question.or_other and "other" in _as_list(answer):
+        other = str(raw.get(other_key) or "").strip()
+        if not other:
+            return Problem(other_key, "please specify 'other'")
+        answers[other_key] = other
+    return None
+
+
+_ANSWERED = frozenset(
+    {"select_one", "select_multiple", "rank", "integer", "decimal", "range", "date", "text"}
+    | {"acknowledge"}
+)
+
+
+def _check_choice_filter(
+    form: Form, question: Question, answer: Any, answers: Answers, today: date | None
+) -> None:
+    if not question.choice_filter:
+        return
+    node = compiled(question.choice_filter)
+    by_name: dict[str, list[Choice]] = {}
+    for choice in form.choices_for(question):
+        by_name.setdefault(choice.name, []).append(choice)
+    chosen = answer if isinstance(answer, list) else [answer]
+    for name in chosen:
+        if name == "other":
+            continue
+        # With allow_choice_duplicates one name may appear in several rows; any that passes will do.
+        if not any(
+            boolean(evaluate(node, Context(answers, choice=_columns(c), today=today)))
+            for c in by_name.get(name, [])
+        ):
+            raise ValueError(f"{name!r} is not available given the earlier answers")
+
+
+def _columns(choice: Choice) -> dict[str, str]:
+    return {"name": choice.name, **choice.filters}
+
+
+def choice_allowed(
+    form: Form, question: Question, choice: Choice, answers: Mapping[str, Any]
+) -> bool:
+    """Whether `choice` passes the question's `choice_filter` for these answers (pages use it to
+    list the options of a cascading select)."""
+    if not question.choice_filter:
+        return True
+    value: Value = evaluate(
+        compiled(question.choice_filter), Context(answers, choice=_columns(choice))
+    )
+    return boolean(value)
