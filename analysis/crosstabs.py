@@ -13,15 +13,15 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.categories import FloatArray, IntArray, category_codes
-from analysis.design import (
+from analysis.errors import check_alpha, check_columns
+from analysis.results import Result, nan_to_none
+from analysis.variance import (
     PreparedDesign,
     SamplingDesign,
     cell_share_covariance,
     design_df,
     prepare_design,
 )
-from analysis.errors import check_alpha, check_columns
-from analysis.results import Result, nan_to_none
 
 Grid = tuple[tuple[float | None, ...], ...]
 
@@ -261,7 +261,7 @@ def crosstab(
     the unweighted n, as ``survey::svychisq(statistic = "F")``: F = X^2 / tr(Delta) on
     (d, d nu) degrees of freedom with d = tr(Delta)^2 / tr(Delta^2), where Delta is the
     generalised design-effect matrix of the interaction contrasts (from the linearised
-    covariance of the cell shares, `analysis.design.cell_share_covariance`) and nu the design
+    covariance of the cell shares, `analysis.variance.cell_share_covariance`) and nu the design
     degrees of freedom (PSUs minus strata). Cramer's V uses X^2 of the (rescaled) table.
     Adjusted residuals follow Agresti; when weighted they are divided by sqrt(tr(Delta) / df).
     Marks are per cell without multiplicity correction.

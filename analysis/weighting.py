@@ -5,7 +5,7 @@ bounded weights (trim and re-rake), a convergence report, Kish effective n and d
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -303,7 +303,6 @@ def raked_weights(
     bounds: tuple[float, float] | None = None,
     tolerance: float = 1e-10,
     max_iterations: int = 1000,
-    method: str = "raking",
 ) -> WeightingResult:
     """Rake weights so that weighted totals match every population margin.
 
@@ -371,7 +370,7 @@ def raked_weights(
     g, iterations, errors, at_bounds = _rake_cells(table, bounds, tolerance, max_iterations)
     weights = base * g[table.row_cell]
     report = RakingReport(
-        method=method,
+        method="raking",
         converged=max(errors) <= tolerance,
         iterations=iterations,
         max_margin_error=max(errors),
@@ -404,4 +403,5 @@ def poststratified_weights(
     References: Holt, D., Smith, T. M. F. (1979). Post stratification. JRSS A 142(1), 33-46.
     """
     key: str | tuple[str, ...] = variables if isinstance(variables, str) else tuple(variables)
-    return raked_weights(frame, {key: population}, base_weights, method="post-stratification")
+    result = raked_weights(frame, {key: population}, base_weights)
+    return replace(result, report=replace(result.report, method="post-stratification"))

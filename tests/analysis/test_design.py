@@ -8,15 +8,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.design import (
-    SamplingDesign,
-    cell_share_covariance,
-    design_mean,
-    design_proportion,
-    design_total,
-    prepare_design,
-)
+from analysis.design import SamplingDesign, design_mean, design_proportion, design_total
 from analysis.errors import DesignError, UnknownOptionError
+from analysis.variance import cell_share_covariance, prepare_design
 
 
 def stratified_sample(seed=1):
