@@ -6,4 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Registers this package's blueprints, tasks and CLI."""
+    """Register the report pages, the `minsheng report` commands and the render task."""
+    from exporters import tasks  # noqa: F401  (registers `exporters.render_report`)
+    from exporters.cli import report_cli
+    from exporters.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(report_cli)

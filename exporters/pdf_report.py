@@ -1,0 +1,317 @@
+"""The thematic report (专题报告) of a campaign as PDF: the campaign summary
+(`analysis.summary.summarize(...).to_dict()`) rendered through a Jinja2 HTML template with inline
+matplotlib SVG charts, then laid out by WeasyPrint in the embedded CJK font.
+
+`render_report_pdf` is pure (a plain summary dict in, PDF bytes out); `render_campaign_report`
+gathers what it needs from the database and writes the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+from babel.support import NullTranslations
+from flask import current_app
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis.summary import summarize
+from campaigns.models import Campaign
+from exporters.charts import Bar, LikertItem, likert_bars, percent_bars
+from exporters.errors import ExportError
+from exporters.fonts import CJKFont, find_cjk_font
+from exporters.locales import report_translations
+from forms.models import Response
+from forms.schema import text_in
+from minsheng.db import utcnow
+
+AUDIENCES = ("staff", "department")
+#: Summary kinds that get a section with a chart and a table.
+CHOICE_KINDS = ("single", "multiple", "rating")
+METHOD_NAMES = {
+    "wilson": "Wilson score",
+    "clopper-pearson": "Clopper-Pearson",
+    "agresti-coull": "Agresti-Coull",
+    "jeffreys": "Jeffreys",
+    "wald": "Wald",
+}
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What the report says about the campaign besides the summary: the cover and methods."""
+
+    title: Mapping[str, str]
+    theme: str
+    description: Mapping[str, str] = field(default_factory=dict)
+    subtitle: str = ""
+    starts_on: date | None = None
+    ends_on: date | None = None
+    first_response: date | None = None
+    last_response: date | None = None
+    channels: Mapping[str, int] = field(default_factory=dict)
+    generated_on: date | None = None
+    audience: str = "staff"
+    suppression_threshold: int | None = None
+
+
+def render_report_pdf(
+    summary: Mapping[str, Any],
+    facts: ReportFacts,
+    font: CJKFont,
+    language: str = "zh_CN",
+) -> bytes:
+    """The report as PDF bytes. `summary` is `CampaignSummary.to_dict()` (already suppressed
+    when the report goes to a department)."""
+    from weasyprint import HTML  # heavy import (Pango, cairo): only when a report is rendered
+
+    html = report_html(summary, facts, font, language)
+    pdf = HTML(string=html, base_url=str(Path(__file__).parent)).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def report_html(
+    summary: Mapping[str, Any], facts: ReportFacts, font: CJKFont, language: str = "zh_CN"
+) -> str:
+    """The HTML that `render_report_pdf` lays out (useful to inspect the report in a browser)."""
+    translations = report_translations(language)
+    env = _environment(translations)
+    lang = language.split("_")[0]
+    gettext = translations.gettext
+    sections = [
+        _section(question, font, lang, gettext)
+        for question in summary.get("questions", [])
+        if question.get("kind") in CHOICE_KINDS
+    ]
+    generated = facts.generated_on or utcnow().date()
+    return env.get_template("exporters/report.html").render(
+        summary=summary,
+        facts=facts,
+        title=text_in(facts.title, lang, "zh"),
+        description=text_in(facts.description, lang, "zh") if facts.description else "",
+        sections=sections,
+        other_questions=[
+            q for q in summary.get("questions", []) if q.get("kind") not in CHOICE_KINDS
+        ],
+        findings=[s for s in (_finding(sec, gettext) for sec in sections) if s],
+        method_name=METHOD_NAMES.get(str(summary.get("method")), str(summary.get("method"))),
+        confidence=round(100 * (1 - float(summary.get("alpha", 0.05)))),
+        font_family=font.family,
+        lang=lang,
+        # Chinese sentences follow each other without a space; English ones need one.
+        sep="" if lang in ("zh", "ja") else " ",
+        html_lang="zh-CN" if lang == "zh" else lang,
+        fmt_date=lambda day: format_date(day, "long", locale=language) if day else "",
+        generated=generated,
+    )
+
+
+@dataclass(frozen=True)
+class Section:
+    """One question of the report: its heading, chart and table rows."""
+
+    name: str
+    label: str
+    kind: str
+    n_base: int
+    n_missing: int
+    rows: list[dict[str, Any]]
+    chart: str
+    note: str | None
+    top_box: Mapping[str, Any] | None = None
+    top_box_labels: Sequence[str] = ()
+    mean: Mapping[str, Any] | None = None
+
+
+def _section(question: Mapping[str, Any], font: CJKFont, lang: str, gettext: Any) -> Section:
+    rows = [
+        {**row, "text": text_in(row.get("label") or {}, lang, "zh") or row.get("name", "")}
+        for row in question.get("rows", [])
+    ]
+    kind = str(question["kind"])
+    if kind == "multiple":
+        # Options of a multiple-choice question have no natural order: most chosen first.
+        rows.sort(key=lambda row: -(row.get("percent") or 0.0))
+    if kind == "rating":
+        chart = likert_bars(
+            [LikertItem("", [row.get("percent") for row in rows])],
+            [row["text"] for row in rows],
+            font,
+            gettext("Percent of valid answers"),
+            key=f"q-{question['name']}-chart",
+        )
+    else:
+        chart = percent_bars(
+            [
+                Bar(
+                    row["text"],
+                    row.get("percent"),
+                    row.get("ci_low"),
+                    row.get("ci_high"),
+                    note=gettext("suppressed") if row.get("suppressed") else "",
+                )
+                for row in rows
+            ],
+            font,
+            gettext("Percent of respondents (more than one answer allowed)")
+            if kind == "multiple"
+            else gettext("Percent of valid answers"),
+            key=f"q-{question['name']}-chart",
+        )
+    top_names = set(question.get("top_box_choices") or ())
+    return Section(
+        name=str(question["name"]),
+        label=text_in(question.get("label") or {}, lang, "zh"),
+        kind=kind,
+        n_base=int(question.get("n_base") or 0),
+        n_missing=int(question.get("n_missing") or 0),
+        rows=rows,
+        chart=chart,
+        note=question.get("note"),
+        top_box=question.get("top_box"),
+        top_box_labels=[row["text"] for row in rows if row.get("name") in top_names],
+        mean=question.get("mean"),
+    )
+
+
+def _finding(section: Section, gettext: Any) -> str:
+    """One sentence for the overview: the satisfaction rate of a rating, else the leading
+    answer."""
+    if section.kind == "rating" and section.top_box and section.top_box.get("estimate") is not None:
+        return str(
+            gettext("%(question)s: satisfaction rate %(rate).1f%%")
+            % {
+                "question": section.label.rstrip("？?"),
+                "rate": 100 * float(section.top_box["estimate"]),
+            }
+        )
+    leaders = [row for row in section.rows if row.get("percent") is not None]
+    if not leaders:
+        return ""
+    top = max(leaders, key=lambda row: float(row["percent"]))
+    return str(
+        gettext("%(question)s: most often “%(answer)s” (%(percent).1f%%)")
+        % {
+            "question": section.label.rstrip("？?"),
+            "answer": top["text"],
+            "percent": float(top["percent"]),
+        }
+    )
+
+
+def _environment(translations: NullTranslations) -> Environment:
+    env = Environment(
+        loader=PackageLoader("exporters", "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["pct"] = _pct
+    env.filters["num"] = _num
+    return env
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}%"
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def campaign_facts(
+    session: Session,
+    campaign: Campaign,
+    *,
+    audience: str = "staff",
+    suppression_threshold: int | None = None,
+    generated_on: date | None = None,
+) -> ReportFacts:
+    """The cover and methods facts of a stored campaign: dates, channels, fieldwork period."""
+    by_channel = session.execute(
+        select(Response.channel, func.count())
+        .where(Response.campaign_id == campaign.id)
+        .group_by(Response.channel)
+        .order_by(func.count().desc())
+    ).all()
+    first, last = session.execute(
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
+            Response.campaign_id == campaign.id
+        )
+    ).one()
+    report_settings = (campaign.settings or {}).get("report") or {}
+    return ReportFacts(
+        title=dict(campaign.title),
+        theme=campaign.theme,
+        description=dict(campaign.description or {}),
+        subtitle=str(report_settings.get("subtitle") or ""),
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        first_response=first.date() if first else None,
+        last_response=last.date() if last else None,
+        channels={str(channel): int(n) for channel, n in by_channel},
+        generated_on=generated_on or utcnow().date(),
+        audience=audience,
+        suppression_threshold=suppression_threshold if audience == "department" else None,
+    )
+
+
+def render_campaign_report(
+    session: Session,
+    campaign: Campaign,
+    out_dir: Path | str,
+    *,
+    audience: str = "staff",
+    filename: str | None = None,
+    language: str | None = None,
+) -> Path:
+    """Summarise `campaign`, render its report and write it to `out_dir`; return the file.
+
+    A department-facing report (`audience="department"`) has every cell below the configured
+    SUPPRESSION_THRESHOLD suppressed before anything is drawn. The file appears complete or not
+    at all (written to a temporary name, then renamed). Raises `FontMissingError` before any
+    work when the CJK font is not installed.
+    """
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}; expected one of {', '.join(AUDIENCES)}")
+    config = current_app.config
+    font = find_cjk_font(str(config["CJK_FONT_FAMILY"]))
+    threshold = int(config["SUPPRESSION_THRESHOLD"])
+    summary = summarize(session, campaign).to_dict()
+    if audience == "department":
+        summary = _suppressed(summary, threshold)
+    facts = campaign_facts(session, campaign, audience=audience, suppression_threshold=threshold)
+    pdf = render_report_pdf(summary, facts, font, language or str(config["DEFAULT_LOCALE"]))
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (filename or f"{campaign.slug}-report-{facts.generated_on:%Y%m%d}.pdf")
+    _write_atomically(target, pdf)
+    return target
+
+
+def _suppressed(summary: dict[str, Any], threshold: int) -> dict[str, Any]:
+    raise ExportError("department reports need analysis.suppression")
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

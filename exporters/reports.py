@@ -1,0 +1,114 @@
+"""Report requests and their production: a `Report` row with a `Job` for progress is created when
+someone asks, and `produce_report` renders it once, whoever runs it (worker, eager task, command).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis.errors import AnalysisError
+from campaigns.models import Campaign
+from exporters.errors import ExportError
+from exporters.models import REPORT_AUDIENCES, Report
+from exporters.pdf_report import render_campaign_report
+from minsheng.audit import record
+from minsheng.db import utcnow
+from minsheng.errors import InputError, Problem
+from minsheng.jobs import Job, update_job
+
+JOB_KIND = "exporters.render_report"
+
+
+def request_report(
+    session: Session,
+    campaign: Campaign,
+    *,
+    audience: str = "staff",
+    language: str | None = None,
+    actor_id: int | None = None,
+) -> Report:
+    """Add a queued thematic report of `campaign` and the job that tracks it; the caller commits
+    and then enqueues `exporters.render_report` with the report's id."""
+    if audience not in REPORT_AUDIENCES:
+        raise InputError(
+            [
+                Problem(
+                    "audience",
+                    f"unknown audience {audience!r}; expected one of {', '.join(REPORT_AUDIENCES)}",
+                )
+            ]
+        )
+    job = Job(kind=JOB_KIND, target=f"campaign:{campaign.slug}", state="queued", progress=0.0)
+    session.add(job)
+    session.flush()
+    report = Report(
+        campaign_id=campaign.id,
+        kind="thematic_pdf",
+        audience=audience,
+        language=language or str(current_app.config["DEFAULT_LOCALE"]),
+        status="queued",
+        job_id=job.id,
+        requested_by_id=actor_id,
+    )
+    session.add(report)
+    session.flush()
+    record(session, actor_id, "report.request", "report", report.id, campaign=campaign.slug)
+    return report
+
+
+def produce_report(
+    session: Session, report: Report, out_dir: Path | str | None = None
+) -> Path | None:
+    """Render `report` unless it is already done; return its file, or None if rendering failed.
+
+    Idempotent: a report whose file exists is returned as is, so a task delivered twice (acks_late
+    after a worker crash) never renders a second file. A failure the operator must fix (missing
+    font, no questionnaire) marks the report and its job failed with the reason; the caller
+    commits either way. The job row is committed at the start so the page shows "running".
+    """
+    if report.status == "done" and report.file_path and Path(report.file_path).exists():
+        return Path(report.file_path)
+    job = session.get(Job, report.job_id) if report.job_id else None
+    report.status = "running"
+    report.error = ""
+    if job is not None:
+        update_job(session, job, state="running", progress=0.1, message="rendering")
+    session.commit()
+    folder = Path(out_dir or current_app.config["REPORT_DIR"])
+    try:
+        path = render_campaign_report(
+            session,
+            report.campaign,
+            folder,
+            audience=report.audience,
+            filename=f"{report.campaign.slug}-report-{report.id}.pdf",
+            language=report.language,
+        )
+    except (ExportError, InputError, AnalysisError) as exc:
+        report.status = "failed"
+        report.error = str(exc)[:1000]
+        report.finished_at = utcnow()
+        if job is not None:
+            update_job(session, job, state="failed", message=str(exc))
+        return None
+    report.status = "done"
+    report.file_path = str(path)
+    report.finished_at = utcnow()
+    if job is not None:
+        update_job(session, job, state="done", progress=1.0, message="", result={"path": str(path)})
+    return path
+
+
+def campaign_reports(session: Session, campaign: Campaign) -> list[Report]:
+    """The campaign's reports, newest first."""
+    return list(
+        session.scalars(
+            select(Report)
+            .where(Report.campaign_id == campaign.id)
+            .order_by(Report.created_at.desc(), Report.id.desc())
+        )
+    )

@@ -1,0 +1,36 @@
+"""Celery tasks of the exporters (queue `reports`): thin wrappers around `exporters.reports`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+from sqlalchemy.exc import OperationalError
+
+from exporters.models import Report
+from exporters.reports import produce_report
+from minsheng.db import get_session
+
+
+@shared_task(
+    name="exporters.render_report",
+    bind=True,
+    # Safe to redeliver after a worker crash: `produce_report` skips a report that is done.
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def render_report(self: Task[Any, Any], report_id: int) -> str | None:
+    """Render the report `report_id`; return the PDF path, or None if it failed or is gone.
+
+    Progress and failures are visible on the report's `Job` row; a failure that only the
+    operator can fix (missing CJK font) is recorded there rather than retried.
+    """
+    session = get_session()
+    report = session.get(Report, report_id)
+    if report is None:
+        return None
+    path = produce_report(session, report)
+    session.commit()
+    return str(path) if path is not None else None

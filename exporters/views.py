@@ -1,0 +1,75 @@
+"""Organizer pages: ask for a campaign's thematic report, follow its progress, download it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from campaigns.store import get_campaign
+from exporters.models import Report
+from exporters.reports import campaign_reports, request_report
+from exporters.tasks import render_report
+from exporters.webforms import ReportRequestForm
+from forms.schema import text_in
+from minsheng.accounts.permissions import require_role
+from minsheng.db import get_session
+from minsheng.jobs import Job, enqueue_after_commit
+
+bp = Blueprint("exporters", __name__, template_folder="templates")
+
+
+@bp.route("/campaigns/<slug>/reports", methods=["GET", "POST"])
+@require_role("organizer")
+def campaign_report_list(slug: str) -> ResponseReturnValue:
+    """The campaign's reports with their state; posting the form queues a new one."""
+    session = get_session()
+    campaign = get_campaign(session, slug)
+    if campaign is None:
+        abort(404, description=f"No campaign {slug!r}.")
+    form = ReportRequestForm()
+    if form.validate_on_submit():
+        report = request_report(
+            session, campaign, audience=form.audience.data, actor_id=current_user.id
+        )
+        # Sent once the row is committed: the embedded default renders it right here, a Redis
+        # broker hands it to a worker on the `reports` queue.
+        enqueue_after_commit(session, render_report.s(report.id))
+        session.commit()
+        flash(_("The report has been requested."), "info")
+        return redirect(url_for("exporters.campaign_report_list", slug=slug))
+    reports = campaign_reports(session, campaign)
+    job_ids = [r.job_id for r in reports if r.job_id is not None]
+    jobs = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(job_ids)))}
+    language = "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
+    return render_template(
+        "exporters/reports.html",
+        campaign=campaign,
+        title=text_in(campaign.title, language, "zh"),
+        form=form,
+        reports=reports,
+        jobs=jobs,
+        pending=any(r.status in ("queued", "running") for r in reports),
+    )
+
+
+@bp.route("/reports/<int:report_id>/download")
+@require_role("organizer")
+def download(report_id: int) -> ResponseReturnValue:
+    """The PDF of a finished report."""
+    report = get_session().get(Report, report_id)
+    if report is None:
+        abort(404, description=f"No report {report_id}.")
+    if report.status != "done" or not report.file_path or not Path(report.file_path).exists():
+        abort(404, description=f"Report {report_id} is {report.status}; it has no file yet.")
+    return send_file(
+        report.file_path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=Path(report.file_path).name,
+    )

@@ -1,0 +1,80 @@
+"""The PDF thematic report: Chinese text that can be read back, an embedded CJK font, and a clear
+error instead of empty boxes when no CJK font is installed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import Counter
+
+import pytest
+
+from exporters.fonts import FontMissingError
+from exporters.pdf_report import render_campaign_report
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def pdf_fonts(path) -> list[list[str]]:
+    lines = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return [line.split() for line in lines[2:]]
+
+
+def test_report_text_has_the_chinese_title_question_labels_and_percentages(
+    session, transport, add_responses, tmp_path
+):
+    answers = add_responses(300)
+    path = render_campaign_report(session, transport, tmp_path)
+
+    assert path.parent == tmp_path and path.read_bytes().startswith(b"%PDF")
+    text = pdf_text(path)
+    for expected in (
+        "交通出行专项征集",
+        "人民建议征集专题报告",
+        "您最主要的通勤方式是？",
+        "您认为目前出行中最突出的问题是？",
+        "您对停车便利程度的满意程度",
+        "95% 置信区间",
+        "基数：n = 300",
+    ):
+        assert expected in text, expected
+    # The table of contents lists each question with the page it starts on.
+    assert re.search(r"3\.3 您最主要的通勤方式是？[ .]*\d+\n", text)
+    modes = Counter(a["commute_mode"] for a in answers)
+    for mode, label in (("metro", "地铁"), ("bus", "公交"), ("car", "私家车")):
+        line = next(line for line in text.splitlines() if line.strip().startswith(label + " "))
+        assert f"{100 * modes[mode] / 300:.1f}%" in line, line
+        assert str(modes[mode]) in line.split()
+    satisfied = sum(a["sat_parking"] in ("4", "5") for a in answers)
+    assert f"满意率为 {100 * satisfied / 300:.1f}%" in text
+
+
+def test_report_embeds_a_cjk_font(session, transport, add_responses, tmp_path):
+    add_responses(40)
+    path = render_campaign_report(session, transport, tmp_path)
+    fonts = pdf_fonts(path)
+    cjk = [row for row in fonts if "CJK" in row[0]]
+    assert cjk, fonts
+    # Columns: name, type..., encoding, emb, sub, uni, object, id; "emb" is 5th from the end.
+    assert all(row[-5] == "yes" for row in cjk), cjk
+
+
+def test_missing_cjk_font_stops_with_the_package_to_install(
+    make_app, bind_app, session, transport, tmp_path
+):
+    app = bind_app(make_app(CJK_FONT_FAMILY="Nonexistent Sans CJK XX"))
+    with app.app_context(), pytest.raises(FontMissingError) as raised:
+        from minsheng.db import get_session
+
+        other = get_session()
+        render_campaign_report(other, other.merge(transport), tmp_path)
+    message = str(raised.value)
+    assert "Nonexistent Sans CJK XX" in message
+    assert "apt-get install fonts-noto-cjk" in message
+    assert list(tmp_path.iterdir()) == []
