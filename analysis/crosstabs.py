@@ -165,12 +165,25 @@ def _rao_scott_test(
     scaled = contrasts * inverse[:, None]
     denominator = contrasts.T @ scaled / n
     numerator = scaled.T @ cov @ scaled
-    delta = np.linalg.solve(denominator, numerator)
-    trace = float(np.trace(delta))
-    d0 = trace**2 / float(np.trace(delta @ delta))
-    nu = design_df(design, active)
     table = p.reshape(r, c) * n
     expected = _expected(table)
+    try:
+        delta = np.linalg.solve(denominator, numerator)
+    except np.linalg.LinAlgError:
+        delta = np.zeros_like(numerator)
+    trace = float(np.trace(delta))
+    squares = float(np.trace(delta @ delta))
+    if trace <= 0 or squares <= 0:
+        # Many empty cells make the contrast matrix singular, or the design gives no variance
+        # at all (a single PSU): there is no design-based reference distribution.
+        note = "no design-based test: too many empty cells or no between-PSU variance"
+        low = int((expected < 5).sum())
+        test = IndependenceTest(
+            "none", None, None, None, None, float(expected.min()), low, note=note
+        )
+        return test, float("nan")
+    d0 = trace**2 / squares
+    nu = design_df(design, active)
     statistic = pearson_statistic(table) / trace
     p_value = float(stats.f.sf(statistic, d0, d0 * nu)) if nu > 0 else float("nan")
     df = (r - 1) * (c - 1)
@@ -214,6 +227,8 @@ def _test_subtable(
         -1,
     )
     test, mean_deff = _rao_scott_test(design, cell, sub.shape, active)
+    if not np.isfinite(mean_deff):
+        return test, float("nan"), np.full(table.shape, np.nan)
     scaled = table / table.sum() * n
     # Residuals of the weighted table rescaled to n, divided by the square root of the mean
     # generalised design effect (first-order Rao-Scott factor): an approximation.

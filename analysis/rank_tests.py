@@ -50,6 +50,16 @@ def _rank_table(
         levels = len(values.cat.categories)
     else:
         numeric = pd.to_numeric(values, errors="coerce")
+        if (numeric.isna() & values.notna()).any():
+            raise UnknownCategoryError(
+                [
+                    AnalysisProblem(
+                        f"variable `{values.name}`",
+                        "answers are neither numbers nor an ordered categorical; "
+                        "a rank test needs ordered answers",
+                    )
+                ]
+            )
         codes, uniques = pd.factorize(numeric, sort=True)
         codes, levels = codes.astype(np.int64), len(uniques)
     group_codes, group_cats = category_codes(groups, keep)

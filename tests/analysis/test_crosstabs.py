@@ -218,3 +218,14 @@ def test_sparse_weighted_table_carries_a_warning_note():
     assert result.test.method == "rao-scott-f"
     assert result.test.note.startswith("more than 20% of expected counts below 5")
     assert result.weighted_counts[2] == (1.0, 0.0)
+
+
+def test_weighted_table_from_a_single_cluster_has_no_design_based_test():
+    frame = pd.DataFrame(
+        {"a": ["x", "y", "x", "y"], "b": ["p", "p", "q", "q"], "c": 1, "w": [1.0, 2.0, 1.0, 1.0]}
+    )
+    result = crosstab(frame, "a", "b", design=SamplingDesign(weights="w", clusters="c"))
+    assert result.test.method == "none"
+    assert "no between-PSU variance" in result.test.note
+    assert all(r is None for row in result.adjusted_residuals for r in row)
+    json.dumps(result.to_dict(), allow_nan=False)

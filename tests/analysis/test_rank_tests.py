@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from analysis.errors import UnknownCategoryError
 from analysis.rank_tests import kruskal_wallis, mann_whitney
 
 
@@ -67,3 +68,11 @@ def test_rank_tests_with_one_group_or_all_ties_are_defined():
     empty = mann_whitney(pd.Series([1, 2, 3]), pd.Series(["A", "A", "A"]), "A", "B")
     assert empty.p_value is None
     assert empty.group_n == (3, 0)
+
+
+def test_unordered_text_answers_are_refused_for_rank_tests():
+    with pytest.raises(UnknownCategoryError, match="ordered"):
+        kruskal_wallis(pd.Series(["good", "bad"], name="q1"), pd.Series(["A", "B"]))
+    unordered = pd.Series(pd.Categorical(["good", "bad"]), name="q1")
+    with pytest.raises(UnknownCategoryError, match="ordered"):
+        mann_whitney(unordered, pd.Series(["A", "B"]), "A", "B")
