@@ -56,6 +56,7 @@ from analysis.scales import (
     numeric_summary,
     ranking_summary,
 )
+from analysis.text import TextSummary, text_summary
 from campaigns.models import Campaign
 from forms.schema import Form, Question, text_in
 
@@ -98,7 +99,8 @@ class QuestionSummary(Result):
     - ``numeric``: ``numeric`` (mean with interval, quartiles), and ``rows`` for short scales;
     - ``nps``: as numeric, plus ``nps``;
     - ``ranking``: ``ranking`` (mean rank, share ranked first), best first;
-    - ``text``, ``date``, ``acknowledge``: the number of answers only.
+    - ``text``: ``text`` (keywords, themes with quotes, near-duplicate clusters);
+    - ``date``, ``acknowledge``: the number of answers only.
 
     ``n_base`` is the unweighted number of respondents who answered: the base of every
     percentage of the question.
@@ -118,6 +120,7 @@ class QuestionSummary(Result):
     nps: NetPromoterScore | None = None
     numeric: NumericSummary | None = None
     ranking: tuple[RankedItem, ...] = ()
+    text: TextSummary | None = None
     note: str | None = None
 
 
@@ -213,6 +216,7 @@ class _Options:
     weights: npt.NDArray[np.float64] | None
     alpha: float
     method: str
+    text_analysis: bool = True
 
 
 def _single(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
@@ -341,9 +345,13 @@ def _answered_only(form: Form, q: Question, frame: pd.DataFrame, o: _Options) ->
     n = int(answered.sum())
     weighted = None if o.weights is None else float(o.weights[answered].sum())
     kind = q.type if q.type in ("date", "acknowledge") else "text"
+    text = None
+    if kind == "text" and o.text_analysis:
+        text = text_summary(column[answered])
     return QuestionSummary(
         **_base(q, form, n, len(frame) - n, weighted),
         kind=kind,
+        text=text,
         note=None if n else "no answers",
     )
 
@@ -355,9 +363,14 @@ def summarize_question(
     weights: npt.ArrayLike | None = None,
     alpha: float = 0.05,
     method: str = "wilson",
+    text_analysis: bool = True,
 ) -> QuestionSummary:
-    """The `QuestionSummary` of one question (see its docstring for what each kind holds)."""
-    options = _Options(weight_array(weights, len(frame)), alpha, method)
+    """The `QuestionSummary` of one question (see its docstring for what each kind holds).
+
+    ``text_analysis=False`` skips keywords, themes and duplicates of text questions (counts
+    only), which is what a quick look at a large campaign needs.
+    """
+    options = _Options(weight_array(weights, len(frame)), alpha, method, text_analysis)
     if question.type == "select_one":
         return _single(form, question, frame, options)
     if question.type == "select_multiple":
@@ -387,6 +400,7 @@ def summarize_frame(
     slug: str = "",
     title: dict[str, str] | None = None,
     progress: Progress | None = None,
+    text_analysis: bool = True,
 ) -> CampaignSummary:
     """Summarise every question of ``form`` on ``frame`` (as built by `analysis.frames`).
 
@@ -408,6 +422,9 @@ def summarize_frame(
         `analysis.proportions.proportion_ci`; Wilson by default).
     progress : callable, optional
         Called after each question with the share of questions done and the question name.
+    text_analysis : bool
+        Keywords, themes and near-duplicate clusters for text questions (`analysis.text`);
+        False gives their answer counts only.
 
     Returns
     -------
@@ -419,7 +436,7 @@ def summarize_frame(
     asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
     summaries = []
     for done, question in enumerate(asked, start=1):
-        summaries.append(summarize_question(frame, form, question, w, alpha, method))
+        summaries.append(summarize_question(frame, form, question, w, alpha, method, text_analysis))
         if progress is not None:
             progress(done / (len(asked) + bool(segments)), question.name)
     questions = tuple(summaries)
@@ -478,6 +495,7 @@ def summarize(
     alpha: float = 0.05,
     method: str = "wilson",
     progress: Progress | None = None,
+    text_analysis: bool = True,
 ) -> CampaignSummary:
     """Summarise a stored campaign: its responses (read in chunks) and merged questionnaire.
 
@@ -500,6 +518,7 @@ def summarize(
         slug=campaign.slug,
         title=dict(campaign.title),
         progress=report,
+        text_analysis=text_analysis,
     )
 
 

@@ -48,3 +48,12 @@ def test_campaign_list_links_to_results(client, login, campaign):
     login("department")
     text = client.get("/campaigns/").get_data(as_text=True)
     assert f'href="/campaigns/{campaign.slug}/results"' in text
+
+
+def test_results_page_shows_themes_and_repeated_suggestions(client, login, answered):
+    campaign, answers = answered
+    login("organizer")
+    text = client.get(f"/campaigns/{campaign.slug}/results").get_data(as_text=True)
+    assert "代表性建议" in text and "重复最多的建议" in text
+    top = Counter(a["suggestion"] for a in answers if "suggestion" in a).most_common(1)[0]
+    assert f"<q>{top[0]}</q> × {top[1]}" in text
