@@ -176,7 +176,8 @@ def _shares(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Percent, lower, upper for counts over one base (weighted: shares on the effective n)."""
     if weighted is None:
-        return tuple(100.0 * a for a in proportion_intervals(unweighted, base, alpha, method))  # type: ignore[return-value]
+        share, low, high = proportion_intervals(unweighted, base, alpha, method)
+        return 100.0 * share, 100.0 * low, 100.0 * high
     share = weighted / base if base > 0 else np.full(weighted.shape, np.nan)
     _, low, high = proportion_intervals(
         np.nan_to_num(share) * effective_n, effective_n, alpha, method
