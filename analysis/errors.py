@@ -68,7 +68,8 @@ def check_columns(frame_columns: Sequence[object], names: Sequence[str]) -> None
     known = set(frame_columns)
     missing = [name for name in names if name not in known]
     if missing:
-        columns = ", ".join(str(c) for c in frame_columns)
+        listed = [str(c) for c in frame_columns]
+        columns = ", ".join(listed[:30]) + (f" and {len(listed) - 30} more" if len(listed) > 30 else "")
         raise UnknownVariableError(
             [
                 AnalysisProblem(
