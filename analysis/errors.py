@@ -69,7 +69,8 @@ def check_columns(frame_columns: Sequence[object], names: Sequence[str]) -> None
     missing = [name for name in names if name not in known]
     if missing:
         listed = [str(c) for c in frame_columns]
-        columns = ", ".join(listed[:30]) + (f" and {len(listed) - 30} more" if len(listed) > 30 else "")
+        more = f" and {len(listed) - 30} more" if len(listed) > 30 else ""
+        columns = ", ".join(listed[:30]) + more
         raise UnknownVariableError(
             [
                 AnalysisProblem(
