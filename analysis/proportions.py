@@ -328,16 +328,19 @@ def multiple_choice_frequencies(
     check_alpha(alpha)
     check_method(method)
     answered = selected.notna().any(axis=1).to_numpy()
-    marks = selected.to_numpy(dtype=np.float64, na_value=np.nan)
-    chosen = (np.nan_to_num(marks) != 0) & answered[:, None]
     w = weight_array(weights, len(selected))
+    # One option at a time, so memory stays at one column whatever the number of options.
+    chosen = [
+        answered & (np.nan_to_num(selected[c].to_numpy(np.float64, na_value=np.nan)) != 0)
+        for c in selected.columns
+    ]
     n = int(answered.sum())
-    counts = chosen.sum(axis=0).astype(np.float64)
+    counts = np.array([float(c.sum()) for c in chosen])
     weighted = None
     base = float(n)
     effective_n = float(n)
     if w is not None:
-        weighted = w @ chosen
+        weighted = np.array([float(w[c].sum()) for c in chosen])
         base = float(w[answered].sum())
         effective_n = kish_effective_n(w[answered])
     pct, low, high = _shares(counts, weighted, base, effective_n, alpha, method)
