@@ -69,6 +69,26 @@ def choice_names(form: Form, question: Question) -> list[str]:
     return names
 
 
+def rating_scores(form: Form, question: Question) -> list[float] | None:
+    """Scores of a rating (Likert) question's choices, or None if it is not a rating.
+
+    A select_one question is a rating when its appearance says ``likert`` or when its choices are
+    named "1", "2", ... "k" (4 <= k <= 11) in that order. Choices named by numbers score those
+    numbers; otherwise they score 1..k in form order.
+    """
+    if question.type != "select_one":
+        return None
+    names = [c.name for c in form.choices_for(question)]
+    likert = "likert" in (question.appearance or "").split()
+    numbered = names == [str(i) for i in range(1, len(names) + 1)] and 4 <= len(names) <= 11
+    if not (likert or numbered) or len(names) < 2:
+        return None
+    try:
+        return [float(n) for n in names]
+    except ValueError:
+        return [float(i) for i in range(1, len(names) + 1)]
+
+
 def answer_columns(form: Form) -> list[str]:
     """Every answer column `answers_frame` builds for ``form``, in form order."""
     columns: list[str] = []

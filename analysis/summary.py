@@ -35,6 +35,7 @@ from analysis.frames import (
     campaign_form,
     choice_names,
     option_column,
+    rating_scores,
     response_frame,
 )
 from analysis.proportions import (
@@ -45,6 +46,7 @@ from analysis.proportions import (
     indicator_proportion,
     multiple_choice_frequencies,
 )
+from analysis.quality import FLAGS, QualityReport, quality_check
 from analysis.results import Result
 from analysis.scales import (
     MeanEstimate,
@@ -128,13 +130,16 @@ class QuestionSummary(Result):
 class CampaignSummary(Result):
     """Everything a report says about a campaign; ``to_dict()`` is plain JSON.
 
-    ``n_responses`` counts the rows summarised. ``crosstabs`` holds every single-choice question
-    by every segment, with Benjamini-Hochberg control over their tests, when segments are given.
+    ``n_responses`` counts the responses summarised: those received minus those excluded by the
+    data-quality flags, which ``quality`` counts. ``crosstabs`` holds every single-choice
+    question by every segment, with Benjamini-Hochberg control over their tests, when segments
+    are given.
     """
 
     slug: str
     title: Label
     n_responses: int
+    quality: QualityReport
     weighted: bool
     alpha: float
     method: str
@@ -154,26 +159,6 @@ class CampaignSummary(Result):
 def labels(label: dict[str, str], default_language: str) -> Label:
     """A label in both report languages (a missing language falls back to the form's default)."""
     return {lang: text_in(label, lang, default_language) for lang in LANGUAGES}
-
-
-def rating_scores(form: Form, question: Question) -> list[float] | None:
-    """Scores of a rating (Likert) question's choices, or None if it is not a rating.
-
-    A select_one question is a rating when its appearance says ``likert`` or when its choices are
-    named "1", "2", ... "k" (4 <= k <= 11) in that order. Choices named by numbers score those
-    numbers; otherwise they score 1..k in form order.
-    """
-    if question.type != "select_one":
-        return None
-    names = [c.name for c in form.choices_for(question)]
-    likert = "likert" in (question.appearance or "").split()
-    numbered = names == [str(i) for i in range(1, len(names) + 1)] and 4 <= len(names) <= 11
-    if not (likert or numbered) or len(names) < 2:
-        return None
-    try:
-        return [float(n) for n in names]
-    except ValueError:
-        return [float(i) for i in range(1, len(names) + 1)]
 
 
 def is_nps(question: Question) -> bool:
@@ -401,6 +386,7 @@ def summarize_frame(
     title: dict[str, str] | None = None,
     progress: Progress | None = None,
     text_analysis: bool = True,
+    exclude: Sequence[str] = FLAGS,
 ) -> CampaignSummary:
     """Summarise every question of ``form`` on ``frame`` (as built by `analysis.frames`).
 
@@ -425,6 +411,9 @@ def summarize_frame(
     text_analysis : bool
         Keywords, themes and near-duplicate clusters for text questions (`analysis.text`);
         False gives their answer counts only.
+    exclude : sequence of str
+        Data-quality flags (`analysis.quality.FLAGS`) whose responses are left out; all by
+        default, ``()`` keeps everyone. The flags are counted in ``quality`` either way.
 
     Returns
     -------
@@ -433,6 +422,10 @@ def summarize_frame(
     check_alpha(alpha)
     check_method(method)
     w = _weights(frame, weights)
+    check = quality_check(frame, form, exclude)
+    if not check.keep.all():
+        frame = frame[check.keep]
+        w = None if w is None else w[check.keep]
     asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
     summaries = []
     for done, question in enumerate(asked, start=1):
@@ -449,6 +442,7 @@ def summarize_frame(
         slug=slug,
         title=labels(title or form.title, form.default_language),
         n_responses=len(frame),
+        quality=check.report,
         weighted=w is not None,
         alpha=alpha,
         method=method,
@@ -496,6 +490,7 @@ def summarize(
     method: str = "wilson",
     progress: Progress | None = None,
     text_analysis: bool = True,
+    exclude: Sequence[str] = FLAGS,
 ) -> CampaignSummary:
     """Summarise a stored campaign: its responses (read in chunks) and merged questionnaire.
 
@@ -519,6 +514,7 @@ def summarize(
         title=dict(campaign.title),
         progress=report,
         text_analysis=text_analysis,
+        exclude=exclude,
     )
 
 

@@ -57,3 +57,10 @@ def test_results_page_shows_themes_and_repeated_suggestions(client, login, answe
     assert "代表性建议" in text and "重复最多的建议" in text
     top = Counter(a["suggestion"] for a in answers if "suggestion" in a).most_common(1)[0]
     assert f"<q>{top[0]}</q> × {top[1]}" in text
+
+
+def test_results_page_counts_responses_left_out_by_quality_checks(client, login, answered):
+    campaign, _ = answered
+    login("organizer")
+    text = client.get(f"/campaigns/{campaign.slug}/results").get_data(as_text=True)
+    assert "质量核查剔除" in text and "答题过快 0" in text and "重复提交 0" in text

@@ -164,8 +164,8 @@ def test_no_text_answers_give_an_empty_summary():
 def test_summary_of_a_text_question_carries_its_text_analysis():
     form = read_campaign_file(EXAMPLE).form
     frame = answers_frame([{"suggestion": s} for s in SUGGESTIONS * 4] + [{}], form)
-    question = summarize_frame(frame, form).question("suggestion")
+    question = summarize_frame(frame, form, exclude=()).question("suggestion")
     assert question.n_base == 24 and question.text.n_answers == 24
     assert question.text.n_distinct == len(SUGGESTIONS)
-    quick = summarize_frame(frame, form, text_analysis=False).question("suggestion")
+    quick = summarize_frame(frame, form, text_analysis=False, exclude=()).question("suggestion")
     assert quick.text is None and quick.n_base == 24
