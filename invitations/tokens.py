@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from invitations.contacts import not_opted_out
-from invitations.models import Contact, Invitation, InvitationToken
+from invitations.models import INVITATION_STATUSES, Contact, Invitation, InvitationToken
 from invitations.quotas import open_for, quotas_of, record_completion, stratum_values
 from minsheng.db import utcnow
 
@@ -301,3 +301,19 @@ def mark_completed(session: Session, invitation: Invitation, when: datetime | No
     values.update(stratum_values(invitation.stratum))
     record_completion(session, invitation.campaign_id, values)
     return True
+
+
+def status_counts(session: Session, campaign_id: int) -> dict[str, int]:
+    """Invitations of a campaign per status, in funnel order (`INVITATION_STATUSES`), then any
+    other status alphabetically."""
+    found = {
+        status: n
+        for status, n in session.execute(
+            select(Invitation.status, func.count())
+            .where(Invitation.campaign_id == campaign_id)
+            .group_by(Invitation.status)
+        )
+    }
+    ordered = {s: found.pop(s, 0) for s in INVITATION_STATUSES}
+    ordered.update(sorted(found.items()))
+    return ordered

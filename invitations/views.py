@@ -1,0 +1,221 @@
+"""Organizer pages: target lists (upload, result, error file, masked contacts), sampling and the
+invitation status of a campaign. Personal data appears only masked."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
+
+from campaigns.models import Campaign
+from campaigns.store import get_campaign
+from invitations.contacts import get_or_create_list, import_contacts, masked_contact
+from invitations.models import Contact, ContactImport, ContactList, Sample
+from invitations.quotas import quotas_of, stratum_values
+from invitations.sampling import draw_sample
+from invitations.tokens import status_counts
+from invitations.webforms import ContactUploadForm, SampleForm
+from minsheng.accounts.permissions import require_role
+from minsheng.audit import record
+from minsheng.db import get_session
+from minsheng.errors import InputError
+
+bp = Blueprint("invitations", __name__, template_folder="templates")
+
+PAGE_SIZE = 50
+
+
+def _campaign_or_404(slug: str) -> Campaign:
+    campaign = get_campaign(get_session(), slug)
+    if campaign is None:
+        abort(404, description=f"No campaign {slug!r}.")
+    return campaign
+
+
+def _lists() -> list[tuple[ContactList, int]]:
+    counts = (
+        select(ContactList, func.count(Contact.id))
+        .outerjoin(Contact, Contact.list_id == ContactList.id)
+        .group_by(ContactList.id)
+        .order_by(ContactList.name)
+    )
+    return [(lst, n) for lst, n in get_session().execute(counts)]
+
+
+@bp.route("/invitations/lists/", methods=["GET", "POST"])
+@require_role("organizer")
+def lists() -> ResponseReturnValue:
+    form = ContactUploadForm()
+    error: InputError | None = None
+    if form.validate_on_submit():
+        session = get_session()
+        upload = form.file.data
+        required = [a.strip() for a in (form.required.data or "").split(",") if a.strip()]
+        try:
+            contact_list = get_or_create_list(session, form.list_name.data or "")
+            result = import_contacts(
+                session, contact_list, upload.read(), upload.filename or "upload", required
+            )
+        except InputError as exc:
+            session.rollback()
+            error = exc
+        else:
+            assert result.record is not None
+            record(
+                session,
+                current_user.id,
+                "contacts.import",
+                "contact_list",
+                contact_list.id,
+                file=result.record.filename,
+                imported=result.imported,
+                skipped=result.skipped,
+            )
+            session.commit()
+            return redirect(url_for("invitations.import_result", import_id=result.record.id))
+    status = 422 if (error or form.errors) else 200
+    return render_template("invitations/lists.html", form=form, lists=_lists(), error=error), status
+
+
+@bp.route("/invitations/lists/<int:list_id>")
+@require_role("organizer")
+def list_detail(list_id: int) -> ResponseReturnValue:
+    session = get_session()
+    contact_list = session.get(ContactList, list_id) or abort(404)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = (
+        session.scalar(select(func.count()).select_from(Contact).where(Contact.list_id == list_id))
+        or 0
+    )
+    contacts = session.scalars(
+        select(Contact)
+        .where(Contact.list_id == list_id)
+        .order_by(Contact.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    rows = [(c, masked_contact(c)) for c in contacts]
+    imports = session.scalars(
+        select(ContactImport)
+        .where(ContactImport.list_id == list_id)
+        .order_by(ContactImport.id.desc())
+    )
+    return render_template(
+        "invitations/list_detail.html",
+        contact_list=contact_list,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        imports=list(imports),
+    )
+
+
+@bp.route("/invitations/imports/<int:import_id>")
+@require_role("organizer")
+def import_result(import_id: int) -> ResponseReturnValue:
+    import csv
+    import io
+
+    session = get_session()
+    contact_import = session.get(ContactImport, import_id) or abort(404)
+    problems = list(csv.DictReader(io.StringIO(contact_import.error_report)))
+    return render_template(
+        "invitations/import_result.html",
+        contact_import=contact_import,
+        contact_list=session.get(ContactList, contact_import.list_id),
+        problems=problems[:PAGE_SIZE],
+        problem_count=len(problems),
+    )
+
+
+@bp.route("/invitations/imports/<int:import_id>/errors.csv")
+@require_role("organizer")
+def import_errors(import_id: int) -> ResponseReturnValue:
+    contact_import = get_session().get(ContactImport, import_id) or abort(404)
+    # BOM first, so Excel (zh_CN) opens the UTF-8 file without garbling Chinese.
+    body = "\ufeff" + contact_import.error_report
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"'},
+    )
+
+
+@bp.route("/invitations/campaigns/<slug>")
+@require_role("organizer")
+def status(slug: str) -> ResponseReturnValue:
+    campaign = _campaign_or_404(slug)
+    session = get_session()
+    samples = session.scalars(
+        select(Sample).where(Sample.campaign_id == campaign.id).order_by(Sample.id.desc())
+    )
+    return render_template(
+        "invitations/status.html",
+        campaign=campaign,
+        counts=status_counts(session, campaign.id),
+        samples=list(samples),
+        quotas=quotas_of(session, campaign.id),
+        stratum_values=stratum_values,
+    )
+
+
+@bp.route("/invitations/campaigns/<slug>/sample", methods=["GET", "POST"])
+@require_role("organizer")
+def sample(slug: str) -> ResponseReturnValue:
+    campaign = _campaign_or_404(slug)
+    session = get_session()
+    form = SampleForm()
+    form.list_id.choices = [SelectChoice(str(lst.id), f"{lst.name} ({n})") for lst, n in _lists()]
+    error: InputError | None = None
+    if form.validate_on_submit():
+        contact_list = session.get(ContactList, form.list_id.data) or abort(404)
+        by = [a.strip() for a in (form.by.data or "").split(",") if a.strip()]
+        count = form.count.data
+        proportional = form.allocation.data == "proportional"
+        try:
+            result = draw_sample(
+                session,
+                campaign,
+                contact_list,
+                by,
+                size=count if proportional else None,
+                per_stratum=None if proportional else count,
+                seed=form.seed.data,
+            )
+        except InputError as exc:
+            session.rollback()
+            error = exc
+        else:
+            record(
+                session,
+                current_user.id,
+                "invitations.sample",
+                "sample",
+                result.sample.id,
+                campaign=campaign.slug,
+                seed=result.sample.seed,
+                size=result.sample.size,
+            )
+            session.commit()
+            return redirect(url_for("invitations.sample_detail", sample_id=result.sample.id))
+    status_code = 422 if (error or form.errors) else 200
+    return render_template(
+        "invitations/sample.html", campaign=campaign, form=form, error=error
+    ), status_code
+
+
+@bp.route("/invitations/samples/<int:sample_id>")
+@require_role("organizer")
+def sample_detail(sample_id: int) -> ResponseReturnValue:
+    session = get_session()
+    drawn = session.get(Sample, sample_id) or abort(404)
+    return render_template(
+        "invitations/sample_detail.html",
+        sample=drawn,
+        campaign=session.get(Campaign, drawn.campaign_id),
+        contact_list=session.get(ContactList, drawn.list_id),
+        stratum_values=stratum_values,
+    )

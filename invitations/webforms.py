@@ -1,0 +1,43 @@
+"""WTForms for the organizer's target-list and sampling pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class ContactUploadForm(FlaskForm):
+    file = FileField(
+        _l("Contact file (CSV or XLSX)"),
+        validators=[
+            FileRequired(),
+            FileAllowed(["csv", "txt", "xlsx"], _l("Expected a .csv or .xlsx file.")),
+        ],
+    )
+    list_name = StringField(_l("Target list"), validators=[DataRequired(), Length(max=120)])
+    required = StringField(
+        _l("Required attributes (comma-separated)"), validators=[Optional(), Length(max=500)]
+    )
+
+
+class SampleForm(FlaskForm):
+    list_id = SelectField(_l("Target list"), coerce=int, validators=[DataRequired()])
+    by = StringField(_l("Strata attributes (comma-separated)"), validators=[Optional()])
+    allocation = SelectField(
+        _l("Allocation"),
+        choices=[
+            SelectChoice("proportional", _l("Proportional to stratum size")),
+            SelectChoice("fixed", _l("Fixed number per stratum")),
+        ],
+    )
+    count = IntegerField(
+        _l("Sample size, or number per stratum"), validators=[DataRequired(), NumberRange(min=1)]
+    )
+    seed = IntegerField(
+        _l("Random seed (empty: a new one, recorded)"),
+        validators=[Optional(), NumberRange(min=0, max=2**63 - 1)],
+    )
