@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     """Registers this package's blueprints, tasks, CLI and beat entries."""
-    from invitations.cli import contacts_cli, invitations_cli
-    from invitations.views import bp
+    # Sending, reminders, opt-out and the funnel.
+    from invitations import send_api, send_views, tasks
+    from minsheng.jobs import add_periodic_job
 
-    app.register_blueprint(bp)
-    app.cli.add_command(contacts_cli)
-    app.cli.add_command(invitations_cli)
+    app.register_blueprint(send_views.bp)
+    app.register_blueprint(send_api.bp)
+    # Mail clients post one-click unsubscribes (RFC 8058) without our CSRF token.
+    app.extensions["csrf"].exempt(send_views.opt_out)
+    add_periodic_job(
+        app, "invitations.send_reminders", tasks.send_reminders_task.name, timedelta(hours=1)
+    )

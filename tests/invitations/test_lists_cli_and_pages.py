@@ -117,6 +117,7 @@ def test_upload_page_imports_and_offers_the_masked_error_file(client, login, ses
     text = result.get_data(as_text=True)
     assert 'class="n-imported">8<' in text and 'class="n-skipped">2<' in text
     assert "1***6" in text and "10086" not in text
+    assert "下载错误清单（CSV）" in text
     download = client.get(page.headers["Location"] + "/errors.csv")
     assert download.headers["Content-Type"].startswith("text/csv")
     body = download.get_data()

@@ -1,0 +1,539 @@
+"""Sending invitations and reminders: which invitations a send step goes to, the batch loop that
+hands each message to a channel exactly once at most, per-channel rate limits, and the outcome
+of every step (`Delivery`).
+
+At most once. A step is claimed by inserting its unique (invitation, step) row as `sending` and
+committing *before* the channel is called; it becomes `sent` (or `bounced`, `failed`, `retry`)
+after. A task that is run again (retry, or redelivery after a worker died) skips every step that
+has a row, except `retry` ones. A row still `sending` cannot tell whether the message left before
+the worker died, so it is never sent again: `resolve_stale` turns it into `uncertain` and the
+funnel counts it as sent. We accept losing at most one message per dead worker over sending a
+person the same message twice (Celery docs, "Should I use retry or acks_late?").
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Select, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from campaigns.models import Campaign
+from invitations.channels import (
+    CHANNEL_NAMES,
+    Channel,
+    OutgoingMessage,
+    PermanentFailure,
+    TemporaryFailure,
+)
+from invitations.contacts import contact_details, not_opted_out
+from invitations.messages import (
+    MESSAGE_LANGUAGES,
+    campaign_sending_settings,
+    message_context,
+    render_message,
+)
+from invitations.models import Contact, Delivery, Invitation
+from invitations.optout import opt_out_url, pixel_url
+from invitations.pii import PIIKeys
+from invitations.tokens import invitation_url, issue_tokens
+from minsheng.db import utcnow
+
+BATCH_SIZE = 200
+DEFAULT_RATES = {"email": 50.0, "sms": 20.0}  # messages per second, all workers together
+MAX_ATTEMPTS = 6
+STALE_AFTER = timedelta(minutes=15)
+# An invitation in these states gets no further message: it answered, or its address is dead.
+NO_MORE_MESSAGES = ("completed", "bounced")
+
+
+class RateLimiter(Protocol):
+    def wait(self) -> None:
+        """Block until one more message may go out."""
+        ...
+
+
+class LocalTokenBucket:
+    """A token bucket for one process: `rate` messages per second, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.burst = burst or max(1.0, rate)
+        self.tokens = self.burst
+        self.stamp = time.monotonic()
+
+    def wait(self) -> None:
+        while True:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return
+            time.sleep((1 - self.tokens) / self.rate)
+
+
+# A token bucket kept in Redis and updated atomically, so the rate holds for all workers
+# together (Celery's own `rate_limit` is per worker process). Returns the milliseconds to wait.
+_BUCKET_LUA = """
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 't', 's')
+local tokens, stamp = tonumber(state[1]) or burst, tonumber(state[2]) or now
+tokens = math.min(burst, tokens + (now - stamp) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 't', tokens, 's', now)
+redis.call('PEXPIRE', KEYS[1], 60000)
+return wait
+"""
+
+
+class RedisTokenBucket:
+    """The shared bucket of one channel in Redis (key `minsheng:rate:<channel>`)."""
+
+    def __init__(self, client: Any, channel: str, rate: float, burst: float | None = None) -> None:
+        self.script = client.register_script(_BUCKET_LUA)
+        self.key = f"minsheng:rate:{channel}"
+        self.rate = rate
+        self.burst = burst or max(1.0, rate)
+
+    def wait(self) -> None:
+        while True:
+            wait_ms = int(
+                self.script(keys=[self.key], args=[self.rate, self.burst, int(time.time() * 1000)])
+            )
+            if wait_ms <= 0:
+                return
+            time.sleep(wait_ms / 1000)
+
+
+def channel_rate(campaign: Campaign, channel: str) -> float:
+    """Messages per second for `channel`: `settings.sending.rate_per_second.<channel>` of the
+    campaign file, else `DEFAULT_RATES`."""
+    rates = campaign_sending_settings(campaign).get("rate_per_second") or {}
+    return float(rates.get(channel, DEFAULT_RATES[channel]))
+
+
+def rate_limiter(broker_url: str, channel: str, rate: float) -> RateLimiter:
+    """The shared Redis bucket when the broker is Redis, else a bucket for this process."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        import redis
+
+        return RedisTokenBucket(redis.Redis.from_url(broker_url), channel, rate)
+    return LocalTokenBucket(rate)
+
+
+def _check_channel(channel: str) -> None:
+    if channel not in CHANNEL_NAMES:
+        raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNEL_NAMES)}")
+
+
+def _address_column(channel: str) -> Any:
+    return Contact.email_enc if channel == "email" else Contact.phone_enc
+
+
+def _reachable(campaign_id: int, channel: str, now: datetime) -> Select[Any]:
+    """Invitations of the campaign whose contact has an address for `channel`, did not opt out,
+    has not answered and whose link has not expired."""
+    return (
+        select(Invitation.id)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .where(
+            Invitation.campaign_id == campaign_id,
+            Invitation.status.not_in(NO_MORE_MESSAGES),
+            (Invitation.expires_at.is_(None)) | (Invitation.expires_at > now),
+            _address_column(channel).is_not(None),
+            not_opted_out(),
+        )
+    )
+
+
+def _batches(ids: Sequence[int], size: int) -> list[list[int]]:
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+def plan_first_messages(
+    session: Session,
+    campaign: Campaign,
+    channel: str,
+    batch_size: int = BATCH_SIZE,
+    now: datetime | None = None,
+) -> list[list[int]]:
+    """Batches of invitation ids that have not had their invitation message (step 0) yet."""
+    _check_channel(channel)
+    now = now or utcnow()
+    sent = select(Delivery.id).where(Delivery.invitation_id == Invitation.id, Delivery.step == 0)
+    query = _reachable(campaign.id, channel, now).where(~sent.exists()).order_by(Invitation.id)
+    return _batches(list(session.scalars(query)), batch_size)
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """At most `maximum` reminders, each at least `interval` after the previous message."""
+
+    maximum: int = 0
+    interval: timedelta = timedelta(days=3)
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> ReminderPolicy:
+        """From `settings.sending.reminders: {max: 2, interval_hours: 72}`; none by default."""
+        block = campaign_sending_settings(campaign).get("reminders") or {}
+        return cls(
+            maximum=int(block.get("max", 0)),
+            interval=timedelta(hours=float(block.get("interval_hours", 72))),
+        )
+
+
+def plan_reminders(
+    session: Session,
+    campaign: Campaign,
+    now: datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> list[tuple[str, int, list[int]]]:
+    """`(channel, step, invitation ids)` batches of reminders due now.
+
+    Due: the invitation's last step went out (`sent` or `uncertain`) at least the policy's
+    interval ago, fewer than `maximum` reminders were sent, the person has not completed, did
+    not opt out and was not bounced. The reminder goes by the channel of the last step.
+    """
+    policy = ReminderPolicy.of(campaign)
+    if policy.maximum <= 0:
+        return []
+    now = now or utcnow()
+    last = (
+        select(
+            Delivery.invitation_id,
+            func.max(Delivery.step).label("step"),
+            func.max(Delivery.sent_at).label("sent_at"),
+        )
+        .where(Delivery.campaign_id == campaign.id)
+        .group_by(Delivery.invitation_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Invitation.id, last.c.step, Delivery.channel, Delivery.state)
+        .join(last, last.c.invitation_id == Invitation.id)
+        .join(
+            Delivery,
+            and_(Delivery.invitation_id == Invitation.id, Delivery.step == last.c.step),
+        )
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .where(
+            Invitation.campaign_id == campaign.id,
+            Invitation.status.not_in(NO_MORE_MESSAGES),
+            (Invitation.expires_at.is_(None)) | (Invitation.expires_at > now),
+            last.c.step < policy.maximum,
+            last.c.sent_at <= now - policy.interval,
+            not_opted_out(),
+        )
+        .order_by(Invitation.id)
+    )
+    groups: dict[tuple[str, int], list[int]] = {}
+    for invitation_id, step, channel, state in rows:
+        if state in ("sent", "uncertain"):
+            groups.setdefault((channel, step + 1), []).append(invitation_id)
+    return [
+        (channel, step, batch)
+        for (channel, step), ids in sorted(groups.items())
+        for batch in _batches(ids, batch_size)
+    ]
+
+
+@dataclass
+class BatchResult:
+    """What one batch did. `retry` holds invitations to try again later (temporary failures,
+    and those not reached after the channel asked us to slow down); `retry_after` is the
+    longest wait the channel asked for."""
+
+    sent: int = 0
+    bounced: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retry: list[int] = field(default_factory=list)
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """Everything a batch needs besides the session: the channel, the limiter and the pieces of
+    configuration that go into links."""
+
+    channel: Channel
+    limiter: RateLimiter
+    base_url: str
+    secret: str
+    keys: PIIKeys
+    track_opens: bool = True
+
+
+def _claim(session: Session, invitation: Invitation, step: int, channel: str) -> int | None:
+    """Insert the step's row as `sending` (or take back a `retry` row); None if another run
+    owns or finished this step."""
+    dialect = session.get_bind().dialect.name
+    values = {
+        "invitation_id": invitation.id,
+        "campaign_id": invitation.campaign_id,
+        "step": step,
+        "channel": channel,
+        "state": "sending",
+        "attempts": 1,
+        "error": "",
+        "provider_id": "",
+        "segments": 0,
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
+    if dialect in ("postgresql", "sqlite"):
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            dialect_insert(Delivery)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["invitation_id", "step"])
+            .returning(Delivery.id)
+        )
+    else:  # pragma: no cover - the two supported databases are handled above
+        statement = insert(Delivery).values(**values).returning(Delivery.id)
+    delivery_id = session.scalar(statement)
+    if delivery_id is not None:
+        return int(delivery_id)
+    retried = session.scalar(
+        update(Delivery)
+        .where(
+            Delivery.invitation_id == invitation.id,
+            Delivery.step == step,
+            Delivery.state == "retry",
+        )
+        .values(state="sending", attempts=Delivery.attempts + 1, updated_at=utcnow())
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(retried) if retried is not None else None
+
+
+def _outcome(session: Session, delivery_id: int, invitation_id: int, **values: Any) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    new_status = {"sent": "sent", "bounced": "bounced"}.get(values["state"])
+    if new_status is not None:
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.status == "created")
+            .values(status=new_status)
+            .execution_options(synchronize_session=False)
+        )
+    if new_status == "bounced":  # a later bounce also ends the sequence, whatever the status
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.status.in_(("sent", "delivered")))
+            .values(status="bounced")
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _message(
+    session: Session,
+    ctx: SendContext,
+    campaign: Campaign,
+    invitation: Invitation,
+    contact: Contact,
+    step: int,
+    token: str,
+    delivery_id: int,
+) -> OutgoingMessage:
+    details = contact_details(contact, ctx.keys)
+    language = str(contact.attributes.get("language") or "")
+    if language not in MESSAGE_LANGUAGES:
+        language = str(campaign_sending_settings(campaign).get("language") or "zh_CN")
+    unsubscribe = opt_out_url(ctx.base_url, ctx.secret, invitation.id)
+    context = message_context(
+        campaign,
+        language,
+        link=invitation_url(token, ctx.base_url),
+        opt_out_link=unsubscribe,
+        name=details.name or "",
+        expires_on=invitation.expires_at.date() if invitation.expires_at else None,
+        pixel_url=pixel_url(ctx.base_url, ctx.secret, delivery_id) if ctx.track_opens else "",
+    )
+    kind = "invitation" if step == 0 else "reminder"
+    rendered = render_message(kind, ctx.channel.name, language, context)
+    address = details.email if ctx.channel.name == "email" else details.phone
+    headers = {}
+    if ctx.channel.name == "email":
+        # RFC 2369 and RFC 8058: mail clients show an unsubscribe button that posts here.
+        headers = {
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return OutgoingMessage(
+        to=address or "",
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=f"minsheng-{campaign.id}-{invitation.id}-{step}",
+        headers=headers,
+    )
+
+
+def send_batch(
+    session: Session,
+    ctx: SendContext,
+    invitation_ids: Sequence[int],
+    step: int,
+    commit: Callable[[], None] | None = None,
+) -> BatchResult:
+    """Send step `step` to each invitation in `invitation_ids` through `ctx.channel`.
+
+    Unlike other domain functions this one commits (through `commit`, the session's by default),
+    because the at-most-once rule needs each claim durable before the channel is called: one
+    commit per message carries the previous message's outcome and the next claim. Invitations
+    that answered, opted out, bounced or already have this step are skipped.
+    """
+    commit = commit or session.commit
+    result = BatchResult()
+    rows = _load(session, invitation_ids, ctx.channel.name)
+    result.skipped += len(set(invitation_ids)) - len(rows)
+    if not rows:
+        return result
+    campaign = session.get(Campaign, rows[0][0].campaign_id)
+    assert campaign is not None
+    tokens = issue_tokens(session, [invitation.id for invitation, _ in rows])
+    commit()
+    ctx.channel.open()
+    try:
+        for index, (invitation, contact) in enumerate(rows):
+            delivery_id = _claim(session, invitation, step, ctx.channel.name)
+            commit()
+            if delivery_id is None:
+                result.skipped += 1
+                continue
+            stop = _send_one(
+                session, ctx, campaign, invitation, contact, step, tokens, delivery_id, result
+            )
+            if stop:
+                commit()
+                result.retry.extend(inv.id for inv, _ in rows[index + 1 :])
+                break
+        commit()
+    finally:
+        ctx.channel.close()
+    return result
+
+
+def _send_one(
+    session: Session,
+    ctx: SendContext,
+    campaign: Campaign,
+    invitation: Invitation,
+    contact: Contact,
+    step: int,
+    tokens: dict[int, str],
+    delivery_id: int,
+    result: BatchResult,
+) -> bool:
+    """Send one claimed step and record its outcome (uncommitted); True when the channel asked
+    to slow down and the rest of the batch should wait for the retry."""
+    try:
+        message = _message(
+            session, ctx, campaign, invitation, contact, step, tokens[invitation.id], delivery_id
+        )
+        ctx.limiter.wait()
+        receipt = ctx.channel.send(message)
+    except TemporaryFailure as exc:
+        _outcome(session, delivery_id, invitation.id, state="retry", error=str(exc)[:500])
+        result.retry.append(invitation.id)
+        if exc.retry_after is not None:
+            result.retry_after = max(result.retry_after or 0.0, exc.retry_after)
+            return True
+        return False
+    except PermanentFailure as exc:
+        state = "bounced" if exc.bounce else "failed"
+        _outcome(session, delivery_id, invitation.id, state=state, error=str(exc)[:500])
+        if exc.bounce:
+            result.bounced += 1
+        else:
+            result.failed += 1
+        return False
+    _outcome(
+        session,
+        delivery_id,
+        invitation.id,
+        state="sent",
+        sent_at=utcnow(),
+        provider_id=receipt.provider_id[:200],
+        segments=receipt.segments,
+        error="",
+    )
+    result.sent += 1
+    return False
+
+
+def _load(
+    session: Session, invitation_ids: Iterable[int], channel: str
+) -> list[tuple[Invitation, Contact]]:
+    ids = list(dict.fromkeys(invitation_ids))
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Invitation, Contact)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .where(
+            Invitation.id.in_(ids),
+            Invitation.status.not_in(NO_MORE_MESSAGES),
+            _address_column(channel).is_not(None),
+            not_opted_out(),
+        )
+        .order_by(Invitation.id)
+    )
+    return [(invitation, contact) for invitation, contact in rows]
+
+
+def give_up(session: Session, invitation_ids: Sequence[int], step: int) -> int:
+    """Turn `retry` steps into `failed` after the last attempt; returns how many."""
+    changed = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.invitation_id.in_(list(invitation_ids)),
+            Delivery.step == step,
+            Delivery.state == "retry",
+        )
+        .values(
+            state="failed",
+            error=func.substr(
+                "gave up after repeated temporary failures: " + Delivery.error, 1, 500
+            ),
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(changed.rowcount)  # type: ignore[attr-defined]
+
+
+def resolve_stale(session: Session, now: datetime | None = None) -> int:
+    """Steps left `sending` longer than `STALE_AFTER` (their worker died during the call) become
+    `uncertain` and are never sent again (see the module docstring); returns how many."""
+    cutoff = (now or utcnow()) - STALE_AFTER
+    changed = session.execute(
+        update(Delivery)
+        .where(Delivery.state == "sending", Delivery.updated_at < cutoff)
+        .values(state="uncertain", error="worker stopped during the call; not sent again")
+        .execution_options(synchronize_session=False)
+    )
+    return int(changed.rowcount)  # type: ignore[attr-defined]
+
+
+def retry_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds before retry number `attempt` (0-based): exponential backoff from 30 s, capped at
+    an hour, with up to 25% jitter so workers don't retry in step, and never sooner than the
+    channel asked."""
+    base = min(3600.0, 30.0 * 2**attempt) * (1 + random.random() / 4)
+    return float(max(base, retry_after or 0.0))
