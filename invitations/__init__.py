@@ -9,8 +9,14 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Registers this package's blueprints, tasks, CLI and beat entries."""
+    from invitations.cli import contacts_cli, invitations_cli
+    from invitations.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(contacts_cli)
+    app.cli.add_command(invitations_cli)
     # Sending, reminders, opt-out and the funnel.
-    from invitations import send_api, send_views, tasks
+    from invitations import send_api, send_cli, send_views, tasks  # noqa: F401 (send_cli: commands)
     from minsheng.jobs import add_periodic_job
 
     app.register_blueprint(send_views.bp)

@@ -1,0 +1,123 @@
+"""`minsheng invitations send|remind|funnel|posters` (thin: parse, call the domain function or
+queue the task, print). Added to the `invitations` command group of `invitations.cli`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from campaigns.models import Campaign
+from campaigns.store import get_campaign
+from invitations.channels import CHANNEL_NAMES
+from invitations.cli import invitations_cli
+from invitations.funnel import DISPOSITIONS, STAGES, FunnelCounts, funnel, stratum_label
+from invitations.messages import MESSAGE_LANGUAGES
+from invitations.posters import poster_pdf
+from invitations.sending import BATCH_SIZE, plan_first_messages, plan_reminders, resolve_stale
+from invitations.tasks import send_batch_task
+from minsheng.db import get_session
+from minsheng.errors import InputError, Problem
+
+
+def _campaign(slug: str) -> Campaign:
+    campaign = get_campaign(get_session(), slug)
+    if campaign is None:
+        raise InputError([Problem("CAMPAIGN", f"no campaign {slug!r}")])
+    return campaign
+
+
+def _queue(batches: list[tuple[str, int, list[int]]]) -> None:
+    """Queue each batch; without a broker each runs here and now, so report as they finish."""
+    eager = not current_app.config["BROKER_URL"]
+    total = sum(len(ids) for _, _, ids in batches)
+    done = 0
+    for number, (channel, step, ids) in enumerate(batches, start=1):
+        result = send_batch_task.delay(ids, step, channel)
+        done += len(ids)
+        if eager:
+            counts = result.get()
+            click.echo(
+                f"batch {number}/{len(batches)} ({done}/{total}): sent {counts.get('sent', 0)}, "
+                f"bounced {counts.get('bounced', 0)}, failed {counts.get('failed', 0)}"
+            )
+    if not eager:
+        click.echo(f"queued {len(batches)} batches ({total} invitations) on queue 'invitations'")
+
+
+@invitations_cli.command("send")
+@click.argument("campaign_slug", metavar="CAMPAIGN")
+@click.option("--channel", type=click.Choice(CHANNEL_NAMES), required=True)
+@click.option("--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(1, 5000))
+def send_command(campaign_slug: str, channel: str, batch_size: int) -> None:
+    """Send the invitation message to every invitation of CAMPAIGN that has not had it."""
+    campaign = _campaign(campaign_slug)
+    batches = plan_first_messages(get_session(), campaign, channel, batch_size)
+    if not batches:
+        click.echo("nothing to send: every reachable invitation already had its message")
+        return
+    _queue([(channel, 0, ids) for ids in batches])
+
+
+@invitations_cli.command("remind")
+@click.argument("campaign_slug", metavar="CAMPAIGN")
+def remind_command(campaign_slug: str) -> None:
+    """Send the reminders that are due now (settings.sending.reminders of the campaign file)."""
+    session = get_session()
+    campaign = _campaign(campaign_slug)
+    resolve_stale(session)
+    session.commit()
+    batches = plan_reminders(session, campaign)
+    if not batches:
+        click.echo("no reminders due")
+        return
+    _queue(batches)
+
+
+def _row(label: str, counts: FunnelCounts) -> str:
+    rates = " ".join(
+        f"{name}={'-' if value is None else f'{value:.1%}'}"
+        for name, value in (("RR1", counts.rr1), ("RR2", counts.rr2))
+    )
+    stages = " ".join(f"{stage}={getattr(counts, stage)}" for stage in STAGES)
+    return f"{label}\t{stages} opted_out={counts.opted_out}\t{rates}"
+
+
+@invitations_cli.command("funnel")
+@click.argument("campaign_slug", metavar="CAMPAIGN")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON instead.")
+def funnel_command(campaign_slug: str, as_json: bool) -> None:
+    """The delivery funnel with AAPOR RR1/RR2, in total, by channel and by stratum."""
+    result = funnel(get_session(), _campaign(campaign_slug))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(_row("total", result.total))
+    for name, counts in result.by_channel.items():
+        click.echo(_row(f"channel {name}", counts))
+    for name, counts in result.by_stratum.items():
+        click.echo(_row(f"stratum {stratum_label(name)}", counts))
+    dispositions = " ".join(f"{d}={result.total.dispositions[d]}" for d in DISPOSITIONS)
+    click.echo(f"AAPOR dispositions\t{dispositions}")
+
+
+@invitations_cli.command("posters")
+@click.argument("campaign_slug", metavar="CAMPAIGN")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--point", "point_code", help="Only this collection point (its code).")
+@click.option("--language", type=click.Choice(MESSAGE_LANGUAGES), default="zh_CN")
+def posters_command(
+    campaign_slug: str, output: Path, point_code: str | None, language: str
+) -> None:
+    """Write the A4 QR posters of CAMPAIGN's collection points to a PDF."""
+    campaign = _campaign(campaign_slug)
+    points = [p for p in campaign.collection_points if point_code in (None, p.code)]
+    if not points:
+        codes = ", ".join(p.code for p in campaign.collection_points) or "none"
+        raise InputError(
+            [Problem("--point", f"no collection point {point_code!r}; points: {codes}")]
+        )
+    output.write_bytes(poster_pdf(campaign, points, language))
+    click.echo(f"wrote {output} ({len(points)} posters)")

@@ -1,0 +1,66 @@
+"""The sending commands: `minsheng invitations send|remind|posters` through the embedded worker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .local_servers import smtp_server
+from .sending_helpers import build_worked_campaign, invited_campaign
+
+
+def test_send_command_sends_through_the_embedded_worker(app, runner, session, monkeypatch):
+    camp, _ids = invited_campaign(session, 3)
+    with smtp_server() as (sink, port):
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        result = runner.invoke(args=["invitations", "send", camp.slug, "--channel", "email"])
+        again = runner.invoke(args=["invitations", "send", camp.slug, "--channel", "email"])
+    assert result.exit_code == 0, result.output
+    assert "batch 1/1 (3/3): sent 3, bounced 0, failed 0" in result.output
+    assert "nothing to send" in again.output
+    assert len(sink.messages) == 3
+    missing = runner.invoke(args=["invitations", "send", "nope", "--channel", "email"])
+    assert missing.exit_code == 2
+    assert "no campaign 'nope'" in missing.output
+
+
+def test_remind_command_reports_when_nothing_is_due(app, runner, session):
+    camp, _ids = invited_campaign(session, 1)
+    result = runner.invoke(args=["invitations", "remind", camp.slug])
+    assert result.exit_code == 0, result.output
+    assert "no reminders due" in result.output
+
+
+def test_posters_command_writes_one_page_per_point(runner, session, tmp_path):
+    camp, _ = invited_campaign(session, 0)
+    out = tmp_path / "posters.pdf"
+    result = runner.invoke(args=["invitations", "posters", camp.slug, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out} (3 posters)" in result.output
+    assert Path(out).read_bytes().startswith(b"%PDF")
+    bad = runner.invoke(args=["invitations", "posters", camp.slug, "-o", str(out), "--point", "x"])
+    assert bad.exit_code == 2
+    assert "no collection point 'x'; points: jinjiang-chunxi, jinniu-tea, wenjiang-station" in (
+        bad.output
+    )
+
+
+@pytest.fixture()
+def worked_campaign(app, session):
+    return build_worked_campaign(app, session)
+
+
+def test_funnel_command_prints_stages_and_rates(runner, worked_campaign):
+    camp, _ids = worked_campaign
+    result = runner.invoke(args=["invitations", "funnel", camp.slug])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("total\tcreated=12 sent=11 delivered=10 bounced=1 opened=7")
+    assert lines[0].endswith("RR1=33.3% RR2=50.0%")
+    assert "AAPOR dispositions\tI=4 P=2 R=2 NC=0 O=0 UH=3 UO=1" in lines
+    assert any(line.startswith("stratum district=锦江区\tcreated=3") for line in lines)
+    as_json = runner.invoke(args=["invitations", "funnel", camp.slug, "--json"])
+    assert json.loads(as_json.output)["total"]["dispositions"]["UO"] == 1
