@@ -1,7 +1,8 @@
-"""`minsheng campaign load FILE` and `minsheng campaign dump SLUG`: the campaign file round trip.
+"""`minsheng campaign load FILE` and `minsheng campaign dump SLUG`: the campaign file round trip;
+`minsheng form import FILE [--campaign SLUG] [--dry-run]` and `minsheng form export SLUG -o FILE`.
 
-They live here because loading publishes the questionnaire the file carries (forms), after
-storing the campaign (campaigns); both happen in one transaction.
+Campaign commands live here because loading publishes the questionnaire the file carries (forms),
+after storing the campaign (campaigns); both happen in one transaction.
 """
 
 from __future__ import annotations
@@ -13,8 +14,16 @@ import click
 from campaigns.cli import campaign_cli
 from campaigns.definition import definition_to_dict, dump_yaml
 from campaigns.store import campaign_definition, get_campaign
-from forms.publishing import current_version, form_of, load_campaign_file
+from forms.publishing import (
+    current_version,
+    form_checksum,
+    form_of,
+    load_campaign_file,
+    publish_form,
+)
 from forms.schema import form_to_dict
+from forms.xlsform import read_xlsform, write_xlsform
+from minsheng.commands import CommandGroup
 from minsheng.db import get_session
 
 
@@ -45,3 +54,64 @@ def dump_command(slug: str, output: Path | None) -> None:
         click.echo(f"wrote {output}")
     else:
         click.echo(text, nl=False)
+
+
+form_cli = CommandGroup("form", help="Questionnaires as XLSForm files.")
+
+
+@form_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--campaign", "slug", default=None, help="Publish to this campaign.")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+def import_command(path: Path, slug: str | None, dry_run: bool) -> None:
+    """Read an XLSForm (.xlsx, .xls, .csv, .md) and publish it as the campaign's questionnaire.
+
+    A changed form becomes a new version; an identical one keeps the current version.
+    """
+    imported = read_xlsform(path)
+    form = imported.form
+    lists = {q.list_name for q in form.questions() if q.list_name}
+    click.echo(
+        f"{path.name}: {sum(1 for _ in form.questions())} questions, {len(lists)} choice lists, "
+        f"languages: {', '.join(form.languages)}"
+    )
+    for name in imported.skipped_sheets:
+        click.echo(f"skipped sheet `{name}` (not part of XLSForm)")
+    if slug is None:
+        if not dry_run:
+            raise click.UsageError("give --campaign SLUG to publish, or --dry-run to only check")
+        return
+    session = get_session()
+    campaign = get_campaign(session, slug)
+    if campaign is None:
+        raise click.ClickException(f"no campaign {slug!r}; load it with `minsheng campaign load`")
+    current = current_version(session, campaign)
+    if dry_run:
+        same = current is not None and current.checksum == form_checksum(form)
+        click.echo(
+            f"dry run: {slug} would keep version {current.number if current else 0}"
+            if same
+            else f"dry run: {slug} would get version {(current.number if current else 0) + 1}"
+        )
+        return
+    version = publish_form(session, campaign, form)
+    session.commit()
+    click.echo(f"{slug}: questionnaire version {version.number}")
+
+
+@form_cli.command("export")
+@click.argument("slug")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True
+)
+def export_command(slug: str, output: Path) -> None:
+    """Write the campaign's current questionnaire as an .xlsx XLSForm."""
+    session = get_session()
+    campaign = get_campaign(session, slug)
+    version = current_version(session, campaign) if campaign else None
+    if campaign is None or version is None:
+        raise click.ClickException(f"no campaign {slug!r} with a questionnaire")
+    if output.suffix.lower() != ".xlsx":
+        raise click.UsageError(f"the output must be an .xlsx file, got {output.name!r}")
+    write_xlsform(form_of(version), output)
+    click.echo(f"wrote {output} (version {version.number})")

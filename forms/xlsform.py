@@ -306,11 +306,13 @@ class _Reader:
         return {"settings": settings, "choices": self.choices(), "survey": self.survey()}
 
     def _first_language(self) -> str:
-        for sheet in (self.sheets.get("survey"), self.sheets.get("choices")):
-            for header in sheet.header if sheet else []:
+        for key in ("survey", "choices"):
+            sheet = self.sheets.get(key)
+            headers = sheet.header if sheet else []
+            for header in headers:
                 field, lang = split_header(header)
                 if field in TRANSLATABLE and lang:
-                    plain = [h for h in sheet.header if split_header(h) == (field, None)]
+                    plain = [h for h in headers if split_header(h) == (field, None)]
                     return "default" if plain else lang
         return "default"
 
