@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from forms import cli  # noqa: F401  (adds `campaign load|dump`)
+    from forms.cli import form_cli  # also adds `campaign load|dump`
     from forms.views import bp
 
     app.register_blueprint(bp)
+    app.cli.add_command(form_cli)
