@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from minsheng.commands import CommandGroup
-from minsheng.config import masked
+from minsheng.config import masked, settings_markdown
 from minsheng.errors import InputError, echo_problems
 
 db_cli = CommandGroup("db", help="Database schema.")
@@ -33,6 +33,12 @@ def config_show() -> None:
     """Print the effective settings, secrets masked."""
     for name, value in masked(current_app.config).items():
         click.echo(f"MINSHENG_{name}={value}")
+
+
+@config_cli.command("docs")
+def config_docs() -> None:
+    """Print the Markdown table of every setting (the README's configuration section)."""
+    click.echo(settings_markdown(), nl=False)
 
 
 @jobs_cli.command("schedule")

@@ -244,3 +244,34 @@ def masked(values: Mapping[str, Any]) -> dict[str, str]:
         value = values.get(setting.name)
         shown[setting.name] = "***" if (setting.secret and value) else str(value)
     return shown
+
+
+def settings_markdown() -> str:
+    """The configuration table of README.md (`minsheng config docs` prints it): one row per
+    setting with its variable, default, accepted values and meaning; an architecture test keeps
+    the README equal to it."""
+
+    def cell(text: str) -> str:
+        # `<INSTANCE_PATH>` would otherwise vanish as an HTML tag when the README is rendered.
+        escaped = text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+        return escaped.replace("\n", " ")
+
+    rows = [
+        "| Variable | Default | Accepted | Meaning |",
+        "|---|---|---|---|",
+    ]
+    for setting in SETTINGS:
+        if setting.default is None:
+            default = "(derived)"
+        elif setting.default == "":
+            default = "(empty)"
+        elif isinstance(setting.default, bool):
+            default = f"`{str(setting.default).lower()}`"
+        else:
+            default = f"`{setting.default}`"
+        meaning = setting.help + (" Secret: shown masked." if setting.secret else "")
+        rows.append(
+            f"| `{setting.env}` | {cell(default)} | {cell(setting.accepted or 'text')} "
+            f"| {cell(meaning)} |"
+        )
+    return "\n".join(rows) + "\n"
