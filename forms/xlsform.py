@@ -96,7 +96,7 @@ KNOWN_TYPES = frozenset(
     {"text", "integer", "decimal", "range", "date", "note", "calculate", "acknowledge"}
     | {"start", "end", "today", "select_one", "select_multiple", "rank"}
 )
-CHOICE_COLUMNS = frozenset({"list_name", "name", "label", *MEDIA_COLUMNS})
+CHOICE_COLUMNS = frozenset({"list_name", "name", "label"})
 _SETTINGS_BY_LOWER = {name.lower(): name for name in SETTINGS_FIELDS}
 REFUSED_SHEETS = {
     "external_choices": "external choices are not supported",
@@ -331,10 +331,16 @@ class _Reader:
             if not header:
                 continue
             field, lang = split_header(header)
-            if sheet.name.lower() == "choices" and lang is None and field not in CHOICE_COLUMNS:
-                field = header.strip()
-            if sheet.name.lower() == "settings":
+            kind = sheet.name.lower()
+            if kind == "settings":
                 field = _SETTINGS_BY_LOWER.get(field, field)
+            known = {"survey": SURVEY_COLUMNS, "choices": CHOICE_COLUMNS}.get(
+                kind, frozenset(SETTINGS_FIELDS)
+            )
+            translatable = field in TRANSLATABLE or (kind, field) == ("settings", "form_title")
+            if field not in known or (lang is not None and not translatable):
+                # Unknown columns keep their header as written, for messages and filter names.
+                field, lang = header.strip(), None
             if (field, lang) in seen:
                 self.error(
                     sheet,
@@ -409,7 +415,7 @@ class _Reader:
         for number, row in sheet.rows:
             cells = self.cells(sheet, row, number)
             for field in list(cells):
-                if field in MEDIA_COLUMNS or field.startswith("media"):
+                if _is_media(field):
                     self.error(sheet, number, field, "media in choices is not supported")
                     del cells[field]
                 elif field in ("hint", "constraint_message", "required_message"):
@@ -515,7 +521,7 @@ class _Reader:
     def _fields(self, sheet: Sheet, number: int, cells: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for field, value in cells.items():
-            if field in MEDIA_COLUMNS or field.startswith("media"):
+            if _is_media(field):
                 self.error(sheet, number, field, "media (images, audio, video) is not supported")
             elif field not in SURVEY_COLUMNS:
                 self.error(
@@ -542,6 +548,11 @@ class _Reader:
             key, value = pair.split("=", 1)
             params[key.strip().lower()] = value.strip()
         return params
+
+
+def _is_media(field: str) -> bool:
+    base = field.lower().split("::")[0].split(":")[0]
+    return base in MEDIA_COLUMNS
 
 
 def _modern_select(type_text: str) -> str:
