@@ -90,10 +90,22 @@ def quota_open(session: Session, campaign: Campaign, stratum_values: Mapping[str
     return open_for(quotas_of(session, campaign.id), stratum_values)
 
 
+def quota_attributes(session: Session, campaign: Campaign) -> list[str]:
+    """The attribute names the campaign's quotas are defined on, e.g. `["district"]`: the
+    answers the public-link page passes to `quota_open` / `claim_quota`."""
+    names = {name for q in quotas_of(session, campaign.id) for name in q.attribute_values}
+    return sorted(names)
+
+
+class _QuotaFull(Exception):
+    pass
+
+
 def record_completion(
     session: Session, campaign_id: int, stratum_values: Mapping[str, object]
 ) -> int:
-    """Count one completed response against every quota that applies; returns how many.
+    """Count one completed response against every quota that applies, full or not (an invited
+    person who completes is counted); returns how many quotas counted it.
 
     A single UPDATE per quota (`completed = completed + 1`), so concurrent completions are never
     lost.
@@ -110,3 +122,29 @@ def record_completion(
             session.expire(quota)
             counted += 1
     return counted
+
+
+def claim_quota(session: Session, campaign: Campaign, stratum_values: Mapping[str, object]) -> bool:
+    """Count one public-link response against the quotas that apply, or refuse it (False, and
+    nothing counted) when one of them is full.
+
+    Each count is a conditional UPDATE (`... WHERE completed < maximum`) inside a savepoint, so
+    two respondents racing for the last place cannot both get it.
+    """
+    try:
+        with session.begin_nested():
+            for quota in quotas_of(session, campaign.id):
+                if not _applies(quota, stratum_values):
+                    continue
+                claimed = session.execute(
+                    update(Quota)
+                    .where(Quota.id == quota.id, Quota.completed < Quota.maximum)
+                    .values(completed=Quota.completed + 1)
+                    .execution_options(synchronize_session=False)
+                )
+                session.expire(quota)
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    raise _QuotaFull
+    except _QuotaFull:
+        return False
+    return True

@@ -263,12 +263,22 @@ def resolve_invitation(
 
 def mark_started(session: Session, invitation: Invitation, when: datetime | None = None) -> None:
     """The respondent opened the questionnaire through the link; a started or completed
-    invitation keeps its first time."""
+    invitation keeps its first time (to the day only in an anonymous campaign)."""
     if invitation.status in ("started", *FINISHED):
         return
     invitation.status = "started"
-    invitation.started_at = invitation.started_at or when or utcnow()
+    invitation.started_at = invitation.started_at or _coarse(session, invitation, when)
     session.flush()
+
+
+def _coarse(session: Session, invitation: Invitation, when: datetime | None) -> datetime:
+    """`when` (default now), kept to the day in an anonymous campaign, so invitation times
+    cannot be matched against a response's start or submission time."""
+    moment = when or utcnow()
+    campaign = session.get(Campaign, invitation.campaign_id)
+    if campaign is not None and campaign.anonymous:
+        moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment
 
 
 def mark_completed(session: Session, invitation: Invitation, when: datetime | None = None) -> bool:
@@ -280,10 +290,7 @@ def mark_completed(session: Session, invitation: Invitation, when: datetime | No
     campaign the time is kept to the day only, so it cannot be matched against a response's
     submission time.
     """
-    campaign = session.get(Campaign, invitation.campaign_id)
-    moment = when or utcnow()
-    if campaign is not None and campaign.anonymous:
-        moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    moment = _coarse(session, invitation, when)
     changed = session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.status.not_in(FINISHED))
