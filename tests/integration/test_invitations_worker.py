@@ -1,0 +1,173 @@
+"""Sending through a real Celery worker on Redis and PostgreSQL: a worker killed in the middle of
+a batch, then the same task run again by another worker, sends nobody a second e-mail."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from celery import Celery
+from celery import _state as celery_state
+from sqlalchemy import func, select
+
+from invitations.models import Delivery
+from invitations.sending import plan_first_messages
+from invitations.tasks import send_batch_task
+from minsheng.db import get_database, get_session
+from minsheng.jobs import QUEUES
+
+from ..invitations.local_servers import free_port
+from ..invitations.sending_helpers import invited_campaign
+from .conftest import ROOT, WORKER_START_TIMEOUT, fresh_database
+
+PEOPLE = 40
+
+
+class SlowSink:
+    """An SMTP server that takes 0.15 s per message, so a batch is still running when the
+    worker is killed."""
+
+    def __init__(self) -> None:
+        self.recipients: list[str] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(0.15)
+        with self.lock:
+            self.recipients.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.recipients)
+
+
+@contextmanager
+def celery_worker(settings: dict[str, str], log: Path, name: str) -> Iterator[subprocess.Popen]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINSHENG_")}
+    env.update({f"MINSHENG_{k}": v for k, v in settings.items()})
+    command = [
+        sys.executable, "-m", "celery", "-A", "minsheng.worker", "worker",
+        "-Q", ",".join(QUEUES), "--pool=solo", "--loglevel=INFO", "-n", name,
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log.open("ab") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
+    probe = Celery("probe", broker=settings["BROKER_URL"], set_as_current=False)
+    try:
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        while not probe.control.ping(destination=[name], timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"worker did not start:\n{log.read_text(errors='replace')}")
+        yield process
+    finally:
+        probe.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_worker_killed_mid_batch_then_retried_sends_no_duplicate_email(
+    server_url, broker_url, make_app, tmp_path
+):
+    # A Redis database of its own, so the suite's shared worker never takes this task.
+    broker = broker_url.rsplit("/", 1)[0] + "/7"
+    sink = SlowSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = celery_state.get_current_app()
+    try:
+        with fresh_database(server_url) as url:
+            from minsheng.dbtool import upgrade
+
+            upgrade(url)
+            settings = {
+                "DATABASE_URL": url,
+                "BROKER_URL": broker,
+                "RESULT_BACKEND": broker,
+                "INSTANCE_PATH": str(tmp_path),
+                "SECRET_KEY": "integration-secret",
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(port),
+            }
+            app = make_app(**{**settings, "SMTP_PORT": port})
+            with app.app_context():
+                session = get_session()
+                campaign, ids = invited_campaign(session, PEOPLE)
+                campaign.settings = {"sending": {"rate_per_second": {"email": 1000}}}
+                session.commit()
+                (batch,) = plan_first_messages(session, campaign, "email", batch_size=PEOPLE)
+                log = tmp_path / "workers.log"
+
+                with celery_worker(settings, log, f"a-{uuid.uuid4().hex[:6]}@localhost") as a:
+                    send_batch_task.delay(batch, 0, "email")
+                    _wait_for(lambda: sink.count() >= 10, 60, "the first e-mails")
+                    a.kill()  # SIGKILL: no warm shutdown, the task is not acknowledged
+                    a.wait()
+                killed_at = sink.count()
+                assert killed_at < PEOPLE
+
+                # Redelivery of the unacknowledged task amounts to running it again.
+                with celery_worker(settings, log, f"b-{uuid.uuid4().hex[:6]}@localhost"):
+                    send_batch_task.delay(batch, 0, "email").get(timeout=120)
+
+                session.expire_all()
+                states = dict(
+                    session.execute(
+                        select(Delivery.state, func.count()).group_by(Delivery.state)
+                    ).all()
+                )
+                session.close()
+            get_database(app).engine.dispose()
+    finally:
+        controller.stop()
+        previous.set_current()
+        previous.set_default()
+
+    assert len(sink.recipients) == len(set(sink.recipients)), "someone got a second e-mail"
+    # At most the one message in flight when the worker died is lost (at most once).
+    assert len(sink.recipients) >= PEOPLE - 1
+    assert states.get("sent", 0) >= PEOPLE - 1
+    assert states.get("sending", 0) <= 1
+    assert sum(states.values()) == PEOPLE
+    assert len(ids) == PEOPLE
+
+
+def test_redis_rate_limit_is_shared_by_all_workers(broker_url):
+    import redis
+
+    from invitations.sending import RedisTokenBucket
+
+    client = redis.Redis.from_url(broker_url.rsplit("/", 1)[0] + "/7")
+    channel = f"test-{uuid.uuid4().hex[:6]}"
+    # Two buckets on the same key stand for two workers: together they keep to 20 per second.
+    workers = [RedisTokenBucket(client, channel, rate=20, burst=1) for _ in range(2)]
+    started = time.monotonic()
+    for n in range(11):
+        workers[n % 2].wait()
+    assert time.monotonic() - started >= 10 / 20 * 0.9
+    client.close()
