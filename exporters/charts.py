@@ -2,8 +2,9 @@
 
 Figures are built as `matplotlib.figure.Figure` objects, never through pyplot, so there is no
 global figure registry to leak into and nothing for a long-running worker to close; rcParams are
-only touched inside `rc_context` while saving. Text is drawn as glyph outlines of the report's
-CJK face, so a chart looks the same wherever the PDF is opened.
+only touched inside `rc_context` while saving. Labels stay text (`svg.fonttype = none`) named by
+the CJK family: matplotlib measures them with the same face that WeasyPrint then draws, so they
+fit, can be searched and copied in the PDF, and cost a fraction of glyph outlines to lay out.
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ def _svg(figure: Figure, key: str) -> str:
     """
     buffer = io.StringIO()
     # A fixed hash salt makes clip-path ids, and so the whole file, reproducible run to run.
-    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "minsheng"}):
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "minsheng"}):
         figure.savefig(
             buffer,
             format="svg",

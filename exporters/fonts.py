@@ -47,7 +47,12 @@ class CJKFont:
         face of the collection: `NotoSansCJK-Regular.ttc` holds JP/KR/SC/TC/HK variants whose
         glyphs differ)."""
         face = self.bold if bold else self.regular
-        return FontProperties(fname=FontPath(str(face.path), face.index), size=size)
+        return FontProperties(
+            family=self.family,
+            weight="bold" if bold else "normal",
+            fname=FontPath(str(face.path), face.index),
+            size=size,
+        )
 
 
 def find_cjk_font(family: str) -> CJKFont:

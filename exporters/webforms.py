@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 
 class ReportRequestForm(FlaskForm):  # type: ignore[misc]
@@ -13,8 +14,8 @@ class ReportRequestForm(FlaskForm):  # type: ignore[misc]
     audience = SelectField(
         _l("Edition"),
         choices=[
-            ("staff", _l("Full report (staff)")),
-            ("department", _l("For departments (small cells suppressed)")),
+            SelectChoice("staff", _l("Full report (staff)")),
+            SelectChoice("department", _l("For departments (small cells suppressed)")),
         ],
         default="staff",
     )

@@ -4,16 +4,18 @@ respondent page submits them (`forms.ingest.submit_response`)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from campaigns.models import Campaign
 from forms.ingest import Submission, submit_response
 from forms.publishing import current_version, load_campaign_file
+from minsheng.jobs import get_celery
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 DAY_IN_CAMPAIGN = date(2026, 6, 1)
@@ -71,3 +73,17 @@ def add_responses(session, transport) -> Callable[[int], list[dict[str, Any]]]:
         return submitted
 
     return _add
+
+
+@pytest.fixture()
+def other_app(make_app, bind_app, app) -> Iterator[Callable[..., Flask]]:
+    """`other_app(SETTING=value)`: an app with other settings on this test's connection.
+
+    Building an app makes its Celery app the current one, which shared tasks then run under;
+    the test app's Celery is made current again afterwards so later tests do not run their
+    tasks in this one's configuration.
+    """
+    yield lambda **overrides: bind_app(make_app(**overrides))
+    celery = get_celery(app)
+    celery.set_current()
+    celery.set_default()

@@ -1,0 +1,85 @@
+"""Asking for a report: the `minsheng report render` command, and the organizer page whose request
+runs the `exporters.render_report` task through `enqueue_after_commit` (eager in the embedded
+default, the same code a Redis worker runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from exporters.models import Report
+from exporters.tasks import render_report
+from minsheng.jobs import Job
+
+
+def test_cli_render_prints_the_path_of_the_pdf(runner, transport, add_responses, tmp_path):
+    add_responses(60)
+    result = runner.invoke(args=["report", "render", "transport-2026", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    path = Path(result.output.strip())
+    assert path.parent == tmp_path
+    assert path.suffix == ".pdf" and path.read_bytes().startswith(b"%PDF")
+
+
+def test_cli_render_names_an_unknown_campaign(runner, tmp_path):
+    result = runner.invoke(args=["report", "render", "no-such-campaign", "--out", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "no campaign 'no-such-campaign'" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_organizer_requests_a_report_downloads_it_and_a_rerun_renders_nothing_new(
+    client, login, session, transport, add_responses
+):
+    add_responses(80)
+    login("organizer")
+    response = client.post("/campaigns/transport-2026/reports", data={"audience": "staff"})
+    assert response.status_code == 302
+
+    report = session.scalars(select(Report)).one()
+    session.refresh(report)
+    assert report.status == "done", report.error
+    job = session.get(Job, report.job_id)
+    assert (job.state, job.progress) == ("done", 1.0)
+
+    page = client.get("/campaigns/transport-2026/reports").get_data(as_text=True)
+    assert "下载 PDF" in page
+    with client.get(f"/reports/{report.id}/download") as download:
+        assert download.status_code == 200
+        assert download.mimetype == "application/pdf"
+        assert download.get_data().startswith(b"%PDF")
+
+    # A redelivery (acks_late after a worker crash) goes through the same public task.
+    path = Path(report.file_path)
+    written = path.stat().st_mtime_ns
+    assert render_report.delay(report.id).get() == str(path)
+    assert path.stat().st_mtime_ns == written
+    assert list(path.parent.glob(f"transport-2026-report-{report.id}*")) == [path]
+
+
+def test_a_missing_font_marks_the_report_failed_with_the_fix(
+    other_app, session, transport, add_responses
+):
+    add_responses(10)
+    app = other_app(CJK_FONT_FAMILY="Nonexistent Sans CJK XX")
+    from flask_login import FlaskLoginClient
+
+    app.test_client_class = FlaskLoginClient
+    from minsheng.accounts.users import create_user
+
+    user = create_user(session, "organizer-font", "password123", "organizer")
+    session.commit()
+    with app.test_client(user=user) as other:
+        assert other.post("/campaigns/transport-2026/reports", data={}).status_code == 302
+    report = session.scalars(select(Report)).one()
+    session.refresh(report)
+    assert report.status == "failed"
+    assert "apt-get install fonts-noto-cjk" in report.error
+    assert session.get(Job, report.job_id).state == "failed"
+
+
+def test_other_roles_cannot_request_reports(client, login, transport):
+    login("expert")
+    assert client.post("/campaigns/transport-2026/reports", data={}).status_code == 403
+    assert client.get("/campaigns/transport-2026/reports").status_code == 403
