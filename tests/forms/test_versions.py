@@ -123,4 +123,3 @@ def test_question_map_lines_answers_up_by_name_and_names_the_changes(session, ca
     assert not bus_history.comparable
     assert bus_history.types == {1: "select_one", 2: "select_one", 3: "range"}
     assert "version 3: type select_one -> range" in bus_history.changes
-
