@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from analysis.errors import AnalysisError
 from analysis.summary import summarize
+from analysis.views import for_viewer
 from campaigns.store import get_campaign
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
@@ -48,8 +49,9 @@ def _float_arg(name: str, default: float) -> float:
 @_login_required_401
 @require_role("organizer", "expert", "department")
 def campaign_summary(slug: str) -> ResponseReturnValue:
-    """The campaign summary. Query: ``segments`` (comma-separated columns to crosstab by),
-    ``method`` (interval method, default wilson), ``alpha`` (default 0.05)."""
+    """The campaign summary (suppressed for department users). Query: ``segments``
+    (comma-separated columns to crosstab by), ``method`` (interval method, default wilson),
+    ``alpha`` (default 0.05)."""
     session = get_session()
     campaign = get_campaign(session, slug)
     if campaign is None:
@@ -65,4 +67,5 @@ def campaign_summary(slug: str) -> ResponseReturnValue:
         )
     except AnalysisError as exc:
         raise InputError([Problem(p.location, p.message) for p in exc.problems]) from None
-    return summary.to_dict()
+    shown = for_viewer(summary)
+    return shown if isinstance(shown, dict) else shown.to_dict()

@@ -78,16 +78,18 @@ class ChoiceRow(Result):
 
     ``count`` is unweighted; ``weighted_count`` is set when the summary is weighted.
     ``percent_of_mentions`` is set for multiple choice only (share of all ticks).
+    ``suppressed`` rows (department outputs, `analysis.suppression`) have their numbers blanked.
     """
 
     name: str
     label: Label
-    count: int
+    count: int | None
     weighted_count: float | None
     percent: float | None
     ci_low: float | None
     ci_high: float | None
     percent_of_mentions: float | None = None
+    suppressed: bool = False
 
 
 @dataclass(frozen=True)

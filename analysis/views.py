@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_login import current_user
 
-from analysis.summary import summarize
+from analysis.summary import CampaignSummary, summarize
+from analysis.suppression import suppress_summary
 from campaigns.store import get_campaign
 from forms.schema import text_in
 from minsheng.accounts.permissions import require_role
@@ -18,12 +22,13 @@ bp = Blueprint("analysis", __name__, template_folder="templates")
 @bp.route("/campaigns/<slug>/results")
 @require_role("organizer", "expert", "department")
 def campaign_results(slug: str) -> ResponseReturnValue:
-    """Every question with its base, counts, percentages and 95% intervals."""
+    """Every question with its base, counts, percentages and 95% intervals (small cells
+    suppressed for department users)."""
     session = get_session()
     campaign = get_campaign(session, slug)
     if campaign is None:
         abort(404, description=f"No campaign {slug!r}.")
-    summary = summarize(session, campaign)
+    summary = for_viewer(summarize(session, campaign))
     language = "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
     return render_template(
         "analysis/results.html",
@@ -32,3 +37,11 @@ def campaign_results(slug: str) -> ResponseReturnValue:
         lang=language,
         title=text_in(campaign.title, language, "zh"),
     )
+
+
+def for_viewer(summary: CampaignSummary) -> CampaignSummary | dict[str, Any]:
+    """The summary as the logged-in user may see it: department users get small cells
+    suppressed at the configured SUPPRESSION_THRESHOLD; other staff see everything."""
+    if current_user.role == "department":
+        return suppress_summary(summary, int(current_app.config["SUPPRESSION_THRESHOLD"]))
+    return summary
