@@ -6,4 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Registers this package's blueprints, tasks and CLI."""
+    """Register the review pages and the `minsheng reviews` commands."""
+    from reviews.cli import reviews_cli
+    from reviews.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(reviews_cli)

@@ -1,0 +1,315 @@
+"""Review pages: the expert's queue and scoring form, and the organizer's overview (experts,
+round, agreement, ranking, nominations, golden ideas, annotations)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from analysis.frames import NoQuestionnaireError, campaign_form
+from campaigns.models import Campaign
+from campaigns.store import get_campaign
+from forms.schema import text_in
+from minsheng.accounts.models import User
+from minsheng.accounts.permissions import require_role
+from minsheng.db import get_session
+from minsheng.errors import InputError
+from reviews.annotations import annotate, campaign_annotations
+from reviews.experts import (
+    assign_expert,
+    campaign_experts,
+    close_review_round,
+    expert_campaigns,
+    is_assigned,
+    reopen_review_round,
+    round_is_open,
+)
+from reviews.golden_ideas import choose_golden_ideas, nominate, ranking
+from reviews.models import CRITERIA
+from reviews.scoring import campaign_agreement, expert_score, score_suggestion, scored_keys
+from reviews.suggestions import campaign_suggestions, get_suggestion, text_questions
+from reviews.webforms import (
+    AnnotationForm,
+    AssignExpertForm,
+    GoldenIdeaForm,
+    NominationForm,
+    RoundForm,
+    ScoreForm,
+)
+
+bp = Blueprint("reviews", __name__, template_folder="templates", url_prefix="/reviews")
+PAGE_SIZE = 50
+
+
+def _language() -> str:
+    return "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
+
+
+def _campaign(slug: str) -> Campaign:
+    campaign = get_campaign(get_session(), slug)
+    if campaign is None:
+        abort(404, description=f"No campaign {slug!r}.")
+    return campaign
+
+
+def _assigned_campaign(slug: str) -> Campaign:
+    """The campaign, if the logged-in expert reviews it (admins see every campaign)."""
+    campaign = _campaign(slug)
+    if current_user.role != "admin" and not is_assigned(get_session(), campaign, current_user):
+        abort(403, description=f"You are not assigned to review campaign {slug!r}.")
+    return campaign
+
+
+def _flash_problems(exc: InputError) -> None:
+    for problem in exc.problems:
+        flash(str(problem), "error")
+
+
+@bp.route("/")
+@require_role("expert")
+def index() -> ResponseReturnValue:
+    """The campaigns the expert reviews, with how many suggestions are still to score."""
+    session = get_session()
+    rows = []
+    for campaign in expert_campaigns(session, current_user):
+        total = len(campaign_suggestions(session, campaign))
+        done = len(scored_keys(session, campaign, current_user))
+        rows.append((campaign, text_in(campaign.title, _language(), "zh"), total, done))
+    return render_template("reviews/index.html", rows=rows)
+
+
+@bp.route("/campaigns/<slug>/queue")
+@require_role("expert")
+def queue(slug: str) -> ResponseReturnValue:
+    """The suggestions to score, those not scored yet first, 50 a page."""
+    session = get_session()
+    campaign = _assigned_campaign(slug)
+    done = scored_keys(session, campaign, current_user)
+    suggestions = sorted(campaign_suggestions(session, campaign), key=lambda s: s.key in done)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    shown = suggestions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    annotation_form = _annotation_form(campaign)
+    return render_template(
+        "reviews/queue.html",
+        campaign=campaign,
+        title=text_in(campaign.title, _language(), "zh"),
+        suggestions=shown,
+        done=done,
+        page=page,
+        pages=max(1, -(-len(suggestions) // PAGE_SIZE)),
+        remaining=sum(1 for s in suggestions if s.key not in done),
+        open=round_is_open(session, campaign),
+        annotation_form=annotation_form,
+        lang=_language(),
+        text_in=text_in,
+    )
+
+
+@bp.route("/campaigns/<slug>/suggestions/<int:response_id>/<question>", methods=["GET", "POST"])
+@require_role("expert")
+def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
+    """Score one suggestion; the form shows the expert's earlier score while the round is open."""
+    session = get_session()
+    campaign = _assigned_campaign(slug)
+    try:
+        suggestion = get_suggestion(session, campaign, response_id, question)
+    except InputError as exc:
+        abort(404, description=str(exc))
+    existing = expert_score(session, current_user, response_id, question)
+    form = ScoreForm()
+    if request.method == "GET" and existing is not None:
+        for name in CRITERIA:
+            getattr(form, name).data = str(getattr(existing, name))
+        form.comment.data = existing.comment
+    if form.validate_on_submit():
+        try:
+            score_suggestion(
+                session,
+                campaign,
+                current_user,
+                response_id,
+                question,
+                {name: getattr(form, name).data for name in CRITERIA},
+                form.comment.data or "",
+            )
+        except InputError as exc:
+            session.rollback()
+            for field, messages in exc.by_location().items():
+                target = getattr(form, field, None)
+                if target is not None and hasattr(target, "errors"):
+                    target.errors = [*target.errors, *messages]
+                else:
+                    flash("; ".join(messages), "error")
+        else:
+            session.commit()
+            flash(_("Your score has been saved."), "info")
+            return redirect(url_for("reviews.queue", slug=slug))
+    return render_template(
+        "reviews/score.html",
+        campaign=campaign,
+        title=text_in(campaign.title, _language(), "zh"),
+        suggestion=suggestion,
+        question_label=text_in(suggestion.question_label, _language(), "zh"),
+        form=form,
+        open=round_is_open(session, campaign),
+    ), 422 if form.errors else 200
+
+
+def _annotation_form(campaign: Campaign) -> AnnotationForm:
+    form = AnnotationForm(prefix="annotation")
+    try:
+        questions = list(campaign_form(get_session(), campaign).questions())
+    except NoQuestionnaireError:
+        questions = []
+    form.question.choices = [
+        SelectChoice(q.name, text_in(q.label, _language(), "zh") or q.name)
+        for q in questions
+        if q.type not in ("note", "calculate", "start", "end", "today")
+    ]
+    return form
+
+
+@bp.route("/campaigns/<slug>/annotations", methods=["POST"])
+@require_role("expert", "organizer")
+def add_annotation(slug: str) -> ResponseReturnValue:
+    session = get_session()
+    campaign = _campaign(slug)
+    form = _annotation_form(campaign)
+    back = (
+        url_for("reviews.queue", slug=slug)
+        if current_user.role == "expert"
+        else url_for("reviews.overview", slug=slug)
+    )
+    if not form.validate_on_submit():
+        for messages in form.errors.values():
+            flash("; ".join(str(m) for m in messages), "error")
+        return redirect(back)
+    try:
+        annotate(session, campaign, current_user, form.question.data, form.text.data or "")
+    except InputError as exc:
+        session.rollback()
+        _flash_problems(exc)
+    else:
+        session.commit()
+        flash(_("Your annotation has been added."), "info")
+    return redirect(back)
+
+
+@bp.route("/campaigns/<slug>")
+@require_role("organizer")
+def overview(slug: str) -> ResponseReturnValue:
+    """Experts, round, agreement per criterion, the ranking and the golden ideas."""
+    session = get_session()
+    campaign = _campaign(slug)
+    return render_template(
+        "reviews/overview.html",
+        campaign=campaign,
+        title=text_in(campaign.title, _language(), "zh"),
+        experts=campaign_experts(session, campaign),
+        open=round_is_open(session, campaign),
+        agreement=campaign_agreement(session, campaign),
+        ranked=ranking(session, campaign),
+        annotations=campaign_annotations(session, campaign),
+        assign_form=AssignExpertForm(prefix="assign"),
+        round_form=RoundForm(prefix="round"),
+        annotation_form=_annotation_form(campaign),
+        nomination_form=NominationForm(prefix="nominate"),
+        golden_form=GoldenIdeaForm(prefix="golden"),
+        text_questions=text_questions(session, campaign),
+    )
+
+
+@bp.route("/campaigns/<slug>/experts", methods=["POST"])
+@require_role("organizer")
+def add_expert(slug: str) -> ResponseReturnValue:
+    session = get_session()
+    campaign = _campaign(slug)
+    form = AssignExpertForm(prefix="assign")
+    if form.validate_on_submit():
+        expert = session.scalar(select(User).where(User.username == form.username.data))
+        if expert is None:
+            flash(_("No user %(name)s.", name=form.username.data), "error")
+        else:
+            try:
+                assign_expert(session, campaign, expert, current_user.id)
+            except InputError as exc:
+                session.rollback()
+                _flash_problems(exc)
+            else:
+                session.commit()
+                flash(_("%(name)s now reviews this campaign.", name=expert.username), "info")
+    return redirect(url_for("reviews.overview", slug=slug))
+
+
+@bp.route("/campaigns/<slug>/round", methods=["POST"])
+@require_role("organizer")
+def change_round(slug: str) -> ResponseReturnValue:
+    session = get_session()
+    campaign = _campaign(slug)
+    form = RoundForm(prefix="round")
+    if form.validate_on_submit() and form.action.data in ("close", "reopen"):
+        if form.action.data == "close":
+            close_review_round(session, campaign, current_user.id)
+        else:
+            reopen_review_round(session, campaign, current_user.id)
+        session.commit()
+    else:
+        abort(400, description="action must be 'close' or 'reopen'")
+    return redirect(url_for("reviews.overview", slug=slug))
+
+
+@bp.route("/campaigns/<slug>/nominations", methods=["POST"])
+@require_role("organizer")
+def add_nomination(slug: str) -> ResponseReturnValue:
+    session = get_session()
+    campaign = _campaign(slug)
+    form = NominationForm(prefix="nominate")
+    if not form.validate_on_submit():
+        abort(400, description=f"nomination form: {form.errors}")
+    try:
+        nominate(
+            session,
+            campaign,
+            form.response_id.data or 0,
+            form.question_name.data or "",
+            current_user.id,
+            form.reason.data or "",
+        )
+    except InputError as exc:
+        session.rollback()
+        _flash_problems(exc)
+    else:
+        session.commit()
+        flash(_("The suggestion has been nominated."), "info")
+    return redirect(url_for("reviews.overview", slug=slug))
+
+
+@bp.route("/campaigns/<slug>/golden-ideas", methods=["POST"])
+@require_role("organizer")
+def add_golden_idea(slug: str) -> ResponseReturnValue:
+    session = get_session()
+    campaign = _campaign(slug)
+    form = GoldenIdeaForm(prefix="golden")
+    if not form.validate_on_submit():
+        for messages in form.errors.values():
+            flash("; ".join(str(m) for m in messages), "error")
+        return redirect(url_for("reviews.overview", slug=slug))
+    try:
+        choose_golden_ideas(
+            session,
+            campaign,
+            {form.nomination_id.data or 0: form.citation.data or ""},
+            current_user.id,
+        )
+    except InputError as exc:
+        session.rollback()
+        _flash_problems(exc)
+    else:
+        session.commit()
+        flash(_("The golden idea has been recorded."), "info")
+    return redirect(url_for("reviews.overview", slug=slug))

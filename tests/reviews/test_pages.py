@@ -1,0 +1,160 @@
+"""The expert's queue and scoring form, the organizer's overview, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy import select
+
+from minsheng.audit import AuditEvent
+from reviews.experts import assign_expert
+from reviews.models import GoldenIdea, SuggestionScore
+from reviews.scoring import score_suggestion
+from tests.reviews.builders import make_user
+
+SCORE = {"authenticity": "4", "cause": "3", "feasibility": "5", "comment": "可行"}
+
+
+def test_expert_queue_lists_masked_suggestions_of_assigned_campaigns(
+    client, login, session, campaign, responses
+):
+    expert = login("expert")
+    assign_expert(session, campaign, expert)
+    session.commit()
+    page = client.get("/reviews/campaigns/transport-2026/queue?lang=en")
+    assert page.status_code == 200
+    assert "建议增加地铁末班车的班次" in page.text
+    assert "138****5678" in page.text
+    assert "13812345678" not in page.text
+    assert "5 not scored yet" in page.text
+    assert "transport-2026" in client.get("/reviews/").text
+    assert "待评分建议" in client.get("/reviews/campaigns/transport-2026/queue?lang=zh_CN").text
+
+
+def test_an_expert_not_assigned_gets_403(client, login, campaign, responses):
+    login("expert")
+    assert client.get("/reviews/campaigns/transport-2026/queue").status_code == 403
+
+
+def test_department_users_cannot_open_review_pages(client, login, campaign):
+    login("department")
+    assert client.get("/reviews/campaigns/transport-2026").status_code == 403
+
+
+def test_scoring_form_stores_the_score_and_audits_it(client, login, session, campaign, responses):
+    expert = login("expert")
+    assign_expert(session, campaign, expert)
+    session.commit()
+    url = f"/reviews/campaigns/transport-2026/suggestions/{responses[0].id}/suggestion"
+    assert "建议增加地铁末班车的班次" in client.get(url).text
+    answer = client.post(url, data=SCORE)
+    assert answer.status_code == 302
+    stored = session.scalar(select(SuggestionScore).where(SuggestionScore.expert_id == expert.id))
+    assert (stored.authenticity, stored.cause, stored.feasibility) == (4, 3, 5)
+    assert stored.comment == "可行"
+    assert session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "review.score", AuditEvent.actor_id == expert.id
+        )
+    )
+    # The form shows the earlier score for editing.
+    form = client.get(url).text
+    assert re.search(r'<input checked[^>]*name="feasibility"[^>]*value="5"', form)
+
+
+def test_scoring_form_with_a_missing_criterion_is_shown_again_with_the_error(
+    client, login, session, campaign, responses
+):
+    expert = login("expert")
+    assign_expert(session, campaign, expert)
+    session.commit()
+    url = f"/reviews/campaigns/transport-2026/suggestions/{responses[0].id}/suggestion?lang=en"
+    answer = client.post(url, data={"authenticity": "4", "cause": "3"})
+    assert answer.status_code == 422
+    assert "This field is required" in answer.text
+    assert session.scalar(select(SuggestionScore)) is None
+
+
+def test_organizer_overview_shows_agreement_ranking_and_golden_idea_flow(
+    client, login, session, campaign, responses
+):
+    experts = [make_user(session, "expert") for _ in range(2)]
+    for expert in experts:
+        assign_expert(session, campaign, expert)
+        for i, response in enumerate(responses[:5]):
+            value = 5 - i
+            scores = {"authenticity": value, "cause": value, "feasibility": value}
+            score_suggestion(session, campaign, expert, response.id, "suggestion", scores)
+    session.commit()
+    login("organizer")
+    page = client.get("/reviews/campaigns/transport-2026?lang=en")
+    assert page.status_code == 200
+    assert "ICC(2,1)" in page.text
+    assert "1.00" in page.text  # identical scores: perfect agreement
+    assert page.text.index("建议增加地铁末班车的班次") < page.text.index("立体停车场")
+
+    top = responses[0].id
+    base = "/reviews/campaigns/transport-2026"
+    client.post(
+        f"{base}/nominations",
+        data={"nominate-response_id": top, "nominate-question_name": "suggestion"},
+    )
+    refused = client.post(
+        f"{base}/golden-ideas",
+        data={"golden-nomination_id": 1, "golden-citation": "x"},
+        follow_redirects=True,
+    )
+    assert "close the review round first" in refused.text
+    client.post(f"{base}/round", data={"round-action": "close"})
+    page = client.get(f"{base}?lang=en")
+    assert "Closed: scores are final." in page.text
+    nomination_id = int(page.text.split('name="golden-nomination_id" value="')[1].split('"')[0])
+    client.post(
+        f"{base}/golden-ideas",
+        data={"golden-nomination_id": nomination_id, "golden-citation": "惠及夜归通勤者"},
+    )
+    assert session.scalar(select(GoldenIdea)).citation == "惠及夜归通勤者"
+    assert "Golden idea" in client.get(f"{base}?lang=en").text
+    actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"review.nominate", "review.close_round", "review.golden_idea"} <= actions
+
+
+def test_organizer_assigns_experts_and_both_annotate(client, login, session, campaign):
+    expert = make_user(session, "expert")
+    session.commit()
+    login("organizer")
+    base = "/reviews/campaigns/transport-2026"
+    client.post(f"{base}/experts", data={"assign-username": expert.username})
+    client.post(
+        f"{base}/annotations",
+        data={"annotation-question": "sat_bus", "annotation-text": "公交满意度偏低"},
+    )
+    page = client.get(f"{base}?lang=en")
+    assert expert.username in page.text
+    assert "公交满意度偏低" in page.text
+
+
+def test_cli_assigns_experts_and_prints_agreement(runner, session, campaign, responses):
+    expert = make_user(session, "expert")
+    session.commit()
+    result = runner.invoke(args=["reviews", "assign", "transport-2026", expert.username])
+    assert result.exit_code == 0, result.output
+    missing = runner.invoke(args=["reviews", "assign", "transport-2026", "nobody"])
+    assert missing.exit_code == 2
+    assert "nobody: no such user" in missing.output
+    score_suggestion(
+        session,
+        campaign,
+        expert,
+        responses[0].id,
+        "suggestion",
+        {"authenticity": 4, "cause": 4, "feasibility": 4},
+    )
+    session.commit()
+    agreement = runner.invoke(args=["reviews", "agreement", "transport-2026"])
+    rows = json.loads(agreement.output)
+    assert [r["criterion"] for r in rows] == ["authenticity", "cause", "feasibility"]
+    assert rows[0]["icc"]["note"] == "needs 2 targets and 2 judges"
+    ranking = runner.invoke(args=["reviews", "ranking", "transport-2026"])
+    assert f"{responses[0].id}:suggestion\t4.00\tn=1" in ranking.output
