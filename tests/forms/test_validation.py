@@ -3,11 +3,15 @@ relevant questions only, constraints with their messages, choice filters, stored
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from forms.schema import parse_form
+from forms.schema import logic_json, parse_form
 from forms.validation import choice_allowed, validate_answers
 from minsheng.errors import InputError
 
@@ -148,3 +152,42 @@ def test_multiple_choice_constraint_with_selected():
 def test_every_problem_is_reported_at_once():
     found = problems(district="", drives="yes", cars="0", children="99")
     assert set(found) == {"district", "cars", "children"}
+
+
+JS = Path(__file__).parents[2] / "forms" / "static" / "forms" / "expressions.js"
+ANSWER_SETS = [
+    {"children": "1"},
+    {"drives": "yes", "cars": "2", "plate": "川A12345", "street": "jiangxi"},
+    {"adults": "3", "children": "3", "why_big": "三代同堂", "district": "jinjiang"},
+    {"drives": "no", "cars": "3", "plate": "hidden", "modes": ["metro"], "nps": "9"},
+]
+
+
+def test_browser_state_shows_the_questions_the_server_keeps(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed; the browser evaluator parity is checked where it is")
+    script = tmp_path / "state.js"
+    script.write_text(
+        f"const E = require({json.dumps(str(JS))});\n"
+        "const d = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+        "process.stdout.write(JSON.stringify(d.sets.map(s => E.state(d.logic, s, d.today))));\n",
+        encoding="utf-8",
+    )
+    sets = [{**BASE, **s} for s in ANSWER_SETS]
+    payload = {"logic": logic_json(FORM), "sets": sets, "today": TODAY.isoformat()}
+    result = subprocess.run(
+        [node, str(script)],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    for raw, browser in zip(sets, json.loads(result.stdout), strict=True):
+        stored = validate_answers(FORM, raw, today=TODAY)
+        assert set(browser["answers"]) == set(stored), raw
+        assert browser["answers"].get("household") == stored.get("household")
+        assert browser["groups"]["car"] == (raw["drives"] == "yes")
+        allowed = {"wuhou": ["jiangxi"], "jinjiang": ["chunxi"]}[raw["district"]]
+        assert browser["choices"]["street"] == allowed

@@ -123,7 +123,54 @@
     throw new Error("unknown node kind " + node.k);
   }
 
-  var api = { evaluate: evaluate, truth: bool, string: string, number: number };
+  var NUMERIC_TYPES = { integer: 1, decimal: 1, range: 1 };
+  function empty(v) {
+    return v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
+  }
+
+  /* What the page shows for these answers, with forms.validation's rules: questions in
+     `logic.order` (forms.schema.logic_json), hidden ones (own or a group's `relevant` false)
+     count as unanswered, calculations are computed. Returns {relevant: {question: bool},
+     groups: {group: bool}, answers: {question: value}, choices: {question: [allowed names]}}. */
+  function state(logic, raw, today) {
+    var answers = {}, relevant = {}, groups = {}, choices = {};
+    var ctx = { answers: answers, today: today };
+    function groupShown(name) {
+      if (!(name in groups)) {
+        var g = logic.groups[name];
+        groups[name] = g.parents.every(groupShown) && (!g.relevant || bool(evaluate(g.relevant, ctx)));
+      }
+      return groups[name];
+    }
+    logic.order.forEach(function (name) {
+      var q = logic.questions[name];
+      var shown = q.parents.every(groupShown) && (!q.relevant || bool(evaluate(q.relevant, ctx)));
+      relevant[name] = shown;
+      if (!shown) return;
+      if (q.calculation) {
+        var v = evaluate(q.calculation, ctx);
+        if (v !== "" && !(typeof v === "number" && !isFinite(v))) answers[name] = v;
+        return;
+      }
+      var value = raw[name];
+      if (empty(value)) return;
+      if (NUMERIC_TYPES[q.type] && typeof value === "string" && NUMBER.test(value.trim())) {
+        value = parseFloat(value);
+      }
+      answers[name] = value;
+    });
+    Object.keys(logic.groups).forEach(groupShown);
+    Object.keys(logic.questions).forEach(function (name) {
+      var q = logic.questions[name];
+      if (!q.choice_filter || !relevant[name]) return;
+      choices[name] = (logic.choices[q.list] || []).filter(function (c) {
+        return bool(evaluate(q.choice_filter, { answers: answers, choice: c, today: today }));
+      }).map(function (c) { return c.name; });
+    });
+    return { relevant: relevant, groups: groups, answers: answers, choices: choices };
+  }
+
+  var api = { evaluate: evaluate, state: state, truth: bool, string: string, number: number };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   else root.MinshengExpr = api;
 })(this);

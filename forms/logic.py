@@ -1,0 +1,269 @@
+"""The questionnaire's logic as a whole: which question reads which (the dependency graph), the
+checks `parse_form` runs on every expression, the order answers are evaluated in, and the logic as
+JSON for the browser. Pure, like `forms.schema`; it works on `Form` objects without importing
+that module at run time, so `forms.schema` can call it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from forms.expressions import (
+    ExpressionError,
+    Node,
+    parse_expression,
+    portable_pattern,
+    references,
+    to_json,
+    walk,
+)
+
+if TYPE_CHECKING:
+    from forms.schema import Form, Group, Question
+
+MATRIX_APPEARANCES = ("table-list", "matrix")
+
+
+class Reporter(Protocol):
+    """Where load-time problems go (`forms.schema`'s parser): `where(name)` is a question's
+    place, `error(place, message)` records one problem."""
+
+    def where(self, name: str) -> str: ...
+
+    def error(self, where: str, message: str) -> None: ...
+
+
+EXPRESSION_FIELDS = ("relevant", "constraint", "choice_filter", "calculation")
+_LABEL_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+
+
+def dependencies(form: Form) -> dict[str, set[str]]:
+    """Question or group name -> the names its relevance, calculation or choice filter reads,
+    plus its enclosing group (whose relevance it inherits). Constraints are not edges: they run
+    after every value is known."""
+    graph: dict[str, set[str]] = {}
+    for group, outer in form.groups():
+        deps = {outer[-1].name} if outer else set()
+        graph[group.name] = deps | _refs(group.relevant)
+    parents = form.enclosing_groups()
+    for question in form.questions():
+        deps = {parents[question.name][-1].name} if parents[question.name] else set()
+        for text in (question.relevant, question.calculation, question.choice_filter):
+            deps |= _refs(text)
+        graph[question.name] = deps
+    return graph
+
+
+def _refs(text: str | None) -> set[str]:
+    if text is None:
+        return set()
+    try:
+        return references(parse_expression(text))
+    except ExpressionError:
+        return set()
+
+
+_ORDER_CACHE: dict[int, tuple[Form, list[Question]]] = {}
+
+
+def evaluation_order(form: Form) -> list[Question]:
+    """The questions ordered so that everything an expression reads comes before it (document
+    order otherwise). Forms with cycles never get here: `parse_form` refuses them."""
+    cached = _ORDER_CACHE.get(id(form))
+    if cached is not None and cached[0] is form:
+        return cached[1]
+    graph = dependencies(form)
+    by_name = {q.name: q for q in form.questions()}
+    done: set[str] = set()
+    order: list[Question] = []
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        done.add(name)
+        for dep in sorted(graph.get(name, ())):
+            visit(dep)
+        if name in by_name:
+            order.append(by_name[name])
+
+    for name in by_name:
+        visit(name)
+    if len(_ORDER_CACHE) > 256:
+        _ORDER_CACHE.clear()
+    _ORDER_CACHE[id(form)] = (form, order)
+    return order
+
+
+def check_logic(form: Form, parser: Reporter) -> None:
+    """Parse every expression; refuse unknown references, misplaced `.` and bare names, cycles,
+    and matrices whose rows do not share one choice list."""
+    questions = {q.name: q for q in form.questions()}
+    for group, _outer in form.groups():
+        if group.relevant:
+            _check_expression(parser, f"group `{group.name}`", "relevant", group.relevant, form)
+        _check_matrix(parser, form, group)
+    for question in questions.values():
+        here = parser.where(question.name)
+        for key in EXPRESSION_FIELDS:
+            text = getattr(question, key)
+            if text is not None:
+                _check_expression(parser, here, key, text, form, question)
+        for key in ("label", "hint", "constraint_message", "required_message"):
+            for text in getattr(question, key).values():
+                for name in _LABEL_REFERENCE.findall(text):
+                    if name not in questions:
+                        parser.error(
+                            f"{here}: {key}", f"`${{{name}}}` in the text refers to no question"
+                        )
+    cycle = _find_cycle(dependencies(form))
+    if cycle:
+        parser.error(
+            "survey",
+            "relevant/calculation/choice_filter dependencies form a cycle: "
+            + " -> ".join(cycle)
+            + "; no order of questions can satisfy it",
+        )
+
+
+def _check_expression(
+    parser: Reporter,
+    here: str,
+    key: str,
+    text: str,
+    form: Form,
+    question: Question | None = None,
+) -> None:
+    try:
+        node = parse_expression(text)
+    except ExpressionError as exc:
+        parser.error(f"{here}: {key}", f"{exc.message} at character {exc.position + 1} of {text!r}")
+        return
+    questions = {q.name for q in form.questions()}
+    groups = {g.name for g, _ in form.groups()}
+    columns = {"name", "label"}
+    if question is not None and key == "choice_filter":
+        columns |= {k for c in form.choices_for(question) for k in c.filters}
+    for item in walk(node):
+        at = f"character {item.position + 1} of {text!r}"
+        if item.kind == "call" and item.value == "regex" and item.args[1].kind == "lit":
+            try:
+                re.compile(portable_pattern(str(item.args[1].value)))
+            except re.error as exc:
+                parser.error(f"{here}: {key}", f"the pattern of regex() at {at} is invalid: {exc}")
+        if item.kind == "ref" and item.value not in questions:
+            what = "a group, which has no value" if item.value in groups else "no question"
+            parser.error(f"{here}: {key}", f"`${{{item.value}}}` at {at} refers to {what}")
+        elif item.kind == "cur" and key != "constraint":
+            parser.error(
+                f"{here}: {key}",
+                f"`.` (this question's answer) at {at} works only in `constraint`; "
+                f"write ${{name}} instead",
+            )
+        elif item.kind == "name" and key != "choice_filter":
+            parser.error(
+                f"{here}: {key}",
+                f"bare word `{item.value}` at {at}: write ${{{item.value}}} for a question's "
+                f"answer or '{item.value}' for text",
+            )
+        elif item.kind == "name" and item.value not in columns:
+            parser.error(
+                f"{here}: {key}",
+                f"`{item.value}` at {at} is not a column of choice list "
+                f"{question.list_name if question else ''!r}; columns: "
+                f"{', '.join(sorted(columns))}",
+            )
+
+
+def _check_matrix(parser: Reporter, form: Form, group: Group) -> None:
+    if not any(a in (group.appearance or "") for a in MATRIX_APPEARANCES):
+        return
+    from forms.schema import Group  # at call time: forms.schema imports this module
+
+    lists = set()
+    for child in group.children:
+        if isinstance(child, Group):
+            parser.error(f"group `{group.name}`", "a matrix group cannot contain groups")
+        elif child.has_choices:
+            lists.add(child.list_name)
+        elif child.type != "note":
+            parser.error(
+                parser.where(child.name),
+                f"a matrix row must be a choice question (or a note), not {child.type}",
+            )
+    if len(lists) > 1:
+        parser.error(
+            f"group `{group.name}`",
+            "the rows of a matrix share one choice list; found "
+            + ", ".join(sorted(str(x) for x in lists)),
+        )
+
+
+def _find_cycle(graph: Mapping[str, set[str]]) -> list[str]:
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(name: str) -> list[str]:
+        state[name] = 1
+        path.append(name)
+        for dep in sorted(graph.get(name, ())):
+            if state.get(dep) == 1:
+                return [*path[path.index(dep) :], dep]
+            if dep in graph and dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        path.pop()
+        state[name] = 2
+        return []
+
+    for name in graph:
+        if name not in state:
+            found = visit(name)
+            if found:
+                return found
+    return []
+
+
+def compiled(text: str) -> Node:
+    """The parsed (cached) AST of an expression that `parse_form` has already accepted."""
+    return parse_expression(text)
+
+
+def logic_json(form: Form) -> dict[str, Any]:
+    """The form's logic for the browser (`MinshengExpr.state` in forms/static/forms/
+    expressions.js): `order` (evaluation order), `groups` {name: {relevant, parents}},
+    `questions` {name: {type, list, relevant, constraint, choice_filter, calculation,
+    parents}}, each expression as its `to_json` AST or null, and `choices` {list: [{name,
+    filter columns}]} for the lists a `choice_filter` reads. The server re-checks everything
+    (`validate_answers`)."""
+
+    def ast(text: str | None) -> dict[str, Any] | None:
+        return to_json(parse_expression(text)) if text else None
+
+    parents = form.enclosing_groups()
+    filtered = {q.list_name for q in form.questions() if q.choice_filter and q.list_name}
+    return {
+        "order": [q.name for q in evaluation_order(form)],
+        "groups": {
+            group.name: {"relevant": ast(group.relevant), "parents": [g.name for g in outer]}
+            for group, outer in form.groups()
+        },
+        "questions": {
+            q.name: {
+                "type": q.type,
+                "list": q.list_name,
+                "relevant": ast(q.relevant),
+                "constraint": ast(q.constraint),
+                "choice_filter": ast(q.choice_filter),
+                "calculation": ast(q.calculation),
+                "parents": [g.name for g in parents[q.name]],
+            }
+            for q in form.questions()
+        },
+        "choices": {
+            name: [{**c.filters, "name": c.name} for c in form.choices.get(name, ())]
+            for name in sorted(filtered)
+        },
+    }
