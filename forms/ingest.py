@@ -10,12 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from campaigns.lifecycle import is_accepting
 from campaigns.models import Campaign
-from forms.models import QuestionnaireVersion, Response
+from forms.models import Questionnaire, QuestionnaireVersion, Response
 from forms.publishing import form_of
+from forms.schema import Form
 from forms.validation import validate_answers
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
@@ -40,6 +41,41 @@ class Submission:
     target_group_id: int | None = None
 
 
+def open_questionnaire(
+    session: Session, slug: str
+) -> tuple[Campaign, QuestionnaireVersion | None] | None:
+    """The campaign named `slug` and its current version in one query (None: no such campaign).
+
+    The version's definition is not loaded: `version_form()` parses it once per process, and a
+    response is stored on the hot path without reading it again.
+    """
+    row = session.execute(
+        select(Campaign, QuestionnaireVersion)
+        .outerjoin(Questionnaire, Questionnaire.campaign_id == Campaign.id)
+        .outerjoin(QuestionnaireVersion, QuestionnaireVersion.questionnaire_id == Questionnaire.id)
+        .where(Campaign.slug == slug)
+        .order_by(QuestionnaireVersion.number.desc())
+        .limit(1)
+        .options(defer(QuestionnaireVersion.definition))
+    ).first()
+    if row is None:
+        return None
+    return row[0], row[1]
+
+
+_FORMS: dict[str, Form] = {}
+
+
+def version_form(version: QuestionnaireVersion) -> Form:
+    """The parsed questionnaire of a version, cached by checksum (versions never change)."""
+    form = _FORMS.get(version.checksum)
+    if form is None:
+        if len(_FORMS) > 512:
+            _FORMS.clear()
+        form = _FORMS[version.checksum] = form_of(version)
+    return form
+
+
 def submit_response(
     session: Session,
     campaign: Campaign,
@@ -51,8 +87,9 @@ def submit_response(
     """Validate and add one response; return it and whether it is new.
 
     A second call with the same `submission_id` (double click, retry after a network error)
-    returns the stored response instead of adding another. An invitation that already has a
-    response is refused. Nothing is committed here: the caller commits, then thanks.
+    returns the stored response instead of adding another, even when the campaign has closed in
+    between. An invitation that already has a response is refused. Nothing is committed here: the
+    caller commits, then thanks.
     """
     if not 8 <= len(submission.submission_id) <= 64:
         raise InputError([Problem("submission_id", "expected 8-64 characters")])
@@ -66,42 +103,83 @@ def submit_response(
                 )
             ]
         )
-    existing = _existing(session, campaign.id, submission.submission_id)
-    if existing is not None:
-        return existing, False
-    if not is_accepting(campaign, today or utcnow().date()):
-        raise IngestError(f"campaign {campaign.slug} is not accepting responses")
-    if submission.invitation_id is not None and session.scalar(
-        select(Response.id).where(Response.invitation_id == submission.invitation_id)
-    ):
-        raise IngestError("this invitation has already been used to respond")
-    answers = validate_answers(form_of(version), raw_answers, submission.language)
+    try:
+        if not is_accepting(campaign, today or utcnow().date()):
+            raise IngestError(f"campaign {campaign.slug} is not accepting responses")
+        if submission.invitation_id is not None and session.scalar(
+            select(Response.id).where(Response.invitation_id == submission.invitation_id)
+        ):
+            raise IngestError("this invitation has already been used to respond")
+        answers = validate_answers(version_form(version), raw_answers, submission.language)
+    except (IngestError, InputError):
+        # A retry of a stored submission is answered with what was stored; the lookup is only
+        # paid on this rare path, not by every new response.
+        existing = _existing(session, campaign.id, submission.submission_id)
+        if existing is not None:
+            return existing, False
+        raise
     now = utcnow()
     started = submission.started_at
-    response = Response(
-        campaign_id=campaign.id,
-        version_id=version.id,
-        submission_id=submission.submission_id,
-        invitation_id=submission.invitation_id,
-        channel=submission.channel,
-        collection_point_id=submission.collection_point_id,
-        target_group_id=submission.target_group_id,
-        language=submission.language,
-        started_at=started,
-        submitted_at=now,
-        duration_seconds=(now - started).total_seconds() if started else None,
-        answers=answers,
-    )
+    values = {
+        "campaign_id": campaign.id,
+        "version_id": version.id,
+        "submission_id": submission.submission_id,
+        "invitation_id": submission.invitation_id,
+        "channel": submission.channel,
+        "collection_point_id": submission.collection_point_id,
+        "target_group_id": submission.target_group_id,
+        "language": submission.language,
+        "started_at": started,
+        "submitted_at": now,
+        "duration_seconds": (now - started).total_seconds() if started else None,
+        "answers": answers,
+    }
     try:
-        # A savepoint, so losing a race with a concurrent retry does not poison the transaction.
-        with session.begin_nested():
-            session.add(response)
+        response = _insert(session, values)
     except IntegrityError:
+        # Only the one-response-per-invitation constraint is left to fail here.
+        raise IngestError("this invitation has already been used to respond") from None
+    if response is None:
         existing = _existing(session, campaign.id, submission.submission_id)
-        if existing is None:
-            raise IngestError("this invitation has already been used to respond") from None
+        assert existing is not None
         return existing, False
     return response, True
+
+
+def _insert(session: Session, values: dict[str, Any]) -> Response | None:
+    """`INSERT ... ON CONFLICT (campaign_id, submission_id) DO NOTHING RETURNING id`: one round
+    trip, and a concurrent retry that wins the race leaves nothing to roll back (Warehouse
+    retries after IntegrityError on a double click; the database does it for us here)."""
+    dialect = session.get_bind().dialect.name
+    insert: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        response = Response(**values)
+        try:
+            with session.begin_nested():
+                session.add(response)
+        except IntegrityError:
+            if _existing(session, values["campaign_id"], values["submission_id"]) is None:
+                raise
+            return None
+        return response
+    # A statement without literal values is compiled once and cached; the row becomes a
+    # persistent `Response` without reading it back.
+    statement = (
+        insert(Response.__table__)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "submission_id"])
+        .returning(Response.__table__.c.id)
+    )
+    new_id = session.execute(statement, values).scalar()
+    if new_id is None:
+        return None
+    response = Response(id=new_id, **values)
+    make_transient_to_detached(response)
+    session.add(response)
+    return response
 
 
 def _existing(session: Session, campaign_id: int, submission_id: str) -> Response | None:

@@ -8,6 +8,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Responses and drafts point at invitations and collection points: their tables must be in the
+# metadata whenever these models are used (a web worker imports no other models by itself).
+import campaigns.models  # noqa: F401
+import invitations.models  # noqa: F401
 from minsheng.db import Base, utcnow
 
 

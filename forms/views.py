@@ -1,24 +1,103 @@
-"""Respondent pages: the questionnaire behind a campaign's public link, and the thank-you page."""
+"""Respondent pages: a questionnaire page by page behind a public link, a QR poster or an
+invitation, with drafts, resume codes and the thank-you page.
+
+The flow works without JavaScript: every page is a form that posts its answers with a `nav`
+button (back / next / save / submit); the server saves the draft, validates the page and redirects
+to the next page. The script on the page only shows and hides questions live.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as cookie
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from sqlalchemy.orm import Session
 
+from campaigns.models import Campaign, CollectionPoint
 from campaigns.store import get_campaign
-from forms.ingest import IngestError, Submission, submit_response
-from forms.publishing import current_version, form_of
-from forms.schema import text_in
-from forms.webforms import build_form_class, raw_answers
+from forms.drafts import (
+    draft_by_code,
+    merge_answers,
+    page_logic,
+    page_problems,
+    page_with_problem,
+    save_page,
+    shown_pages,
+    start_draft,
+    submit_draft,
+)
+from forms.ingest import (
+    IngestError,
+    Submission,
+    open_questionnaire,
+    submit_response,
+    version_form,
+)
+from forms.models import Draft, QuestionnaireVersion
+from forms.schema import Form, text_in
+from forms.webforms import (
+    RespondentForm,
+    initial_data,
+    page_answers,
+    page_field_names,
+    page_form_class,
+)
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError
+from minsheng.i18n import select_locale
 
-bp = Blueprint("forms", __name__, template_folder="templates")
+bp = Blueprint(
+    "forms",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/forms/static",
+)
+
+DRAFTS_KEY = "drafts"  # cookie session: {campaign slug: resume code}
+
+
+@dataclass
+class Visit:
+    """One respondent's way into a questionnaire: the public link (channel `web`), a collection
+    point's QR poster (`qr`, from `?p=<code>`) or an invitation link (`invitation`)."""
+
+    campaign: Campaign
+    version: QuestionnaireVersion
+    draft: Draft | None
+    channel: str
+    collection_point_id: int | None = None
+    invitation_id: int | None = None
+    point_code: str | None = None
+    resume_code: str | None = None
+
+    @property
+    def form(self) -> Form:
+        return version_form(self.version)
+
+    def url(self, **params: Any) -> str:
+        if self.point_code:
+            params["p"] = self.point_code
+        return url_for("forms.respond", slug=self.campaign.slug, **params)
+
+
+def _language() -> str:
+    """The page language as stored with answers: `zh_CN` or `en` (`?lang=`, remembered)."""
+    return select_locale()
 
 
 def _started_at(value: str | None) -> datetime | None:
@@ -29,56 +108,281 @@ def _started_at(value: str | None) -> datetime | None:
     return started if started.tzinfo else None
 
 
+def _campaign_or_404(session: Session, slug: str) -> Campaign:
+    campaign = get_campaign(session, slug)
+    if campaign is None:
+        abort(404, description="No such questionnaire.")
+    return campaign
+
+
+def _collection_point(campaign: Campaign, code: str | None) -> CollectionPoint | None:
+    """The campaign's collection point with this code; an unknown code (a mistyped poster link)
+    is ignored rather than losing the response."""
+    if not code:
+        return None
+    return next((p for p in campaign.collection_points if p.code == code), None)
+
+
 @bp.route("/s/<slug>", methods=["GET", "POST"])
 @public
 def respond(slug: str) -> ResponseReturnValue:
-    """The public link of a campaign. A POST is stored and committed before the redirect to the
-    thank-you page; the hidden submission id makes a repeated POST store nothing new."""
+    """The public link of a campaign; `?p=<code>` names the collection point of a QR poster."""
     session = get_session()
-    campaign = get_campaign(session, slug)
-    version = current_version(session, campaign) if campaign else None
-    if campaign is None or version is None:
+    found = open_questionnaire(session, slug)
+    if found is None:
         abort(404, description="No such questionnaire.")
-    language = str(get_locale() or "zh_CN")
-    form = form_of(version)
-    webform = build_form_class(form, language)()
+    campaign, version = found
+    code = cookie.get(DRAFTS_KEY, {}).get(slug)
+    draft = draft_by_code(session, campaign, code)
+    if draft is not None and draft.response_id is not None:
+        _forget_code(slug)
+        draft = code = None
+    if draft is not None and (version is None or draft.version_id != version.id):
+        version = session.get(QuestionnaireVersion, draft.version_id)
+    if version is None:
+        abort(404, description="This campaign has no questionnaire yet.")
+    point = _collection_point(campaign, request.args.get("p"))
+    visit = Visit(
+        campaign=campaign,
+        version=version,
+        draft=draft,
+        channel="qr" if point else "web",
+        collection_point_id=point.id if point else None,
+        point_code=point.code if point else None,
+        resume_code=code if draft else None,
+    )
+    return questionnaire(session, visit)
+
+
+def _forget_code(slug: str) -> None:
+    codes = dict(cookie.get(DRAFTS_KEY, {}))
+    if codes.pop(slug, None) is not None:
+        cookie[DRAFTS_KEY] = codes
+
+
+def _remember_code(slug: str, code: str) -> None:
+    cookie[DRAFTS_KEY] = {**cookie.get(DRAFTS_KEY, {}), slug: code}
+    cookie.permanent = True  # a respondent may come back days later on the same phone
+
+
+def questionnaire(session: Session, visit: Visit) -> ResponseReturnValue:
+    """Show a page (GET) or take a page's answers (POST); shared by every way in."""
     if request.method == "GET":
-        webform.submission_id.data = uuid.uuid4().hex
-        webform.started_at.data = datetime.now().astimezone().isoformat()
-    status = 200
-    closed = False
-    if webform.validate_on_submit():
-        submission = Submission(
-            submission_id=webform.submission_id.data or "",
-            channel="web",
-            language=language,
-            started_at=_started_at(webform.started_at.data),
+        answers = dict(visit.draft.answers) if visit.draft else {}
+        requested = request.args.get("page", type=int)
+        if requested is None:
+            requested = visit.draft.page if visit.draft else 0
+        shown = shown_pages(visit.form, answers)
+        index = next((p for p in shown if p >= requested), shown[-1])
+        return _render(visit, index, answers, _fresh_page_form(visit, index, answers))
+    return _take_page(session, visit)
+
+
+def _fresh_page_form(visit: Visit, index: int, answers: dict[str, Any]) -> RespondentForm:
+    form = visit.form
+    cls = page_form_class(form, visit.version.checksum, index, _language())
+    webform = cls(formdata=None, data=initial_data(answers, page_field_names(form, index)))
+    webform.submission_id.data = visit.draft.submission_id if visit.draft else uuid.uuid4().hex
+    webform.started_at.data = datetime.now().astimezone().isoformat()
+    webform.page.data = str(index)
+    return webform
+
+
+def _take_page(session: Session, visit: Visit) -> ResponseReturnValue:
+    form = visit.form
+    last = len(form.pages()) - 1
+    index = min(max(_int(request.form.get("page")), 0), last)
+    webform = page_form_class(form, visit.version.checksum, index, _language())()
+    if not webform.validate_on_submit():
+        # Only the CSRF token can fail here: answers are checked by forms.validation.
+        return _render(visit, index, {}, webform, expired=True), 400
+    names = page_field_names(form, index)
+    base = visit.draft.answers if visit.draft else {}
+    answers = merge_answers(base, page_answers(webform, names), names)
+    nav = request.form.get("nav", "next")
+    shown = shown_pages(form, answers)
+    earlier = [p for p in shown if p < index]
+    later = [p for p in shown if p > index]
+    if nav == "back":
+        _save(session, visit, webform, answers, names, earlier[-1] if earlier else index)
+        return redirect(visit.url(page=earlier[-1] if earlier else index))
+    if nav == "save":
+        _save(session, visit, webform, answers, names, index)
+        return _render(visit, index, answers, webform, saved=True)
+    if later:
+        problems = page_problems(form, answers, names, _language())
+        if problems:
+            _put_errors(webform, problems)
+            return _render(visit, index, answers, webform), 422
+        _save(session, visit, webform, answers, names, later[0])
+        return redirect(visit.url(page=later[0]))
+    return _submit(session, visit, webform, answers, names, index)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def _save(
+    session: Session,
+    visit: Visit,
+    webform: RespondentForm,
+    answers: dict[str, Any],
+    names: list[str],
+    page: int,
+) -> Draft:
+    """Autosave: create the draft on the first save, store the page, commit."""
+    if visit.draft is None:
+        draft, code = start_draft(
+            session, visit.campaign, visit.version, _submission(visit, webform)
         )
-        try:
-            submit_response(session, campaign, version, raw_answers(webform, form), submission)
-            session.commit()
-            return redirect(url_for("forms.thanks", slug=slug))
-        except InputError as exc:
-            session.rollback()
-            for name, messages in exc.by_location().items():
-                if name in webform:
-                    webform[name].errors = list(messages)
-            status = 422
-        except IngestError:
-            session.rollback()
-            closed = True
-            status = 409
-    elif request.method == "POST":
-        status = 400
+        visit.draft = draft
+        if code:
+            visit.resume_code = code
+            _remember_code(visit.campaign.slug, code)
+    save_page(visit.draft, answers, names, page)
+    visit.draft.language = _language()
+    session.commit()
+    return visit.draft
+
+
+def _submission(visit: Visit, webform: RespondentForm) -> Submission:
+    return Submission(
+        submission_id=webform.submission_id.data or uuid.uuid4().hex,
+        channel=visit.channel,
+        language=_language(),
+        started_at=_started_at(webform.started_at.data),
+        invitation_id=visit.invitation_id,
+        collection_point_id=visit.collection_point_id,
+    )
+
+
+def _submit(
+    session: Session,
+    visit: Visit,
+    webform: RespondentForm,
+    answers: dict[str, Any],
+    names: list[str],
+    index: int,
+) -> ResponseReturnValue:
+    """The last page: store the response and commit before redirecting to the thank-you page."""
+    try:
+        if visit.draft is None:
+            submit_response(
+                session, visit.campaign, visit.version, answers, _submission(visit, webform)
+            )
+        else:
+            save_page(visit.draft, answers, names, index)
+            visit.draft.language = _language()
+            submit_draft(session, visit.campaign, visit.version, visit.draft)
+        session.commit()
+    except InputError as exc:
+        session.rollback()
+        page = page_with_problem(visit.form, exc.problems, default=index)
+        if page != index:
+            # Keep what was typed here, then show the earlier page that needs fixing.
+            _save(session, visit, webform, answers, names, page)
+            webform = _fresh_page_form(visit, page, answers)
+        _put_errors(webform, exc.problems)
+        return _render(visit, page, answers, webform), 422
+    except IngestError as exc:
+        session.rollback()
+        return _render(visit, index, answers, webform, closed=str(exc)), 409
+    if visit.invitation_id is None:
+        _forget_code(visit.campaign.slug)
+    return redirect(url_for("forms.thanks", slug=visit.campaign.slug))
+
+
+def _put_errors(webform: RespondentForm, problems: list[Any]) -> None:
+    for problem in problems:
+        if problem.location in webform:
+            webform[problem.location].errors = [
+                *webform[problem.location].errors,
+                problem.message,
+            ]
+
+
+def _render(
+    visit: Visit,
+    index: int,
+    answers: dict[str, Any],
+    webform: RespondentForm,
+    saved: bool = False,
+    closed: str | None = None,
+    expired: bool = False,
+) -> str:
+    form = visit.form
+    language = _language()
+    shown = shown_pages(form, answers)
+    position = shown.index(index) if index in shown else 0
+    group, items = form.pages()[index]
+    logic = page_logic(form, index, answers)
+    for name, choices in logic.choices.items():
+        if name in webform:
+            webform[name].choices = choices_for_field(webform[name].choices, choices)
     return render_template(
         "forms/respond.html",
-        campaign=campaign,
+        visit=visit,
+        campaign=visit.campaign,
         form=form,
         webform=webform,
         language=language,
-        title=text_in(campaign.title, language, "zh"),
+        title=text_in(visit.campaign.title, language, "zh"),
+        group=group,
+        items=items,
+        page=index,
+        position=position,
+        page_count=len(shown),
+        first=position == 0,
+        last=position == len(shown) - 1,
+        hidden=logic.hidden,
+        logic=logic.script_data,
+        saved=saved,
         closed=closed,
+        expired=expired,
         text_in=text_in,
+    )
+
+
+def choices_for_field(current: Any, allowed: set[str]) -> list[Any]:
+    """Keep the options whose name passes the cascading filter (and "other")."""
+    return [c for c in current if c[0] in allowed or c[0] in ("", "other")]
+
+
+@bp.route("/s/<slug>/resume", methods=["GET", "POST"])
+@public
+def resume(slug: str) -> ResponseReturnValue:
+    """Continue a public-link draft on any device by typing its resume code."""
+    session = get_session()
+    campaign = _campaign_or_404(session, slug)
+    error = None
+    status = 200
+    if request.method == "POST":
+        from flask_wtf.csrf import validate_csrf
+        from wtforms import ValidationError
+
+        try:
+            if current_app.config.get("WTF_CSRF_ENABLED", True):
+                validate_csrf(request.form.get("csrf_token"))
+        except ValidationError:
+            abort(400, description="The form expired; please reload the page.")
+        code = request.form.get("code", "")
+        draft = draft_by_code(session, campaign, code)
+        if draft is not None and draft.response_id is None:
+            _remember_code(slug, code.strip().upper())
+            return redirect(url_for("forms.respond", slug=slug, page=draft.page))
+        error = True
+        status = 404 if draft is None else 409
+    language = _language()
+    return render_template(
+        "forms/resume.html",
+        campaign=campaign,
+        title=text_in(campaign.title, language, "zh"),
+        error=error,
+        status=status,
     ), status
 
 
@@ -86,8 +390,5 @@ def respond(slug: str) -> ResponseReturnValue:
 @public
 def thanks(slug: str) -> ResponseReturnValue:
     session = get_session()
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        abort(404)
-    language = str(get_locale() or "zh_CN")
-    return render_template("forms/thanks.html", title=text_in(campaign.title, language, "zh"))
+    campaign = _campaign_or_404(session, slug)
+    return render_template("forms/thanks.html", title=text_in(campaign.title, _language(), "zh"))

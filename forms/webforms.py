@@ -1,4 +1,4 @@
-"""WTForms built from a questionnaire, for the respondent page.
+"""WTForms built from a questionnaire page, for the respondent pages.
 
 Fields only collect what was sent; `forms.validation` is the one place answers are checked, so the
 page and the JSON API can never disagree. Its messages are put back under each field.
@@ -6,10 +6,13 @@ page and the JSON API can never disagree. Its messages are put back under each f
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     Field,
     HiddenField,
     RadioField,
@@ -21,7 +24,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forms.schema import Form, Question, text_in
+from forms.schema import Choice, Form, Group, Question, text_in
+
+# Values of the `nav` button that a page posts.
+NAV_ACTIONS = ("next", "back", "save", "submit")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -31,64 +37,143 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class RankField(SelectMultipleField):
+    """A ranking: one `<select>` per position, all with the same name, so the posted values
+    arrive in order of preference and work without JavaScript (the template draws them)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = [v for v in valuelist if v]
+
+
 class RespondentForm(FlaskForm):
-    """Base class; `build_form_class` adds one field per question."""
+    """Base class; `page_form_class` adds one field per question of a page."""
+
+    class Meta:
+        # WTForms' own messages are never shown (forms.validation speaks for the fields), so
+        # skip loading its catalog on every request.
+        def get_translations(self, form: Any) -> None:
+            return None
 
     submission_id = HiddenField()
     started_at = HiddenField()
+    page = HiddenField()
 
 
-def _choices(form: Form, question: Question, language: str) -> list[SelectChoice]:
-    items = [
-        SelectChoice(c.name, text_in(c.label, language, form.default_language))
-        for c in form.choices_for(question)
-    ]
+def page_questions(items: Sequence[Question | Group]) -> Iterator[Question]:
+    """The questions of one page in document order, nested sections flattened."""
+    for item in items:
+        if isinstance(item, Group):
+            yield from page_questions(item.children)
+        else:
+            yield item
+
+
+def choice_items(
+    form: Form, question: Question, language: str, choices: Sequence[Choice] | None = None
+) -> list[SelectChoice]:
+    """`(name, label)` pairs of a question's choices (all of them unless `choices` is given)."""
+    shown = form.choices_for(question) if choices is None else choices
+    items = [SelectChoice(c.name, text_in(c.label, language, form.default_language)) for c in shown]
     if question.or_other:
-        items.append(SelectChoice("other", "其他" if language.startswith("zh") else "Other"))
+        items.append(SelectChoice("other", str(_l("Other"))))
     return items
+
+
+def _range_points(question: Question) -> list[SelectChoice]:
+    start = float(question.parameters.get("start", question.parameters.get("min", 0)))
+    end = float(question.parameters.get("end", question.parameters.get("max", 10)))
+    step = float(question.parameters.get("step", 1)) or 1.0
+    points: list[SelectChoice] = []
+    value = start
+    while value <= end + 1e-9 and len(points) < 101:
+        text = str(int(value)) if value.is_integer() else str(round(value, 6))
+        points.append(SelectChoice(text, text))
+        value += step
+    return points
 
 
 def _field(form: Form, question: Question, language: str) -> Field | None:
     label = text_in(question.label, language, form.default_language) or question.name
     hint = text_in(question.hint, language, form.default_language)
-    kwargs: dict[str, Any] = {
-        "label": label,
-        "description": hint,
-        "validate_choice": False,
-    }
+    kwargs: dict[str, Any] = {"label": label, "description": hint}
     appearance = question.appearance or ""
     if question.type == "select_one":
-        kwargs["choices"] = _choices(form, question, language)
-        if "minimal" in appearance:
-            kwargs["choices"] = [SelectChoice("", "—"), *kwargs["choices"]]
-            return SelectField(**kwargs)
-        return RadioField(**kwargs)
-    if question.type in ("select_multiple", "rank"):
-        kwargs["choices"] = _choices(form, question, language)
-        return MultiCheckboxField(**kwargs)
-    del kwargs["validate_choice"]
+        choices = choice_items(form, question, language)
+        if "minimal" in appearance or "autocomplete" in appearance:
+            return SelectField(
+                choices=[SelectChoice("", "—"), *choices], validate_choice=False, **kwargs
+            )
+        return RadioField(choices=choices, validate_choice=False, **kwargs)
+    if question.type == "select_multiple":
+        return MultiCheckboxField(
+            choices=choice_items(form, question, language), validate_choice=False, **kwargs
+        )
+    if question.type == "rank":
+        return RankField(
+            choices=choice_items(form, question, language), validate_choice=False, **kwargs
+        )
+    if question.type == "range":
+        return RadioField(choices=_range_points(question), validate_choice=False, **kwargs)
+    if question.type == "acknowledge":
+        return BooleanField(false_values=("", "false"), **kwargs)
     if question.type == "text" and ("multiline" in appearance or "long" in appearance):
         return TextAreaField(**kwargs)
-    if question.type in ("text", "integer", "decimal", "range", "date"):
+    if question.type in ("text", "integer", "decimal", "date"):
         return StringField(**kwargs)
     return None
 
 
-def build_form_class(form: Form, language: str) -> type[RespondentForm]:
-    """A `RespondentForm` subclass with one field per answerable question, in document order."""
+_CLASSES: dict[tuple[str, int, str], type[RespondentForm]] = {}
+
+
+def _build_page_form_class(form: Form, page: int, language: str) -> type[RespondentForm]:
     attrs: dict[str, Any] = {}
-    for question in form.questions():
+    for question in page_questions(form.pages()[page][1]):
         field = _field(form, question, language)
         if field is not None:
             attrs[question.name] = field
             if question.or_other:
-                attrs[f"{question.name}_other"] = StringField(
-                    label="请注明" if language.startswith("zh") else "Please specify"
-                )
-    return type("QuestionnaireForm", (RespondentForm,), attrs)
+                attrs[f"{question.name}_other"] = StringField(label=_l("Please specify"))
+    return type("QuestionnairePage", (RespondentForm,), attrs)
 
 
-def raw_answers(webform: RespondentForm, form: Form) -> dict[str, Any]:
+def page_form_class(form: Form, checksum: str, page: int, language: str) -> type[RespondentForm]:
+    """A `RespondentForm` subclass for page `page` (cached per version checksum, page and
+    language: versions are immutable, so a class is built once per process)."""
+    key = (checksum, page, language)
+    cls = _CLASSES.get(key)
+    if cls is None:
+        if len(_CLASSES) > 2048:
+            _CLASSES.clear()
+        cls = _CLASSES[key] = _build_page_form_class(form, page, language)
+    return cls
+
+
+def page_field_names(form: Form, page: int) -> list[str]:
+    """Answer keys a page can send, `<name>_other` included."""
+    names = []
+    for question in page_questions(form.pages()[page][1]):
+        if question.type in ("note", "calculate"):
+            continue
+        names.append(question.name)
+        if question.or_other:
+            names.append(f"{question.name}_other")
+    return names
+
+
+def page_answers(webform: RespondentForm, names: Sequence[str]) -> dict[str, Any]:
     """The submitted values keyed by question name, as `forms.validation` expects them."""
-    names = {q.name for q in form.questions()} | {f"{q.name}_other" for q in form.questions()}
-    return {f.name: f.data for f in webform if f.name in names}
+    answers: dict[str, Any] = {}
+    for name in names:
+        if name not in webform:
+            continue
+        data = webform[name].data
+        if isinstance(webform[name], BooleanField):
+            data = "OK" if data else None
+        answers[name] = data
+    return answers
+
+
+def initial_data(answers: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """Field data for showing a page's stored answers again."""
+    return {n: answers[n] for n in names if n in answers}

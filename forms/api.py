@@ -1,0 +1,354 @@
+"""JSON API of the questionnaire stage: submitting a response, reading a campaign's questionnaire,
+and the OpenAPI 3.1 document of `/api/v1`.
+
+`POST /api/v1/campaigns/<slug>/responses` needs no credentials: like the public link, it takes
+submissions for campaigns that are open, and it is exempt from CSRF because a cross-site form can
+not send `application/json` without a preflight. The same `forms.ingest.submit_response` serves
+the page and the API, so both validate alike.
+
+The OpenAPI document is built from `OPENAPI_PATHS` and `OPENAPI_SCHEMAS`; packages above `forms`
+add their endpoints with `add_openapi()` (it moves down to `minsheng/` once a lower package needs
+it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, request, url_for
+from flask.typing import ResponseReturnValue
+
+import minsheng
+from campaigns.store import get_campaign
+from forms.ingest import IngestError, Submission, open_questionnaire, submit_response
+from forms.publishing import current_version, form_of
+from forms.schema import form_to_dict
+from minsheng.accounts.permissions import public
+from minsheng.db import get_session
+from minsheng.errors import InputError, Problem
+from minsheng.i18n import LOCALES
+
+bp = Blueprint("forms_api", __name__, url_prefix="/api/v1")
+
+API_CHANNELS = ("api", "web", "qr")
+BODY_FIELDS = ("answers", "submission_id", "started_at", "language", "channel", "collection_point")
+
+
+def _error(status: int, message: str, location: str = "") -> ResponseReturnValue:
+    return {"errors": [{"location": location, "message": message}]}, status
+
+
+def _submission_fields(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """Check everything but the answers; collect every problem."""
+    problems = [
+        Problem(key, f"unknown field; expected one of {', '.join(BODY_FIELDS)}")
+        for key in body
+        if key not in BODY_FIELDS
+    ]
+    fields: dict[str, Any] = {}
+    if not isinstance(body.get("answers"), dict):
+        problems.append(Problem("answers", "expected an object of question name to answer"))
+    submission_id = body.get("submission_id")
+    if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
+        problems.append(
+            Problem("submission_id", "expected a string of 8-64 characters chosen by the client")
+        )
+    fields["submission_id"] = submission_id
+    started = body.get("started_at")
+    fields["started_at"] = None
+    if started is not None:
+        try:
+            fields["started_at"] = datetime.fromisoformat(str(started))
+        except ValueError:
+            fields["started_at"] = None
+        if fields["started_at"] is None or fields["started_at"].tzinfo is None:
+            problems.append(
+                Problem(
+                    "started_at",
+                    f"got {started!r}; expected an ISO 8601 time with a UTC offset, "
+                    "e.g. 2026-05-01T09:30:00+08:00",
+                )
+            )
+    fields["language"] = body.get("language", "zh_CN")
+    if fields["language"] not in LOCALES:
+        problems.append(
+            Problem("language", f"got {fields['language']!r}; expected one of {', '.join(LOCALES)}")
+        )
+    fields["channel"] = body.get("channel", "api")
+    if fields["channel"] not in API_CHANNELS:
+        problems.append(
+            Problem(
+                "channel",
+                f"got {fields['channel']!r}; expected one of {', '.join(API_CHANNELS)} "
+                "(invitation responses come through the invitation link)",
+            )
+        )
+    return fields, problems
+
+
+@bp.post("/campaigns/<slug>/responses")
+@public
+def create_response(slug: str) -> ResponseReturnValue:
+    """Store one response: 201 when new, 200 when `submission_id` was already stored (a retry),
+    422 with every problem, 404 for an unknown campaign, 409 when it is not taking responses."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, "expected a JSON object body (Content-Type: application/json)")
+    session = get_session()
+    found = open_questionnaire(session, slug)
+    campaign, version = found or (None, None)
+    if campaign is None or version is None:
+        return _error(404, f"no campaign {slug!r} with a questionnaire")
+    fields, problems = _submission_fields(body)
+    point_id = None
+    if body.get("collection_point") is not None:
+        point = next(
+            (p for p in campaign.collection_points if p.code == body["collection_point"]), None
+        )
+        if point is None:
+            codes = ", ".join(p.code for p in campaign.collection_points) or "none"
+            problems.append(
+                Problem(
+                    "collection_point",
+                    f"unknown code {body['collection_point']!r}; this campaign has {codes}",
+                )
+            )
+        else:
+            point_id = point.id
+    if problems:
+        return InputError(problems).to_json(), 422
+    submission = Submission(
+        submission_id=fields["submission_id"],
+        channel=fields["channel"],
+        language=fields["language"],
+        started_at=fields["started_at"],
+        collection_point_id=point_id,
+    )
+    try:
+        response, new = submit_response(session, campaign, version, body["answers"], submission)
+        session.commit()
+    except InputError as exc:
+        session.rollback()
+        return InputError(_located(exc.problems)).to_json(), 422
+    except IngestError as exc:
+        session.rollback()
+        return _error(409, str(exc))
+    location = url_for("forms_api.create_response", slug=slug) + f"/{response.id}"
+    return (
+        {
+            "id": response.id,
+            "submission_id": response.submission_id,
+            "version": version.number,
+            "submitted_at": response.submitted_at.isoformat(),
+            "created": new,
+        },
+        201 if new else 200,
+        {"Location": location},
+    )
+
+
+def _located(problems: list[Problem]) -> list[Problem]:
+    """Answer problems are located under `answers.` so a client can tell them from the body's."""
+    top = {"submission_id", "channel", "started_at", "language"}
+    return [
+        p if p.location in top else Problem(f"answers.{p.location}", p.message) for p in problems
+    ]
+
+
+@bp.get("/campaigns/<slug>/questionnaire")
+@public
+def questionnaire(slug: str) -> ResponseReturnValue:
+    """The current questionnaire in the campaign-file vocabulary: question names, types, choices
+    (what an integration needs to build `answers`)."""
+    session = get_session()
+    campaign = get_campaign(session, slug)
+    version = current_version(session, campaign) if campaign else None
+    if campaign is None or version is None:
+        abort(404, description=f"no campaign {slug!r} with a questionnaire")
+    return {"version": version.number, "questionnaire": form_to_dict(form_of(version))}
+
+
+ERRORS_SCHEMA = {
+    "type": "object",
+    "required": ["errors"],
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["location", "message"],
+                "properties": {
+                    "location": {
+                        "type": "string",
+                        "description": "The field: `answers.<question>`, `submission_id`, ...",
+                    },
+                    "message": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "Errors": ERRORS_SCHEMA,
+    "ResponseSubmission": {
+        "type": "object",
+        "required": ["answers", "submission_id"],
+        "additionalProperties": False,
+        "properties": {
+            "answers": {
+                "type": "object",
+                "description": "Question name to answer: a choice name, a list of choice names "
+                "(multiple choice, ranking in order), a number, text or an ISO date. "
+                "`<name>_other` holds the text of an 'other, please specify' answer.",
+                "additionalProperties": True,
+            },
+            "submission_id": {
+                "type": "string",
+                "minLength": 8,
+                "maxLength": 64,
+                "description": "Chosen by the client; a retry with the same id stores nothing new.",
+            },
+            "started_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When the respondent started; the duration is stored.",
+            },
+            "language": {"type": "string", "enum": list(LOCALES), "default": "zh_CN"},
+            "channel": {"type": "string", "enum": list(API_CHANNELS), "default": "api"},
+            "collection_point": {
+                "type": "string",
+                "description": "Code of the campaign's collection point (征集点位).",
+            },
+        },
+    },
+    "StoredResponse": {
+        "type": "object",
+        "required": ["id", "submission_id", "version", "submitted_at", "created"],
+        "properties": {
+            "id": {"type": "integer"},
+            "submission_id": {"type": "string"},
+            "version": {"type": "integer", "description": "Questionnaire version answered."},
+            "submitted_at": {"type": "string", "format": "date-time"},
+            "created": {"type": "boolean", "description": "False for a repeated submission."},
+        },
+    },
+}
+
+
+def _errors(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
+    }
+
+
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/campaigns/{slug}/responses": {
+        "post": {
+            "operationId": "createResponse",
+            "summary": "Submit one response to a campaign's questionnaire",
+            "description": "Validated exactly like the respondent page (types, choices, ranges, "
+            "required questions, constraints, relevance). No credentials: accepted while the "
+            "campaign is open, like its public link. Not subject to CSRF.",
+            "parameters": [SLUG],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ResponseSubmission"}
+                    }
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Stored (durable: committed before this answer).",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/StoredResponse"}
+                        }
+                    },
+                },
+                "200": {
+                    "description": "Already stored under this submission_id; nothing new.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/StoredResponse"}
+                        }
+                    },
+                },
+                "400": _errors("The body is not a JSON object."),
+                "404": _errors("No such campaign, or it has no questionnaire."),
+                "409": _errors("The campaign is not accepting responses."),
+                "422": _errors("Every problem with the submission, one per field."),
+            },
+        }
+    },
+    "/campaigns/{slug}/questionnaire": {
+        "get": {
+            "operationId": "getQuestionnaire",
+            "summary": "The campaign's current questionnaire (names, types, choices)",
+            "parameters": [SLUG],
+            "responses": {
+                "200": {
+                    "description": "The questionnaire in the campaign-file vocabulary.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "version": {"type": "integer"},
+                                    "questionnaire": {"type": "object"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "404": _errors("No such campaign, or it has no questionnaire."),
+            },
+        }
+    },
+}
+
+
+def add_openapi(
+    paths: Mapping[str, dict[str, Any]], schemas: Mapping[str, Any] | None = None
+) -> None:
+    """Describe more `/api/v1` endpoints in the served document (paths relative to `/api/v1`).
+
+    A path or schema name that is already described is refused, so two packages never
+    overwrite each other's description silently.
+    """
+    clashes = [p for p in paths if p in OPENAPI_PATHS]
+    clashes += [s for s in (schemas or {}) if s in OPENAPI_SCHEMAS]
+    if clashes:
+        raise ValueError(f"already described in the OpenAPI document: {', '.join(clashes)}")
+    OPENAPI_PATHS.update(paths)
+    OPENAPI_SCHEMAS.update(schemas or {})
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of `/api/v1`."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "minsheng API",
+            "version": minsheng.__version__,
+            "description": "Integrations with minsheng: push responses from a city platform or "
+            "a mini-program front end. Errors always have the shape "
+            '`{"errors": [{"location": ..., "message": ...}]}`.',
+        },
+        "servers": [{"url": request.host_url.rstrip("/") + "/api/v1"}],
+        "paths": dict(sorted(OPENAPI_PATHS.items())),
+        "components": {"schemas": dict(sorted(OPENAPI_SCHEMAS.items()))},
+    }
+
+
+@bp.get("/openapi.json")
+@public
+def openapi() -> ResponseReturnValue:
+    return openapi_document()
