@@ -117,6 +117,10 @@ def check_logic(form: Form, parser: Reporter) -> None:
                         parser.error(
                             f"{here}: {key}", f"`${{{name}}}` in the text refers to no question"
                         )
+        if question.default is not None:
+            problem = _default_problem(form, question, question.default)
+            if problem:
+                parser.error(f"{here}: default", problem)
     cycle = _find_cycle(dependencies(form))
     if cycle:
         parser.error(
@@ -174,6 +178,31 @@ def _check_expression(
                 f"{question.list_name if question else ''!r}; columns: "
                 f"{', '.join(sorted(columns))}",
             )
+
+
+_DEFAULT_PATTERNS = {
+    "integer": (r"-?\d+", "a whole number"),
+    "decimal": (r"-?(\d+(\.\d*)?|\.\d+)", "a number"),
+    "range": (r"-?(\d+(\.\d*)?|\.\d+)", "a number"),
+    "date": (r"\d{4}-\d{2}-\d{2}", "a date written YYYY-MM-DD"),
+}
+
+
+def _default_problem(form: Form, question: Question, default: str) -> str | None:
+    """Why a default cannot be the question's answer, or None. Defaults are fixed values:
+    ODK's dynamic defaults (`today()`, `${q}`) are refused rather than shown as text."""
+    if "${" in default or re.search(r"\w\(", default):
+        return f"{default!r} looks like an expression; defaults are fixed values"
+    if question.type in _DEFAULT_PATTERNS:
+        pattern, what = _DEFAULT_PATTERNS[question.type]
+        if not re.fullmatch(pattern, default.strip()):
+            return f"{default!r} is not {what}"
+    if question.has_choices:
+        names = {c.name for c in form.choices_for(question)}
+        unknown = [v for v in default.split() if v not in names]
+        if unknown or (question.type == "select_one" and len(default.split()) != 1):
+            return f"{default!r} is not a choice of list {question.list_name!r}"
+    return None
 
 
 def _check_matrix(parser: Reporter, form: Form, group: Group) -> None:
