@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from analysis.errors import AnalysisError
 from analysis.summary import summarize
-from analysis.views import for_viewer
+from analysis.views import for_viewer, snapshot_root
 from campaigns.store import get_campaign
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
@@ -64,6 +64,7 @@ def campaign_summary(slug: str) -> ResponseReturnValue:
             segments=segments,
             alpha=_float_arg("alpha", 0.05),
             method=request.args.get("method", "wilson"),
+            snapshot_root=snapshot_root(),
         )
     except AnalysisError as exc:
         raise InputError([Problem(p.location, p.message) for p in exc.problems]) from None

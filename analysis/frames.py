@@ -276,7 +276,8 @@ def _meta_frame(rows: Sequence[Any], lookups: _Lookups) -> pd.DataFrame:
             "collection_point": codes((r.collection_point_id for r in rows), lookups.points),
             "target_group": codes((r.target_group_id for r in rows), lookups.groups),
             "language": pd.array([r.language for r in rows], dtype="str"),
-            "submitted_at": pd.to_datetime([r.submitted_at for r in rows], utc=True),
+            # One unit whatever the rows (an empty list would otherwise give seconds).
+            "submitted_at": pd.to_datetime([r.submitted_at for r in rows], utc=True).as_unit("us"),
             "duration": np.array(
                 [np.nan if r.duration_seconds is None else r.duration_seconds for r in rows],
                 dtype=np.float64,
@@ -339,6 +340,34 @@ def empty_frame(form: Form) -> pd.DataFrame:
     return pd.concat([meta, answers_frame([], form)], axis=1)
 
 
+def frame_template(session: Session, campaign: Campaign, form: Form) -> pd.DataFrame:
+    """An empty frame with every column and dtype of the campaign's response frames, including
+    its collection points and target groups as categories."""
+    lookups = _lookups(session, campaign)
+    frame = empty_frame(form)
+    frame["collection_point"] = pd.Categorical([], categories=list(lookups.points.values()))
+    frame["target_group"] = pd.Categorical([], categories=list(lookups.groups.values()))
+    return frame
+
+
+def conform(frame: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the columns, order and dtypes of ``template`` (e.g. after a Parquet round
+    trip, which keeps only the categories that occur in each file). Missing columns are added
+    empty; extra columns are dropped."""
+    columns: dict[str, Any] = {}
+    for name, dtype in template.dtypes.items():
+        column = str(name)
+        if column not in frame.columns:
+            columns[column] = pd.Series(index=frame.index, dtype=dtype)
+        elif isinstance(dtype, pd.CategoricalDtype):
+            columns[column] = pd.Categorical(frame[column], categories=dtype.categories)
+        elif frame[column].dtype != dtype:
+            columns[column] = frame[column].astype(dtype)
+        else:
+            columns[column] = frame[column]
+    return pd.DataFrame(columns, index=frame.index)
+
+
 def response_frame(
     session: Session,
     campaign: Campaign,
@@ -356,12 +385,5 @@ def response_frame(
         )
     )
     if not chunks:
-        frame = empty_frame(form)
-        lookups = _lookups(session, campaign)
-        for column, table in (
-            ("collection_point", lookups.points),
-            ("target_group", lookups.groups),
-        ):
-            frame[column] = pd.Categorical([], categories=list(table.values()))
-        return frame
+        return frame_template(session, campaign, form)
     return pd.concat(chunks, ignore_index=True)

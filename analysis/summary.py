@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,7 @@ from analysis.scales import (
     numeric_summary,
     ranking_summary,
 )
+from analysis.snapshots import snapshot_frame
 from analysis.text import TextSummary, text_summary
 from campaigns.models import Campaign
 from forms.schema import Form, Question, text_in
@@ -493,17 +495,23 @@ def summarize(
     progress: Progress | None = None,
     text_analysis: bool = True,
     exclude: Sequence[str] = FLAGS,
+    snapshot_root: str | Path | None = None,
 ) -> CampaignSummary:
     """Summarise a stored campaign: its responses (read in chunks) and merged questionnaire.
 
     ``weights`` may name a column of the response frame or give one weight per response in id
     order; everything else is as in `summarize_frame`, which does the work. ``progress`` hears
-    about reading (first half) and about each question (second half).
+    about reading (first half) and about each question (second half). With ``snapshot_root``
+    the responses come from the campaign's Parquet snapshot there (`analysis.snapshots`),
+    refreshed with only the responses added since; without it they are read from the database.
     """
     form = campaign_form(session, campaign)
     if progress is not None:
         progress(0.0, "reading responses")
-    frame = response_frame(session, campaign, form)
+    if snapshot_root is None:
+        frame = response_frame(session, campaign, form)
+    else:
+        frame = snapshot_frame(session, campaign, snapshot_root, form)
     report = None if progress is None else _second_half(progress)
     return summarize_frame(
         frame,

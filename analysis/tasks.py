@@ -3,9 +3,13 @@ a `minsheng.jobs.Job` row that pages can poll."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from celery import shared_task
+from flask import current_app
 from sqlalchemy.orm import Session
 
+from analysis.snapshots import SNAPSHOT_FOLDER
 from analysis.summary import summarize
 from campaigns.models import Campaign
 from minsheng.db import get_session
@@ -46,7 +50,13 @@ def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None
         session.commit()
 
     try:
-        summary = summarize(session, campaign, segments=tuple(segments or ()), progress=progress)
+        summary = summarize(
+            session,
+            campaign,
+            segments=tuple(segments or ()),
+            progress=progress,
+            snapshot_root=Path(current_app.config["INSTANCE_PATH"]) / SNAPSHOT_FOLDER,
+        )
     except Exception as exc:
         session.rollback()
         update_job(session, job, state="failed", message=f"{type(exc).__name__}: {exc}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template
@@ -9,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
 
+from analysis.snapshots import SNAPSHOT_FOLDER
 from analysis.summary import CampaignSummary, summarize
 from analysis.suppression import suppress_summary
 from campaigns.store import get_campaign
@@ -28,7 +30,7 @@ def campaign_results(slug: str) -> ResponseReturnValue:
     campaign = get_campaign(session, slug)
     if campaign is None:
         abort(404, description=f"No campaign {slug!r}.")
-    summary = for_viewer(summarize(session, campaign))
+    summary = for_viewer(summarize(session, campaign, snapshot_root=snapshot_root()))
     language = "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
     return render_template(
         "analysis/results.html",
@@ -45,3 +47,8 @@ def for_viewer(summary: CampaignSummary) -> CampaignSummary | dict[str, Any]:
     if current_user.role == "department":
         return suppress_summary(summary, int(current_app.config["SUPPRESSION_THRESHOLD"]))
     return summary
+
+
+def snapshot_root() -> Path:
+    """Where this app keeps response snapshots: ``<INSTANCE_PATH>/snapshots``."""
+    return Path(current_app.config["INSTANCE_PATH"]) / SNAPSHOT_FOLDER

@@ -65,7 +65,14 @@ def add_responses(session, campaign, answers_list, channel="web", **extra):
 
 
 @pytest.fixture()
-def campaign(session):
+def instance_folder(app, tmp_path, monkeypatch):
+    """Snapshots go to a folder of this test: ids are reused between rolled-back tests."""
+    monkeypatch.setitem(app.config, "INSTANCE_PATH", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture()
+def campaign(session, instance_folder):
     campaign, _ = load_campaign_file(session, str(EXAMPLE))
     session.commit()
     return campaign
