@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.summary import summarize
+from analysis.suppression import suppress_summary
 from campaigns.models import Campaign
 from exporters.charts import Bar, LikertItem, likert_bars, percent_bars
-from exporters.errors import ExportError
 from exporters.fonts import CJKFont, find_cjk_font
 from exporters.locales import report_translations
 from forms.models import Response
@@ -57,7 +57,8 @@ class ReportFacts:
     ends_on: date | None = None
     first_response: date | None = None
     last_response: date | None = None
-    channels: Mapping[str, int] = field(default_factory=dict)
+    channels: Mapping[str, int | None] = field(default_factory=dict)
+    n_received: int = 0
     generated_on: date | None = None
     audience: str = "staff"
     suppression_threshold: int | None = None
@@ -100,8 +101,20 @@ def report_html(
         description=text_in(facts.description, lang, "zh") if facts.description else "",
         sections=sections,
         other_questions=[
-            q for q in summary.get("questions", []) if q.get("kind") not in CHOICE_KINDS
+            q
+            for q in summary.get("questions", [])
+            if q.get("kind") not in CHOICE_KINDS and not q.get("text")
         ],
+        suggestions=[
+            {
+                **q,
+                "label_text": text_in(q.get("label") or {}, lang, "zh"),
+                "quotes": _theme_quotes(q["text"].get("themes") or []),
+            }
+            for q in summary.get("questions", [])
+            if q.get("text") and q["text"].get("n_answers")
+        ],
+        quality=summary.get("quality") or {},
         findings=[s for s in (_finding(sec, gettext) for sec in sections) if s],
         method_name=METHOD_NAMES.get(str(summary.get("method")), str(summary.get("method"))),
         confidence=round(100 * (1 - float(summary.get("alpha", 0.05)))),
@@ -208,6 +221,19 @@ def _finding(section: Section, gettext: Any) -> str:
     )
 
 
+def _theme_quotes(themes: Sequence[Mapping[str, Any]], limit: int = 6) -> list[tuple[str, str]]:
+    """One quote for each of the largest themes, never the same suggestion twice (themes share
+    answers, so their first quotes often coincide)."""
+    shown: list[tuple[str, str]] = []
+    for theme in themes:
+        quote = next((q for q in theme.get("quotes") or () if q not in {s for _, s in shown}), None)
+        if quote:
+            shown.append((str(theme.get("keyword", "")), str(quote)))
+        if len(shown) == limit:
+            break
+    return shown
+
+
 def _environment(translations: NullTranslations) -> Environment:
     env = Environment(
         loader=PackageLoader("exporters", "templates"),
@@ -263,6 +289,7 @@ def campaign_facts(
         first_response=first.date() if first else None,
         last_response=last.date() if last else None,
         channels={str(channel): int(n) for channel, n in by_channel},
+        n_received=sum(int(n) for _, n in by_channel),
         generated_on=generated_on or utcnow().date(),
         audience=audience,
         suppression_threshold=suppression_threshold if audience == "department" else None,
@@ -291,19 +318,22 @@ def render_campaign_report(
     font = find_cjk_font(str(config["CJK_FONT_FAMILY"]))
     threshold = int(config["SUPPRESSION_THRESHOLD"])
     summary = summarize(session, campaign).to_dict()
-    if audience == "department":
-        summary = _suppressed(summary, threshold)
     facts = campaign_facts(session, campaign, audience=audience, suppression_threshold=threshold)
+    if audience == "department":
+        summary = suppress_summary(summary, threshold)
+        facts = replace(
+            facts,
+            channels={
+                k: (n if n is not None and n >= threshold else None)
+                for k, n in facts.channels.items()
+            },
+        )
     pdf = render_report_pdf(summary, facts, font, language or str(config["DEFAULT_LOCALE"]))
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / (filename or f"{campaign.slug}-report-{facts.generated_on:%Y%m%d}.pdf")
     _write_atomically(target, pdf)
     return target
-
-
-def _suppressed(summary: dict[str, Any], threshold: int) -> dict[str, Any]:
-    raise ExportError("department reports need analysis.suppression")
 
 
 def _write_atomically(target: Path, content: bytes) -> None:

@@ -79,3 +79,25 @@ def test_missing_cjk_font_stops_with_the_package_to_install(
     assert "Nonexistent Sans CJK XX" in message
     assert "apt-get install fonts-noto-cjk" in message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_department_edition_hides_cells_below_the_threshold(
+    session, transport, add_responses, tmp_path
+):
+    answers = add_responses(12)
+    path = render_campaign_report(session, transport, tmp_path, audience="department")
+    text = pdf_text(path)
+
+    assert "人数少于 5 的单元格" in text
+    modes = Counter(a["commute_mode"] for a in answers)
+    small = [mode for mode, n in modes.items() if 0 < n < 5]
+    assert small, modes
+    labels = {"metro": "地铁", "bus": "公交", "car": "私家车", "ebike": "电动自行车",
+              "bike": "自行车/共享单车", "walk": "步行", "taxi": "出租车/网约车"}  # fmt: skip
+    for mode in small:
+        row = next(
+            line.split()
+            for line in text.splitlines()
+            if line.strip().startswith(labels[mode] + " ") and "—" in line
+        )
+        assert row == [labels[mode], "—", "—", "—"], row
