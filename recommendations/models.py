@@ -41,6 +41,8 @@ class Recommendation(Base):
         ForeignKey("golden_ideas.id", ondelete="SET NULL")
     )
     status: Mapped[str] = mapped_column(String(30), default="proposed")
+    #: The adoption decision, kept when `status` moves on (adoption rates count it).
+    decision: Mapped[str | None] = mapped_column(String(30))
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime | None]
     public_feedback: Mapped[str] = mapped_column(Text, default="")
