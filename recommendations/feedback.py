@@ -1,0 +1,187 @@
+"""The end of the loop: feedback to suggesters (反馈), their satisfaction (评价) and the
+recognition of suggesters and experts (激励)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.models import Campaign
+from forms.models import Response
+from minsheng.accounts.models import User
+from minsheng.audit import record
+from minsheng.db import utcnow
+from minsheng.errors import Problem
+from recommendations.errors import RecommendationError
+from recommendations.models import (
+    RATERS,
+    RECOGNISED_KINDS,
+    Evaluation,
+    Recognition,
+    Recommendation,
+)
+from recommendations.workflow import (
+    EVALUATED,
+    FEEDBACK_GIVEN,
+    RECOGNISED,
+    check_transition,
+    transition,
+)
+
+MAX_FEEDBACK = 5000
+
+
+def publish_feedback(
+    session: Session, recommendation: Recommendation, text: str, actor_id: int | None = None
+) -> None:
+    """Publish the feedback text on the campaign's public page. Needs a completed (or not
+    adopted) recommendation; editing published feedback keeps the state and audits the change."""
+    problems = []
+    body = text.strip()
+    if not body:
+        problems.append(Problem("text", "the feedback needs a text"))
+    elif len(body) > MAX_FEEDBACK:
+        problems.append(Problem("text", f"{len(body)} characters; at most {MAX_FEEDBACK}"))
+    editing = recommendation.status in (FEEDBACK_GIVEN, EVALUATED, RECOGNISED)
+    if not editing and (problem := check_transition(recommendation, FEEDBACK_GIVEN)) is not None:
+        problems.append(problem)
+    if problems:
+        raise RecommendationError(problems)
+    recommendation.public_feedback = body
+    recommendation.feedback_at = utcnow()
+    if editing:
+        session.flush()
+        record(
+            session, actor_id, "recommendation.feedback_edit", "recommendation", recommendation.id
+        )
+    else:
+        transition(session, recommendation, FEEDBACK_GIVEN, actor_id)
+
+
+def evaluate(
+    session: Session,
+    recommendation: Recommendation,
+    satisfaction: int,
+    rater: str,
+    comment: str = "",
+    rater_id: int | None = None,
+) -> Evaluation:
+    """Record one satisfaction score (1-5) once feedback was given; the first one moves the
+    recommendation to `evaluated`, later ones add to its satisfaction rate."""
+    problems = []
+    if rater not in RATERS:
+        problems.append(Problem("rater", f"unknown rater {rater!r}; expected one of {RATERS}"))
+    if isinstance(satisfaction, bool) or satisfaction not in range(1, 6):
+        problems.append(
+            Problem("satisfaction", f"got {satisfaction!r}; expected a whole number from 1 to 5")
+        )
+    if recommendation.status not in (FEEDBACK_GIVEN, EVALUATED, RECOGNISED):
+        problems.append(
+            Problem(
+                "status",
+                f"recommendation {recommendation.id} is {recommendation.status!r}; it can be "
+                f"evaluated once feedback was given ({FEEDBACK_GIVEN}, {EVALUATED}, {RECOGNISED})",
+            )
+        )
+    if problems:
+        raise RecommendationError(problems)
+    evaluation = Evaluation(
+        recommendation_id=recommendation.id,
+        rater=rater,
+        rater_id=rater_id,
+        satisfaction=satisfaction,
+        comment=comment.strip()[:2000],
+    )
+    session.add(evaluation)
+    session.flush()
+    record(
+        session,
+        rater_id,
+        "recommendation.evaluate",
+        "recommendation",
+        recommendation.id,
+        rater=rater,
+        satisfaction=satisfaction,
+    )
+    if recommendation.status == FEEDBACK_GIVEN:
+        transition(session, recommendation, EVALUATED, rater_id)
+    return evaluation
+
+
+def recognise(
+    session: Session,
+    recommendation: Recommendation,
+    kind: str,
+    *,
+    expert: User | None = None,
+    response_id: int | None = None,
+    note: str = "",
+    actor_id: int | None = None,
+) -> Recognition:
+    """Mark a suggester (by the response of the suggestion) or an expert recognised for an
+    evaluated recommendation; the first recognition moves it to `recognised`."""
+    problems = []
+    if kind not in RECOGNISED_KINDS:
+        problems.append(
+            Problem("kind", f"unknown kind {kind!r}; expected one of {RECOGNISED_KINDS}")
+        )
+    if kind == "expert" and (expert is None or expert.role != "expert"):
+        problems.append(Problem("expert", "name a user with role 'expert'"))
+    if kind == "suggester":
+        response = session.get(Response, response_id) if response_id is not None else None
+        if response is None or response.campaign_id != recommendation.campaign_id:
+            problems.append(
+                Problem("response_id", f"got {response_id!r}; name a response of this campaign")
+            )
+    if recommendation.status not in (EVALUATED, RECOGNISED):
+        problems.append(
+            Problem(
+                "status",
+                f"recommendation {recommendation.id} is {recommendation.status!r}; recognition "
+                f"follows evaluation ({EVALUATED}, {RECOGNISED})",
+            )
+        )
+    if problems:
+        raise RecommendationError(problems)
+    recognition = Recognition(
+        recommendation_id=recommendation.id,
+        kind=kind,
+        expert_id=expert.id if expert is not None and kind == "expert" else None,
+        response_id=response_id if kind == "suggester" else None,
+        note=note.strip(),
+        recognised_by_id=actor_id,
+    )
+    session.add(recognition)
+    session.flush()
+    record(
+        session,
+        actor_id,
+        "recommendation.recognise",
+        "recommendation",
+        recommendation.id,
+        kind=kind,
+        recognition=recognition.id,
+    )
+    if recommendation.status == EVALUATED:
+        transition(session, recommendation, RECOGNISED, actor_id)
+    return recognition
+
+
+def public_feedback(session: Session, campaign: Campaign) -> list[Recommendation]:
+    """Recommendations of the campaign whose feedback is published, oldest first."""
+    stmt = (
+        select(Recommendation)
+        .where(Recommendation.campaign_id == campaign.id, Recommendation.feedback_at.is_not(None))
+        .order_by(Recommendation.feedback_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def recognitions(session: Session, recommendation: Recommendation) -> list[Recognition]:
+    stmt = select(Recognition).where(Recognition.recommendation_id == recommendation.id)
+    return list(session.scalars(stmt.order_by(Recognition.id)))
+
+
+def evaluations(session: Session, recommendation: Recommendation) -> list[Evaluation]:
+    stmt = select(Evaluation).where(Evaluation.recommendation_id == recommendation.id)
+    return list(session.scalars(stmt.order_by(Evaluation.id)))
