@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from forms import expressions
-from forms.expressions import Context, boolean, evaluate, parse_expression, to_json
+from forms.expressions import Context, boolean, evaluate, parse_expression
 from forms.ingest import Submission, submit_response
+from forms.logic import logic_json
 from forms.models import Draft, QuestionnaireVersion, Response
 from forms.schema import Choice, Form, Group, Question
 from forms.validation import validate_answers
@@ -170,7 +171,8 @@ def page_with_problem(form: Form, problems: Sequence[Problem], default: int) -> 
 class PageLogic:
     """What a page needs from the skip logic: `hidden` nodes (already decided by earlier pages),
     `choices` left by cascading filters decided by earlier pages, and `script_data` for the
-    page's script when a rule depends on answers given on this very page (None: no script)."""
+    page's script (`forms.logic.logic_json`, the other pages' answers, today's date) when a rule
+    depends on answers given on this very page (None: the page needs no script)."""
 
     hidden: frozenset[str]
     choices: dict[str, set[str]]
@@ -193,10 +195,6 @@ def references(expression: str) -> set[str]:
     return expressions.references(parse_expression(expression))
 
 
-def ast_json(expression: str) -> dict[str, Any]:
-    return to_json(parse_expression(expression))
-
-
 def choice_passes(question: Question, choice: Choice, answers: Mapping[str, Any]) -> bool:
     """Whether `choice` survives the question's `choice_filter` (bare names read its columns)."""
     assert question.choice_filter is not None
@@ -207,33 +205,31 @@ def choice_passes(question: Question, choice: Choice, answers: Mapping[str, Any]
 def page_logic(form: Form, index: int, answers: Mapping[str, Any]) -> PageLogic:
     """Split a page's `relevant` and `choice_filter` rules into those settled by earlier answers
     (applied on the server, so the page is right without JavaScript) and those that depend on
-    this page (sent to the browser as JSON ASTs; the server re-checks them on submit)."""
+    this page (evaluated live in the browser; the server re-checks them on submit)."""
     _group, items = form.pages()[index]
     nodes = list(_page_nodes(items))
     on_page = {n.name for n in nodes}
     hidden: set[str] = set()
     choices: dict[str, set[str]] = {}
-    rules: dict[str, dict[str, Any]] = {}
+    live = False
     for node in nodes:
         if node.relevant:
             if references(node.relevant) & on_page:
-                rules.setdefault(node.name, {})["relevant"] = ast_json(node.relevant)
+                live = True
             elif not holds(form, node.relevant, answers):
                 hidden.add(node.name)
         if isinstance(node, Question) and node.choice_filter:
             if references(node.choice_filter) & on_page:
-                rules.setdefault(node.name, {})["choice_filter"] = ast_json(node.choice_filter)
-                rules[node.name]["choices"] = [
-                    {"name": c.name, **c.filters} for c in form.choices_for(node)
-                ]
+                live = True
             else:
                 choices[node.name] = {
                     c.name for c in form.choices_for(node) if choice_passes(node, c, answers)
                 }
     script = None
-    if rules:
+    if live:
         script = {
-            "rules": rules,
+            "logic": logic_json(form),
             "answers": {k: v for k, v in answers.items() if k not in on_page},
+            "today": date.today().isoformat(),
         }
     return PageLogic(frozenset(hidden), choices, script)

@@ -47,13 +47,14 @@ from forms.ingest import (
     version_form,
 )
 from forms.models import Draft, QuestionnaireVersion
-from forms.schema import Form, text_in
+from forms.schema import Form, Group, Question, text_in
 from forms.webforms import (
     RespondentForm,
     initial_data,
     page_answers,
     page_field_names,
     page_form_class,
+    page_questions,
 )
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
@@ -208,6 +209,8 @@ def _take_page(session: Session, visit: Visit) -> ResponseReturnValue:
         return redirect(visit.url(page=earlier[-1] if earlier else index))
     if nav == "save":
         _save(session, visit, webform, answers, names, index)
+        if request.headers.get("X-Autosave"):
+            return "", 204  # the page's script saving in the background
         return _render(visit, index, answers, webform, saved=True)
     if later:
         problems = page_problems(form, answers, names, _language())
@@ -323,6 +326,7 @@ def _render(
     for name, choices in logic.choices.items():
         if name in webform:
             webform[name].choices = choices_for_field(webform[name].choices, choices)
+    _order_choices(form, webform, items)
     return render_template(
         "forms/respond.html",
         visit=visit,
@@ -347,9 +351,23 @@ def _render(
     )
 
 
+def _order_choices(form: Form, webform: RespondentForm, items: list[Question | Group]) -> None:
+    """Shuffle the choices of questions with `randomize=true`, seeded by the submission id, so
+    the respondent sees the same order on every visit and the stored id records it."""
+    seed = webform.submission_id.data or ""
+    for question in page_questions(items):
+        if question.name not in webform or "randomize" not in question.parameters:
+            continue
+        order = {c.name: i for i, c in enumerate(form.ordered_choices(question, seed))}
+        webform[question.name].choices = sorted(
+            webform[question.name].choices,
+            key=lambda c: (c.value == "other", order.get(c.value, -1)),
+        )
+
+
 def choices_for_field(current: Any, allowed: set[str]) -> list[Any]:
     """Keep the options whose name passes the cascading filter (and "other")."""
-    return [c for c in current if c[0] in allowed or c[0] in ("", "other")]
+    return [c for c in current if c.value in allowed or c.value in ("", "other")]
 
 
 @bp.route("/s/<slug>/resume", methods=["GET", "POST"])
