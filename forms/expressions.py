@@ -81,7 +81,7 @@ _TOKEN = re.compile(
     |(?P<string>'[^']*'|"[^"]*")
     |(?P<op><=|>=|!=|[=<>+\-*(),])
     |(?P<dot>\.(?![\w]))
-    |(?P<word>[A-Za-z_][\w.\-:]*)
+    |(?P<word>[^\W\d][\w.\-:]*)
     """,
     re.VERBOSE,
 )

@@ -92,6 +92,7 @@ CASES: list[tuple[str, object, dict[str, str] | None, object]] = [
     ("${district} = cf", None, {"cf": "wuhou"}, True),
     ("${district} = cf", None, {"cf": "jinjiang"}, False),
     ("cf = ''", None, {}, True),
+    ("区 = ${district}", None, {"区": "wuhou"}, True),
     ("\"double quoted\" = 'double quoted'", None, None, True),
     ("${age}>30and${age}<40", None, None, True),
 ]
