@@ -327,6 +327,7 @@ class _Parser:
         if not isinstance(raw, Mapping):
             self.error(where, "expected a mapping with at least `type` and `name`")
             return None
+        raw = _merge_language_keys(raw, lang)
         name = raw.get("name")
         type_text = str(raw.get("type") or "").strip()
         here = self.where(name) if isinstance(name, str) and name else where
@@ -615,6 +616,30 @@ def _node_to_dict(node: Question | Group) -> dict[str, Any]:
         out["read_only"] = True
     if node.parameters:
         out["parameters"] = dict(node.parameters)
+    return out
+
+
+TRANSLATABLE_FIELDS = ("label", "hint", "required_message", "constraint_message")
+
+
+def _merge_language_keys(raw: Mapping[str, Any], lang: str) -> Mapping[str, Any]:
+    """XLSForm's column spelling in YAML: `label::en: Hello` joins `label: {en: Hello}`."""
+    if not any(isinstance(k, str) and "::" in k for k in raw):
+        return raw
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        base, _, language = str(key).partition("::")
+        if language and base in TRANSLATABLE_FIELDS:
+            current = out.get(base)
+            merged = dict(current) if isinstance(current, Mapping) else {}
+            if isinstance(current, str):
+                merged[lang] = current
+            merged[language] = value
+            out[base] = merged
+        elif base in TRANSLATABLE_FIELDS and isinstance(out.get(base), Mapping):
+            out[base] = {lang: value, **out[base]} if isinstance(value, str) else value
+        else:
+            out[str(key)] = value
     return out
 
 

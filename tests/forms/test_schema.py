@@ -244,3 +244,20 @@ def test_text_in_matches_language_codes_written_as_xlsform_names():
     assert text_in(label, "en", "zh") == "Hello"
     assert text_in(label, "fr", "English (en)") == "Hello"
     assert text_in({"zh": "你好"}, "en", "de") == "你好"
+
+
+def test_yaml_may_spell_languages_as_xlsform_columns():
+    form = parse_form(
+        form_data(
+            {
+                "type": "text",
+                "name": "t",
+                "label": "您好",
+                "label::en": "Hello",
+                "hint::en": "Say hi",
+            }
+        )
+    )
+    question = form.question("t")
+    assert question.label == {"zh": "您好", "en": "Hello"}
+    assert question.hint == {"en": "Say hi"}
