@@ -279,3 +279,16 @@ def test_cli_import_without_campaign_or_dry_run_is_a_usage_error(runner, tmp_pat
     result = runner.invoke(args=["form", "import", str(workbook(tmp_path / "s.xlsx"))])
     assert result.exit_code == 2
     assert "--campaign SLUG" in result.output
+
+
+def test_unreadable_or_unknown_files_are_refused_with_the_file_named(tmp_path):
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip file")
+    assert problems_of(tmp_path / "broken.xlsx")[0].startswith("broken.xlsx: cannot read the file")
+    (tmp_path / "form.ods").write_bytes(b"")
+    assert problems_of(tmp_path / "form.ods") == [
+        "form.ods: unknown file type '.ods'; expected .xlsx, .xls, .csv, .md"
+    ]
+    (tmp_path / "nosurvey.csv").write_text("choices,,\n,list_name,name\n,a,b\n", encoding="utf-8")
+    assert problems_of(tmp_path / "nosurvey.csv") == [
+        "nosurvey.csv: no `survey` sheet; sheets found: choices"
+    ]
