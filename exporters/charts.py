@@ -121,7 +121,7 @@ def likert_bars(
     """100 % stacked bars, one per item, segments coloured from the negative to the positive end
     of the scale, with the share printed inside segments wide enough to hold it."""
     colours = _scale_colours(len(scale))
-    figure = Figure(figsize=(WIDTH_IN, 0.9 + ROW_IN * 1.4 * max(len(items), 1)))
+    figure = Figure(figsize=(WIDTH_IN, 0.7 + ROW_IN * 1.2 * max(len(items), 1)))
     left = 0.28 if any(item.label for item in items) else 0.02
     axes = figure.add_axes((left, 0.25, 0.97 - left, 0.6))
     for y, item in enumerate(items):
