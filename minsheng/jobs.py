@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.canvas import Signature
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -74,7 +74,11 @@ def celery_init_app(app: Flask) -> Celery[Any]:
 
     class FlaskTask(Task[Any, Any]):
         def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
+            # Run in a fresh context of the app that is calling (an eager task in the embedded
+            # default runs inside a request or command), else of the app that built this Celery
+            # app (a worker). Several apps in one process (tests) each keep their own database.
+            context = current_app.app_context() if has_app_context() else app.app_context()
+            with context:
                 return self.run(*args, **kwargs)
 
     broker = app.config["BROKER_URL"]
