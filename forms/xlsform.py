@@ -495,11 +495,12 @@ class _Reader:
         self, sheet: Sheet, number: int, type_text: str, cells: dict[str, Any]
     ) -> dict[str, Any] | None:
         type_text = _modern_select(type_text)
-        base = type_text.split()[0]
-        base = TYPE_ALIASES.get(base, base)
-        if base.lower() in UNSUPPORTED_TYPES or base.startswith("uri:"):
-            reason = UNSUPPORTED_TYPES.get(base.lower(), "device metadata is not available")
-            self.error(sheet, number, "type", f"type `{base}`: {reason}")
+        written = type_text.split()[0]
+        # Type names are case-insensitive (pyxform's case_insensitivity test); list names are not.
+        base = TYPE_ALIASES.get(written.lower(), written.lower())
+        if base in UNSUPPORTED_TYPES or base.startswith("uri:"):
+            reason = UNSUPPORTED_TYPES.get(base, "device metadata is not available")
+            self.error(sheet, number, "type", f"type `{written}`: {reason}")
             return None
         if base not in KNOWN_TYPES:
             self.error(
