@@ -406,6 +406,9 @@ def send_batch(
         return result
     campaign = session.get(Campaign, rows[0][0].campaign_id)
     assert campaign is not None
+    # End the read transaction before the first write: SQLite cannot turn a read snapshot into a
+    # write once another worker has committed since ("database is locked" at once, no waiting).
+    commit()
     tokens = issue_tokens(session, [invitation.id for invitation, _ in rows])
     commit()
     ctx.channel.open()

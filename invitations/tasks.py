@@ -8,6 +8,7 @@ from typing import Any
 from celery import Task, shared_task
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from campaigns.models import Campaign
 from invitations.channels import channel_from_config
@@ -39,7 +40,16 @@ def send_context(campaign: Campaign, channel: str) -> SendContext:
     )
 
 
-@shared_task(name="invitations.send_batch", bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)
+@shared_task(
+    name="invitations.send_batch",
+    bind=True,
+    # Safe to run again (a step with a row is skipped), so a lost database connection or a busy
+    # SQLite file is retried with the whole batch.
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=MAX_ATTEMPTS,
+)
 def send_batch_task(
     self: Task[Any, Any], invitation_ids: list[int], step: int, channel: str
 ) -> dict[str, int]:
