@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -87,6 +88,23 @@ def rating_scores(form: Form, question: Question) -> list[float] | None:
         return [float(n) for n in names]
     except ValueError:
         return [float(i) for i in range(1, len(names) + 1)]
+
+
+def categorical_of(column: pd.Series[Any], names: Sequence[str]) -> pd.Series[Any]:
+    """``column`` as a categorical with exactly the categories ``names``, in that order: the
+    column itself when it already is one (every frame column is), so nothing is recoded."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and list(dtype.categories) == list(names):
+        return column
+    return pd.Series(pd.Categorical(column, categories=list(names)), index=column.index)
+
+
+def category_codes_of(
+    column: pd.Series[Any], names: Sequence[str]
+) -> npt.NDArray[np.integer[Any]]:
+    """Codes of ``column`` against ``names``: 0..k-1, and -1 for a missing answer (or one not
+    among ``names``). The integer width is the categorical's own (often int8)."""
+    return categorical_of(column, names).cat.codes.to_numpy()
 
 
 def answer_columns(form: Form) -> list[str]:

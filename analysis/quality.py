@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.errors import UnknownOptionError
-from analysis.frames import answer_columns, choice_names, rating_scores
+from analysis.frames import answer_columns, category_codes_of, choice_names, rating_scores
 from analysis.results import Result, nan_to_none
 from forms.schema import Form, Group, Question
 
@@ -101,11 +101,11 @@ def straightliners(frame: pd.DataFrame, form: Form, blocks: Sequence[Sequence[st
     for block in blocks:
         # Codes against the form's choice list, so equal answers have equal codes in every item.
         names = choice_names(form, form.question(block[0]))
-        codes = np.column_stack(
-            [pd.Categorical(frame[item], categories=names).codes for item in block]
-        )
-        answered = (codes >= 0).all(axis=1)
-        flags |= answered & (codes == codes[:, :1]).all(axis=1)
+        first = category_codes_of(frame[block[0]], names)
+        same = first >= 0
+        for item in block[1:]:
+            same &= category_codes_of(frame[item], names) == first
+        flags |= same
     return flags
 
 

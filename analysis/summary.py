@@ -34,6 +34,7 @@ from analysis.frames import (
     OTHER,
     OTHER_LABEL,
     campaign_form,
+    categorical_of,
     choice_names,
     option_column,
     rating_scores,
@@ -210,28 +211,28 @@ class _Options:
 
 def _single(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
     names = choice_names(form, q)
-    column = frame[q.name]
-    table = frequencies(column, names, o.weights, o.alpha, o.method)
+    column = categorical_of(frame[q.name], names)
+    codes = column.cat.codes.to_numpy()
+    table = frequencies(column, None, o.weights, o.alpha, o.method)
     base = _base(q, form, table.n_unweighted, table.n_missing, table.weighted_base)
     rows = _rows_from_table(form, q, table, names)
     scores = rating_scores(form, q)
     if scores is None:
         return QuestionSummary(**base, kind="single", rows=rows, note=table.note)
-    # Scores and the top-2-box indicator come straight from the category codes: the same
+    # Scores and the top-2-box indicator are looked up from the category codes: the same
     # numbers as `analysis.scales.rating_summary`, without an object-dtype pass over the rows.
-    codes = pd.Categorical(column, categories=names).codes.astype(np.int64)
-    # Unscored categories ("other") and the missing code -1 (the last entry) score NaN.
-    score_of = np.array([*scores, *([np.nan] * (len(names) - len(scores))), np.nan])
-    score = score_of[codes]
-    order = np.argsort(scores, kind="stable")
-    top_codes = order[-2:]
-    indicator = np.where(np.isnan(score), np.nan, np.isin(codes, top_codes).astype(np.float64))
+    # Unscored categories ("other") and the missing code -1 (the last entry) give NaN.
+    unscored = [np.nan] * (len(names) - len(scores) + 1)
+    score = np.array([*scores, *unscored])[codes]
+    top_codes = np.argsort(scores, kind="stable")[-2:]
+    top_of = np.array([0.0] * len(scores) + unscored)
+    top_of[top_codes] = 1.0
     return QuestionSummary(
         **base,
         kind="rating",
         rows=rows,
         mean=mean_ci(score, o.weights, o.alpha),
-        top_box=indicator_proportion(indicator, o.weights, o.alpha, o.method),
+        top_box=indicator_proportion(top_of[codes], o.weights, o.alpha, o.method),
         top_box_choices=tuple(names[i] for i in sorted(top_codes)),
         note=table.note,
     )

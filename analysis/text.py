@@ -205,20 +205,26 @@ def near_duplicate_groups(
 
 
 def keywords(
-    answer_terms: Sequence[Iterable[str]], limit: int = 20, min_answers: int = 2
+    answer_terms: Sequence[Iterable[str]],
+    limit: int = 20,
+    min_answers: int = 2,
+    repeats: Sequence[int] | None = None,
 ) -> tuple[Keyword, ...]:
     """The ``limit`` best keywords of a set of answers by TF-IDF against the background corpus.
 
     TF is the share of answers containing the term (each answer counts once), IDF is
     `inverse_document_frequency`; score = TF x IDF. Terms in fewer than ``min_answers`` answers
     are left out (a single answer is not a pattern), unless there are fewer answers than that.
+    ``repeats`` gives how many answers each entry stands for (distinct wordings with counts).
     """
-    n = len(answer_terms)
+    weights = list(repeats) if repeats is not None else [1] * len(answer_terms)
+    n = sum(weights)
     if n == 0:
         return ()
     frequency: Counter[str] = Counter()
-    for words in answer_terms:
-        frequency.update(set(words))
+    for words, weight in zip(answer_terms, weights, strict=True):
+        for term in set(words):
+            frequency[term] += weight
     floor = min(min_answers, n)
     scored = [
         (count / n * inverse_document_frequency(term), term, count)
@@ -232,50 +238,84 @@ def keywords(
     )
 
 
+@dataclass(frozen=True)
+class _Wordings:
+    """Distinct wordings of the answers with how many answers each stands for, their content
+    words and their near-duplicate cluster."""
+
+    texts: list[str]
+    repeats: list[int]
+    terms: list[set[str]]
+    cluster_of: list[int]
+    clusters: list[DuplicateCluster]
+
+
+def _wordings(texts: Sequence[str], threshold: float) -> _Wordings:
+    counted = Counter(texts)
+    distinct = list(counted)
+    repeats = [counted[t] for t in distinct]
+    groups = near_duplicate_groups(distinct, threshold)
+    cluster_of = [0] * len(distinct)
+    clusters = []
+    for number, group in enumerate(groups):
+        for i in group:
+            cluster_of[i] = number
+        best = min(group, key=lambda i: (-repeats[i], len(distinct[i]), distinct[i]))
+        clusters.append(
+            DuplicateCluster(distinct[best], sum(repeats[i] for i in group), len(group))
+        )
+    order = sorted(range(len(clusters)), key=lambda c: (-clusters[c].count, c))
+    renumber = {old: new for new, old in enumerate(order)}
+    return _Wordings(
+        texts=distinct,
+        repeats=repeats,
+        terms=[set(terms(t)) for t in distinct],
+        cluster_of=[renumber[c] for c in cluster_of],
+        clusters=[clusters[c] for c in order],
+    )
+
+
 def _themes(
-    texts: Sequence[str],
-    answer_terms: Sequence[set[str]],
-    ranked: Sequence[Keyword],
-    cluster_of: Sequence[int],
-    clusters: Sequence[DuplicateCluster],
-    limit: int,
-    quotes: int,
+    words: _Wordings, ranked: Sequence[Keyword], limit: int, quotes: int
 ) -> tuple[list[Theme], int]:
     """Keyword-seeded themes: each answer joins the theme of the best-ranked keyword it
     contains; themes are the ``limit`` largest, the rest of the answers stay unthemed."""
     seeds = [k.term for k in ranked]
     members: dict[str, list[int]] = defaultdict(list)
-    for i, words in enumerate(answer_terms):
-        seed = next((s for s in seeds if s in words), None)
+    for i, found in enumerate(words.terms):
+        seed = next((s for s in seeds if s in found), None)
         if seed is not None:
             members[seed].append(i)
-    chosen = sorted(members.items(), key=lambda kv: (-len(kv[1]), seeds.index(kv[0])))[:limit]
-    n = len(texts)
+    size = {seed: sum(words.repeats[i] for i in rows) for seed, rows in members.items()}
+    chosen = sorted(members.items(), key=lambda kv: (-size[kv[0]], seeds.index(kv[0])))[:limit]
+    n = sum(words.repeats)
     themes = []
     for seed, rows in chosen:
         together: Counter[str] = Counter()
         for i in rows:
-            together.update(answer_terms[i] - {seed})
+            for term in words.terms[i] - {seed}:
+                together[term] += words.repeats[i]
         related = tuple(t for t, c in together.most_common(3) if c >= 2)
         vocabulary = {seed, *related}
-        # Quotes: the most repeated wordings, then those using most of the theme's words.
+        # Quotes: the most repeated suggestions, then those using most of the theme's words.
         order = sorted(
             rows,
             key=lambda i: (
-                -clusters[cluster_of[i]].count,
-                -len(answer_terms[i] & vocabulary),
-                len(texts[i]),
+                -words.clusters[words.cluster_of[i]].count,
+                -len(words.terms[i] & vocabulary),
+                len(words.texts[i]),
             ),
         )
         picked: dict[int, str] = {}  # one quote per cluster, in its most frequent wording
         for i in order:
-            picked.setdefault(cluster_of[i], clusters[cluster_of[i]].text)
+            cluster = words.cluster_of[i]
+            picked.setdefault(cluster, words.clusters[cluster].text)
             if len(picked) == quotes:
                 break
-        quoted = tuple(picked.values())
-        themes.append(Theme(seed, related, len(rows), 100 * len(rows) / n, quoted))
-    themed = sum(t.count for t in themes)
-    return themes, n - themed
+        themes.append(
+            Theme(seed, related, size[seed], 100 * size[seed] / n, tuple(picked.values()))
+        )
+    return themes, n - sum(t.count for t in themes)
 
 
 def text_summary(
@@ -289,36 +329,20 @@ def text_summary(
 ) -> TextSummary:
     """Keywords, themes and near-duplicate clusters of a text question's answers.
 
-    Missing and blank answers are left out. Each distinct wording is segmented once, so a
-    campaign where many people sent the same suggestion costs what its distinct texts cost.
-    Counts are of answers (unweighted).
+    Missing and blank answers are left out. Identical answers are counted first and each
+    distinct wording is segmented and hashed once, so a campaign where many people sent the
+    same suggestion costs what its distinct texts cost. Counts are of answers (unweighted).
     """
     values = answers.tolist() if isinstance(answers, pd.Series) else list(answers)
     texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
-    groups = near_duplicate_groups(texts, threshold)
-    cluster_of = [0] * len(texts)
-    clusters = []
-    for number, group in enumerate(groups):
-        for i in group:
-            cluster_of[i] = number
-        wordings = Counter(texts[i] for i in group)
-        text, _ = min(wordings.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
-        clusters.append(DuplicateCluster(text, len(group), len(wordings)))
-    cache: dict[str, set[str]] = {}
-    answer_terms = []
-    for text in texts:
-        if text not in cache:
-            cache[text] = set(terms(text))
-        answer_terms.append(cache[text])
-    ranked = keywords(answer_terms, limit=max(n_keywords, 3 * n_themes))
-    themes, unthemed = _themes(
-        texts, answer_terms, ranked, cluster_of, clusters, n_themes, n_quotes
-    )
+    words = _wordings(texts, threshold)
+    ranked = keywords(words.terms, limit=max(n_keywords, 3 * n_themes), repeats=words.repeats)
+    themes, unthemed = _themes(words, ranked, n_themes, n_quotes)
     return TextSummary(
         n_answers=len(texts),
-        n_distinct=len(groups),
+        n_distinct=len(words.clusters),
         keywords=ranked[:n_keywords],
         themes=tuple(themes),
         n_unthemed=unthemed,
-        duplicates=tuple(c for c in clusters[:n_duplicates] if c.count > 1),
+        duplicates=tuple(c for c in words.clusters[:n_duplicates] if c.count > 1),
     )

@@ -1,0 +1,404 @@
+"""Statistical analysis at city scale: the full summary of 10,000,000 responses next to DuckDB
+computing the plain counts of the same Parquet file, in the same run.
+
+    .venv/bin/python bench/analysis.py [--rows 10000000] [--seed 6] [--keep]
+
+1. Generates (or reuses) ``bench/out/analysis-<rows>.parquet``: 20 questions (10 five-point
+   ratings in one battery, 4 single choices, 2 multiple choices with 6 options each, a 0-10
+   recommendation score, commute minutes, a date-free open-text suggestion in 5 % of rows),
+   3 demographic columns (district, age group, gender) and the completion time.
+2. In a fresh child process, times the full summary: reading the Parquet file into the response
+   frame, `analysis.summary.summarize_frame` (every question with Wilson intervals, means,
+   top-2-box, NPS, quartiles, open-text keywords/themes/duplicates and the data-quality flags),
+   3 crosstabs with their tests (`analysis.crosstabs.crosstab`) and raking to district and
+   age-group margins (`analysis.weighting.raked_weights`). Peak memory is the child's maximum
+   resident set size.
+3. In another child process, DuckDB computes the plain counts of every column of the same file
+   (one GROUP BY per question, counts of the option columns, count and mean of the numbers).
+
+Prints the figures and the ratio, and writes them to ``bench/out/analysis.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+CHUNK = 1_000_000
+
+SCALE = [str(i) for i in range(1, 6)]
+RATINGS = [
+    f"sat_{n}"
+    for n in (
+        "bus",
+        "metro",
+        "parking",
+        "walk",
+        "bike",
+        "taxi",
+        "roads",
+        "info",
+        "safety",
+        "overall",
+    )
+]
+DEMOGRAPHICS = {
+    "district": [
+        "jinjiang",
+        "qingyang",
+        "jinniu",
+        "wuhou",
+        "chenghua",
+        "longquanyi",
+        "wenjiang",
+        "pidu",
+        "shuangliu",
+        "xindu",
+    ],
+    "age_group": ["a18_29", "a30_44", "a45_59", "a60_plus"],
+    "gender": ["female", "male"],
+}
+SINGLES = {
+    "commute_mode": ["metro", "bus", "car", "ebike", "bike", "walk", "taxi"],
+    "commute_time": ["lt15", "m15_30", "m30_60", "gt60"],
+    "trips_per_week": ["t0_2", "t3_5", "t6_10", "t10_plus"],
+    "heard_of_campaign": ["yes", "no", "not_sure"],
+}
+MULTIPLES = {
+    "problems": ["congestion", "parking", "bus_frequency", "metro_crowding", "last_mile", "safety"],
+    "priorities": [
+        "more_buses",
+        "bike_lanes",
+        "parking_lots",
+        "sidewalks",
+        "signals",
+        "information",
+    ],
+}
+PHRASES = [
+    "建议增加地铁末班车班次",
+    "公交站台增加遮阳棚",
+    "小区周边停车位太少",
+    "学校门口接送拥堵",
+    "人行道被电动车占用",
+    "路口红绿灯时间太短",
+    "希望开通社区巴士",
+    "共享单车乱停放",
+    "地铁站出口缺少指示牌",
+    "早晚高峰公交太挤",
+    "非机动车道被占",
+    "希望建设立体停车场",
+    "老旧小区加装电梯",
+    "公交线路绕路太多",
+    "夜间路灯太暗",
+    "过街天桥没有无障碍通道",
+]
+# "Statistical yearbook" populations (persons) for raking; the sample over-represents Wuhou.
+DISTRICT_POPULATION = [620, 780, 1120, 1210, 1380, 1340, 960, 1390, 1740, 1560]
+AGE_POPULATION = [0.22, 0.30, 0.27, 0.21]
+
+
+def form_definition() -> dict[str, Any]:
+    """The benchmark questionnaire in minsheng's schema (the demographics come first)."""
+
+    def choices(names: list[str]) -> list[dict[str, Any]]:
+        return [{"name": n, "label": {"zh": n, "en": n}} for n in names]
+
+    lists = {**DEMOGRAPHICS, **SINGLES, **MULTIPLES, "scale": SCALE}
+    survey: list[dict[str, Any]] = [
+        {"type": f"select_one {name}", "name": name, "label": {"zh": name}}
+        for name in [*DEMOGRAPHICS, *SINGLES]
+    ]
+    survey += [
+        {"type": f"select_multiple {name}", "name": name, "label": {"zh": name}}
+        for name in MULTIPLES
+    ]
+    survey.append(
+        {
+            "type": "group",
+            "name": "ratings",
+            "questions": [
+                {"type": "select_one scale", "name": r, "label": {"zh": r}, "appearance": "likert"}
+                for r in RATINGS
+            ],
+        }
+    )
+    survey += [
+        {
+            "type": "range",
+            "name": "recommend",
+            "label": {"zh": "推荐"},
+            "parameters": {"start": "0", "end": "10"},
+        },
+        {"type": "integer", "name": "minutes", "label": {"zh": "分钟"}},
+        {"type": "text", "name": "suggestion", "label": {"zh": "建议"}},
+    ]
+    return {
+        "settings": {"form_id": "bench", "default_language": "zh", "form_title": "bench"},
+        "choices": {k: choices(v) for k, v in lists.items()},
+        "survey": survey,
+    }
+
+
+def _choice(
+    rng: np.random.Generator, names: list[str], n: int, p: np.ndarray, missing: float = 0.0
+) -> pd.Categorical[str]:
+    codes = np.searchsorted(np.cumsum(p / p.sum()), rng.random(n), side="right")
+    codes = np.minimum(codes, len(names) - 1).astype(np.int8)
+    if missing:
+        codes[rng.random(n) < missing] = -1
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names))
+
+
+def generate_chunk(rng: np.random.Generator, n: int, first_id: int) -> pd.DataFrame:
+    """``n`` synthetic responses shaped like a city transport survey."""
+    columns: dict[str, Any] = {"response_id": np.arange(first_id, first_id + n, dtype=np.int64)}
+    district_p = np.array([5, 6, 8, 14, 9, 9, 7, 10, 12, 11], dtype=float)
+    columns["district"] = _choice(rng, DEMOGRAPHICS["district"], n, district_p)
+    columns["age_group"] = _choice(rng, DEMOGRAPHICS["age_group"], n, np.array([3, 4, 2.5, 1.5]))
+    columns["gender"] = _choice(rng, DEMOGRAPHICS["gender"], n, np.array([1.05, 1.0]))
+    for name, names in SINGLES.items():
+        weights = rng.dirichlet(np.full(len(names), 3.0))
+        columns[name] = _choice(rng, names, n, weights, missing=0.02)
+    for name, options in MULTIPLES.items():
+        answered = rng.random(n) > 0.03
+        for i, option in enumerate(options):
+            chosen = rng.random(n) < 0.15 + 0.08 * i
+            values = pd.array(chosen, dtype="boolean")
+            values[~answered] = pd.NA
+            columns[f"{name}/{option}"] = values
+    # Ratings share a latent satisfaction, so the battery looks like real answers; 1 % of rows
+    # straight-line it.
+    latent = rng.normal(0.3, 1.0, n)
+    straight = rng.random(n) < 0.01
+    for item in RATINGS:
+        score = latent + rng.normal(0, 0.9, n) + rng.normal(0, 0.3)
+        codes = np.digitize(score, [-1.3, -0.4, 0.5, 1.4]).astype(np.int8)
+        codes[straight] = 3
+        codes[rng.random(n) < 0.02] = -1
+        columns[item] = pd.Categorical.from_codes(codes, categories=pd.Index(SCALE))
+    recommend = np.clip(np.round(7 + 2 * latent + rng.normal(0, 1.5, n)), 0, 10)
+    recommend[rng.random(n) < 0.03] = np.nan
+    columns["recommend"] = recommend
+    minutes = np.round(rng.lognormal(3.3, 0.5, n))
+    minutes[rng.random(n) < 0.03] = np.nan
+    columns["minutes"] = minutes
+    texts = np.full(n, None, dtype=object)
+    with_text = np.flatnonzero(rng.random(n) < 0.05)
+    first = rng.integers(0, len(PHRASES), with_text.size)
+    second = rng.integers(0, len(PHRASES), with_text.size)
+    joined = rng.random(with_text.size) < 0.3
+    texts[with_text] = [
+        PHRASES[a] + ("，" + PHRASES[b] if j else "")
+        for a, b, j in zip(first, second, joined, strict=True)
+    ]
+    columns["suggestion"] = pd.array(texts, dtype="str")
+    duration = rng.lognormal(np.log(300), 0.4, n)
+    speeders = rng.random(n) < 0.02
+    duration[speeders] = rng.uniform(20, 80, int(speeders.sum()))
+    columns["duration"] = duration
+    return pd.DataFrame(columns)
+
+
+def generate(path: Path, rows: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    temporary = path.with_suffix(".tmp")
+    writer = None
+    try:
+        for start in range(0, rows, CHUNK):
+            chunk = generate_chunk(rng, min(CHUNK, rows - start), start + 1)
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(temporary, table.schema)
+            writer.write_table(table, row_group_size=CHUNK)
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(temporary, path)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_summary(path: Path) -> dict[str, Any]:
+    """The child process of step 2 (imports happen before the clock starts)."""
+    from analysis.crosstabs import crosstab
+    from analysis.summary import summarize_frame
+    from analysis.text import tokenizer
+    from analysis.weighting import raked_weights
+    from forms.schema import parse_form
+
+    form = parse_form(form_definition(), source="bench")
+    tokenizer()  # jieba's dictionary is loaded once per process, not per summary
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    frame = pd.read_parquet(path)
+    timings["read_parquet"] = time.perf_counter() - started
+    mark = time.perf_counter()
+    summary = summarize_frame(frame, form)
+    timings["summarize_frame"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    tables = [
+        crosstab(frame, "sat_bus", "district"),
+        crosstab(frame, "commute_mode", "age_group"),
+        crosstab(frame, "sat_metro", "gender"),
+    ]
+    timings["crosstabs"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    total = 1_000_000
+    districts = dict(zip(DEMOGRAPHICS["district"], DISTRICT_POPULATION, strict=True))
+    scale = total / sum(DISTRICT_POPULATION)
+    margins: dict[str | tuple[str, ...], Mapping[Any, float]] = {
+        "district": {k: v * scale for k, v in districts.items()},
+        "age_group": {
+            k: p * total for k, p in zip(DEMOGRAPHICS["age_group"], AGE_POPULATION, strict=True)
+        },
+    }
+    weighting = raked_weights(frame, margins)
+    timings["raking"] = time.perf_counter() - mark
+    elapsed = time.perf_counter() - started
+    return {
+        "seconds": elapsed,
+        "parts": timings,
+        "peak_rss_mb": peak_rss_mb(),
+        "rows": len(frame),
+        "questions": len(summary.questions),
+        "n_analysed": summary.n_responses,
+        "quality": {f.flag: f.count for f in summary.quality.flags},
+        "crosstab_p_values": [t.test.p_value for t in tables],
+        "raking_converged": weighting.report.converged,
+        "raking_iterations": weighting.report.iterations,
+        "design_effect": weighting.report.weights.to_dict(),
+        "satisfaction_bus": summary.question("sat_bus").to_dict()["top_box"],
+    }
+
+
+def run_duckdb(path: Path) -> dict[str, Any]:
+    """The child process of step 3: plain counts of every question with DuckDB."""
+    import duckdb
+
+    connection = duckdb.connect()
+    categorical = [*DEMOGRAPHICS, *SINGLES, *RATINGS, "recommend"]
+    options = [f"{q}/{o}" for q, names in MULTIPLES.items() for o in names]
+    started = time.perf_counter()
+    source = f"read_parquet('{path}')"
+    results: dict[str, Any] = {}
+    for column in categorical:
+        results[column] = connection.execute(
+            f'SELECT "{column}", count(*) FROM {source} GROUP BY 1 ORDER BY 1'
+        ).fetchall()
+    ticks = ", ".join(f'count(*) FILTER (WHERE "{o}")' for o in options)
+    answered = " OR ".join(f'"{o}" IS NOT NULL' for o in options[:6])
+    results["options"] = connection.execute(
+        f"SELECT {ticks}, count(*) FILTER (WHERE {answered}) FROM {source}"
+    ).fetchall()
+    results["numbers"] = connection.execute(
+        f"SELECT count(minutes), avg(minutes), count(suggestion) FROM {source}"
+    ).fetchall()
+    elapsed = time.perf_counter() - started
+    return {"seconds": elapsed, "peak_rss_mb": peak_rss_mb(), "queries": len(categorical) + 2}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo", encoding="utf-8") as meminfo:
+        total_kb = int(meminfo.readline().split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "ram_gb": round(total_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def child(phase: str, path: Path) -> dict[str, Any]:
+    run = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--parquet", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if run.returncode != 0:
+        sys.stderr.write(run.stderr)
+        raise SystemExit(f"{phase} failed with exit code {run.returncode}")
+    result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--keep", action="store_true", help="keep the Parquet file afterwards")
+    parser.add_argument("--phase", choices=("summary", "duckdb"), help=argparse.SUPPRESS)
+    parser.add_argument("--parquet", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        sys.path.insert(0, str(ROOT))
+        result = run_summary(args.parquet) if args.phase == "summary" else run_duckdb(args.parquet)
+        print(json.dumps(result, default=str))
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"analysis-{args.rows}-{args.seed}.parquet"
+    if not path.exists():
+        started = time.perf_counter()
+        generate(path, args.rows, args.seed)
+        print(
+            f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f} s: {path} "
+            f"({path.stat().st_size / 1e6:.0f} MB)",
+            flush=True,
+        )
+    summary = child("summary", path)
+    duck = child("duckdb", path)
+    ratio = summary["seconds"] / duck["seconds"]
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "rows": args.rows,
+        "parquet_mb": round(path.stat().st_size / 1e6),
+        "summary": summary,
+        "duckdb": duck,
+        "ratio": ratio,
+    }
+    (OUT / "analysis.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    parts = ", ".join(f"{k} {v:.2f} s" for k, v in summary["parts"].items())
+    print(f"rows: {args.rows:,}  machine: {report['machine']}")
+    print(
+        f"minsheng full summary: {summary['seconds']:.2f} s ({parts}); "
+        f"peak RSS {summary['peak_rss_mb']:.0f} MB"
+    )
+    print(f"DuckDB plain counts:   {duck['seconds']:.2f} s; peak RSS {duck['peak_rss_mb']:.0f} MB")
+    print(f"ratio (minsheng / DuckDB): {ratio:.2f}")
+    if not args.keep:
+        path.unlink()
+
+
+if __name__ == "__main__":
+    main()
