@@ -98,9 +98,9 @@ def create_response(slug: str) -> ResponseReturnValue:
         return _error(400, "expected a JSON object body (Content-Type: application/json)")
     session = get_session()
     found = open_questionnaire(session, slug)
-    campaign, version = found or (None, None)
-    if campaign is None or version is None:
+    if found is None or found.version is None:
         return _error(404, f"no campaign {slug!r} with a questionnaire")
+    campaign, version = found.campaign, found.version
     fields, problems = _submission_fields(body)
     point_id = None
     if body.get("collection_point") is not None:
@@ -127,7 +127,9 @@ def create_response(slug: str) -> ResponseReturnValue:
         collection_point_id=point_id,
     )
     try:
-        response, new = submit_response(session, campaign, version, body["answers"], submission)
+        response, new = submit_response(
+            session, campaign, version, body["answers"], submission, has_quotas=found.has_quotas
+        )
         session.commit()
     except InputError as exc:
         session.rollback()

@@ -110,7 +110,12 @@ def save_page(
 
 
 def submit_draft(
-    session: Session, campaign: Campaign, version: QuestionnaireVersion, draft: Draft
+    session: Session,
+    campaign: Campaign,
+    version: QuestionnaireVersion,
+    draft: Draft,
+    *,
+    has_quotas: bool | None = None,
 ) -> tuple[Response, bool]:
     """Validate and store the draft as a response (raises `InputError` like `submit_response`).
 
@@ -125,7 +130,9 @@ def submit_draft(
         invitation_id=draft.invitation_id,
         collection_point_id=draft.collection_point_id,
     )
-    response, new = submit_response(session, campaign, version, draft.answers, submission)
+    response, new = submit_response(
+        session, campaign, version, draft.answers, submission, has_quotas=has_quotas
+    )
     session.flush()
     draft.response_id = response.id
     draft.answers = {}

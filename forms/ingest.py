@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,8 @@ from forms.models import Questionnaire, QuestionnaireVersion, Response
 from forms.publishing import form_of
 from forms.schema import Form
 from forms.validation import validate_answers
+from invitations.models import Quota
+from invitations.quotas import claim_quota, quota_attributes
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 
@@ -26,6 +28,19 @@ CHANNELS = ("web", "invitation", "qr", "api", "import")
 
 class IngestError(Exception):
     """The campaign is not taking responses (closed, not yet open, unknown invitation)."""
+
+
+class QuotaFullError(IngestError):
+    """A public-link response whose stratum's quota (配额) is already full."""
+
+
+class OpenQuestionnaire(NamedTuple):
+    """A campaign as the respondent pages and the API need it: its current version (None before
+    one is published) and whether it has quotas to claim against."""
+
+    campaign: Campaign
+    version: QuestionnaireVersion | None
+    has_quotas: bool
 
 
 @dataclass(frozen=True)
@@ -41,16 +56,16 @@ class Submission:
     target_group_id: int | None = None
 
 
-def open_questionnaire(
-    session: Session, slug: str
-) -> tuple[Campaign, QuestionnaireVersion | None] | None:
-    """The campaign named `slug` and its current version in one query (None: no such campaign).
+def open_questionnaire(session: Session, slug: str) -> OpenQuestionnaire | None:
+    """The campaign named `slug`, its current version and whether it has quotas, in one query
+    (None: no such campaign).
 
     The version's definition is not loaded: `version_form()` parses it once per process, and a
     response is stored on the hot path without reading it again.
     """
+    has_quotas = select(Quota.id).where(Quota.campaign_id == Campaign.id).exists()
     row = session.execute(
-        select(Campaign, QuestionnaireVersion)
+        select(Campaign, QuestionnaireVersion, has_quotas)
         .outerjoin(Questionnaire, Questionnaire.campaign_id == Campaign.id)
         .outerjoin(QuestionnaireVersion, QuestionnaireVersion.questionnaire_id == Questionnaire.id)
         .where(Campaign.slug == slug)
@@ -60,7 +75,7 @@ def open_questionnaire(
     ).first()
     if row is None:
         return None
-    return row[0], row[1]
+    return OpenQuestionnaire(row[0], row[1], bool(row[2]))
 
 
 _FORMS: dict[str, Form] = {}
@@ -83,13 +98,17 @@ def submit_response(
     raw_answers: Mapping[str, Any],
     submission: Submission,
     today: date | None = None,
+    *,
+    has_quotas: bool | None = None,
 ) -> tuple[Response, bool]:
     """Validate and add one response; return it and whether it is new.
 
     A second call with the same `submission_id` (double click, retry after a network error)
     returns the stored response instead of adding another, even when the campaign has closed in
-    between. An invitation that already has a response is refused. Nothing is committed here: the
-    caller commits, then thanks.
+    between. An invitation that already has a response is refused. A new response without an
+    invitation claims its place in the campaign's quotas (`QuotaFullError` when one is full;
+    `has_quotas=False` from `open_questionnaire` skips the lookup). Nothing is committed here:
+    the caller commits, then thanks.
     """
     if not 8 <= len(submission.submission_id) <= 64:
         raise InputError([Problem("submission_id", "expected 8-64 characters")])
@@ -143,7 +162,17 @@ def submit_response(
         existing = _existing(session, campaign.id, submission.submission_id)
         assert existing is not None
         return existing, False
+    if submission.invitation_id is None and has_quotas is not False:
+        _claim_quotas(session, campaign, answers)
     return response, True
+
+
+def _claim_quotas(session: Session, campaign: Campaign, answers: Mapping[str, Any]) -> None:
+    attributes = quota_attributes(session, campaign)
+    if attributes and not claim_quota(
+        session, campaign, {name: answers.get(name) for name in attributes}
+    ):
+        raise QuotaFullError(f"campaign {campaign.slug}: the quota for these answers is full")
 
 
 def _insert(session: Session, values: dict[str, Any]) -> Response | None:

@@ -30,6 +30,7 @@ from campaigns.models import Campaign, CollectionPoint
 from campaigns.store import get_campaign
 from forms.drafts import (
     draft_by_code,
+    draft_by_invitation,
     merge_answers,
     page_logic,
     page_problems,
@@ -41,12 +42,14 @@ from forms.drafts import (
 )
 from forms.ingest import (
     IngestError,
+    QuotaFullError,
     Submission,
     open_questionnaire,
     submit_response,
     version_form,
 )
 from forms.models import Draft, QuestionnaireVersion
+from forms.publishing import current_version
 from forms.schema import Form, Group, Question, text_in
 from forms.webforms import (
     RespondentForm,
@@ -56,6 +59,8 @@ from forms.webforms import (
     page_form_class,
     page_questions,
 )
+from invitations.models import Invitation
+from invitations.tokens import mark_completed, mark_started, resolve_invitation
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError
@@ -85,12 +90,16 @@ class Visit:
     invitation_id: int | None = None
     point_code: str | None = None
     resume_code: str | None = None
+    token: str | None = None
+    has_quotas: bool | None = None
 
     @property
     def form(self) -> Form:
         return version_form(self.version)
 
     def url(self, **params: Any) -> str:
+        if self.token:
+            return url_for("forms.respond_invitation", token=self.token, **params)
         if self.point_code:
             params["p"] = self.point_code
         return url_for("forms.respond", slug=self.campaign.slug, **params)
@@ -132,7 +141,7 @@ def respond(slug: str) -> ResponseReturnValue:
     found = open_questionnaire(session, slug)
     if found is None:
         abort(404, description="No such questionnaire.")
-    campaign, version = found
+    campaign, version = found.campaign, found.version
     code = cookie.get(DRAFTS_KEY, {}).get(slug)
     draft = draft_by_code(session, campaign, code)
     if draft is not None and draft.response_id is not None:
@@ -151,6 +160,42 @@ def respond(slug: str) -> ResponseReturnValue:
         collection_point_id=point.id if point else None,
         point_code=point.code if point else None,
         resume_code=code if draft else None,
+        has_quotas=found.has_quotas,
+    )
+    return questionnaire(session, visit)
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+@public
+def respond_invitation(token: str) -> ResponseReturnValue:
+    """A personal invitation link: one response per invitation, resumed from the same link on any
+    device (no resume code needed), answered once and then only thanked."""
+    session = get_session()
+    invitation = resolve_invitation(session, token)
+    campaign = session.get(Campaign, invitation.campaign_id) if invitation else None
+    if invitation is None or campaign is None:
+        abort(404, description="This invitation link is not valid or has expired.")
+    title = text_in(campaign.title, _language(), "zh")
+    if invitation.status == "completed":
+        return render_template("forms/thanks.html", title=title, already=True)
+    draft = draft_by_invitation(session, invitation.id)
+    version = (
+        session.get(QuestionnaireVersion, draft.version_id)
+        if draft is not None
+        else current_version(session, campaign)
+    )
+    if version is None:
+        abort(404, description="This campaign has no questionnaire yet.")
+    if request.method == "GET" and invitation.status != "started":
+        mark_started(session, invitation)
+        session.commit()
+    visit = Visit(
+        campaign=campaign,
+        version=version,
+        draft=draft,
+        channel="invitation",
+        invitation_id=invitation.id,
+        token=token,
     )
     return questionnaire(session, visit)
 
@@ -274,13 +319,22 @@ def _submit(
     """The last page: store the response and commit before redirecting to the thank-you page."""
     try:
         if visit.draft is None:
-            submit_response(
-                session, visit.campaign, visit.version, answers, _submission(visit, webform)
+            _response, new = submit_response(
+                session,
+                visit.campaign,
+                visit.version,
+                answers,
+                _submission(visit, webform),
+                has_quotas=visit.has_quotas,
             )
         else:
             save_page(visit.draft, answers, names, index)
             visit.draft.language = _language()
-            submit_draft(session, visit.campaign, visit.version, visit.draft)
+            _response, new = submit_draft(
+                session, visit.campaign, visit.version, visit.draft, has_quotas=visit.has_quotas
+            )
+        if new and visit.invitation_id is not None:
+            _complete_invitation(session, visit.invitation_id)
         session.commit()
     except InputError as exc:
         session.rollback()
@@ -291,12 +345,23 @@ def _submit(
             webform = _fresh_page_form(visit, page, answers)
         _put_errors(webform, exc.problems)
         return _render(visit, page, answers, webform), 422
+    except QuotaFullError as exc:
+        session.rollback()
+        return _render(visit, index, answers, webform, closed=str(exc), quota_full=True), 409
     except IngestError as exc:
         session.rollback()
         return _render(visit, index, answers, webform, closed=str(exc)), 409
     if visit.invitation_id is None:
         _forget_code(visit.campaign.slug)
     return redirect(url_for("forms.thanks", slug=visit.campaign.slug))
+
+
+def _complete_invitation(session: Session, invitation_id: int) -> None:
+    """Mark the invitation completed in the response's transaction; of two racing submits
+    through one link only one gets here first (`mark_completed` is a conditional UPDATE)."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or not mark_completed(session, invitation):
+        raise IngestError("this invitation has already been used to respond")
 
 
 def _put_errors(webform: RespondentForm, problems: list[Any]) -> None:
@@ -316,6 +381,7 @@ def _render(
     saved: bool = False,
     closed: str | None = None,
     expired: bool = False,
+    quota_full: bool = False,
 ) -> str:
     form = visit.form
     language = _language()
@@ -346,6 +412,7 @@ def _render(
         logic=logic.script_data,
         saved=saved,
         closed=closed,
+        quota_full=quota_full,
         expired=expired,
         text_in=text_in,
     )
