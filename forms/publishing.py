@@ -19,6 +19,7 @@ from campaigns.models import Campaign
 from campaigns.store import store_campaign
 from forms.models import Questionnaire, QuestionnaireVersion, Response
 from forms.schema import Form, Label, Question, form_to_dict, parse_form
+from minsheng.audit import record
 
 
 class VersionLockedError(Exception):
@@ -37,11 +38,13 @@ def form_checksum(form: Form) -> str:
     return definition_checksum(form_to_dict(form))
 
 
-def publish_form(session: Session, campaign: Campaign, form: Form) -> QuestionnaireVersion:
+def publish_form(
+    session: Session, campaign: Campaign, form: Form, actor_id: int | None = None
+) -> QuestionnaireVersion:
     """Make `form` the campaign's current questionnaire.
 
-    An identical definition reuses the current version; any change creates version n+1, so every
-    stored response keeps pointing at the exact questions it answered.
+    An identical definition reuses the current version; any change creates version n+1 (recorded
+    in the audit log), so every stored response keeps pointing at the exact questions it answered.
     """
     questionnaire = session.scalar(
         select(Questionnaire).where(Questionnaire.campaign_id == campaign.id)
@@ -63,6 +66,15 @@ def publish_form(session: Session, campaign: Campaign, form: Form) -> Questionna
     )
     session.add(version)
     session.flush()
+    record(
+        session,
+        actor_id,
+        "questionnaire.publish",
+        "questionnaire_version",
+        version.id,
+        campaign=campaign.slug,
+        number=version.number,
+    )
     return version
 
 
@@ -91,7 +103,7 @@ def load_campaign(
 ) -> tuple[Campaign, QuestionnaireVersion]:
     """Store a campaign and publish its questionnaire (the caller commits both at once)."""
     campaign = store_campaign(session, definition, actor_id)
-    return campaign, publish_form(session, campaign, definition.form)
+    return campaign, publish_form(session, campaign, definition.form, actor_id)
 
 
 def load_campaign_file(

@@ -485,7 +485,13 @@ class _Reader:
             group["questions"] = []
             stack.append(("group", number, group["questions"]))
             return
-        if len(stack) == 1 or (stack[-1][0] != kind and not (kind == "loop" == stack[-1][0])):
+        if str(cells.get("required", "")).lower() in ("false", "no", "false()", ""):
+            cells.pop("required", None)
+        for field in cells:
+            if field != "name":
+                # XLSForm tools ignore these cells; refusing keeps the text from vanishing.
+                self.error(sheet, number, field, f"an `end {kind}` row takes no {field}")
+        if len(stack) == 1 or stack[-1][0] != kind:
             opened = stack[-1][0] if len(stack) > 1 else "nothing"
             self.error(sheet, number, "type", f"`end {kind}` but the open section is {opened}")
             return

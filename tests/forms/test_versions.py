@@ -19,6 +19,7 @@ from forms.publishing import (
     versions_of,
 )
 from forms.schema import form_to_dict, parse_form
+from minsheng.audit import events_for
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 ANSWERS = {
@@ -96,6 +97,8 @@ def test_publishing_an_edit_creates_the_next_version_and_responses_keep_theirs(s
     assert (old.version_id, new.version_id) == (first.id, second.id)
     assert session.get(Response, old.id).answers["sat_parking"] == "2"
     assert [v.number for v in versions_of(session, campaign)] == [1, 2]
+    published = events_for(session, "questionnaire_version", second.id)
+    assert [(e.action, e.detail["number"]) for e in published] == [("questionnaire.publish", 2)]
 
 
 def test_question_map_lines_answers_up_by_name_and_names_the_changes(session, campaign):
