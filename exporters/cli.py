@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from campaigns.store import get_campaign
-from exporters.reports import produce_report, request_report
+from exporters.reports import mark_running, produce_report, request_report
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
 
@@ -41,6 +41,7 @@ def render_command(slug: str, out_dir: Path | None, audience: str) -> None:
     if campaign is None:
         raise click.ClickException(f"no campaign {slug!r}; `minsheng campaign list` shows them")
     report = request_report(session, campaign, audience=audience)
+    mark_running(session, report)
     session.commit()
     path = produce_report(session, report, out_dir)
     session.commit()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -34,6 +34,8 @@ from forms.schema import text_in
 from minsheng.db import utcnow
 
 AUDIENCES = ("staff", "department")
+#: `progress(fraction, step)`: told how far rendering has got (0..1) and what was just done.
+Progress = Callable[[float, str], None]
 #: Summary kinds that get a section with a chart and a table.
 CHOICE_KINDS = ("single", "multiple", "rating")
 METHOD_NAMES = {
@@ -72,9 +74,13 @@ def render_report_pdf(
 ) -> bytes:
     """The report as PDF bytes. `summary` is `CampaignSummary.to_dict()` (already suppressed
     when the report goes to a department)."""
+    return html_to_pdf(report_html(summary, facts, font, language))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Lay out report HTML with WeasyPrint (relative links resolve inside this package)."""
     from weasyprint import HTML  # heavy import (Pango, cairo): only when a report is rendered
 
-    html = report_html(summary, facts, font, language)
     pdf = HTML(string=html, base_url=str(Path(__file__).parent)).write_pdf()
     assert pdf is not None
     return bytes(pdf)
@@ -304,20 +310,24 @@ def render_campaign_report(
     audience: str = "staff",
     filename: str | None = None,
     language: str | None = None,
+    progress: Progress | None = None,
 ) -> Path:
     """Summarise `campaign`, render its report and write it to `out_dir`; return the file.
 
     A department-facing report (`audience="department"`) has every cell below the configured
     SUPPRESSION_THRESHOLD suppressed before anything is drawn. The file appears complete or not
     at all (written to a temporary name, then renamed). Raises `FontMissingError` before any
-    work when the CJK font is not installed.
+    work when the CJK font is not installed. `progress(fraction, step)` is called after each
+    step, for a job row the organizer page shows.
     """
+    report_progress = progress or (lambda _fraction, _step: None)
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; expected one of {', '.join(AUDIENCES)}")
     config = current_app.config
     font = find_cjk_font(str(config["CJK_FONT_FAMILY"]))
     threshold = int(config["SUPPRESSION_THRESHOLD"])
     summary = summarize(session, campaign).to_dict()
+    report_progress(0.4, "summarised")
     facts = campaign_facts(session, campaign, audience=audience, suppression_threshold=threshold)
     if audience == "department":
         summary = suppress_summary(summary, threshold)
@@ -328,7 +338,10 @@ def render_campaign_report(
                 for k, n in facts.channels.items()
             },
         )
-    pdf = render_report_pdf(summary, facts, font, language or str(config["DEFAULT_LOCALE"]))
+    html = report_html(summary, facts, font, language or str(config["DEFAULT_LOCALE"]))
+    report_progress(0.6, "charts drawn")
+    pdf = html_to_pdf(html)
+    report_progress(0.95, "laid out")
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / (filename or f"{campaign.slug}-report-{facts.generated_on:%Y%m%d}.pdf")

@@ -14,7 +14,7 @@ from analysis.errors import AnalysisError
 from campaigns.models import Campaign
 from exporters.errors import ExportError
 from exporters.models import REPORT_AUDIENCES, Report
-from exporters.pdf_report import render_campaign_report
+from exporters.pdf_report import Progress, render_campaign_report
 from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
@@ -60,24 +60,40 @@ def request_report(
     return report
 
 
+def report_file(report: Report) -> Path | None:
+    """The finished file of `report`, or None while it is not done (or the file is gone)."""
+    if report.status == "done" and report.file_path and Path(report.file_path).exists():
+        return Path(report.file_path)
+    return None
+
+
+def mark_running(session: Session, report: Report) -> Job | None:
+    """Show `report` and its job as running; the caller commits so the page can see it."""
+    job = session.get(Job, report.job_id) if report.job_id else None
+    report.status = "running"
+    report.error = ""
+    if job is not None:
+        update_job(session, job, state="running", progress=0.05, message="started")
+    return job
+
+
 def produce_report(
-    session: Session, report: Report, out_dir: Path | str | None = None
+    session: Session,
+    report: Report,
+    out_dir: Path | str | None = None,
+    progress: Progress | None = None,
 ) -> Path | None:
     """Render `report` unless it is already done; return its file, or None if rendering failed.
 
     Idempotent: a report whose file exists is returned as is, so a task delivered twice (acks_late
     after a worker crash) never renders a second file. A failure the operator must fix (missing
-    font, no questionnaire) marks the report and its job failed with the reason; the caller
-    commits either way. The job row is committed at the start so the page shows "running".
+    font, no questionnaire) marks the report and its job failed with the reason. The caller
+    commits either way.
     """
-    if report.status == "done" and report.file_path and Path(report.file_path).exists():
-        return Path(report.file_path)
-    job = session.get(Job, report.job_id) if report.job_id else None
-    report.status = "running"
-    report.error = ""
-    if job is not None:
-        update_job(session, job, state="running", progress=0.1, message="rendering")
-    session.commit()
+    done = report_file(report)
+    if done is not None:
+        return done
+    job = mark_running(session, report)
     folder = Path(out_dir or current_app.config["REPORT_DIR"])
     try:
         path = render_campaign_report(
@@ -87,6 +103,7 @@ def produce_report(
             audience=report.audience,
             filename=f"{report.campaign.slug}-report-{report.id}.pdf",
             language=report.language,
+            progress=progress,
         )
     except (ExportError, InputError, AnalysisError) as exc:
         report.status = "failed"

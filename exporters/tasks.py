@@ -8,8 +8,9 @@ from celery import Task, shared_task
 from sqlalchemy.exc import OperationalError
 
 from exporters.models import Report
-from exporters.reports import produce_report
+from exporters.reports import mark_running, produce_report, report_file
 from minsheng.db import get_session
+from minsheng.jobs import update_job
 
 
 @shared_task(
@@ -31,6 +32,17 @@ def render_report(self: Task[Any, Any], report_id: int) -> str | None:
     report = session.get(Report, report_id)
     if report is None:
         return None
-    path = produce_report(session, report)
+    done = report_file(report)
+    if done is not None:
+        return str(done)
+    job = mark_running(session, report)
+    session.commit()
+
+    def progress(fraction: float, step: str) -> None:
+        if job is not None:
+            update_job(session, job, progress=fraction, message=step)
+            session.commit()
+
+    path = produce_report(session, report, progress=progress)
     session.commit()
     return str(path) if path is not None else None
