@@ -103,7 +103,8 @@ class NoticeResult:
 
 def notify_escalations(session: Session, channel: Channel, base_url: str = "") -> NoticeResult:
     """E-mail each escalation not yet notified and mark it; the caller commits. A failure leaves
-    the row for the next run."""
+    the row for the next run; an escalation nobody with an e-mail address should hear of is
+    marked with an empty recipient list (the page and the audit log still show it)."""
     pending = list(
         session.scalars(
             select(Escalation)
@@ -112,13 +113,20 @@ def notify_escalations(session: Session, channel: Channel, base_url: str = "") -
             .order_by(Escalation.id)
         )
     )
+    plans = [(escalation, recipients(session, escalation)) for escalation in pending]
     sent = failed = 0
-    if not pending:
-        return NoticeResult(0, 0)
-    channel.open()
+    opened = False
+    if any(addresses for _, addresses in plans):
+        try:
+            channel.open()
+            opened = True
+        except ChannelError as exc:
+            log.warning("escalation notices not sent: %s", exc)
     try:
-        for escalation in pending:
-            addresses = recipients(session, escalation)
+        for escalation, addresses in plans:
+            if addresses and not opened:
+                failed += 1
+                continue
             try:
                 for address in addresses:
                     channel.send(_message(escalation, address, base_url))
@@ -131,7 +139,8 @@ def notify_escalations(session: Session, channel: Channel, base_url: str = "") -
             sent += 1
             session.flush()
     finally:
-        channel.close()
+        if opened:
+            channel.close()
     return NoticeResult(sent, failed)
 
 

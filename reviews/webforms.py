@@ -40,7 +40,7 @@ class RoundForm(FlaskForm):
 class NominationForm(FlaskForm):
     response_id = IntegerField(validators=[InputRequired()])
     question_name = HiddenField(validators=[DataRequired()])
-    reason = StringField(_l("Reason"), validators=[Length(max=2000)])
+    reason = StringField(_l("Reason for nominating"), validators=[Length(max=2000)])
 
 
 class GoldenIdeaForm(FlaskForm):

@@ -1,0 +1,86 @@
+"""JSON API of the recommendations: `GET /api/v1/campaigns/<slug>/recommendations` (staff).
+
+Department users get only the recommendations assigned to their department, each with only
+their own assignment; organizers get everything, plus the campaign's rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, abort
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from campaigns.store import get_campaign
+from minsheng.accounts.permissions import require_role
+from minsheng.db import get_session
+from recommendations.models import Assignment, Recommendation
+from recommendations.proposals import visible_assignments, visible_recommendations
+from recommendations.rates import campaign_rates, department_rates
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("recommendations_api", __name__, url_prefix="/api/v1")
+
+
+def _assignment(assignment: Assignment) -> dict[str, Any]:
+    return {
+        "id": assignment.id,
+        "department": assignment.department.code,
+        "deadline": assignment.deadline.isoformat(),
+        "status": assignment.status,
+        "completed_at": assignment.completed_at.isoformat() if assignment.completed_at else None,
+        "overdue": assignment.overdue,
+        "escalation_level": assignment.escalation_level,
+    }
+
+
+def _recommendation(recommendation: Recommendation) -> dict[str, Any]:
+    return {
+        "id": recommendation.id,
+        "title": recommendation.title,
+        "text": recommendation.text,
+        "source": recommendation.source,
+        "golden_idea_id": recommendation.golden_idea_id,
+        "status": recommendation.status,
+        "decision": recommendation.decision,
+        "decision_reason": recommendation.decision_reason,
+        "public_feedback": recommendation.public_feedback or None,
+        "assignments": [_assignment(a) for a in visible_assignments(current_user, recommendation)],
+    }
+
+
+def _login_required_401(view: F) -> F:
+    """An API client without a session gets 401, not the login page's redirect."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            abort(401, description="Log in as staff to read recommendations.")
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+@bp.get("/campaigns/<slug>/recommendations")
+@_login_required_401
+@require_role("organizer", "department")
+def campaign_recommendations(slug: str) -> ResponseReturnValue:
+    """The campaign's recommendations the caller may see (401 without a staff session)."""
+    session = get_session()
+    campaign = get_campaign(session, slug)
+    if campaign is None:
+        abort(404, description=f"No campaign {slug!r}.")
+    body: dict[str, Any] = {
+        "campaign": campaign.slug,
+        "recommendations": [
+            _recommendation(r) for r in visible_recommendations(session, campaign, current_user)
+        ],
+    }
+    if current_user.role in ("organizer", "admin"):
+        body["rates"] = campaign_rates(session, campaign).to_dict()
+        body["department_rates"] = [r.to_dict() for r in department_rates(session, campaign)]
+    return body

@@ -1,0 +1,73 @@
+"""`minsheng recommendations escalate|rates|list`: the follow-up loop from the shell."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy import select
+
+from campaigns.models import Campaign
+from campaigns.store import get_campaign
+from minsheng.commands import CommandGroup
+from minsheng.db import get_session
+from minsheng.errors import InputError, Problem
+from recommendations.models import Recommendation
+from recommendations.rates import campaign_rates, department_rates
+from recommendations.tasks import escalate_overdue_task
+
+recommendations_cli = CommandGroup(
+    "recommendations", help="Recommendations: adoption, assignment, escalation (督办), rates."
+)
+
+
+def _campaign(slug: str) -> Campaign:
+    campaign = get_campaign(get_session(), slug)
+    if campaign is None:
+        raise InputError([Problem("SLUG", f"no campaign {slug!r}; `minsheng campaign list`")])
+    return campaign
+
+
+@recommendations_cli.command("escalate")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Escalate as of this day (default: today in Beijing).",
+)
+def escalate_command(today: object) -> None:
+    """Run the escalation job now (the beat runs it hourly): mark overdue assignments, record
+    escalations and e-mail them. Running it twice on a day escalates once per level."""
+    day = today.date().isoformat() if hasattr(today, "date") else None
+    result = escalate_overdue_task.run(today=day)
+    click.echo(
+        f"{result['escalated']} escalated, {result['notified']} notified, "
+        f"{result['failed']} not notified"
+    )
+
+
+@recommendations_cli.command("rates")
+@click.argument("slug")
+def rates_command(slug: str) -> None:
+    """Print adoption, resolution, on-time and satisfaction rates of SLUG and per department."""
+    session = get_session()
+    campaign = _campaign(slug)
+    out = {
+        "campaign": campaign_rates(session, campaign).to_dict(),
+        "departments": [r.to_dict() for r in department_rates(session, campaign)],
+    }
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@recommendations_cli.command("list")
+@click.argument("slug")
+def list_command(slug: str) -> None:
+    """List the recommendations of SLUG with their status and assignments."""
+    session = get_session()
+    campaign = _campaign(slug)
+    stmt = select(Recommendation).where(Recommendation.campaign_id == campaign.id)
+    for rec in session.scalars(stmt.order_by(Recommendation.id)):
+        departments = ",".join(
+            f"{a.department.code}{'!' if a.overdue else ''}" for a in rec.assignments
+        )
+        click.echo(f"{rec.id}\t{rec.status}\t{rec.title}\t{departments}")

@@ -1,0 +1,187 @@
+"""Organizer and department pages, the public feedback page and the JSON API."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from sqlalchemy import select
+
+from minsheng.audit import AuditEvent
+from recommendations.assignments import assign_to_departments, record_progress
+from recommendations.feedback import publish_feedback
+from recommendations.models import Recommendation
+from recommendations.proposals import decide
+from tests.recommendations.conftest import TODAY
+from tests.reviews.builders import make_user
+
+
+def test_organizer_adds_decides_and_assigns_through_the_pages(
+    client, login, session, campaign, departments
+):
+    organizer = login("organizer")
+    base = "/campaigns/transport-2026/recommendations"
+    page = client.post(
+        base,
+        data={
+            "title": "公交站台加装遮阳棚",
+            "text": "夏季候车酷热",
+            "source": "expert",
+            "golden_idea_id": "0",
+        },
+        follow_redirects=True,
+    )
+    assert "公交站台加装遮阳棚" in page.text
+    assert "采纳率" in page.text  # zh_CN is the default locale
+    rec = session.scalar(select(Recommendation))
+    client.post(f"/recommendations/{rec.id}/decision", data={"decision": "adopted"})
+    deadline = date.today().replace(year=date.today().year + 1).isoformat()
+    client.post(
+        f"/recommendations/{rec.id}/assignments",
+        data={"departments": [departments["transport"].id], "deadline": deadline},
+    )
+    session.refresh(rec)
+    assert rec.status == "assigned"
+    assert [a.department.code for a in rec.assignments] == ["transport"]
+    actions = list(
+        session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == organizer.id))
+    )
+    assert {"recommendation.create", "recommendation.adopted", "recommendation.assign"} <= set(
+        actions
+    )
+
+
+def test_refused_step_is_shown_with_the_current_and_allowed_states(
+    client, login, make_recommendation
+):
+    login("organizer")
+    rec = make_recommendation()
+    page = client.post(
+        f"/recommendations/{rec.id}/feedback", data={"text": "已办结"}, follow_redirects=True
+    )
+    assert "is &#39;proposed&#39;; it can move to adopted, partly_adopted, not_adopted" in page.text
+
+
+def _two_departments_work(session, make_recommendation, departments):
+    mine = make_recommendation("交通局的事项")
+    other = make_recommendation("规划局的事项")
+    for rec, code in ((mine, "transport"), (other, "planning")):
+        decide(session, rec, "adopted")
+        assign_to_departments(session, rec, [departments[code]], date(2026, 7, 20), today=TODAY)
+    session.commit()
+    return mine, other
+
+
+def test_department_users_see_only_their_department(
+    client, login, session, make_recommendation, departments
+):
+    mine, other = _two_departments_work(session, make_recommendation, departments)
+    login("department", department_code="transport")
+    listing = client.get("/campaigns/transport-2026/recommendations").text
+    assert "交通局的事项" in listing
+    assert "规划局的事项" not in listing
+    assert "Adoption rate" not in listing and "采纳率" not in listing
+    assert client.get(f"/recommendations/{other.id}").status_code == 404
+    assert client.get(f"/recommendations/{mine.id}").status_code == 200
+    work = client.get("/recommendations/").text
+    assert "交通局的事项" in work and "规划局的事项" not in work
+    assert (
+        client.post("/campaigns/transport-2026/recommendations", data={"title": "x"}).status_code
+        == 403
+    )
+    progress = f"/recommendations/assignments/{other.assignments[0].id}/progress"
+    assert client.post(progress, data={"note": "越权"}).status_code == 404
+
+
+def test_department_reports_progress_with_an_evidence_file(
+    client, login, session, make_recommendation, departments
+):
+    mine, _ = _two_departments_work(session, make_recommendation, departments)
+    login("department", department_code="transport")
+    assignment = mine.assignments[0]
+    client.post(
+        f"/recommendations/assignments/{assignment.id}/progress",
+        data={
+            "note": "已完成时刻表调整",
+            "completes": "y",
+            "attachments": (io.BytesIO(b"%PDF-1.4 evidence"), "时刻表.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    session.refresh(mine)
+    assert mine.status == "completed"
+    page = client.get(f"/recommendations/{mine.id}").text
+    assert "1-时刻表.pdf" in page
+    url = f"/recommendations/assignments/{assignment.id}/files/1-时刻表.pdf"
+    with client.get(url) as download:
+        assert download.data == b"%PDF-1.4 evidence"
+
+
+def test_public_feedback_page_shows_feedback_and_takes_one_rating_per_browser(
+    client, session, assigned
+):
+    organizer = make_user(session, "organizer")
+    for assignment in assigned.assignments:
+        record_progress(session, assignment, organizer, "办结", completes=True)
+    publish_feedback(session, assigned, "末班车已延后30分钟。")
+    session.commit()
+    page = client.get("/s/transport-2026/feedback?lang=en")
+    assert page.status_code == 200
+    assert "末班车已延后30分钟。" in page.text
+    form = {"recommendation_id": assigned.id, "satisfaction": "5"}
+    client.post("/s/transport-2026/feedback", data=form)
+    again = client.post("/s/transport-2026/feedback?lang=en", data=form, follow_redirects=True)
+    assert "You have already rated this." in again.text
+    session.refresh(assigned)
+    assert assigned.status == "evaluated"
+    assert [e.satisfaction for e in assigned_evaluations(session, assigned)] == [5]
+
+
+def assigned_evaluations(session, recommendation):
+    from recommendations.feedback import evaluations
+
+    return evaluations(session, recommendation)
+
+
+def test_api_lists_recommendations_for_staff_only(
+    client, login, session, make_recommendation, departments
+):
+    _two_departments_work(session, make_recommendation, departments)
+    url = "/api/v1/campaigns/transport-2026/recommendations"
+    assert client.get(url).status_code == 401
+    login("department", department_code="planning")
+    body = client.get(url).json
+    assert [r["title"] for r in body["recommendations"]] == ["规划局的事项"]
+    assert body["recommendations"][0]["assignments"][0]["department"] == "planning"
+    assert "rates" not in body
+
+
+def test_api_gives_organizers_every_recommendation_with_rates(
+    client, login, session, make_recommendation, departments
+):
+    _two_departments_work(session, make_recommendation, departments)
+    login("organizer")
+    body = client.get("/api/v1/campaigns/transport-2026/recommendations").json
+    assert len(body["recommendations"]) == 2
+    assert body["rates"]["adoption"]["count"] == 2
+    assert body["rates"]["adoption"]["method"] == "wilson"
+    assert {r["scope"] for r in body["department_rates"]} == {"transport", "planning"}
+    assert client.get("/api/v1/campaigns/nope/recommendations").status_code == 404
+
+
+def test_experts_cannot_use_the_api(client, login, campaign):
+    login("expert")
+    response = client.get("/api/v1/campaigns/transport-2026/recommendations")
+    assert response.status_code == 403
+    assert response.json["errors"][0]["message"]
+
+
+def test_cli_prints_rates_and_the_list(runner, session, make_recommendation, departments):
+    _two_departments_work(session, make_recommendation, departments)
+    rates = runner.invoke(args=["recommendations", "rates", "transport-2026"])
+    assert '"adoption"' in rates.output
+    listing = runner.invoke(args=["recommendations", "list", "transport-2026"])
+    assert "交通局的事项" in listing.output and "transport" in listing.output
+    missing = runner.invoke(args=["recommendations", "rates", "nope"])
+    assert missing.exit_code == 2
+    assert "no campaign 'nope'" in missing.output
