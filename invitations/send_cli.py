@@ -16,7 +16,8 @@ from invitations.cli import invitations_cli
 from invitations.funnel import DISPOSITIONS, STAGES, FunnelCounts, funnel, stratum_label
 from invitations.messages import MESSAGE_LANGUAGES
 from invitations.posters import poster_pdf
-from invitations.sending import BATCH_SIZE, plan_first_messages, plan_reminders, resolve_stale
+from invitations.reminders import plan_reminders
+from invitations.sending import BATCH_SIZE, plan_first_messages, resolve_stale
 from invitations.tasks import send_batch_task
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem

@@ -14,13 +14,12 @@ person the same message twice (Celery docs, "Should I use retry or acks_late?").
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,75 +41,15 @@ from invitations.messages import (
 from invitations.models import Contact, Delivery, Invitation
 from invitations.optout import opt_out_url, pixel_url
 from invitations.pii import PIIKeys
+from invitations.ratelimits import DEFAULT_RATES, RateLimiter
 from invitations.tokens import invitation_url, issue_tokens
 from minsheng.db import utcnow
 
 BATCH_SIZE = 200
-DEFAULT_RATES = {"email": 50.0, "sms": 20.0}  # messages per second, all workers together
 MAX_ATTEMPTS = 6
 STALE_AFTER = timedelta(minutes=15)
 # An invitation in these states gets no further message: it answered, or its address is dead.
 NO_MORE_MESSAGES = ("completed", "bounced")
-
-
-class RateLimiter(Protocol):
-    def wait(self) -> None:
-        """Block until one more message may go out."""
-        ...
-
-
-class LocalTokenBucket:
-    """A token bucket for one process: `rate` messages per second, bursts up to `burst`."""
-
-    def __init__(self, rate: float, burst: float | None = None) -> None:
-        self.rate = rate
-        self.burst = burst or max(1.0, rate)
-        self.tokens = self.burst
-        self.stamp = time.monotonic()
-
-    def wait(self) -> None:
-        while True:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            time.sleep((1 - self.tokens) / self.rate)
-
-
-# A token bucket kept in Redis and updated atomically, so the rate holds for all workers
-# together (Celery's own `rate_limit` is per worker process). Returns the milliseconds to wait.
-_BUCKET_LUA = """
-local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 't', 's')
-local tokens, stamp = tonumber(state[1]) or burst, tonumber(state[2]) or now
-tokens = math.min(burst, tokens + (now - stamp) * rate / 1000)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
-redis.call('HSET', KEYS[1], 't', tokens, 's', now)
-redis.call('PEXPIRE', KEYS[1], 60000)
-return wait
-"""
-
-
-class RedisTokenBucket:
-    """The shared bucket of one channel in Redis (key `minsheng:rate:<channel>`)."""
-
-    def __init__(self, client: Any, channel: str, rate: float, burst: float | None = None) -> None:
-        self.script = client.register_script(_BUCKET_LUA)
-        self.key = f"minsheng:rate:{channel}"
-        self.rate = rate
-        self.burst = burst or max(1.0, rate)
-
-    def wait(self) -> None:
-        while True:
-            wait_ms = int(
-                self.script(keys=[self.key], args=[self.rate, self.burst, int(time.time() * 1000)])
-            )
-            if wait_ms <= 0:
-                return
-            time.sleep(wait_ms / 1000)
 
 
 def channel_rate(campaign: Campaign, channel: str) -> float:
@@ -118,15 +57,6 @@ def channel_rate(campaign: Campaign, channel: str) -> float:
     campaign file, else `DEFAULT_RATES`."""
     rates = campaign_sending_settings(campaign).get("rate_per_second") or {}
     return float(rates.get(channel, DEFAULT_RATES[channel]))
-
-
-def rate_limiter(broker_url: str, channel: str, rate: float) -> RateLimiter:
-    """The shared Redis bucket when the broker is Redis, else a bucket for this process."""
-    if broker_url.startswith(("redis://", "rediss://")):
-        import redis
-
-        return RedisTokenBucket(redis.Redis.from_url(broker_url), channel, rate)
-    return LocalTokenBucket(rate)
 
 
 def _check_channel(channel: str) -> None:
@@ -154,7 +84,7 @@ def _reachable(campaign_id: int, channel: str, now: datetime) -> Select[Any]:
     )
 
 
-def _batches(ids: Sequence[int], size: int) -> list[list[int]]:
+def batches(ids: Sequence[int], size: int) -> list[list[int]]:
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
@@ -170,79 +100,7 @@ def plan_first_messages(
     now = now or utcnow()
     sent = select(Delivery.id).where(Delivery.invitation_id == Invitation.id, Delivery.step == 0)
     query = _reachable(campaign.id, channel, now).where(~sent.exists()).order_by(Invitation.id)
-    return _batches(list(session.scalars(query)), batch_size)
-
-
-@dataclass(frozen=True)
-class ReminderPolicy:
-    """At most `maximum` reminders, each at least `interval` after the previous message."""
-
-    maximum: int = 0
-    interval: timedelta = timedelta(days=3)
-
-    @classmethod
-    def of(cls, campaign: Campaign) -> ReminderPolicy:
-        """From `settings.sending.reminders: {max: 2, interval_hours: 72}`; none by default."""
-        block = campaign_sending_settings(campaign).get("reminders") or {}
-        return cls(
-            maximum=int(block.get("max", 0)),
-            interval=timedelta(hours=float(block.get("interval_hours", 72))),
-        )
-
-
-def plan_reminders(
-    session: Session,
-    campaign: Campaign,
-    now: datetime | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> list[tuple[str, int, list[int]]]:
-    """`(channel, step, invitation ids)` batches of reminders due now.
-
-    Due: the invitation's last step went out (`sent` or `uncertain`) at least the policy's
-    interval ago, fewer than `maximum` reminders were sent, the person has not completed, did
-    not opt out and was not bounced. The reminder goes by the channel of the last step.
-    """
-    policy = ReminderPolicy.of(campaign)
-    if policy.maximum <= 0:
-        return []
-    now = now or utcnow()
-    last = (
-        select(
-            Delivery.invitation_id,
-            func.max(Delivery.step).label("step"),
-            func.max(Delivery.sent_at).label("sent_at"),
-        )
-        .where(Delivery.campaign_id == campaign.id)
-        .group_by(Delivery.invitation_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Invitation.id, last.c.step, Delivery.channel, Delivery.state)
-        .join(last, last.c.invitation_id == Invitation.id)
-        .join(
-            Delivery,
-            and_(Delivery.invitation_id == Invitation.id, Delivery.step == last.c.step),
-        )
-        .join(Contact, Contact.id == Invitation.contact_id)
-        .where(
-            Invitation.campaign_id == campaign.id,
-            Invitation.status.not_in(NO_MORE_MESSAGES),
-            (Invitation.expires_at.is_(None)) | (Invitation.expires_at > now),
-            last.c.step < policy.maximum,
-            last.c.sent_at <= now - policy.interval,
-            not_opted_out(),
-        )
-        .order_by(Invitation.id)
-    )
-    groups: dict[tuple[str, int], list[int]] = {}
-    for invitation_id, step, channel, state in rows:
-        if state in ("sent", "uncertain"):
-            groups.setdefault((channel, step + 1), []).append(invitation_id)
-    return [
-        (channel, step, batch)
-        for (channel, step), ids in sorted(groups.items())
-        for batch in _batches(ids, batch_size)
-    ]
+    return batches(list(session.scalars(query)), batch_size)
 
 
 @dataclass

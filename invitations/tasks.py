@@ -14,13 +14,13 @@ from campaigns.models import Campaign
 from invitations.channels import channel_from_config
 from invitations.models import Invitation
 from invitations.pii import current_keys
+from invitations.ratelimits import rate_limiter
+from invitations.reminders import plan_reminders
 from invitations.sending import (
     MAX_ATTEMPTS,
     SendContext,
     channel_rate,
     give_up,
-    plan_reminders,
-    rate_limiter,
     resolve_stale,
     retry_delay,
     send_batch,

@@ -160,7 +160,7 @@ def test_worker_killed_mid_batch_then_retried_sends_no_duplicate_email(
 def test_redis_rate_limit_is_shared_by_all_workers(broker_url):
     import redis
 
-    from invitations.sending import RedisTokenBucket
+    from invitations.ratelimits import RedisTokenBucket
 
     client = redis.Redis.from_url(broker_url.rsplit("/", 1)[0] + "/7")
     channel = f"test-{uuid.uuid4().hex[:6]}"

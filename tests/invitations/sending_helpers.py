@@ -14,7 +14,8 @@ from invitations.models import Contact, Invitation
 from invitations.optout import record_opt_out
 from invitations.pii import current_keys
 from invitations.quotas import stratum_key
-from invitations.sending import LocalTokenBucket, SendContext, send_batch
+from invitations.ratelimits import LocalTokenBucket
+from invitations.sending import SendContext, send_batch
 from invitations.tokens import create_invitations, mark_completed, mark_started
 
 from .builders import campaign, csv_bytes, people

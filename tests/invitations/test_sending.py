@@ -13,11 +13,11 @@ from invitations.channels import SmtpChannel, SmtpSettings
 from invitations.contacts import opt_out_contact
 from invitations.messages import MessageError, preview_message
 from invitations.models import Contact, Delivery, Invitation, OptOut, OptOutEvent
+from invitations.ratelimits import LocalTokenBucket
+from invitations.reminders import plan_reminders
 from invitations.sending import (
-    LocalTokenBucket,
     give_up,
     plan_first_messages,
-    plan_reminders,
     resolve_stale,
     retry_delay,
     send_batch,

@@ -1,0 +1,82 @@
+"""Per-channel rate limits for sending: a token bucket in Redis shared by every worker when the
+broker is Redis, else one per process.
+
+Celery's own `rate_limit` task option is per worker process, so ten workers would send ten times
+the rate; a relay or SMS gateway limits the account as a whole, hence the shared bucket.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+DEFAULT_RATES = {"email": 50.0, "sms": 20.0}  # messages per second, all workers together
+
+
+class RateLimiter(Protocol):
+    def wait(self) -> None:
+        """Block until one more message may go out."""
+        ...
+
+
+class LocalTokenBucket:
+    """A token bucket for one process: `rate` messages per second, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.burst = burst or max(1.0, rate)
+        self.tokens = self.burst
+        self.stamp = time.monotonic()
+
+    def wait(self) -> None:
+        while True:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return
+            time.sleep((1 - self.tokens) / self.rate)
+
+
+# A token bucket kept in Redis and updated atomically, so the rate holds for all workers
+# together (Celery's own `rate_limit` is per worker process). Returns the milliseconds to wait.
+_BUCKET_LUA = """
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 't', 's')
+local tokens, stamp = tonumber(state[1]) or burst, tonumber(state[2]) or now
+tokens = math.min(burst, tokens + (now - stamp) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 't', tokens, 's', now)
+redis.call('PEXPIRE', KEYS[1], 60000)
+return wait
+"""
+
+
+class RedisTokenBucket:
+    """The shared bucket of one channel in Redis (key `minsheng:rate:<channel>`)."""
+
+    def __init__(self, client: Any, channel: str, rate: float, burst: float | None = None) -> None:
+        self.script = client.register_script(_BUCKET_LUA)
+        self.key = f"minsheng:rate:{channel}"
+        self.rate = rate
+        self.burst = burst or max(1.0, rate)
+
+    def wait(self) -> None:
+        while True:
+            wait_ms = int(
+                self.script(keys=[self.key], args=[self.rate, self.burst, int(time.time() * 1000)])
+            )
+            if wait_ms <= 0:
+                return
+            time.sleep(wait_ms / 1000)
+
+
+def rate_limiter(broker_url: str, channel: str, rate: float) -> RateLimiter:
+    """The shared Redis bucket when the broker is Redis, else a bucket for this process."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        import redis
+
+        return RedisTokenBucket(redis.Redis.from_url(broker_url), channel, rate)
+    return LocalTokenBucket(rate)
