@@ -8,6 +8,7 @@ normalised answers that are stored (ints, floats, choice names, ISO dates), or e
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -31,17 +32,22 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
+
+
 def _number(question: Question, value: Any, kind: type[int | float]) -> int | float:
-    if isinstance(value, bool):
-        raise ValueError("expected a number")
+    what = "a whole number" if kind is int else "a number"
+    text = str(value).strip()
+    # float() would also take "nan", "inf" and "1e400"; answers are plain decimal numbers.
+    if isinstance(value, bool) or not _NUMBER.fullmatch(text):
+        raise ValueError(f"expected {what}, got {text!r}")
+    number: int | float = float(text)
     if kind is int:
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError("expected a whole number")
-        number: int | float = (
-            int(str(value).strip()) if not isinstance(value, int | float) else int(value)
-        )
-    else:
-        number = float(str(value).strip())
+        if not float(number).is_integer():
+            raise ValueError(f"expected {what}, got {text!r}")
+        number = int(number)
+    if not math.isfinite(number):
+        raise ValueError(f"expected {what}, got {text!r}")
     low, high = question.parameters.get("min"), question.parameters.get("max")
     if question.type == "range":
         low = question.parameters.get("start", low)
@@ -88,7 +94,10 @@ def normalise_value(form: Form, question: Question, value: Any) -> Any:
         number = _number(question, value, float)
         return int(number) if question.type == "range" and float(number).is_integer() else number
     if question.type == "date":
-        return date.fromisoformat(str(value)).isoformat()
+        try:
+            return date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise ValueError(f"expected a date written YYYY-MM-DD, got {value!r}") from None
     if question.type == "text":
         text = str(value).strip()
         limit = question.parameters.get("max_length")
@@ -126,6 +135,9 @@ def validate_answers(
         if problem is not None:
             problems.append(problem)
     if problems:
+        # Evaluation order is not reading order; pages list errors as the form shows them.
+        position = {q.name: i for i, q in enumerate(form.questions())}
+        problems.sort(key=lambda p: position.get(p.location.removesuffix("_other"), -1))
         raise InputError(problems)
     return answers
 

@@ -15,15 +15,18 @@ from forms.schema import logic_json, parse_form
 from forms.validation import choice_allowed, validate_answers
 from minsheng.errors import InputError
 
+FORM_CHOICES = {
+    "district": [{"name": "wuhou", "label": "武侯"}, {"name": "jinjiang", "label": "锦江"}],
+    "street": [
+        {"name": "jiangxi", "label": "浆洗街", "district": "wuhou"},
+        {"name": "chunxi", "label": "春熙路", "district": "jinjiang"},
+    ],
+}
 FORM = parse_form(
     {
         "settings": {"form_id": "city", "default_language": "zh"},
         "choices": {
-            "district": [{"name": "wuhou", "label": "武侯"}, {"name": "jinjiang", "label": "锦江"}],
-            "street": [
-                {"name": "jiangxi", "label": "浆洗街", "district": "wuhou"},
-                {"name": "chunxi", "label": "春熙路", "district": "jinjiang"},
-            ],
+            **FORM_CHOICES,
             "yn": [{"name": "yes", "label": "是"}, {"name": "no", "label": "否"}],
             "mode": [{"name": "bus", "label": "公交"}, {"name": "metro", "label": "地铁"}],
         },
@@ -191,3 +194,42 @@ def test_browser_state_shows_the_questions_the_server_keeps(tmp_path):
         assert browser["groups"]["car"] == (raw["drives"] == "yes")
         allowed = {"wuhou": ["jiangxi"], "jinjiang": ["chunxi"]}[raw["district"]]
         assert browser["choices"]["street"] == allowed
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"adults": "two"}, "expected a whole number, got 'two'"),
+        ({"adults": "2.5"}, "expected a whole number, got '2.5'"),
+        ({"adults": "nan"}, "expected a whole number, got 'nan'"),
+        ({"nps": "inf"}, "expected a number, got 'inf'"),
+        ({"moved": "15/03/2026"}, "expected a date written YYYY-MM-DD, got '15/03/2026'"),
+    ],
+)
+def test_badly_typed_answers_say_what_is_expected(answers, message):
+    location = next(iter(answers))
+    assert problems(**answers)[location] == [message]
+
+
+def test_problems_are_listed_in_the_order_the_form_shows_them():
+    # `street` reads `district`, which comes later, so it is checked after `district`.
+    form = parse_form(
+        {
+            "choices": FORM_CHOICES,
+            "survey": [
+                {
+                    "type": "select_one street",
+                    "name": "street",
+                    "choice_filter": "district=${district}",
+                },
+                {
+                    "type": "select_one district",
+                    "name": "district",
+                    "constraint": ". != 'jinjiang'",
+                },
+            ],
+        }
+    )
+    with pytest.raises(InputError) as caught:
+        validate_answers(form, {"street": "chunxi", "district": "jinjiang"})
+    assert [p.location for p in caught.value.problems] == ["street", "district"]
