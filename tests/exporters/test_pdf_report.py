@@ -101,3 +101,9 @@ def test_department_edition_hides_cells_below_the_threshold(
             if line.strip().startswith(labels[mode] + " ") and "—" in line
         )
         assert row == [labels[mode], "—", "—", "—"], row
+
+
+def test_campaign_without_responses_gets_a_report_that_says_so(session, transport, tmp_path):
+    text = pdf_text(render_campaign_report(session, transport, tmp_path))
+    assert "交通出行专项征集" in text
+    assert "基数：n = 0" in text
