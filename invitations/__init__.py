@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(send_api.bp)
     # Mail clients post one-click unsubscribes (RFC 8058) without our CSRF token.
     app.extensions["csrf"].exempt(send_views.opt_out)
+    app.extensions["csrf"].exempt(send_api.bp)  # JSON only, bearer token, no cookies
     add_periodic_job(
         app, "invitations.send_reminders", tasks.send_reminders_task.name, timedelta(hours=1)
     )

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from invitations.channels import SmtpChannel, SmtpSettings
 from invitations.contacts import opt_out_contact
@@ -272,3 +272,44 @@ def test_organizer_previews_messages_with_sms_segment_count(app, client, session
     assert "You are invited: Transport and Mobility Campaign" in email.text
     bad = client.get(f"/campaigns/{camp.slug}/messages?channel=fax")
     assert bad.status_code == 400
+
+
+def test_gateway_receipts_settle_delivered_and_bounced_messages(app, client, session, monkeypatch):
+    camp, ids = invited_campaign(session, 3)
+    with sms_gateway() as (gateway, url):
+        send_batch(session, sms_context(app, url, gateway.token), ids, step=0)
+    refs = [m["client_ref"] for m in gateway.received]
+    assert refs == [f"minsheng-{camp.id}-{i}-0" for i in ids]
+    # A worker died after handing the third message over: its step is still `sending`.
+    session.execute(
+        update(Delivery).where(Delivery.invitation_id == ids[2]).values(state="sending")
+    )
+    session.commit()
+    monkeypatch.setitem(app.config, "SMS_GATEWAY_TOKEN", gateway.token)
+    reports = [
+        {"message_id": refs[0], "status": "delivered"},
+        {"message_id": refs[1], "status": "bounced", "reason": "空号 (number not in service)"},
+        {"message_id": refs[2], "status": "delivered"},
+    ]
+    url = "/api/v1/invitations/receipts"
+    assert client.post(url, json=reports).status_code == 401
+    wrong = client.post(url, json=reports, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    answer = client.post(url, json=reports, headers={"Authorization": f"Bearer {gateway.token}"})
+    assert answer.get_json() == {"recorded": 3}
+
+    session.expire_all()
+    statuses = [session.get(Invitation, i).status for i in ids]
+    assert statuses == ["delivered", "bounced", "delivered"]
+    rows = _deliveries(session)
+    assert [rows[i].state for i in ids] == ["sent", "bounced", "sent"]
+    assert rows[ids[1]].error == "空号 (number not in service)"
+
+    bad = client.post(
+        url,
+        json=[{"message_id": "abc", "status": "read"}, {"message_id": refs[0], "status": "x"}],
+        headers={"Authorization": f"Bearer {gateway.token}"},
+    )
+    assert bad.status_code == 422
+    locations = [e["location"] for e in bad.get_json()["errors"]]
+    assert locations == ["[0].message_id", "[0].status", "[1].status"]
