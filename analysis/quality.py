@@ -58,32 +58,37 @@ def speeders(
     return known & (seconds < threshold), threshold
 
 
+MATRIX_APPEARANCES = frozenset({"table-list", "matrix"})
+
+
 def rating_blocks(form: Form, min_items: int = MIN_BLOCK_ITEMS) -> list[tuple[str, ...]]:
-    """Runs of at least ``min_items`` consecutive rating questions that share a choice list
-    within one group (a Likert battery or matrix); straight-lining is looked for in these."""
+    """Runs of at least ``min_items`` consecutive questions on one choice list within one group,
+    where straight-lining is looked for: rating questions (a Likert battery), and any single
+    choice questions inside a matrix (a group with appearance ``table-list`` or ``matrix``)."""
     blocks: list[tuple[str, ...]] = []
 
-    def visit(children: Sequence[Question | Group]) -> None:
+    def eligible(node: Question | Group | None, matrix: bool) -> bool:
+        if not isinstance(node, Question) or node.type != "select_one":
+            return False
+        return matrix or rating_scores(form, node) is not None
+
+    def visit(children: Sequence[Question | Group], matrix: bool) -> None:
         run: list[Question] = []
         for child in [*children, None]:
-            same = (
-                isinstance(child, Question)
-                and rating_scores(form, child) is not None
-                and (not run or child.list_name == run[0].list_name)
-            )
-            if same:
+            if eligible(child, matrix) and (
+                not run or getattr(child, "list_name", None) == run[0].list_name
+            ):
                 assert isinstance(child, Question)
                 run.append(child)
                 continue
             if len(run) >= min_items:
                 blocks.append(tuple(q.name for q in run))
-            run = []
-            if isinstance(child, Question) and rating_scores(form, child) is not None:
-                run = [child]
+            run = [child] if isinstance(child, Question) and eligible(child, matrix) else []
             if isinstance(child, Group):
-                visit(child.children)
+                kinds = set((child.appearance or "").split())
+                visit(child.children, bool(kinds & MATRIX_APPEARANCES))
 
-    visit(form.children)
+    visit(form.children, False)
     return blocks
 
 

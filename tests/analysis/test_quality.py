@@ -71,6 +71,28 @@ def test_rating_blocks_are_runs_of_four_or_more_items_on_one_scale():
     assert rating_blocks(BATTERY, min_items=3) == [("s1", "s2", "s3", "s4"), ("t1", "t2", "t3")]
 
 
+def test_single_choice_rows_of_a_matrix_form_a_block_even_without_likert():
+    agree = [{"name": n} for n in ("disagree", "neutral", "agree")]
+    form = parse_form(
+        {
+            "settings": {"form_id": "matrix"},
+            "choices": {"agree": agree},
+            "survey": [
+                {
+                    "type": "group",
+                    "name": "grid",
+                    "appearance": "table-list",
+                    "questions": [
+                        {"type": "select_one agree", "name": f"row{i}"} for i in range(4)
+                    ],
+                },
+                *({"type": "select_one agree", "name": f"loose{i}"} for i in range(4)),
+            ],
+        }
+    )
+    assert rating_blocks(form) == [("row0", "row1", "row2", "row3")]
+
+
 def test_straightliners_answer_every_item_of_a_block_alike():
     rows = [
         {"s1": "4", "s2": "4", "s3": "4", "s4": "4"},  # straight line
