@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
+
+from invitations.models import Delivery
+from minsheng.db import utcnow
 
 from .local_servers import smtp_server
 from .sending_helpers import build_worked_campaign, invited_campaign
@@ -64,3 +69,22 @@ def test_funnel_command_prints_stages_and_rates(runner, worked_campaign):
     assert any(line.startswith("stratum district=锦江区\tcreated=3") for line in lines)
     as_json = runner.invoke(args=["invitations", "funnel", camp.slug, "--json"])
     assert json.loads(as_json.output)["total"]["dispositions"]["UO"] == 1
+
+
+def test_remind_command_sends_the_reminders_that_are_due(app, runner, session, monkeypatch):
+    policy = {"sending": {"reminders": {"max": 1, "interval_hours": 72}}}
+    camp, _ids = invited_campaign(session, 2, settings=policy)
+    with smtp_server() as (sink, port):
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        runner.invoke(args=["invitations", "send", camp.slug, "--channel", "email"])
+        assert "no reminders due" in runner.invoke(args=["invitations", "remind", camp.slug]).output
+        session.execute(update(Delivery).values(sent_at=utcnow() - timedelta(days=4)))
+        session.commit()
+        result = runner.invoke(args=["invitations", "remind", camp.slug])
+        again = runner.invoke(args=["invitations", "remind", camp.slug])
+    assert result.exit_code == 0, result.output
+    assert "batch 1/1 (2/2): sent 2" in result.output
+    assert "no reminders due" in again.output  # at most one reminder in this campaign
+    subjects = sorted(m["Subject"] for m in sink.messages)
+    assert [s[:2] for s in subjects] == ["提醒", "提醒", "邀请", "邀请"]
