@@ -267,9 +267,14 @@ def send_batch(
     # End the read transaction before the first write: SQLite cannot turn a read snapshot into a
     # write once another worker has committed since ("database is locked" at once, no waiting).
     commit()
+    try:
+        ctx.channel.open()
+    except TemporaryFailure as exc:  # server down or throttling: the whole batch waits
+        result.retry.extend(invitation.id for invitation, _ in rows)
+        result.retry_after = exc.retry_after
+        return result
     tokens = issue_tokens(session, [invitation.id for invitation, _ in rows])
     commit()
-    ctx.channel.open()
     try:
         for index, (invitation, contact) in enumerate(rows):
             delivery_id = _claim(session, invitation, step, ctx.channel.name)

@@ -25,7 +25,7 @@ from invitations.sending import (
 from invitations.tokens import create_invitations, mark_completed, resolve_invitation
 from minsheng.db import utcnow
 
-from .local_servers import sms_gateway, smtp_server
+from .local_servers import free_port, sms_gateway, smtp_server
 from .sending_helpers import (
     LINK_RE,
     OPT_OUT_RE,
@@ -134,6 +134,13 @@ def test_retries_that_never_succeed_end_as_failed(app, session):
     delivery = _deliveries(session)[ids[0]]
     assert delivery.state == "failed"
     assert delivery.error.startswith("gave up after repeated temporary failures: SMTP 421")
+
+
+def test_unreachable_mail_server_hands_the_whole_batch_back_for_retry(app, session):
+    _camp, ids = invited_campaign(session, 3)
+    result = send_batch(session, email_context(app, free_port()), ids, step=0)
+    assert (result.sent, result.retry) == (0, ids)
+    assert _deliveries(session) == {}  # nothing claimed, so the retry sends all three
 
 
 def test_sms_throttling_stops_the_batch_and_hands_the_rest_back(app, session):
