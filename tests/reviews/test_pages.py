@@ -158,3 +158,33 @@ def test_cli_assigns_experts_and_prints_agreement(runner, session, campaign, res
     assert rows[0]["icc"]["note"] == "needs 2 targets and 2 judges"
     ranking = runner.invoke(args=["reviews", "ranking", "transport-2026"])
     assert f"{responses[0].id}:suggestion\t4.00\tn=1" in ranking.output
+
+
+def test_overview_forms_carry_their_csrf_token_when_protection_is_on(
+    make_app, bind_app, session, campaign
+):
+    app = bind_app(make_app(WTF_CSRF_ENABLED=True))
+    client = app.test_client()
+    organizer = make_user(session, "organizer")
+    session.commit()
+    with app.app_context():
+        login_page = client.get("/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)[1]
+        client.post(
+            "/login",
+            data={"username": organizer.username, "password": "password123", "csrf_token": token},
+        )
+        page = client.get("/reviews/campaigns/transport-2026").text
+        token = re.search(r'name="round-csrf_token" type="hidden" value="([^"]+)"', page)[1]
+        refused = client.post(
+            "/reviews/campaigns/transport-2026/round", data={"round-action": "close"}
+        )
+        assert refused.status_code == 400
+        client.post(
+            "/reviews/campaigns/transport-2026/round",
+            data={"round-action": "close", "round-csrf_token": token},
+        )
+        assert (
+            "Closed: scores are final."
+            in client.get("/reviews/campaigns/transport-2026?lang=en").text
+        )
