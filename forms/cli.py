@@ -101,9 +101,7 @@ def import_command(path: Path, slug: str | None, dry_run: bool) -> None:
 
 @form_cli.command("export")
 @click.argument("slug")
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True
-)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_command(slug: str, output: Path) -> None:
     """Write the campaign's current questionnaire as an .xlsx XLSForm."""
     session = get_session()
