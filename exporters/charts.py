@@ -100,7 +100,7 @@ def percent_bars(bars: Sequence[Bar], font: CJKFont, axis_label: str, key: str =
             color=TEXT,
             fontproperties=font.properties(size=FONT_PT - 0.5),
         )
-    axes.set_yticks(positions, [bar.label for bar in bars])
+    axes.set_yticks(positions, [_wrap(bar.label) for bar in bars])
     axes.invert_yaxis()
     axes.set_xlim(0, limit)
     # Whole-number ticks: 5 % apart for small shares, 10 % or 20 % for larger ones.
@@ -150,7 +150,7 @@ def likert_bars(
                     fontproperties=font.properties(size=FONT_PT - 1),
                 )
             start += width
-    axes.set_yticks(range(len(items)), [item.label for item in items])
+    axes.set_yticks(range(len(items)), [_wrap(item.label) for item in items])
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
     axes.xaxis.set_major_locator(MultipleLocator(20))
@@ -170,6 +170,14 @@ def likert_bars(
     )
     _style(axes, font)
     return _svg(figure, key)
+
+
+def _wrap(label: str, width: int = 12) -> str:
+    """Break a long label every `width` characters (Chinese has no spaces to break at), so
+    the axis keeps its width."""
+    if len(label) <= width + 2:
+        return label
+    return "\n".join(label[i : i + width] for i in range(0, len(label), width))
 
 
 def _scale_colours(points: int) -> list[str]:

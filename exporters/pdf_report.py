@@ -122,6 +122,7 @@ def report_html(
         ],
         quality=summary.get("quality") or {},
         findings=[s for s in (_finding(sec, gettext) for sec in sections) if s],
+        rating_overview=_rating_overview(sections, font, gettext),
         method_name=METHOD_NAMES.get(str(summary.get("method")), str(summary.get("method"))),
         confidence=round(100 * (1 - float(summary.get("alpha", 0.05)))),
         font_family=font.family,
@@ -225,6 +226,24 @@ def _finding(section: Section, gettext: Any) -> str:
             "percent": float(top["percent"]),
         }
     )
+
+
+def _rating_overview(sections: Sequence[Section], font: CJKFont, gettext: Any) -> str:
+    """One stacked chart of the rating questions that share the largest common scale (e.g. the
+    three 满意度 questions), so they can be compared at a glance; "" when fewer than two do."""
+    by_scale: dict[tuple[str, ...], list[Section]] = {}
+    for section in sections:
+        if section.kind == "rating" and section.rows:
+            by_scale.setdefault(tuple(row["text"] for row in section.rows), []).append(section)
+    if not by_scale:
+        return ""
+    scale, group = max(by_scale.items(), key=lambda item: len(item[1]))
+    if len(group) < 2:
+        return ""
+    items = [
+        LikertItem(s.label.rstrip("？?"), [row.get("percent") for row in s.rows]) for s in group
+    ]
+    return likert_bars(items, scale, font, gettext("Percent of valid answers"), key="overview")
 
 
 def _theme_quotes(themes: Sequence[Mapping[str, Any]], limit: int = 6) -> list[tuple[str, str]]:

@@ -42,6 +42,7 @@ def test_report_reads_back_in_chinese_with_labels_percentages_and_an_embedded_cj
         "您对停车便利程度的满意程度",
         "95% 置信区间",
         "基数：n = 300",
+        "满意度总览",
     ):
         assert expected in text, expected
     # The table of contents lists each question with the page it starts on.
