@@ -252,14 +252,15 @@ def change_round(slug: str) -> ResponseReturnValue:
     session = get_session()
     campaign = _campaign(slug)
     form = RoundForm(prefix="round")
-    if form.validate_on_submit() and form.action.data in ("close", "reopen"):
-        if form.action.data == "close":
-            close_review_round(session, campaign, current_user.id)
-        else:
-            reopen_review_round(session, campaign, current_user.id)
-        session.commit()
+    if not form.validate_on_submit():
+        abort(400, description=f"round form: {form.errors}")
+    if form.action.data not in ("close", "reopen"):
+        abort(400, description=f"action {form.action.data!r}: expected 'close' or 'reopen'")
+    if form.action.data == "close":
+        close_review_round(session, campaign, current_user.id)
     else:
-        abort(400, description="action must be 'close' or 'reopen'")
+        reopen_review_round(session, campaign, current_user.id)
+    session.commit()
     return redirect(url_for("reviews.overview", slug=slug))
 
 
