@@ -7,6 +7,7 @@ import base64
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 
 from campaigns.models import Campaign
 from campaigns.store import get_campaign
@@ -36,6 +37,10 @@ def _campaign_or_404(slug: str) -> Campaign:
     if campaign is None:
         abort(404, description=f"No campaign {slug!r}.")
     return campaign
+
+
+def _page_language() -> str:
+    return "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -82,7 +87,7 @@ def funnel_page(slug: str) -> ResponseReturnValue:
     return render_template(
         "invitations/funnel.html",
         campaign=campaign,
-        title=text_in(campaign.title, "zh", "zh"),
+        title=text_in(campaign.title, _page_language(), "zh"),
         funnel=result,
         stages=STAGES,
         dispositions=DISPOSITIONS,
@@ -131,7 +136,7 @@ def opt_out(ref: str) -> ResponseReturnValue:
         done = True
     return render_template(
         "invitations/opt_out.html",
-        title=text_in(campaign.title, "zh", "zh") if campaign else "",
+        title=text_in(campaign.title, _page_language(), "zh") if campaign else "",
         done=done,
         ref=ref,
     )
