@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -35,7 +35,7 @@ def test_organizer_adds_decides_and_assigns_through_the_pages(
     assert "采纳率" in page.text  # zh_CN is the default locale
     rec = session.scalar(select(Recommendation))
     client.post(f"/recommendations/{rec.id}/decision", data={"decision": "adopted"})
-    deadline = date.today().replace(year=date.today().year + 1).isoformat()
+    deadline = (date.today() + timedelta(days=365)).isoformat()
     client.post(
         f"/recommendations/{rec.id}/assignments",
         data={"departments": [departments["transport"].id], "deadline": deadline},
