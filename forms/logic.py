@@ -30,7 +30,7 @@ class Reporter(Protocol):
     """Where load-time problems go (`forms.schema`'s parser): `where(name)` is a question's
     place, `error(place, message)` records one problem."""
 
-    def where(self, name: str) -> str: ...
+    def where(self, name: str, kind: str = "question") -> str: ...
 
     def error(self, where: str, message: str) -> None: ...
 
@@ -102,7 +102,9 @@ def check_logic(form: Form, parser: Reporter) -> None:
     questions = {q.name: q for q in form.questions()}
     for group, _outer in form.groups():
         if group.relevant:
-            _check_expression(parser, f"group `{group.name}`", "relevant", group.relevant, form)
+            _check_expression(
+                parser, parser.where(group.name, "group"), "relevant", group.relevant, form
+            )
         _check_matrix(parser, form, group)
     for question in questions.values():
         here = parser.where(question.name)
@@ -213,7 +215,7 @@ def _check_matrix(parser: Reporter, form: Form, group: Group) -> None:
     lists = set()
     for child in group.children:
         if isinstance(child, Group):
-            parser.error(f"group `{group.name}`", "a matrix group cannot contain groups")
+            parser.error(parser.where(group.name, "group"), "a matrix group cannot contain groups")
         elif child.has_choices:
             lists.add(child.list_name)
         elif child.type != "note":
@@ -223,7 +225,7 @@ def _check_matrix(parser: Reporter, form: Form, group: Group) -> None:
             )
     if len(lists) > 1:
         parser.error(
-            f"group `{group.name}`",
+            parser.where(group.name, "group"),
             "the rows of a matrix share one choice list; found "
             + ", ".join(sorted(str(x) for x in lists)),
         )

@@ -105,6 +105,7 @@ class Group:
     relevant: str | None = None
     appearance: str | None = None
     children: tuple[Question | Group, ...] = ()
+    hint: Label = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,7 @@ QUESTION_FIELDS = frozenset(
         "choices",
     }
 )
-GROUP_FIELDS = frozenset({"type", "name", "label", "relevant", "appearance", "questions"})
+GROUP_FIELDS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "questions"})
 SETTINGS_FIELDS = (
     frozenset({"form_title", "form_id", "version", "default_language", "allow_choice_duplicates"})
     | PASSIVE_SETTINGS
@@ -287,10 +288,10 @@ class _Parser:
         self.inline_lists: dict[str, tuple[Choice, ...]] = {}
         self.allow_duplicate_choices = False
 
-    def where(self, name: str) -> str:
+    def where(self, name: str, kind: str = "question") -> str:
         """`question `x`` or, for an imported sheet, `survey row 12, question `x``."""
         place = self.places.get(name)
-        return f"{place}, question `{name}`" if place else f"question `{name}`"
+        return f"{place}, {kind} `{name}`" if place else f"{kind} `{name}`"
 
     def flag(self, value: Any, where: str) -> bool:
         if value is None or isinstance(value, bool | int):
@@ -330,7 +331,9 @@ class _Parser:
         raw = _merge_language_keys(raw, lang)
         name = raw.get("name")
         type_text = str(raw.get("type") or "").strip()
-        here = self.where(name) if isinstance(name, str) and name else where
+        is_group = type_text in ("group", "begin group", "begin_group")
+        kind = "group" if is_group else "question"
+        here = self.where(name, kind) if isinstance(name, str) and name else where
         if not name or not isinstance(name, str):
             self.error(where, "missing `name`")
         elif not _valid_name(name):
@@ -343,7 +346,7 @@ class _Parser:
             self.error(here, f"duplicate name {name!r}; every question and group needs its own")
         else:
             self.names.add(name)
-        if type_text in ("group", "begin group", "begin_group"):
+        if is_group:
             return self.group(raw, here, str(name or ""), lang)
         return self.question(raw, here, str(name or ""), type_text, lang)
 
@@ -364,6 +367,7 @@ class _Parser:
             relevant=_opt(raw.get("relevant")),
             appearance=_opt(raw.get("appearance")),
             children=tuple(children),
+            hint=self.label(raw.get("hint"), f"{here}: hint", lang),
         )
 
     def question(
@@ -587,6 +591,8 @@ def _node_to_dict(node: Question | Group) -> dict[str, Any]:
             "name": node.name,
             "label": dict(node.label),
         }
+        if node.hint:
+            out["hint"] = dict(node.hint)
         if node.relevant:
             out["relevant"] = node.relevant
         if node.appearance:

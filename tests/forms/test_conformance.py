@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 import xlrd
 
-from forms.xlsform import read_xlsform
+from forms.schema import form_to_dict
+from forms.xlsform import read_xlsform, write_xlsform
 from minsheng.errors import InputError
 from tests.conftest import SHARED
 
@@ -143,3 +144,10 @@ def test_unsupported_or_malformed_form_is_refused_naming_sheet_and_row(corpus, n
     assert any(REFUSED[name] in m for m in messages), "\n".join(messages)
     assert all(m.startswith(f"{name}: ") for m in messages)
     assert all(" row " in m or "survey:" in m for m in messages), "\n".join(messages)
+
+
+@pytest.mark.parametrize("name", sorted(IMPORTED))
+def test_accepted_form_survives_export_and_reimport(corpus, name, tmp_path):
+    form = read_xlsform(corpus / name).form
+    write_xlsform(form, tmp_path / "again.xlsx")
+    assert form_to_dict(read_xlsform(tmp_path / "again.xlsx").form) == form_to_dict(form)

@@ -261,3 +261,19 @@ def test_yaml_may_spell_languages_as_xlsform_columns():
     question = form.question("t")
     assert question.label == {"zh": "您好", "en": "Hello"}
     assert question.hint == {"en": "Say hi"}
+
+
+def test_groups_carry_a_hint_in_every_language():
+    data = form_data(
+        {
+            "type": "group",
+            "name": "g",
+            "label": "出行",
+            "hint": {"zh": "请根据最近一周回答", "en": "Think of the last week"},
+            "questions": [{"type": "integer", "name": "trips"}],
+        }
+    )
+    form = parse_form(data)
+    group = form.pages()[0][0]
+    assert group is not None and group.hint["en"] == "Think of the last week"
+    assert parse_form(form_to_dict(form)) == form
