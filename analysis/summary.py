@@ -16,7 +16,9 @@ Example (no database, no app)::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,11 +209,28 @@ class _Options:
     alpha: float
     method: str
     text_analysis: bool = True
+    keep: npt.NDArray[np.bool_] | None = None
+
+    def column(self, frame: pd.DataFrame, name: str) -> pd.Series[Any]:
+        """Column ``name`` restricted to the kept rows (quality exclusions), copied only here,
+        so each question copies just its own columns, in its own thread."""
+        column = frame[name]
+        if self.keep is None:
+            return column
+        return pd.Series(column.array[self.keep], name=name)
+
+    def columns(
+        self, frame: pd.DataFrame, names: Sequence[str], labels: Sequence[str]
+    ) -> pd.DataFrame:
+        """Several columns, renamed to ``labels``, restricted to the kept rows."""
+        return pd.DataFrame(
+            {label: self.column(frame, name) for name, label in zip(names, labels, strict=True)}
+        )
 
 
 def _single(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
     names = choice_names(form, q)
-    column = categorical_of(frame[q.name], names)
+    column = categorical_of(o.column(frame, q.name), names)
     codes = column.cat.codes.to_numpy()
     table = frequencies(column, None, o.weights, o.alpha, o.method)
     base = _base(q, form, table.n_unweighted, table.n_missing, table.weighted_base)
@@ -253,8 +272,7 @@ def _base(
 
 def _multiple(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
     names = choice_names(form, q)
-    selected = frame[[option_column(q, n) for n in names]]
-    selected.columns = pd.Index(names)
+    selected = o.columns(frame, [option_column(q, n) for n in names], names)
     table = multiple_choice_frequencies(selected, o.weights, o.alpha, o.method)
     rows = tuple(
         ChoiceRow(
@@ -275,12 +293,11 @@ def _multiple(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> Ques
 
 def _ranking(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
     names = choice_names(form, q)
-    ranks = frame[[option_column(q, n) for n in names]]
-    ranks.columns = pd.Index(names)
+    ranks = o.columns(frame, [option_column(q, n) for n in names], names)
     answered = ranks.notna().any(axis=1).to_numpy()
     n = int(answered.sum())
     weighted = None if o.weights is None else float(o.weights[answered].sum())
-    base = _base(q, form, n, len(frame) - n, weighted)
+    base = _base(q, form, n, len(ranks) - n, weighted)
     items = ranking_summary(ranks, o.weights, o.alpha, o.method)
     return QuestionSummary(
         **base, kind="ranking", ranking=items, note=None if n else "no valid answers"
@@ -288,7 +305,7 @@ def _ranking(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> Quest
 
 
 def _numeric(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
-    values = frame[q.name]
+    values = o.column(frame, q.name)
     summary = numeric_summary(values, o.weights, o.alpha)
     mean = summary.mean
     base = _base(q, form, mean.n_unweighted, mean.n_missing, mean.weighted_base)
@@ -330,7 +347,7 @@ def _scale_points(q: Question) -> list[float] | None:
 
 
 def _answered_only(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
-    column = frame[q.name]
+    column = o.column(frame, q.name)
     answered = column.notna().to_numpy()
     n = int(answered.sum())
     weighted = None if o.weights is None else float(o.weights[answered].sum())
@@ -339,7 +356,7 @@ def _answered_only(form: Form, q: Question, frame: pd.DataFrame, o: _Options) ->
     if kind == "text" and o.text_analysis:
         text = text_summary(column[answered])
     return QuestionSummary(
-        **_base(q, form, n, len(frame) - n, weighted),
+        **_base(q, form, n, len(column) - n, weighted),
         kind=kind,
         text=text,
         note=None if n else "no answers",
@@ -361,6 +378,12 @@ def summarize_question(
     only), which is what a quick look at a large campaign needs.
     """
     options = _Options(weight_array(weights, len(frame)), alpha, method, text_analysis)
+    return _summarize_question(frame, form, question, options)
+
+
+def _summarize_question(
+    frame: pd.DataFrame, form: Form, question: Question, options: _Options
+) -> QuestionSummary:
     if question.type == "select_one":
         return _single(form, question, frame, options)
     if question.type == "select_multiple":
@@ -392,6 +415,7 @@ def summarize_frame(
     progress: Progress | None = None,
     text_analysis: bool = True,
     exclude: Sequence[str] = FLAGS,
+    workers: int | None = None,
 ) -> CampaignSummary:
     """Summarise every question of ``form`` on ``frame`` (as built by `analysis.frames`).
 
@@ -419,6 +443,8 @@ def summarize_frame(
     exclude : sequence of str
         Data-quality flags (`analysis.quality.FLAGS`) whose responses are left out; all by
         default, ``()`` keeps everyone. The flags are counted in ``quality`` either way.
+    workers : int, optional
+        Threads summarising questions at once (default: one per CPU core).
 
     Returns
     -------
@@ -428,25 +454,29 @@ def summarize_frame(
     check_method(method)
     w = _weights(frame, weights)
     check = quality_check(frame, form, exclude)
-    if not check.keep.all():
-        frame = frame[check.keep]
-        w = None if w is None else w[check.keep]
+    keep = None if check.keep.all() else check.keep
+    kept_weights = w if w is None or keep is None else w[keep]
+    options = _Options(kept_weights, alpha, method, text_analysis, keep)
     asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
-    summaries = []
-    for done, question in enumerate(asked, start=1):
-        summaries.append(summarize_question(frame, form, question, w, alpha, method, text_analysis))
-        if progress is not None:
-            progress(done / (len(asked) + bool(segments)), question.name)
+    # Questions are independent and numpy releases the GIL in its array loops, so a thread per
+    # core summarises several at once.
+    with ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(_summarize_question, frame, form, q, options) for q in asked]
+        summaries = []
+        for done, (question, future) in enumerate(zip(asked, futures, strict=True), start=1):
+            summaries.append(future.result())
+            if progress is not None:
+                progress(done / (len(asked) + bool(segments)), question.name)
     questions = tuple(summaries)
     crosstabs = None
     if segments:
-        crosstabs = _crosstabs(frame, form, tuple(segments), w, alpha)
+        crosstabs = _crosstabs(frame, form, tuple(segments), kept_weights, alpha, keep)
         if progress is not None:
             progress(1.0, "crosstabs")
     return CampaignSummary(
         slug=slug,
         title=labels(title or form.title, form.default_language),
-        n_responses=len(frame),
+        n_responses=int(check.keep.sum()),
         quality=check.report,
         weighted=w is not None,
         alpha=alpha,
@@ -463,6 +493,7 @@ def _crosstabs(
     segments: tuple[str, ...],
     weights: npt.NDArray[np.float64] | None,
     alpha: float,
+    keep: npt.NDArray[np.bool_] | None,
 ) -> CrosstabScan:
     check_columns(list(frame.columns), list(segments))
     not_categorical = [s for s in segments if not isinstance(frame[s].dtype, pd.CategoricalDtype)]
@@ -478,6 +509,8 @@ def _crosstabs(
             ]
         )
     rows = [q.name for q in form.questions() if q.type == "select_one" and q.name not in segments]
+    if keep is not None:
+        frame = frame.loc[keep, [*rows, *segments]]
     design = None
     if weights is not None:
         frame = frame.assign(**{WEIGHT_COLUMN: weights})

@@ -239,6 +239,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process, all threads (steadier than wall time on a busy
+    machine)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_summary(path: Path) -> dict[str, Any]:
     """The child process of step 2 (imports happen before the clock starts)."""
     from analysis.crosstabs import crosstab
@@ -250,6 +257,7 @@ def run_summary(path: Path) -> dict[str, Any]:
     form = parse_form(form_definition(), source="bench")
     tokenizer()  # jieba's dictionary is loaded once per process, not per summary
     timings: dict[str, float] = {}
+    cpu_started = cpu_seconds()
     started = time.perf_counter()
     frame = pd.read_parquet(path)
     timings["read_parquet"] = time.perf_counter() - started
@@ -278,6 +286,7 @@ def run_summary(path: Path) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     return {
         "seconds": elapsed,
+        "cpu_seconds": cpu_seconds() - cpu_started,
         "parts": timings,
         "peak_rss_mb": peak_rss_mb(),
         "rows": len(frame),
@@ -299,6 +308,7 @@ def run_duckdb(path: Path) -> dict[str, Any]:
     connection = duckdb.connect()
     categorical = [*DEMOGRAPHICS, *SINGLES, *RATINGS, "recommend"]
     options = [f"{q}/{o}" for q, names in MULTIPLES.items() for o in names]
+    cpu_started = cpu_seconds()
     started = time.perf_counter()
     source = f"read_parquet('{path}')"
     results: dict[str, Any] = {}
@@ -315,7 +325,12 @@ def run_duckdb(path: Path) -> dict[str, Any]:
         f"SELECT count(minutes), avg(minutes), count(suggestion) FROM {source}"
     ).fetchall()
     elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "peak_rss_mb": peak_rss_mb(), "queries": len(categorical) + 2}
+    return {
+        "seconds": elapsed,
+        "cpu_seconds": cpu_seconds() - cpu_started,
+        "peak_rss_mb": peak_rss_mb(),
+        "queries": len(categorical) + 2,
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -375,8 +390,10 @@ def main() -> None:
             f"({path.stat().st_size / 1e6:.0f} MB)",
             flush=True,
         )
+    load_before = os.getloadavg()
     summary = child("summary", path)
     duck = child("duckdb", path)
+    load_after = os.getloadavg()
     ratio = summary["seconds"] / duck["seconds"]
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -386,16 +403,22 @@ def main() -> None:
         "summary": summary,
         "duckdb": duck,
         "ratio": ratio,
+        "cpu_ratio": summary["cpu_seconds"] / duck["cpu_seconds"],
+        "load_average_before_after": [load_before, load_after],
     }
     (OUT / "analysis.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     parts = ", ".join(f"{k} {v:.2f} s" for k, v in summary["parts"].items())
     print(f"rows: {args.rows:,}  machine: {report['machine']}")
     print(
-        f"minsheng full summary: {summary['seconds']:.2f} s ({parts}); "
-        f"peak RSS {summary['peak_rss_mb']:.0f} MB"
+        f"minsheng full summary: {summary['seconds']:.2f} s wall, "
+        f"{summary['cpu_seconds']:.2f} s CPU ({parts}); peak RSS {summary['peak_rss_mb']:.0f} MB"
     )
-    print(f"DuckDB plain counts:   {duck['seconds']:.2f} s; peak RSS {duck['peak_rss_mb']:.0f} MB")
-    print(f"ratio (minsheng / DuckDB): {ratio:.2f}")
+    print(
+        f"DuckDB plain counts:   {duck['seconds']:.2f} s wall, {duck['cpu_seconds']:.2f} s CPU; "
+        f"peak RSS {duck['peak_rss_mb']:.0f} MB"
+    )
+    print(f"ratio (minsheng / DuckDB): {ratio:.2f} wall, {report['cpu_ratio']:.2f} CPU")
+    print(f"load average before / after: {load_before} / {load_after}")
     if not args.keep:
         path.unlink()
 
