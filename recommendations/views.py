@@ -136,6 +136,7 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
         visible_assignments=visible_assignments,
         rates=campaign_rates(session, campaign) if staff else None,
         department_rates=department_rates(session, campaign) if staff else [],
+        department_names={d.code: d.name for d in session.scalars(select(Department))},
         form=form if staff else None,
     )
 

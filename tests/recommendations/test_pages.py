@@ -161,6 +161,8 @@ def test_api_gives_organizers_every_recommendation_with_rates(
 ):
     _two_departments_work(session, make_recommendation, departments)
     login("organizer")
+    page = client.get("/campaigns/transport-2026/recommendations").text
+    assert "市规划和自然资源局" in page  # the department rates are labelled by name
     body = client.get("/api/v1/campaigns/transport-2026/recommendations").json
     assert len(body["recommendations"]) == 2
     assert body["rates"]["adoption"]["count"] == 2
