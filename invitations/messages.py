@@ -4,15 +4,20 @@ as a preview for the organizer. Every message carries the person's opt-out link.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
+from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 
 from campaigns.models import Campaign
 from forms.schema import text_in
 from invitations.channels import CHANNEL_NAMES, sms_segments
+from minsheng.errors import Problem
 
 MESSAGE_KINDS = ("invitation", "reminder")
 MESSAGE_LANGUAGES = ("zh_CN", "en")
@@ -39,6 +44,7 @@ class MessageContext:
     name: str = ""
     expires_on: date | None = None
     pixel_url: str = ""
+    templates: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ def message_context(
         name=name,
         expires_on=expires_on,
         pixel_url=pixel_url,
+        templates=campaign_sending_settings(campaign).get("templates") or {},
     )
 
 
@@ -100,16 +107,47 @@ def _check(kind: str, channel: str, language: str) -> None:
         raise MessageError("; ".join(problems))
 
 
+_PARTS = {"subject.txt": "subject", "txt": "text", "html": "html"}
+_SANDBOX = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+_SANDBOX_HTML = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str, html: bool) -> Template:
+    return (_SANDBOX_HTML if html else _SANDBOX).from_string(source)
+
+
+def campaign_template(campaign_templates: Mapping[str, Any], path: str) -> str | None:
+    """The campaign's own source for `<language>/<kind>.<channel>.<part>`, if it has one:
+    `settings.sending.templates.<kind>.<channel>.<language>.<subject|text|html>`."""
+    language, _, rest = path.partition("/")
+    kind, channel, suffix = rest.split(".", 2)
+    node: Any = campaign_templates
+    for key in (kind, channel, language, _PARTS[suffix]):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return str(node) if isinstance(node, str) else None
+
+
 def _render(path: str, context: MessageContext) -> str:
+    values = {k: v for k, v in context.__dict__.items() if k != "templates"}
+    source = campaign_template(context.templates, path)
+    if source is not None:
+        # A campaign's own template is text from a file an organizer edits: sandboxed, and a
+        # misspelt variable is an error rather than an empty string.
+        try:
+            return _compiled(source, path.endswith(".html")).render(**values).strip()
+        except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
+            raise MessageError(f"campaign template {path}: {exc}") from exc
     template = current_app.jinja_env.get_template(f"invitations/messages/{path}")
-    return template.render(**context.__dict__).strip()
+    return template.render(**values).strip()
 
 
 def render_message(
     kind: str, channel: str, language: str, context: MessageContext
 ) -> RenderedMessage:
-    """Render one message. Raises MessageError for an unknown kind/channel/language, or when the
-    template lost the opt-out link (every message must let the person opt out)."""
+    """Render one message, from the campaign's own template where it has one, else from the
+    packaged one. Raises MessageError for an unknown kind/channel/language, a template that does
+    not render, or one that lost the opt-out link (every message must let the person opt out)."""
     _check(kind, channel, language)
     stem = f"{language}/{kind}.{channel}"
     if channel == "email":
@@ -121,7 +159,7 @@ def render_message(
         subject, html = "", None
         text = " ".join(_render(f"{stem}.txt", context).split())
         segments = sms_segments(text)
-    if context.opt_out_link not in text:
+    if context.opt_out_link not in text or (html is not None and context.opt_out_link not in html):
         raise MessageError(f"template {stem}: the message has no opt-out link")
     return RenderedMessage(subject=subject, text=text, html=html, segments=segments)
 
@@ -138,3 +176,27 @@ def preview_message(campaign: Campaign, kind: str, channel: str, language: str) 
         expires_on=campaign.ends_on,
     )
     return render_message(kind, channel, language, context)
+
+
+def template_problems(campaign: Campaign, max_segments: int = 3) -> list[Problem]:
+    """Every message of `campaign` that cannot be sent as written: a campaign template that does
+    not render or lost the opt-out link, or an SMS longer than `max_segments` segments."""
+    problems = []
+    for kind in MESSAGE_KINDS:
+        for channel in CHANNEL_NAMES:
+            for language in MESSAGE_LANGUAGES:
+                where = f"settings.sending.templates.{kind}.{channel}.{language}"
+                try:
+                    message = preview_message(campaign, kind, channel, language)
+                except MessageError as exc:
+                    problems.append(Problem(where, str(exc)))
+                    continue
+                if message.segments > max_segments:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"the SMS takes {message.segments} segments; "
+                            f"at most {max_segments} allowed",
+                        )
+                    )
+    return problems

@@ -14,7 +14,7 @@ from campaigns.store import get_campaign
 from invitations.channels import CHANNEL_NAMES
 from invitations.cli import invitations_cli
 from invitations.funnel import DISPOSITIONS, STAGES, FunnelCounts, funnel, stratum_label
-from invitations.messages import MESSAGE_LANGUAGES
+from invitations.messages import MESSAGE_LANGUAGES, template_problems
 from invitations.posters import poster_pdf
 from invitations.reminders import plan_reminders
 from invitations.sending import BATCH_SIZE, plan_first_messages, resolve_stale
@@ -55,6 +55,9 @@ def _queue(batches: list[tuple[str, int, list[int]]]) -> None:
 def send_command(campaign_slug: str, channel: str, batch_size: int) -> None:
     """Send the invitation message to every invitation of CAMPAIGN that has not had it."""
     campaign = _campaign(campaign_slug)
+    problems = template_problems(campaign)
+    if problems:
+        raise InputError(problems)
     batches = plan_first_messages(get_session(), campaign, channel, batch_size)
     if not batches:
         click.echo("nothing to send: every reachable invitation already had its message")

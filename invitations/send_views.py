@@ -19,6 +19,7 @@ from invitations.messages import (
     MESSAGE_LANGUAGES,
     MessageError,
     preview_message,
+    template_problems,
 )
 from invitations.models import Invitation
 from invitations.optout import read_signed_ref, record_open, record_opt_out
@@ -65,6 +66,7 @@ def messages_preview(slug: str) -> ResponseReturnValue:
         message, problem = None, str(exc)
     return render_template(
         "invitations/messages_preview.html",
+        other_problems=template_problems(campaign),
         campaign=campaign,
         title=text_in(campaign.title, language, "zh"),
         message=message,

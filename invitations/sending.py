@@ -34,6 +34,7 @@ from invitations.channels import (
 from invitations.contacts import contact_details, not_opted_out
 from invitations.messages import (
     MESSAGE_LANGUAGES,
+    MessageError,
     campaign_sending_settings,
     message_context,
     render_message,
@@ -320,6 +321,10 @@ def _send_one(
         if exc.retry_after is not None:
             result.retry_after = max(result.retry_after or 0.0, exc.retry_after)
             return True
+        return False
+    except MessageError as exc:  # a campaign template that does not render: fix, then resend
+        _outcome(session, delivery_id, invitation.id, state="failed", error=str(exc)[:500])
+        result.failed += 1
         return False
     except PermanentFailure as exc:
         state = "bounced" if exc.bounce else "failed"

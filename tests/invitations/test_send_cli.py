@@ -88,3 +88,14 @@ def test_remind_command_sends_the_reminders_that_are_due(app, runner, session, m
     assert "no reminders due" in again.output  # at most one reminder in this campaign
     subjects = sorted(m["Subject"] for m in sink.messages)
     assert [s[:2] for s in subjects] == ["提醒", "提醒", "邀请", "邀请"]
+
+
+def test_send_command_refuses_a_campaign_whose_templates_cannot_be_sent(runner, session):
+    templates = {"invitation": {"sms": {"en": {"text": "{{ link }}"}}}}
+    camp, _ = invited_campaign(session, 1, settings={"sending": {"templates": templates}})
+    result = runner.invoke(args=["invitations", "send", camp.slug, "--channel", "email"])
+    assert result.exit_code == 2
+    assert "settings.sending.templates.invitation.sms.en: template en/invitation.sms" in (
+        result.output
+    )
+    assert "has no opt-out link" in result.output

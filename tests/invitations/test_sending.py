@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from invitations.channels import SmtpChannel, SmtpSettings
 from invitations.contacts import opt_out_contact
-from invitations.messages import MessageError, preview_message
+from invitations.messages import MessageError, preview_message, template_problems
 from invitations.models import Contact, Delivery, Invitation, OptOut, OptOutEvent
 from invitations.ratelimits import LocalTokenBucket
 from invitations.reminders import plan_reminders
@@ -320,3 +320,56 @@ def test_gateway_receipts_settle_delivered_and_bounced_messages(app, client, ses
     assert bad.status_code == 422
     locations = [e["location"] for e in bad.get_json()["errors"]]
     assert locations == ["[0].message_id", "[0].status", "[1].status"]
+
+
+SMS_TEMPLATE = "【{{ sender }}】{{ title }}邀您建言：{{ link }} 退订{{ opt_out_link }}"
+
+
+def test_campaign_templates_replace_the_packaged_ones_and_are_checked(app, session):
+    templates = {
+        "invitation": {
+            "sms": {
+                "zh_CN": {
+                    "text": "【{{ sender }}】{{ title }}邀您建言：{{ link }} 退订{{ opt_out_link }}"
+                }
+            },
+            "email": {"zh_CN": {"subject": "{{ title }}·诚邀参与"}},
+        },
+        "reminder": {
+            "sms": {"en": {"text": "Hi {{ nme }}, {{ link }} stop: {{ opt_out_link }}"}},
+            "email": {"en": {"text": "Please answer: {{ link }}"}},
+        },
+    }
+    camp, ids = invited_campaign(
+        session, 1, settings={"sending": {"sender": "成都市民声办", "templates": templates}}
+    )
+    sms = preview_message(camp, "invitation", "sms", "zh_CN")
+    assert sms.text.startswith("【成都市民声办】交通出行专项征集邀您建言：http")
+    assert preview_message(camp, "invitation", "email", "zh_CN").subject == (
+        "交通出行专项征集·诚邀参与"
+    )
+    problems = {p.location: p.message for p in template_problems(camp)}
+    assert set(problems) == {
+        "settings.sending.templates.reminder.sms.en",
+        "settings.sending.templates.reminder.email.en",
+    }
+    assert "'nme' is undefined" in problems["settings.sending.templates.reminder.sms.en"]
+    assert "no opt-out link" in problems["settings.sending.templates.reminder.email.en"]
+
+    # A template that does not render fails its step instead of sending something broken.
+    camp.settings = {
+        "sending": {"templates": {"invitation": {"email": {"zh_CN": {"subject": "{{ x.y }}"}}}}}
+    }
+    session.commit()
+    with smtp_server() as (sink, port):
+        result = send_batch(session, email_context(app, port), ids, step=0)
+    assert (result.sent, result.failed, sink.messages) == (0, 1, [])
+    assert "'x' is undefined" in _deliveries(session)[ids[0]].error
+
+
+def test_campaign_templates_run_in_a_sandbox(app, session):
+    escape = "{{ link.__class__.__mro__[1].__subclasses__() }} {{ opt_out_link }}"
+    templates = {"invitation": {"sms": {"zh_CN": {"text": escape}}}}
+    camp, _ = invited_campaign(session, 0, settings={"sending": {"templates": templates}})
+    with pytest.raises(MessageError, match=r"campaign template zh_CN/invitation\.sms\.txt"):
+        preview_message(camp, "invitation", "sms", "zh_CN")
