@@ -47,11 +47,7 @@ pytest:
 	scripts/test.sh
 
 lint:
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/lint-imports
-	$(PY) -m minsheng.dbtool check
+	scripts/lint.sh
 
 fmt:
 	$(BIN)/ruff format .
