@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import os
 import re
@@ -110,7 +109,7 @@ def lookup_hash(keys: PIIKeys, kind: str, normalized: str) -> bytes:
     """HMAC-SHA256 of a normalised phone or e-mail; `kind` separates the two domains so a
     phone never matches an e-mail. Without the key the hash cannot be brute-forced over the
     ~10^10 mobile numbers, which a plain sha256 could."""
-    return hmac.new(keys.lookup, f"{kind}:{normalized}".encode(), hashlib.sha256).digest()
+    return hmac.digest(keys.lookup, f"{kind}:{normalized}".encode(), "sha256")
 
 
 def normalize_phone(raw: str) -> str | None:

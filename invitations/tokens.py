@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
+from invitations.bulk import bulk_insert
 from invitations.contacts import not_opted_out
 from invitations.models import INVITATION_STATUSES, Contact, Invitation, InvitationToken
 from invitations.quotas import open_for, quotas_of, record_completion, stratum_values
@@ -26,6 +27,8 @@ TOKEN_BYTES = 32
 # variable limit when a chunk of ids is used in an IN list.
 CHUNK = 5000
 FINISHED = ("completed",)
+INVITATIONS = cast(Table, Invitation.__table__)
+INVITATION_TOKENS = cast(Table, InvitationToken.__table__)
 
 
 def new_tokens(count: int) -> list[str]:
@@ -167,21 +170,19 @@ def _insert(
     if not contacts:
         return
     tokens = new_tokens(len(contacts))
+    constant = {
+        "campaign_id": campaign.id,
+        "sample_id": sample_id,
+        "status": "created",
+        "channel": channel,
+        "expires_at": expires_at,
+        "created_at": now,
+    }
     rows = [
-        {
-            "campaign_id": campaign.id,
-            "contact_id": contact_id,
-            "sample_id": sample_id,
-            "token_hash": token_hash(token),
-            "status": "created",
-            "channel": channel,
-            "stratum": strata.get(contact_id) if contact_id is not None else None,
-            "expires_at": expires_at,
-            "created_at": now,
-        }
+        (contact_id, token_hash(token), strata.get(contact_id) if contact_id else None)
         for contact_id, token in zip(contacts, tokens, strict=True)
     ]
-    session.execute(insert(cast(Table, Invitation.__table__)), rows)
+    bulk_insert(session, INVITATIONS, ("contact_id", "token_hash", "stratum"), rows, constant)
     result.created += len(rows)
     if keep_tokens:
         result.tokens.extend(zip(contacts, tokens, strict=True))
@@ -222,12 +223,12 @@ def issue_tokens(session: Session, invitation_ids: Sequence[int]) -> dict[int, s
     now = utcnow()
     for chunk in _chunks(invitation_ids, CHUNK):
         tokens = new_tokens(len(chunk))
-        session.execute(
-            insert(cast(Table, InvitationToken.__table__)),
-            [
-                {"invitation_id": i, "token_hash": token_hash(t), "created_at": now}
-                for i, t in zip(chunk, tokens, strict=True)
-            ],
+        bulk_insert(
+            session,
+            INVITATION_TOKENS,
+            ("invitation_id", "token_hash"),
+            [(i, token_hash(t)) for i, t in zip(chunk, tokens, strict=True)],
+            {"created_at": now},
         )
         issued.update(zip(chunk, tokens, strict=True))
     return issued
