@@ -1,4 +1,4 @@
-"""Report charts drawn with matplotlib and returned as SVG text to inline in the report HTML.
+"""Report charts drawn with matplotlib and returned as SVG text for the report HTML.
 
 Figures are built as `matplotlib.figure.Figure` objects, never through pyplot, so there is no
 global figure registry to leak into and nothing for a long-running worker to close; rcParams are
