@@ -108,3 +108,21 @@ def test_campaign_without_responses_gets_a_report_that_says_so(session, transpor
     text = pdf_text(render_campaign_report(session, transport, tmp_path))
     assert "交通出行专项征集" in text
     assert "基数：n = 0" in text
+
+
+def test_report_can_be_written_in_english(app, session, transport, add_responses):
+    from analysis.summary import summarize
+    from exporters.fonts import find_cjk_font
+    from exporters.pdf_report import campaign_facts, report_html
+
+    add_responses(20)
+    html = report_html(
+        summarize(session, transport).to_dict(),
+        campaign_facts(session, transport),
+        find_cjk_font(app.config["CJK_FONT_FAMILY"]),
+        language="en",
+    )
+    for expected in ("Transport and Mobility Campaign", "1 Overview", "2 Methods", "Metro"):
+        assert expected in html, expected
+    assert "How do you mainly commute?" in html
+    assert "总体情况" not in html
