@@ -97,3 +97,18 @@ def test_public_link_quota_admits_until_full_then_refuses_without_counting(sessi
     assert claim_quota(session, camp, {"district": "jinjiang"})
     quota = set_quota(session, camp, {"district": "wuhou"}, 2)
     assert quota.completed == 2
+
+
+def test_personal_data_of_invited_respondents_never_reaches_the_analysis_frame(session, invited):
+    from analysis.frames import response_frame
+
+    camp = campaign(session, anonymous=False)
+    tokens = create_invitations(session, camp, invited, keep_tokens=True).tokens
+    respond(session, camp, tokens[0][1], "sub-00000001")
+    respond(session, camp, tokens[1][1], "sub-00000002")
+    frame = response_frame(session, camp)
+    assert len(frame) == 2
+    shown = frame.astype(str).to_csv() + " ".join(map(str, frame.columns))
+    for personal in ("13900000000", "13900000001", "resident0@example.com", "居民0", "居民1"):
+        assert personal not in shown
+    assert not {"name", "phone", "email", "contact_id", "invitation_id"} & set(frame.columns)
