@@ -51,7 +51,7 @@ def _float_arg(name: str, default: float) -> float:
 def campaign_summary(slug: str) -> ResponseReturnValue:
     """The campaign summary (suppressed for department users). Query: ``segments``
     (comma-separated columns to crosstab by), ``method`` (interval method, default wilson),
-    ``alpha`` (default 0.05)."""
+    ``alpha`` (default 0.05), ``weights=campaign`` (rake to the campaign file's margins)."""
     session = get_session()
     campaign = get_campaign(session, slug)
     if campaign is None:
@@ -65,6 +65,7 @@ def campaign_summary(slug: str) -> ResponseReturnValue:
             alpha=_float_arg("alpha", 0.05),
             method=request.args.get("method", "wilson"),
             snapshot_root=snapshot_root(),
+            rake=request.args.get("weights") == "campaign",
         )
     except AnalysisError as exc:
         raise InputError([Problem(p.location, p.message) for p in exc.problems]) from None

@@ -17,7 +17,7 @@ Example (no database, no app)::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +64,7 @@ from analysis.scales import (
 )
 from analysis.snapshots import snapshot_frame
 from analysis.text import TextSummary, text_summary
+from analysis.weighting import Margins, RakingReport, raked_weights
 from campaigns.models import Campaign
 from forms.schema import Form, Question, text_in
 
@@ -138,9 +139,10 @@ class CampaignSummary(Result):
     """Everything a report says about a campaign; ``to_dict()`` is plain JSON.
 
     ``n_responses`` counts the responses summarised: those received minus those excluded by the
-    data-quality flags, which ``quality`` counts. ``crosstabs`` holds every single-choice
-    question by every segment, with Benjamini-Hochberg control over their tests, when segments
-    are given.
+    data-quality flags, which ``quality`` counts. ``weighting`` reports the raking (convergence,
+    margin fit, Kish effective n and design effect) when the summary was raked to margins.
+    ``crosstabs`` holds every single-choice question by every segment, with Benjamini-Hochberg
+    control over their tests, when segments are given.
     """
 
     slug: str
@@ -148,6 +150,7 @@ class CampaignSummary(Result):
     n_responses: int
     quality: QualityReport
     weighted: bool
+    weighting: RakingReport | None
     alpha: float
     method: str
     questions: tuple[QuestionSummary, ...]
@@ -416,6 +419,8 @@ def summarize_frame(
     text_analysis: bool = True,
     exclude: Sequence[str] = FLAGS,
     workers: int | None = None,
+    margins: Margins | None = None,
+    weight_bounds: tuple[float, float] | None = None,
 ) -> CampaignSummary:
     """Summarise every question of ``form`` on ``frame`` (as built by `analysis.frames`).
 
@@ -445,6 +450,10 @@ def summarize_frame(
         default, ``()`` keeps everyone. The flags are counted in ``quality`` either way.
     workers : int, optional
         Threads summarising questions at once (default: one per CPU core).
+    margins : mapping, optional
+        Population margins to rake the analysed responses to (`analysis.weighting.raked_weights`,
+        after the quality exclusions, starting from ``weights`` if given); ``weight_bounds``
+        trims the adjustment factors. The raking report is ``weighting`` in the result.
 
     Returns
     -------
@@ -455,7 +464,19 @@ def summarize_frame(
     w = _weights(frame, weights)
     check = quality_check(frame, form, exclude)
     keep = None if check.keep.all() else check.keep
-    kept_weights = w if w is None or keep is None else w[keep]
+    kept_weights: npt.NDArray[np.float64] | None = w if w is None or keep is None else w[keep]
+    weighting = None
+    if margins:
+        variables = sorted(
+            {v for key in margins for v in ((key,) if isinstance(key, str) else key)}
+        )
+        check_columns(list(frame.columns), variables)
+        sample = pd.DataFrame(
+            {v: _Options(None, alpha, method, keep=keep).column(frame, v) for v in variables}
+        )
+        raked = raked_weights(sample, margins, kept_weights, bounds=weight_bounds)
+        kept_weights = np.asarray(raked.weights, dtype=np.float64)
+        weighting = raked.report
     options = _Options(kept_weights, alpha, method, text_analysis, keep)
     asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
     # Questions are independent and numpy releases the GIL in its array loops, so a thread per
@@ -478,7 +499,8 @@ def summarize_frame(
         title=labels(title or form.title, form.default_language),
         n_responses=int(check.keep.sum()),
         quality=check.report,
-        weighted=w is not None,
+        weighted=kept_weights is not None,
+        weighting=weighting,
         alpha=alpha,
         method=method,
         questions=questions,
@@ -518,6 +540,62 @@ def _crosstabs(
     return crosstab_scan(frame, rows, list(segments), design=design, alpha=alpha)
 
 
+JOINT = " x "
+
+
+def campaign_margins(
+    settings: Mapping[str, Any],
+) -> tuple[Margins, tuple[float, float] | None]:
+    """Population margins and weight bounds declared in a campaign file's ``settings``.
+
+    The file says, for example (a joint margin names its variables and categories with " x ")::
+
+        settings:
+          weighting:
+            margins:
+              district: {jinjiang: 904000, wuhou: 1210000}
+              age_group x gender: {a18_29 x female: 310000, a18_29 x male: 322000}
+            bounds: [0.3, 3.0]
+
+    Raises `UnknownOptionError` naming the setting when there are none or they are malformed.
+    """
+    weighting = settings.get("weighting") if isinstance(settings, Mapping) else None
+    raw = weighting.get("margins") if isinstance(weighting, Mapping) else None
+    if not isinstance(raw, Mapping) or not raw:
+        raise UnknownOptionError(
+            [
+                AnalysisProblem(
+                    "settings.weighting.margins",
+                    "the campaign file declares no population margins; expected a mapping of "
+                    "variable to {category: population}",
+                )
+            ]
+        )
+    problems = []
+    margins: dict[str | tuple[str, ...], Mapping[Any, float]] = {}
+    for key, targets in raw.items():
+        where = f"settings.weighting.margins.{key}"
+        if not isinstance(targets, Mapping) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in targets.values()
+        ):
+            problems.append(AnalysisProblem(where, "expected {category: population count}"))
+            continue
+        names = tuple(str(key).split(JOINT))
+        if len(names) == 1:
+            margins[names[0]] = {str(c): float(v) for c, v in targets.items()}
+        else:
+            margins[names] = {tuple(str(c).split(JOINT)): float(v) for c, v in targets.items()}
+    bounds = weighting.get("bounds") if isinstance(weighting, Mapping) else None
+    if bounds is not None and (
+        not isinstance(bounds, Sequence) or len(bounds) != 2 or isinstance(bounds, str)
+    ):
+        problems.append(AnalysisProblem("settings.weighting.bounds", "expected [lower, upper]"))
+        bounds = None
+    if problems:
+        raise UnknownOptionError(problems)
+    return margins, (float(bounds[0]), float(bounds[1])) if bounds is not None else None
+
+
 def summarize(
     session: Session,
     campaign: Campaign,
@@ -530,6 +608,7 @@ def summarize(
     text_analysis: bool = True,
     exclude: Sequence[str] = FLAGS,
     snapshot_root: str | Path | None = None,
+    rake: bool = False,
 ) -> CampaignSummary:
     """Summarise a stored campaign: its responses (read in chunks) and merged questionnaire.
 
@@ -538,7 +617,9 @@ def summarize(
     about reading (first half) and about each question (second half). With ``snapshot_root``
     the responses come from the campaign's Parquet snapshot there (`analysis.snapshots`),
     refreshed with only the responses added since; without it they are read from the database.
+    ``rake=True`` rakes to the population margins of the campaign file (`campaign_margins`).
     """
+    margins, bounds = campaign_margins(campaign.settings or {}) if rake else (None, None)
     form = campaign_form(session, campaign)
     if progress is not None:
         progress(0.0, "reading responses")
@@ -559,6 +640,8 @@ def summarize(
         progress=report,
         text_analysis=text_analysis,
         exclude=exclude,
+        margins=margins,
+        weight_bounds=bounds,
     )
 
 
