@@ -90,6 +90,22 @@ class ContactImport(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ContactUpload(Base):
+    """A contact file waiting for a worker to import it, encrypted like contact details
+    (`invitations.pii.encrypt_bytes`), so no plaintext list rests in the database or a shared
+    folder; deleted once the import has run."""
+
+    __tablename__ = "contact_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("contact_lists.id", ondelete="CASCADE"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    required: Mapped[list[Any]] = mapped_column(default=list)
+    data_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Sample(Base):
     """A stratified random sample drawn from a target list for a campaign (抽样).
 
