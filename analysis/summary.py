@@ -16,6 +16,7 @@ Example (no database, no app)::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sqlalchemy.orm import Session
+from statsmodels.stats.weightstats import DescrStatsW
 
 from analysis.categories import weight_array
 from analysis.crosstabs import CrosstabScan, crosstab_scan
@@ -49,6 +51,7 @@ from analysis.proportions import (
     frequencies,
     indicator_proportion,
     multiple_choice_frequencies,
+    proportion_ci,
 )
 from analysis.quality import FLAGS, QualityReport, quality_check
 from analysis.results import Result
@@ -234,30 +237,94 @@ class _Options:
 def _single(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> QuestionSummary:
     names = choice_names(form, q)
     column = categorical_of(o.column(frame, q.name), names)
-    codes = column.cat.codes.to_numpy()
     table = frequencies(column, None, o.weights, o.alpha, o.method)
     base = _base(q, form, table.n_unweighted, table.n_missing, table.weighted_base)
     rows = _rows_from_table(form, q, table, names)
     scores = rating_scores(form, q)
     if scores is None:
         return QuestionSummary(**base, kind="single", rows=rows, note=table.note)
-    # Scores and the top-2-box indicator are looked up from the category codes: the same
-    # numbers as `analysis.scales.rating_summary`, without an object-dtype pass over the rows.
-    # Unscored categories ("other") and the missing code -1 (the last entry) give NaN.
-    unscored = [np.nan] * (len(names) - len(scores) + 1)
-    score = np.array([*scores, *unscored])[codes]
     top_codes = np.argsort(scores, kind="stable")[-2:]
-    top_of = np.array([0.0] * len(scores) + unscored)
-    top_of[top_codes] = 1.0
+    if o.weights is None:
+        mean, top_box = _rating_from_counts(table, scores, top_codes, len(column), o)
+    else:
+        mean, top_box = _rating_from_rows(column, scores, top_codes, len(names), o)
     return QuestionSummary(
         **base,
         kind="rating",
         rows=rows,
-        mean=mean_ci(score, o.weights, o.alpha),
-        top_box=indicator_proportion(top_of[codes], o.weights, o.alpha, o.method),
+        mean=mean,
+        top_box=top_box,
         top_box_choices=tuple(names[i] for i in sorted(top_codes)),
         note=table.note,
     )
+
+
+def _rating_from_rows(
+    column: pd.Series[Any],
+    scores: Sequence[float],
+    top_codes: npt.NDArray[np.intp],
+    n_names: int,
+    o: _Options,
+) -> tuple[MeanEstimate, ProportionEstimate]:
+    """Weighted mean and top-2-box of a rating, row by row (`mean_ci`, `indicator_proportion`).
+
+    Scores and the top-box indicator are looked up from the category codes; unscored categories
+    ("other") and the missing code -1 (the last entry of the lookup) give NaN.
+    """
+    codes = column.cat.codes.to_numpy()
+    unscored = [np.nan] * (n_names - len(scores) + 1)
+    score = np.array([*scores, *unscored])[codes]
+    top_of = np.array([0.0] * len(scores) + unscored)
+    top_of[top_codes] = 1.0
+    return (
+        mean_ci(score, o.weights, o.alpha),
+        indicator_proportion(top_of[codes], o.weights, o.alpha, o.method),
+    )
+
+
+def _rating_from_counts(
+    table: FrequencyTable,
+    scores: Sequence[float],
+    top_codes: npt.NDArray[np.intp],
+    n_rows: int,
+    o: _Options,
+) -> tuple[MeanEstimate, ProportionEstimate]:
+    """Unweighted mean and top-2-box of a rating from its distribution, without another pass
+    over the rows: the counts are sufficient statistics.
+
+    The mean, standard deviation and t interval come from
+    ``statsmodels.stats.weightstats.DescrStatsW`` with the counts as frequency weights, which
+    equals `analysis.scales.mean_ci` on the expanded answers (checked in the tests); the top-box
+    share is `analysis.proportions.proportion_ci` of the top count, as `indicator_proportion`
+    gives unweighted.
+    """
+    counts = np.array([row.count for row in table.rows[: len(scores)]], dtype=np.float64)
+    n = int(counts.sum())
+    top = float(counts[top_codes].sum())
+    share = proportion_ci(top, float(n), o.alpha, o.method)
+    share = dataclasses.replace(share, note=None if n else "no valid answers")
+    note = None if n > 1 else ("no valid answers" if n == 0 else "one answer: no interval")
+    values: list[float | None] = [None] * 5
+    if n:
+        stats = DescrStatsW(np.asarray(scores, dtype=np.float64), weights=counts, ddof=1)
+        values[0] = float(stats.mean)
+    if n > 1:
+        low, high = stats.tconfint_mean(o.alpha)
+        values[1:5] = [float(stats.std_mean), float(low), float(high), float(stats.std)]
+    mean = MeanEstimate(
+        estimate=values[0],
+        se=values[1],
+        ci_low=values[2],
+        ci_high=values[3],
+        sd=values[4],
+        n_unweighted=n,
+        n_missing=n_rows - n,
+        weighted_base=None,
+        method="t",
+        alpha=o.alpha,
+        note=note,
+    )
+    return mean, share
 
 
 def _base(

@@ -165,3 +165,22 @@ def test_unknown_segment_is_refused_with_the_known_columns(form):
     frame = answers_frame([{"district": "wuhou"}], form)
     with pytest.raises(KeyError, match="nonexistent"):
         summarize_frame(frame, form, segments=("nonexistent",))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 37])
+def test_rating_from_counts_equals_rating_summary_on_the_answers(form, n):
+    from analysis.scales import rating_summary
+
+    rng = np.random.default_rng(n)
+    values = [str(v) for v in rng.integers(1, 6, n)] + [None, None]
+    frame = answers_frame([{"sat_bus": v} if v else {} for v in values], form)
+    ours = summarize_frame(frame, form, exclude=()).question("sat_bus")
+    scores = pd.Series([float(v) if v else np.nan for v in values])
+    reference = rating_summary(scores, [1.0, 2.0, 3.0, 4.0, 5.0])
+    for field in ("estimate", "se", "ci_low", "ci_high", "sd"):
+        got, want = getattr(ours.mean, field), getattr(reference.mean, field)
+        assert (got is None and want is None) or got == pytest.approx(want, abs=1e-9), field
+    assert ours.mean.n_unweighted == reference.mean.n_unweighted
+    assert ours.mean.n_missing == reference.mean.n_missing
+    assert ours.mean.note == reference.mean.note
+    assert ours.top_box.to_dict() == pytest.approx(reference.top_box.to_dict(), abs=1e-9)
