@@ -22,7 +22,14 @@ from flask.typing import ResponseReturnValue
 
 import minsheng
 from campaigns.store import get_campaign
-from forms.ingest import IngestError, Submission, open_questionnaire, submit_response
+from forms.ingest import (
+    IngestError,
+    StaleSnapshotError,
+    Submission,
+    forget_snapshot,
+    open_questionnaire,
+    submit_response,
+)
 from forms.publishing import current_version, form_of
 from forms.schema import form_to_dict
 from minsheng.accounts.permissions import public
@@ -96,8 +103,17 @@ def create_response(slug: str) -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error(400, "expected a JSON object body (Content-Type: application/json)")
+    try:
+        return _create_response(slug, body, snapshot=True)
+    except StaleSnapshotError:
+        get_session().rollback()
+        forget_snapshot(slug)
+        return _create_response(slug, body, snapshot=False)
+
+
+def _create_response(slug: str, body: dict[str, Any], snapshot: bool) -> ResponseReturnValue:
     session = get_session()
-    found = open_questionnaire(session, slug)
+    found = open_questionnaire(session, slug, snapshot=snapshot)
     if found is None or found.version is None:
         return _error(404, f"no campaign {slug!r} with a questionnaire")
     campaign, version = found.campaign, found.version
@@ -128,7 +144,13 @@ def create_response(slug: str) -> ResponseReturnValue:
     )
     try:
         response, new = submit_response(
-            session, campaign, version, body["answers"], submission, has_quotas=found.has_quotas
+            session,
+            campaign,
+            version,
+            body["answers"],
+            submission,
+            has_quotas=found.has_quotas,
+            snapshot=found.cached,
         )
         session.commit()
     except InputError as exc:

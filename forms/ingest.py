@@ -3,12 +3,13 @@ invitation, and flush so the caller's commit makes it durable before the respond
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, bindparam, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
@@ -34,13 +35,28 @@ class QuotaFullError(IngestError):
     """A public-link response whose stratum's quota (配额) is already full."""
 
 
+class StaleSnapshotError(Exception):
+    """A response was checked against a cached `open_questionnaire` snapshot that the database
+    no longer agrees with; look the campaign up again and retry."""
+
+
 class OpenQuestionnaire(NamedTuple):
     """A campaign as the respondent pages and the API need it: its current version (None before
-    one is published) and whether it has quotas to claim against."""
+    one is published), whether it has quotas to claim against, and whether this came from the
+    process's short-lived snapshot (`cached`) rather than the database just now."""
 
     campaign: Campaign
     version: QuestionnaireVersion | None
     has_quotas: bool
+    cached: bool = False
+
+
+# Seconds a process reuses a campaign it looked up, for submissions only (`snapshot=True`).
+# Nothing that matters is taken on trust: the INSERT itself re-checks that the campaign exists, is
+# open, is within its dates and (when the snapshot says so) has no quotas, and refuses otherwise
+# (`StaleSnapshotError`). A version published meanwhile is used from the next lookup on.
+SNAPSHOT_SECONDS = 5.0
+_SNAPSHOTS: dict[str, tuple[float, OpenQuestionnaire]] = {}
 
 
 @dataclass(frozen=True)
@@ -56,13 +72,28 @@ class Submission:
     target_group_id: int | None = None
 
 
-def open_questionnaire(session: Session, slug: str) -> OpenQuestionnaire | None:
+def open_questionnaire(
+    session: Session, slug: str, *, snapshot: bool = False
+) -> OpenQuestionnaire | None:
     """The campaign named `slug`, its current version and whether it has quotas, in one query
     (None: no such campaign).
 
     The version's definition is not loaded: `version_form()` parses it once per process, and a
-    response is stored on the hot path without reading it again.
+    response is stored on the hot path without reading it again. With `snapshot=True` (a
+    submission about to be stored) a lookup made in the last `SNAPSHOT_SECONDS` is reused
+    without a query; `submit_response(..., snapshot=True)` then checks it inside the INSERT.
     """
+    now = time.monotonic()
+    if snapshot:
+        kept = _SNAPSHOTS.get(slug)
+        if kept is not None and now - kept[0] < SNAPSHOT_SECONDS:
+            found = kept[1]
+            return OpenQuestionnaire(
+                session.merge(found.campaign, load=False),
+                session.merge(found.version, load=False) if found.version else None,
+                found.has_quotas,
+                cached=True,
+            )
     has_quotas = select(Quota.id).where(Quota.campaign_id == Campaign.id).exists()
     row = session.execute(
         select(Campaign, QuestionnaireVersion, has_quotas)
@@ -74,8 +105,18 @@ def open_questionnaire(session: Session, slug: str) -> OpenQuestionnaire | None:
         .options(defer(QuestionnaireVersion.definition))
     ).first()
     if row is None:
+        _SNAPSHOTS.pop(slug, None)
         return None
-    return OpenQuestionnaire(row[0], row[1], bool(row[2]))
+    found = OpenQuestionnaire(row[0], row[1], bool(row[2]))
+    if len(_SNAPSHOTS) > 1024:
+        _SNAPSHOTS.clear()
+    _SNAPSHOTS[slug] = (now, found)
+    return found
+
+
+def forget_snapshot(slug: str) -> None:
+    """Drop the cached lookup of `slug` (after a `StaleSnapshotError`)."""
+    _SNAPSHOTS.pop(slug, None)
 
 
 _FORMS: dict[str, Form] = {}
@@ -100,6 +141,7 @@ def submit_response(
     today: date | None = None,
     *,
     has_quotas: bool | None = None,
+    snapshot: bool = False,
 ) -> tuple[Response, bool]:
     """Validate and add one response; return it and whether it is new.
 
@@ -109,6 +151,11 @@ def submit_response(
     invitation claims its place in the campaign's quotas (`QuotaFullError` when one is full;
     `has_quotas=False` from `open_questionnaire` skips the lookup). Nothing is committed here:
     the caller commits, then thanks.
+
+    The INSERT only happens while the campaign is open (checked by the database in the same
+    statement), so a campaign closed a moment ago takes no response. With `snapshot=True`
+    (`campaign` came from `open_questionnaire`'s cache) a refusal raises `StaleSnapshotError` for
+    the caller to look the campaign up again and retry.
     """
     if not 8 <= len(submission.submission_id) <= 64:
         raise InputError([Problem("submission_id", "expected 8-64 characters")])
@@ -153,15 +200,19 @@ def submit_response(
         "duration_seconds": (now - started).total_seconds() if started else None,
         "answers": answers,
     }
+    no_quotas = submission.invitation_id is None and has_quotas is False
     try:
-        response = _insert(session, values)
+        response = _insert(session, values, today or now.date(), no_quotas)
     except IntegrityError:
         # Only the one-response-per-invitation constraint is left to fail here.
         raise IngestError("this invitation has already been used to respond") from None
     if response is None:
         existing = _existing(session, campaign.id, submission.submission_id)
-        assert existing is not None
-        return existing, False
+        if existing is not None:
+            return existing, False
+        if snapshot:
+            raise StaleSnapshotError(campaign.slug)
+        raise IngestError(f"campaign {campaign.slug} is not accepting responses")
     if submission.invitation_id is None and has_quotas is not False:
         _claim_quotas(session, campaign, answers)
     return response, True
@@ -175,10 +226,13 @@ def _claim_quotas(session: Session, campaign: Campaign, answers: Mapping[str, An
         raise QuotaFullError(f"campaign {campaign.slug}: the quota for these answers is full")
 
 
-def _insert(session: Session, values: dict[str, Any]) -> Response | None:
-    """`INSERT ... ON CONFLICT (campaign_id, submission_id) DO NOTHING RETURNING id`: one round
-    trip, and a concurrent retry that wins the race leaves nothing to roll back (Warehouse
-    retries after IntegrityError on a double click; the database does it for us here)."""
+def _insert(
+    session: Session, values: dict[str, Any], today: date, no_quotas: bool
+) -> Response | None:
+    """`INSERT ... SELECT <values> WHERE <campaign open> ON CONFLICT (campaign_id, submission_id)
+    DO NOTHING RETURNING id`: one round trip that also re-checks the campaign, and a concurrent
+    retry that wins the race leaves nothing to roll back (Warehouse retries after IntegrityError
+    on a double click; the database does it for us here). None: nothing was inserted."""
     dialect = session.get_bind().dialect.name
     insert: Any
     if dialect == "postgresql":
@@ -197,18 +251,49 @@ def _insert(session: Session, values: dict[str, Any]) -> Response | None:
         return response
     # A statement without literal values is compiled once and cached; the row becomes a
     # persistent `Response` without reading it back.
-    statement = (
-        insert(Response.__table__)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "submission_id"])
-        .returning(Response.__table__.c.id)
-    )
-    new_id = session.execute(statement, values).scalar()
+    key = (dialect, tuple(values), no_quotas)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = _conditional_insert(insert, dialect, list(values), no_quotas)
+    new_id = session.execute(statement, {**values, "today": today}).scalar()
     if new_id is None:
         return None
     response = Response(id=new_id, **values)
     make_transient_to_detached(response)
     session.add(response)
     return response
+
+
+_STATEMENTS: dict[tuple[str, tuple[str, ...], bool], Any] = {}
+
+
+def _conditional_insert(insert: Any, dialect: str, names: list[str], no_quotas: bool) -> Any:
+    """Built once per shape and reused, so SQLAlchemy's compiled cache answers every time."""
+    table = Response.__table__
+    params: list[ColumnElement[Any]] = [bindparam(k, type_=table.c[k].type) for k in names]
+    if dialect == "postgresql":
+        # A SELECT list does not take its types from the INSERT's columns: name them.
+        params = [cast(bindparam(k, type_=table.c[k].type), table.c[k].type) for k in names]
+    row = select(*params).where(
+        select(Campaign.id)
+        .where(
+            Campaign.id == bindparam("campaign_id"),
+            Campaign.status == "open",
+            or_(Campaign.starts_on.is_(None), Campaign.starts_on <= bindparam("today")),
+            or_(Campaign.ends_on.is_(None), Campaign.ends_on >= bindparam("today")),
+        )
+        .exists()
+    )
+    if no_quotas:
+        row = row.where(
+            ~select(Quota.id).where(Quota.campaign_id == bindparam("campaign_id")).exists()
+        )
+    return (
+        insert(table)
+        .from_select(names, row)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "submission_id"])
+        .returning(table.c.id)
+    )
 
 
 def _existing(session: Session, campaign_id: int, submission_id: str) -> Response | None:

@@ -43,7 +43,9 @@ from forms.drafts import (
 from forms.ingest import (
     IngestError,
     QuotaFullError,
+    StaleSnapshotError,
     Submission,
+    forget_snapshot,
     open_questionnaire,
     submit_response,
     version_form,
@@ -92,6 +94,7 @@ class Visit:
     resume_code: str | None = None
     token: str | None = None
     has_quotas: bool | None = None
+    snapshot: bool = False
 
     @property
     def form(self) -> Form:
@@ -137,12 +140,23 @@ def _collection_point(campaign: Campaign, code: str | None) -> CollectionPoint |
 @public
 def respond(slug: str) -> ResponseReturnValue:
     """The public link of a campaign; `?p=<code>` names the collection point of a QR poster."""
+    code = cookie.get(DRAFTS_KEY, {}).get(slug)
+    # A one-post submission (no draft) may use the cached campaign: the INSERT re-checks it.
+    one_post = request.method == "POST" and request.form.get("nav") == "submit" and not code
+    try:
+        return _respond(slug, code, snapshot=one_post)
+    except StaleSnapshotError:
+        get_session().rollback()
+        forget_snapshot(slug)
+        return _respond(slug, code, snapshot=False)
+
+
+def _respond(slug: str, code: str | None, snapshot: bool) -> ResponseReturnValue:
     session = get_session()
-    found = open_questionnaire(session, slug)
+    found = open_questionnaire(session, slug, snapshot=snapshot)
     if found is None:
         abort(404, description="No such questionnaire.")
     campaign, version = found.campaign, found.version
-    code = cookie.get(DRAFTS_KEY, {}).get(slug)
     draft = draft_by_code(session, campaign, code)
     if draft is not None and draft.response_id is not None:
         _forget_code(slug)
@@ -161,6 +175,7 @@ def respond(slug: str) -> ResponseReturnValue:
         point_code=point.code if point else None,
         resume_code=code if draft else None,
         has_quotas=found.has_quotas,
+        snapshot=found.cached,
     )
     return questionnaire(session, visit)
 
@@ -326,6 +341,7 @@ def _submit(
                 answers,
                 _submission(visit, webform),
                 has_quotas=visit.has_quotas,
+                snapshot=visit.snapshot,
             )
         else:
             save_page(visit.draft, answers, names, index)

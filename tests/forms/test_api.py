@@ -135,3 +135,27 @@ def test_questionnaire_endpoint_lists_the_question_names(client, campaign):
     assert reply.status_code == 200
     names = [q["name"] for g in reply.json["questionnaire"]["survey"] for q in g["questions"]]
     assert "commute_mode" in names
+
+
+def test_closing_a_campaign_takes_effect_for_the_very_next_submission(client, session, campaign):
+    assert client.post(URL, json=body()).status_code == 201
+    campaign.status = "closed"
+    session.commit()
+    reply = client.post(URL, json=body(submission_id="api-0000000003"))
+    assert reply.status_code == 409
+    assert count(session) == 1
+
+
+def test_a_quota_added_after_a_submission_applies_to_the_next_one(client, session, campaign):
+    from invitations.quotas import set_quota
+
+    assert client.post(URL, json=body()).status_code == 201
+    quota = set_quota(session, campaign, {"district": "wuhou"}, 1)
+    session.commit()
+    assert client.post(URL, json=body(submission_id="api-0000000004")).status_code == 201
+    session.refresh(quota)
+    assert quota.completed == 1
+    reply = client.post(URL, json=body(submission_id="api-0000000005"))
+    assert reply.status_code == 409
+    assert "quota" in reply.json["errors"][0]["message"]
+    assert count(session) == 2
