@@ -65,7 +65,12 @@ def import_command(
     contact_list = get_or_create_list(session, list_name, campaign_id)
     required_attrs = [a.strip() for item in required for a in item.split(",") if a.strip()]
     result = import_contacts(
-        session, contact_list, file.read_bytes(), file.name, required=required_attrs
+        session,
+        contact_list,
+        file.read_bytes(),
+        file.name,
+        required=required_attrs,
+        progress=lambda _fraction, message: click.echo(f"  {message}", err=True),
     )
     assert result.record is not None
     record(

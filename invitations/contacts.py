@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -48,6 +48,8 @@ PHONE_COLUMNS = (
 EMAIL_COLUMNS = ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件", "邮件")
 ERROR_REPORT_HEADER = ("row", "column", "value", "reason")
 _CHUNK = 500
+_PROGRESS_ROWS = 5000
+Progress = Callable[[float, str], None]
 CONTACTS = cast(Table, Contact.__table__)
 
 
@@ -102,6 +104,7 @@ def import_contacts(
     filename: str,
     required: Sequence[str] = (),
     keys: PIIKeys | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import the rows of a CSV or XLSX file into `contact_list`.
 
@@ -109,7 +112,8 @@ def import_contacts(
     attribute empty, the same phone or e-mail as an earlier row or as a contact already on the
     list) is reported and skipped; the good rows are added. Importing the same file again adds
     nothing. A file-level problem (no usable column, a required column absent) raises
-    InputError before anything is stored.
+    InputError before anything is stored. `progress(fraction, message)` is called every
+    `_PROGRESS_ROWS` rows checked and stored, for long files.
     """
     keys = keys or current_keys()
     table = read_contact_file(data, filename)
@@ -118,7 +122,9 @@ def import_contacts(
     candidates: list[dict[str, Any]] = []
     seen: dict[bytes, int] = {}
     bad_rows: set[int] = set()
-    for number, cells in table.rows:
+    for index, (number, cells) in enumerate(table.rows):
+        if progress is not None and index % _PROGRESS_ROWS == 0 and index:
+            progress(0.5 * index / len(table.rows), f"checked {index} of {len(table.rows)} rows")
         row = _parse_row(number, cells, layout, keys)
         for problem in row.problems:
             result.problems.append(problem)
@@ -146,7 +152,7 @@ def import_contacts(
             bad_rows.add(values["_row"])
             continue
         fresh.append(values)
-    _insert_contacts(session, contact_list.id, fresh, keys)
+    _insert_contacts(session, contact_list.id, fresh, keys, progress)
     result.imported = len(fresh)
     result.skipped = len(bad_rows)
     result.problems.sort(key=lambda p: p.row)
@@ -309,11 +315,17 @@ def _already_on_list(
 
 
 def _insert_contacts(
-    session: Session, list_id: int, rows: list[dict[str, Any]], keys: PIIKeys
+    session: Session,
+    list_id: int,
+    rows: list[dict[str, Any]],
+    keys: PIIKeys,
+    progress: Progress | None,
 ) -> None:
     # Driver-speed inserts in chunks: no ORM object per contact, so a 100k-row file stays cheap.
     now = utcnow()
-    for start in range(0, len(rows), 5000):
+    for start in range(0, len(rows), _PROGRESS_ROWS):
+        if progress is not None and start:
+            progress(0.5 + 0.5 * start / len(rows), f"stored {start} of {len(rows)} contacts")
         bulk_insert(
             session,
             CONTACTS,
@@ -327,7 +339,7 @@ def _insert_contacts(
                     v["email_hash"],
                     json.dumps(v["attributes"], ensure_ascii=False),
                 )
-                for v in rows[start : start + 5000]
+                for v in rows[start : start + _PROGRESS_ROWS]
             ],
             {"list_id": list_id, "created_at": now},
         )

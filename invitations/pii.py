@@ -105,6 +105,23 @@ def decrypt(keys: PIIKeys, blob: bytes) -> str:
         raise PIIError("cannot decrypt: wrong PII_KEY or altered value") from exc
 
 
+def encrypt_bytes(keys: PIIKeys, data: bytes) -> bytes:
+    """`encrypt` for a whole file (an uploaded contact list waiting for import)."""
+    nonce = os.urandom(_NONCE_BYTES)
+    return _FORMAT_V1 + nonce + AESGCM(keys.encryption).encrypt(nonce, data, b"file")
+
+
+def decrypt_bytes(keys: PIIKeys, blob: bytes) -> bytes:
+    """The bytes given to `encrypt_bytes`; raises PIIError like `decrypt`."""
+    if not blob or blob[:1] != _FORMAT_V1:
+        raise PIIError("unknown ciphertext format")
+    nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
+    try:
+        return AESGCM(keys.encryption).decrypt(nonce, body, b"file")
+    except InvalidTag as exc:
+        raise PIIError("cannot decrypt: wrong PII_KEY or altered value") from exc
+
+
 def lookup_hash(keys: PIIKeys, kind: str, normalized: str) -> bytes:
     """HMAC-SHA256 of a normalised phone or e-mail; `kind` separates the two domains so a
     phone never matches an e-mail. Without the key the hash cannot be brute-forced over the

@@ -11,7 +11,8 @@ from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
 from campaigns.store import get_campaign
-from invitations.contacts import get_or_create_list, import_contacts, masked_contact
+from invitations.contacts import get_or_create_list, masked_contact
+from invitations.import_jobs import JOB_KIND, start_import
 from invitations.models import Contact, ContactImport, ContactList, Sample
 from invitations.quotas import quotas_of, stratum_values
 from invitations.sampling import draw_sample
@@ -21,6 +22,7 @@ from minsheng.accounts.permissions import require_role
 from minsheng.audit import record
 from minsheng.db import get_session
 from minsheng.errors import InputError
+from minsheng.jobs import Job
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
 
@@ -55,28 +57,39 @@ def lists() -> ResponseReturnValue:
         required = [a.strip() for a in (form.required.data or "").split(",") if a.strip()]
         try:
             contact_list = get_or_create_list(session, form.list_name.data or "")
-            result = import_contacts(
-                session, contact_list, upload.read(), upload.filename or "upload", required
-            )
         except InputError as exc:
             session.rollback()
             error = exc
         else:
-            assert result.record is not None
+            filename = upload.filename or "upload"
+            job = start_import(session, contact_list, upload.read(), filename, required)
             record(
                 session,
                 current_user.id,
                 "contacts.import",
                 "contact_list",
                 contact_list.id,
-                file=result.record.filename,
-                imported=result.imported,
-                skipped=result.skipped,
+                file=filename,
+                job=job.id,
             )
             session.commit()
-            return redirect(url_for("invitations.import_result", import_id=result.record.id))
+            return redirect(url_for("invitations.import_job", job_id=job.id))
     status = 422 if (error or form.errors) else 200
     return render_template("invitations/lists.html", form=form, lists=_lists(), error=error), status
+
+
+@bp.route("/invitations/imports/jobs/<int:job_id>")
+@require_role("organizer")
+def import_job(job_id: int) -> ResponseReturnValue:
+    """Progress of a queued import; refreshes itself until done, then shows the result."""
+    job = get_session().get(Job, job_id)
+    if job is None or job.kind != JOB_KIND:
+        abort(404)
+    if job.state == "done":
+        return redirect(url_for("invitations.import_result", import_id=job.result["import_id"]))
+    return render_template("invitations/import_job.html", job=job), (
+        422 if job.state == "failed" else 200
+    )
 
 
 @bp.route("/invitations/lists/<int:list_id>")

@@ -170,3 +170,20 @@ def test_opt_out_by_address_matches_however_the_number_is_written(session):
     assert opt_out_address(session, "phone", "+86 139-0000-0000")
     assert not opt_out_address(session, "phone", "13900000000")
     assert is_opted_out(session, session.scalars(select(Contact)).one())
+
+
+def test_long_files_report_progress_while_checking_and_storing(session):
+    seen = []
+    import_contacts(
+        session,
+        get_or_create_list(session, "long"),
+        csv_bytes(people(10_001)),
+        "long.csv",
+        progress=lambda fraction, message: seen.append((round(fraction, 2), message)),
+    )
+    assert seen == [
+        (0.25, "checked 5000 of 10001 rows"),
+        (0.5, "checked 10000 of 10001 rows"),
+        (0.75, "stored 5000 of 10001 contacts"),
+        (1.0, "stored 10000 of 10001 contacts"),
+    ]

@@ -8,7 +8,8 @@ import io
 
 from sqlalchemy import func, select
 
-from invitations.models import Contact, Invitation, Sample
+from invitations.import_jobs import run_import
+from invitations.models import Contact, ContactImport, ContactUpload, Invitation, Sample
 
 from .builders import campaign, csv_bytes, people, xlsx_bytes
 
@@ -113,12 +114,14 @@ def test_upload_page_imports_and_offers_the_masked_error_file(client, login, ses
         content_type="multipart/form-data",
     )
     assert page.status_code == 302, page.get_data(as_text=True)
-    result = client.get(page.headers["Location"])
+    job_page = client.get(page.headers["Location"])
+    assert job_page.status_code == 302  # the embedded worker has already finished
+    result = client.get(job_page.headers["Location"])
     text = result.get_data(as_text=True)
     assert 'class="n-imported">8<' in text and 'class="n-skipped">2<' in text
     assert "1***6" in text and "10086" not in text
     assert "下载错误清单（CSV）" in text
-    download = client.get(page.headers["Location"] + "/errors.csv")
+    download = client.get(job_page.headers["Location"] + "/errors.csv")
     assert download.headers["Content-Type"].startswith("text/csv")
     body = download.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
@@ -131,6 +134,7 @@ def test_list_page_shows_contacts_masked_only(client, login, session):
         "/invitations/lists/",
         data={"file": (io.BytesIO(csv_bytes(people(3))), "p.csv"), "list_name": "m"},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
     list_id = session.scalar(select(Contact.list_id))
     text = client.get(f"/invitations/lists/{list_id}").get_data(as_text=True)
@@ -147,6 +151,7 @@ def test_sample_page_draws_and_shows_strata(client, login, session):
         "/invitations/lists/",
         data={"file": (io.BytesIO(csv_bytes(people(40))), "p.csv"), "list_name": "s"},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
     list_id = session.scalar(select(Contact.list_id))
     page = client.post(
@@ -172,3 +177,33 @@ def test_pages_need_an_organizer(client, login):
     assert client.get("/invitations/lists/").status_code == 302
     login("expert")
     assert client.get("/invitations/lists/").status_code == 403
+
+
+def test_upload_of_a_file_without_contact_columns_shows_why_on_the_job_page(client, login, session):
+    login("organizer")
+    page = client.post(
+        "/invitations/lists/",
+        data={
+            "file": (io.BytesIO(csv_bytes([["district"], ["锦江区"]])), "d.csv"),
+            "list_name": "d",
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert page.status_code == 422
+    assert "no mobile phone or e-mail column" in page.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(ContactUpload)) == 0
+
+
+def test_running_the_import_task_again_imports_nothing_more(client, login, session):
+    login("organizer")
+    page = client.post(
+        "/invitations/lists/",
+        data={"file": (io.BytesIO(csv_bytes(people(5))), "p.csv"), "list_name": "p"},
+        content_type="multipart/form-data",
+    )
+    job_id = int(page.headers["Location"].rsplit("/", 1)[1])
+    run_import(session, job_id)
+    assert session.scalar(select(func.count()).select_from(Contact)) == 5
+    assert session.scalar(select(func.count()).select_from(ContactImport)) == 1
+    assert session.scalar(select(func.count()).select_from(ContactUpload)) == 0
