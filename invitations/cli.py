@@ -13,7 +13,7 @@ from campaigns.models import Campaign
 from campaigns.store import get_campaign
 from invitations.contacts import get_or_create_list, import_contacts
 from invitations.models import ContactList
-from invitations.quotas import quotas_of, set_quota
+from invitations.quotas import parse_stratum, quotas_of, set_quota
 from invitations.sampling import draw_sample
 from invitations.tokens import status_counts
 from minsheng.audit import record
@@ -169,12 +169,7 @@ def quota_command(campaign_slug: str, pairs: tuple[str, ...], maximum: int) -> N
     """Set the quota of one stratum (e.g. --stratum district=锦江区 --max 200)."""
     session = get_session()
     campaign = _campaign(session, campaign_slug)
-    values: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise InputError([Problem("--stratum", f"got {pair!r}; expected attribute=value")])
-        values[name.strip()] = value.strip()
+    values = parse_stratum(",".join(pairs), "--stratum")
     quota = set_quota(session, campaign, values, maximum)
     record(
         session,

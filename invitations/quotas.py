@@ -65,6 +65,26 @@ def set_quota(
     return quota
 
 
+def parse_stratum(text: str, location: str = "stratum") -> dict[str, str]:
+    """`district=锦江区, age_group=18-34` (or one pair per item of a list) as a dict.
+
+    Raises InputError naming each item that is not `attribute=value`.
+    """
+    values: dict[str, str] = {}
+    problems = []
+    for item in (part.strip() for part in text.replace("，", ",").split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            problems.append(Problem(location, f"got {item!r}; expected attribute=value"))
+            continue
+        values[name.strip()] = value.strip()
+    if problems:
+        raise InputError(problems)
+    return values
+
+
 def quotas_of(session: Session, campaign_id: int) -> list[Quota]:
     return list(
         session.scalars(select(Quota).where(Quota.campaign_id == campaign_id).order_by(Quota.id))

@@ -14,10 +14,10 @@ from campaigns.store import get_campaign
 from invitations.contacts import get_or_create_list, masked_contact
 from invitations.import_jobs import JOB_KIND, start_import
 from invitations.models import Contact, ContactImport, ContactList, Sample
-from invitations.quotas import quotas_of, stratum_values
+from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
 from invitations.sampling import draw_sample
 from invitations.tokens import status_counts
-from invitations.webforms import ContactUploadForm, SampleForm
+from invitations.webforms import ContactUploadForm, QuotaForm, SampleForm
 from minsheng.accounts.permissions import require_role
 from minsheng.audit import record
 from minsheng.db import get_session
@@ -160,7 +160,10 @@ def import_errors(import_id: int) -> ResponseReturnValue:
 @bp.route("/invitations/campaigns/<slug>")
 @require_role("organizer")
 def status(slug: str) -> ResponseReturnValue:
-    campaign = _campaign_or_404(slug)
+    return _status_page(_campaign_or_404(slug), QuotaForm(), None)
+
+
+def _status_page(campaign: Campaign, quota_form: QuotaForm, error: InputError | None) -> str:
     session = get_session()
     samples = session.scalars(
         select(Sample).where(Sample.campaign_id == campaign.id).order_by(Sample.id.desc())
@@ -171,8 +174,38 @@ def status(slug: str) -> ResponseReturnValue:
         counts=status_counts(session, campaign.id),
         samples=list(samples),
         quotas=quotas_of(session, campaign.id),
-        stratum_values=stratum_values,
+        form=quota_form,
+        error=error,
     )
+
+
+@bp.route("/invitations/campaigns/<slug>/quotas", methods=["POST"])
+@require_role("organizer")
+def quota(slug: str) -> ResponseReturnValue:
+    campaign = _campaign_or_404(slug)
+    session = get_session()
+    form = QuotaForm()
+    error: InputError | None = None
+    if form.validate_on_submit():
+        try:
+            values = parse_stratum(form.stratum.data or "")
+            saved = set_quota(session, campaign, values, form.maximum.data or 0)
+        except InputError as exc:
+            session.rollback()
+            error = exc
+        else:
+            record(
+                session,
+                current_user.id,
+                "invitations.quota",
+                "quota",
+                saved.id,
+                stratum=saved.stratum,
+                maximum=saved.maximum,
+            )
+            session.commit()
+            return redirect(url_for("invitations.status", slug=campaign.slug))
+    return _status_page(campaign, form, error), 422
 
 
 @bp.route("/invitations/campaigns/<slug>/sample", methods=["GET", "POST"])

@@ -41,3 +41,13 @@ class SampleForm(FlaskForm):
         _l("Random seed (empty: a new one, recorded)"),
         validators=[Optional(), NumberRange(min=0, max=2**63 - 1)],
     )
+
+
+class QuotaForm(FlaskForm):
+    stratum = StringField(
+        _l("Stratum (attribute=value, comma-separated)"),
+        validators=[DataRequired(), Length(max=500)],
+    )
+    maximum = IntegerField(
+        _l("Most completed responses"), validators=[DataRequired(), NumberRange(min=0)]
+    )

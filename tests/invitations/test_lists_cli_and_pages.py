@@ -207,3 +207,21 @@ def test_running_the_import_task_again_imports_nothing_more(client, login, sessi
     assert session.scalar(select(func.count()).select_from(Contact)) == 5
     assert session.scalar(select(func.count()).select_from(ContactImport)) == 1
     assert session.scalar(select(func.count()).select_from(ContactUpload)) == 0
+
+
+def test_organizer_sets_a_quota_on_the_status_page(client, login, session):
+    camp = campaign(session)
+    session.commit()
+    login("organizer")
+    saved = client.post(
+        f"/invitations/campaigns/{camp.slug}/quotas",
+        data={"stratum": "district=锦江区，age_group=18-34", "maximum": 30},
+    )
+    assert saved.status_code == 302
+    page = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "age_group=18-34, district=锦江区" in page
+    bad = client.post(
+        f"/invitations/campaigns/{camp.slug}/quotas", data={"stratum": "锦江区", "maximum": 3}
+    )
+    assert bad.status_code == 422
+    assert "got &#39;锦江区&#39;; expected attribute=value" in bad.get_data(as_text=True)
