@@ -3,10 +3,8 @@ the good ones, and opt-outs (退订) that hold across lists and campaigns."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -14,7 +12,14 @@ from sqlalchemy import ColumnElement, Table, exists, or_, select
 from sqlalchemy.orm import Session
 
 from invitations.bulk import bulk_insert
-from invitations.contact_files import ContactTable, read_contact_file
+from invitations.contact_files import read_contact_file
+from invitations.contact_rows import (
+    ParsedRow,
+    RowProblem,
+    column_layout,
+    error_report_csv,
+    parse_row,
+)
 from invitations.models import Contact, ContactImport, ContactList, OptOut
 from invitations.pii import (
     PIIKeys,
@@ -25,42 +30,16 @@ from invitations.pii import (
     mask_email,
     mask_name,
     mask_phone,
-    mask_text,
     normalize_email,
     normalize_phone,
 )
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 
-# Header names recognised for the personal columns (lower-cased); every other column is an
-# attribute kept under its own name.
-NAME_COLUMNS = ("name", "姓名", "名字")
-PHONE_COLUMNS = (
-    "phone",
-    "mobile",
-    "mobile phone",
-    "手机",
-    "手机号",
-    "手机号码",
-    "电话",
-    "联系电话",
-)
-EMAIL_COLUMNS = ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件", "邮件")
-ERROR_REPORT_HEADER = ("row", "column", "value", "reason")
 _CHUNK = 500
 _PROGRESS_ROWS = 5000
 Progress = Callable[[float, str], None]
 CONTACTS = cast(Table, Contact.__table__)
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """One reason a row was not imported; `value` is already masked."""
-
-    row: int
-    column: str
-    value: str
-    reason: str
 
 
 @dataclass
@@ -117,7 +96,7 @@ def import_contacts(
     """
     keys = keys or current_keys()
     table = read_contact_file(data, filename)
-    layout = _layout(table, required, filename)
+    layout = column_layout(table, required, filename)
     result = ImportResult(rows=len(table.rows))
     candidates: list[dict[str, Any]] = []
     seen: dict[bytes, int] = {}
@@ -125,7 +104,7 @@ def import_contacts(
     for index, (number, cells) in enumerate(table.rows):
         if progress is not None and index % _PROGRESS_ROWS == 0 and index:
             progress(0.5 * index / len(table.rows), f"checked {index} of {len(table.rows)} rows")
-        row = _parse_row(number, cells, layout, keys)
+        row = parse_row(number, cells, layout, keys)
         for problem in row.problems:
             result.problems.append(problem)
             bad_rows.add(number)
@@ -169,122 +148,7 @@ def import_contacts(
     return result
 
 
-@dataclass(frozen=True)
-class _Layout:
-    name: int | None
-    phone: int | None
-    email: int | None
-    attributes: dict[str, int]
-    required: tuple[str, ...]
-    titles: dict[str, str]
-
-
-@dataclass
-class _Row:
-    values: dict[str, Any]
-    problems: list[RowProblem]
-
-
-def _layout(table: ContactTable, required: Sequence[str], filename: str) -> _Layout:
-    problems: list[Problem] = []
-    positions: dict[str, int] = {}
-    for index, title in enumerate(table.header):
-        if not title:
-            continue
-        if title in positions:
-            problems.append(Problem(f"{filename}:1", f"column {title!r} appears twice"))
-        positions[title] = index
-    lowered = {title.lower(): index for title, index in positions.items()}
-
-    def find(names: Iterable[str]) -> int | None:
-        return next((lowered[n] for n in names if n in lowered), None)
-
-    name, phone, email = find(NAME_COLUMNS), find(PHONE_COLUMNS), find(EMAIL_COLUMNS)
-    if phone is None and email is None:
-        problems.append(
-            Problem(
-                f"{filename}:1",
-                f"no mobile phone or e-mail column among {', '.join(table.header)}; "
-                "expected a column named e.g. phone / 手机号 or email / 邮箱",
-            )
-        )
-    personal = {name, phone, email}
-    attributes = {t: i for t, i in positions.items() if i not in personal}
-    for wanted in required:
-        if wanted not in attributes:
-            problems.append(
-                Problem(
-                    f"{filename}:1",
-                    f"required column {wanted!r} is missing; the file has "
-                    f"{', '.join(t for t in table.header if t)}",
-                )
-            )
-    if problems:
-        raise InputError(problems)
-    titles = {
-        kind: table.header[index]
-        for kind, index in (("name", name), ("phone", phone), ("email", email))
-        if index is not None
-    }
-    return _Layout(name, phone, email, attributes, tuple(required), titles)
-
-
-def _cell(cells: list[str], index: int | None) -> str:
-    return cells[index].strip() if index is not None and index < len(cells) else ""
-
-
-def _parse_row(number: int, cells: list[str], layout: _Layout, keys: PIIKeys) -> _Row:
-    problems: list[RowProblem] = []
-    raw_phone, raw_email = _cell(cells, layout.phone), _cell(cells, layout.email)
-    phone = normalize_phone(raw_phone) if raw_phone else None
-    email = normalize_email(raw_email) if raw_email else None
-    if raw_phone and phone is None:
-        problems.append(
-            RowProblem(
-                number,
-                layout.titles["phone"],
-                mask_text(raw_phone),
-                "invalid mainland mobile number; expected 11 digits 1[3-9]XXXXXXXXX, "
-                "optionally with +86, spaces or dashes",
-            )
-        )
-    if raw_email and email is None:
-        problems.append(
-            RowProblem(
-                number,
-                layout.titles["email"],
-                mask_email(raw_email),
-                "malformed e-mail; expected name@domain",
-            )
-        )
-    if not raw_phone and not raw_email:
-        column = layout.titles.get("phone") or layout.titles["email"]
-        problems.append(RowProblem(number, column, "", "no mobile phone and no e-mail"))
-    attributes = {title: _cell(cells, index) for title, index in layout.attributes.items()}
-    for wanted in layout.required:
-        if not attributes.get(wanted):
-            problems.append(RowProblem(number, wanted, "", f"required attribute {wanted!r} empty"))
-    phone_hash = lookup_hash(keys, "phone", phone) if phone else None
-    email_hash = lookup_hash(keys, "email", email) if email else None
-    shown: dict[bytes, tuple[str, str]] = {}
-    if phone_hash:
-        shown[phone_hash] = (layout.titles["phone"], mask_phone(phone or ""))
-    if email_hash:
-        shown[email_hash] = (layout.titles["email"], mask_email(email or ""))
-    values = {
-        "_row": number,
-        "_shown": shown,
-        "name": _cell(cells, layout.name) or None,
-        "phone": phone,
-        "email": email,
-        "phone_hash": phone_hash,
-        "email_hash": email_hash,
-        "attributes": attributes,
-    }
-    return _Row(values=values, problems=problems)
-
-
-def _first_seen(seen: dict[bytes, int], row: _Row, number: int) -> tuple[str, str, int] | None:
+def _first_seen(seen: dict[bytes, int], row: ParsedRow, number: int) -> tuple[str, str, int] | None:
     hashes = [h for h in (row.values["phone_hash"], row.values["email_hash"]) if h]
     for digest in hashes:
         if digest in seen:
@@ -343,21 +207,6 @@ def _insert_contacts(
             ],
             {"list_id": list_id, "created_at": now},
         )
-
-
-def error_report_csv(problems: Iterable[RowProblem]) -> str:
-    """The downloadable error file: one line per problem (row, column, masked value, reason).
-
-    Values that a spreadsheet would run as a formula are prefixed with `'` (OWASP CSV
-    injection).
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(ERROR_REPORT_HEADER)
-    for p in problems:
-        value = "'" + p.value if p.value[:1] in ("=", "+", "-", "@") else p.value
-        writer.writerow((p.row, p.column, value, p.reason))
-    return out.getvalue()
 
 
 def contact_details(contact: Contact, keys: PIIKeys | None = None) -> ContactDetails:
