@@ -3,16 +3,17 @@ computing the plain counts of the same Parquet file, in the same run.
 
     .venv/bin/python bench/analysis.py [--rows 10000000] [--seed 6] [--keep]
 
-1. Generates (or reuses) ``bench/out/analysis-<rows>.parquet``: 20 questions (10 five-point
-   ratings in one battery, 4 single choices, 2 multiple choices with 6 options each, a 0-10
-   recommendation score, commute minutes, a date-free open-text suggestion in 5 % of rows),
-   3 demographic columns (district, age group, gender) and the completion time.
+1. Generates (or reuses) ``bench/out/analysis-<rows>-<seed>.parquet``: 20 questions (10
+   five-point ratings in one battery, 4 single choices, 2 multiple choices with 6 options each,
+   a 0-10 recommendation score, commute minutes, an open-text suggestion of short Chinese
+   phrases in 5 % of rows), 3 demographic columns (district, age group, gender) and the
+   completion time.
 2. In a fresh child process, times the full summary: reading the Parquet file into the response
-   frame, `analysis.summary.summarize_frame` (every question with Wilson intervals, means,
-   top-2-box, NPS, quartiles, open-text keywords/themes/duplicates and the data-quality flags),
-   3 crosstabs with their tests (`analysis.crosstabs.crosstab`) and raking to district and
-   age-group margins (`analysis.weighting.raked_weights`). Peak memory is the child's maximum
-   resident set size.
+   frame (`analysis.snapshots.read_parquet_frame`, as snapshots are read),
+   `analysis.summary.summarize_frame` (every question with Wilson intervals, means, top-2-box,
+   NPS, quartiles, open-text keywords/themes/duplicates and the data-quality flags), 3 crosstabs
+   with their tests (`analysis.crosstabs.crosstab`) and raking to district and age-group margins
+   (`analysis.weighting.raked_weights`). Peak memory is the child's maximum resident set size.
 3. In another child process, DuckDB computes the plain counts of every column of the same file
    (one GROUP BY per question, counts of the option columns, count and mean of the numbers).
 
@@ -249,6 +250,7 @@ def cpu_seconds() -> float:
 def run_summary(path: Path) -> dict[str, Any]:
     """The child process of step 2 (imports happen before the clock starts)."""
     from analysis.crosstabs import crosstab
+    from analysis.snapshots import read_parquet_frame
     from analysis.summary import summarize_frame
     from analysis.text import tokenizer
     from analysis.weighting import raked_weights
@@ -259,7 +261,7 @@ def run_summary(path: Path) -> dict[str, Any]:
     timings: dict[str, float] = {}
     cpu_started = cpu_seconds()
     started = time.perf_counter()
-    frame = pd.read_parquet(path)
+    frame = read_parquet_frame(path)
     timings["read_parquet"] = time.perf_counter() - started
     mark = time.perf_counter()
     summary = summarize_frame(frame, form)
