@@ -3,6 +3,9 @@ invitation status of a campaign. Personal data appears only masked."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -129,9 +132,6 @@ def list_detail(list_id: int) -> ResponseReturnValue:
 @bp.route("/invitations/imports/<int:import_id>")
 @require_role("organizer")
 def import_result(import_id: int) -> ResponseReturnValue:
-    import csv
-    import io
-
     session = get_session()
     contact_import = session.get(ContactImport, import_id) or abort(404)
     problems = list(csv.DictReader(io.StringIO(contact_import.error_report)))
