@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,23 @@ def column_layout(table: ContactTable, required: Sequence[str], filename: str) -
     return Layout(name, phone, email, attributes, tuple(required), titles)
 
 
+# Excel shows a long number typed into a General cell as 1.38123E+10 and saves it so in CSV:
+# the digits are gone and only the person who exported the file can bring them back.
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+\d+")
+
+
+def _phone_reason(raw: str) -> str:
+    if _SCIENTIFIC.fullmatch(raw.strip()):
+        return (
+            "the number was saved by Excel in scientific notation (like 1.38E+10) and its "
+            "digits are lost; format the column as text in Excel and export the file again"
+        )
+    return (
+        "invalid mainland mobile number; expected 11 digits 1[3-9]XXXXXXXXX, "
+        "optionally with +86, spaces or dashes"
+    )
+
+
 def _cell(cells: list[str], index: int | None) -> str:
     return cells[index].strip() if index is not None and index < len(cells) else ""
 
@@ -123,8 +141,7 @@ def parse_row(number: int, cells: list[str], layout: Layout, keys: PIIKeys) -> P
                 number,
                 layout.titles["phone"],
                 mask_text(raw_phone),
-                "invalid mainland mobile number; expected 11 digits 1[3-9]XXXXXXXXX, "
-                "optionally with +86, spaces or dashes",
+                _phone_reason(raw_phone),
             )
         )
     if raw_email and email is None:

@@ -187,3 +187,17 @@ def test_long_files_report_progress_while_checking_and_storing(session):
         (0.75, "stored 5000 of 10001 contacts"),
         (1.0, "stored 10000 of 10001 contacts"),
     ]
+
+
+def test_phone_numbers_excel_saved_in_scientific_notation_get_a_specific_reason(session):
+    rows = [*people(1), ["李四", "1.38123E+10", "", "锦江区", "18-34"]]
+    result = import_contacts(session, get_or_create_list(session, "sci"), csv_bytes(rows), "s")
+    [problem] = report_rows(result)
+    assert problem["row"] == "3"
+    assert "scientific notation" in problem["reason"]
+    assert result.imported == 1
+
+
+def test_empty_file_is_refused_with_the_file_name(session):
+    with pytest.raises(InputError, match=r"empty\.csv: the first row must name the columns"):
+        import_contacts(session, get_or_create_list(session, "e"), b"", "empty.csv")
