@@ -149,7 +149,10 @@ def duplicates(frame: pd.DataFrame, form: Form, require_text: bool = True) -> Bo
             return flags
         candidates = np.zeros(len(frame), dtype=bool)
         for name in texts:
-            candidates |= frame[name].fillna("").astype(str).str.strip().ne("").to_numpy()
+            # Strip only the answers that exist: open text is usually missing in most rows.
+            present = np.flatnonzero(frame[name].notna().to_numpy())
+            given = frame[name].iloc[present].astype(str).str.strip().ne("").to_numpy()
+            candidates[present[given]] = True
     if not candidates.any():
         return flags
     # One 64-bit hash per row over all answer columns; rows with equal hashes are equal.
