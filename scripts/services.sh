@@ -44,6 +44,30 @@ free_port() {
   echo "$port"
 }
 
+# Start redis-server on $1 and wait until *this* server answers there (not another one that
+# took the port first); on failure leave no pid file behind.
+start_redis() {
+  local port="$1" pid
+  rm -f "$state/redis.pid"
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+    --daemonize yes --pidfile "$state/redis.pid" --logfile "$state/redis.log" \
+    --dir "$state/redis" || return 1
+  for _ in $(seq 1 50); do
+    if [ -s "$state/redis.pid" ]; then
+      pid="$(cat "$state/redis.pid")"
+      if redis-cli -h 127.0.0.1 -p "$port" info server 2>/dev/null |
+        grep -q "^process_id:$pid"; then
+        return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+    fi
+    sleep 0.1
+  done
+  [ -s "$state/redis.pid" ] && kill "$(cat "$state/redis.pid")" 2>/dev/null
+  rm -f "$state/redis.pid"
+  return 1
+}
+
 print_env() {
   cat "$env_file"
 }
@@ -89,30 +113,31 @@ start() {
     exit 1
   }
   # Throwaway data: durability off makes migrations and tests several times faster.
-  as_owner "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pgdata -c fsync=off \
--c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null || {
+  # Another program may take a port between the check and the bind (parallel runs, benchmarks):
+  # then the server fails to start and the next free port is tried.
+  for _ in $(seq 1 20); do
+    if as_owner "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pgdata -c fsync=off \
+-c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null; then
+      break
+    fi
+    pg_port="$(free_port $((pg_port + 1)))"
+  done
+  as_owner "$bin/pg_ctl" -D "$pgdata" status >/dev/null || {
     cat "$pgdata/server.log" >&2
     exit 1
   }
-  as_owner "$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U minsheng minsheng_test
+  as_owner "$bin/createdb" -h "$pgdata" -p "$pg_port" -U minsheng minsheng_test
 
   mkdir -p "$state/redis"
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
-    --daemonize yes --pidfile "$state/redis.pid" --logfile "$state/redis.log" \
-    --dir "$state/redis"
-  for _ in $(seq 1 100); do
-    if redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG; then
+  for _ in $(seq 1 20); do
+    if start_redis "$redis_port"; then
       break
     fi
-    sleep 0.1
+    redis_port="$(free_port $((redis_port + 1)))"
   done
-  redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null || {
+  [ -f "$state/redis.pid" ] || {
     cat "$state/redis.log" >&2
-    exit 1
-  }
-  "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || {
-    echo "PostgreSQL does not answer on port $pg_port" >&2
     exit 1
   }
 

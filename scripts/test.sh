@@ -17,7 +17,13 @@ export MINSHENG_SERVICES_DIR="$PWD/.services/make-test"
 scripts/services.sh stop 2>/dev/null || true
 trap 'scripts/services.sh stop' EXIT
 echo "== starting PostgreSQL and Redis"
-eval "$(scripts/services.sh start)"
+# Captured first: a failed start must stop the run, not leave the next pass without servers.
+settings="$(scripts/services.sh start)"
+eval "$settings"
+if [ -z "${MINSHENG_TEST_DATABASE_URL:-}" ] || [ -z "${MINSHENG_TEST_BROKER_URL:-}" ]; then
+  echo "scripts/services.sh start printed no MINSHENG_TEST_* settings" >&2
+  exit 1
+fi
 
 echo "== pytest on PostgreSQL, with Redis and a Celery worker"
 "${pytest[@]}" "$@"
