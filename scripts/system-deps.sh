@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages minsheng needs, only those that are missing.
 #   scripts/system-deps.sh demo   fonts and WeasyPrint's libraries (enough to render reports)
-#   scripts/system-deps.sh test   the above plus poppler, PostgreSQL, Redis and Chromium
+#   scripts/system-deps.sh test   the above plus poppler, zbar (QR posters), PostgreSQL, Redis and Chromium
 # As root the packages are installed with apt-get; otherwise the script stops and prints the
 # exact command to run, so a prepared machine passes in well under a second.
 set -euo pipefail
 
 profile="${1:-test}"
 demo_packages=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig)
-test_packages=(poppler-utils postgresql redis-server redis-tools chromium)
+test_packages=(poppler-utils zbar-tools postgresql redis-server redis-tools chromium)
 
 case "$profile" in
   demo) wanted=("${demo_packages[@]}") ;;
