@@ -13,7 +13,7 @@ from campaigns.models import Campaign
 from campaigns.store import get_campaign
 from invitations.contacts import get_or_create_list, import_contacts
 from invitations.models import ContactList
-from invitations.quotas import parse_stratum, quotas_of, set_quota
+from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
 from invitations.sampling import draw_sample
 from invitations.tokens import status_counts
 from minsheng.audit import record
@@ -149,8 +149,9 @@ def sample_command(
             f"{skipped.skipped_opted_out} opted out"
         )
     for key, counts in sample.counts.items():
+        label = ", ".join(f"{k}={v}" for k, v in stratum_values(key).items()) or "all"
         click.echo(
-            f"  {key}\tpopulation {counts['population']}\tallocated "
+            f"  {label}\tpopulation {counts['population']}\tallocated "
             f"{counts['allocated']}\tinvited {counts['invited']}"
         )
 
@@ -181,7 +182,8 @@ def quota_command(campaign_slug: str, pairs: tuple[str, ...], maximum: int) -> N
         maximum=maximum,
     )
     session.commit()
-    click.echo(f"quota {quota.stratum}: {quota.completed} of {quota.maximum}")
+    label = ", ".join(f"{k}={v}" for k, v in quota.attribute_values.items())
+    click.echo(f"quota {label}: {quota.completed} of {quota.maximum}")
 
 
 @invitations_cli.command("status")
@@ -196,4 +198,5 @@ def status_command(campaign_slug: str) -> None:
         click.echo(f"  {status}\t{n}")
     for quota in quotas_of(session, campaign.id):
         state = "full" if quota.completed >= quota.maximum else "open"
-        click.echo(f"  quota {quota.stratum}\t{quota.completed}/{quota.maximum}\t{state}")
+        label = ", ".join(f"{k}={v}" for k, v in quota.attribute_values.items())
+        click.echo(f"  quota {label}\t{quota.completed}/{quota.maximum}\t{state}")

@@ -92,10 +92,11 @@ def test_cli_sample_then_status_counts_invitations(runner, session, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "seed 42, 24 drawn, 24 invited" in result.output
+    assert "age_group=18-34, district=锦江区\tpopulation 5\tallocated 2" in result.output
     status = runner.invoke(args=["invitations", "status", "transport-2026"])
     assert "transport-2026: 24 invitations" in status.output
     assert "created\t24" in status.output
-    assert "0/50\topen" in status.output
+    assert "quota district=锦江区\t0/50\topen" in status.output
     bad = runner.invoke(
         args=["invitations", "sample", "transport-2026", "--list", "nope", "--size", "3"]
     )
