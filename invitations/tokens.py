@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from invitations.bulk import bulk_insert
-from invitations.contacts import not_opted_out
+from invitations.contacts import is_opted_out, not_opted_out
 from invitations.models import INVITATION_STATUSES, Contact, Invitation, InvitationToken
 from invitations.quotas import open_for, quotas_of, record_completion, stratum_values
 from minsheng.db import utcnow
+from minsheng.errors import InputError, Problem
 
 TOKEN_BYTES = 32
 # Rows per executemany. Big enough to amortise round trips, small enough for SQLite's
@@ -199,8 +200,10 @@ def create_invitation(
 ) -> tuple[Invitation, str]:
     """One invitation and its token (the single-row path, for pages and tests).
 
-    Does not check opt-outs; bulk sending goes through `create_invitations`, which does.
+    Raises InputError when the contact has opted out: nobody who did is invited again.
     """
+    if contact is not None and is_opted_out(session, contact):
+        raise InputError([Problem("contact", "this person opted out of all invitations")])
     token = secrets.token_urlsafe(TOKEN_BYTES)
     invitation = Invitation(
         campaign_id=campaign.id,

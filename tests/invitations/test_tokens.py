@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 
 from invitations.contacts import get_or_create_list, import_contacts, opt_out_contact
@@ -20,6 +21,7 @@ from invitations.tokens import (
     resolve_invitation,
 )
 from minsheng.db import utcnow
+from minsheng.errors import InputError
 
 from .builders import campaign, csv_bytes, people
 
@@ -119,3 +121,11 @@ def test_letters_without_contacts_are_created_over_several_chunks_with_distinct_
     created = create_invitations(session, camp, None, count=12_345)
     assert created.created == 12_345
     assert session.scalar(select(func.count(func.distinct(Invitation.token_hash)))) == 12_345
+
+
+def test_a_single_invitation_to_someone_who_opted_out_is_refused(session):
+    camp = campaign(session)
+    contact = session.get(Contact, listed(session, 1)[0])
+    opt_out_contact(session, contact)
+    with pytest.raises(InputError, match="opted out"):
+        create_invitation(session, camp, contact)
