@@ -227,9 +227,8 @@ def quality_check(
         index=frame.index,
     )
     keep: BoolArray = np.ones(len(frame), dtype=bool)
-    if exclude:
-        keep = ~np.any(flags[list(exclude)].to_numpy(dtype=bool), axis=1)
-    known = durations[~np.isnan(durations)]
+    for name in exclude:
+        keep &= ~flags[name].to_numpy(dtype=bool)
     rules = {
         "speeder": f"duration < {speed_factor:g} x median duration",
         "straightliner": f"same answer to every item of a rating block of >= {min_block_items}",
@@ -242,7 +241,7 @@ def quality_check(
         flags=tuple(
             FlagCount(name, int(flags[name].sum()), name in exclude, rules[name]) for name in FLAGS
         ),
-        median_duration=nan_to_none(float(np.median(known))) if known.size else None,
+        median_duration=None if threshold is None else nan_to_none(threshold / speed_factor),
         speed_threshold=threshold,
         rating_blocks=tuple(blocks),
     )

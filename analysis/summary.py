@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -548,11 +548,15 @@ def summarize_frame(
     asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
     # Questions are independent and numpy releases the GIL in its array loops, so a thread per
     # core summarises several at once.
-    with ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(_summarize_question, frame, form, q, options) for q in asked]
+    threads = max(1, workers or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        if threads == 1:  # in this thread: simpler to debug and to profile
+            results = [_done(_summarize_question(frame, form, q, options)) for q in asked]
+        else:
+            results = [pool.submit(_summarize_question, frame, form, q, options) for q in asked]
         summaries = []
-        for done, (question, future) in enumerate(zip(asked, futures, strict=True), start=1):
-            summaries.append(future.result())
+        for done, (question, result) in enumerate(zip(asked, results, strict=True), start=1):
+            summaries.append(result.result())
             if progress is not None:
                 progress(done / (len(asked) + bool(segments)), question.name)
     questions = tuple(summaries)
@@ -574,6 +578,12 @@ def summarize_frame(
         segments=tuple(segments),
         crosstabs=crosstabs,
     )
+
+
+def _done(summary: QuestionSummary) -> Future[QuestionSummary]:
+    future: Future[QuestionSummary] = Future()
+    future.set_result(summary)
+    return future
 
 
 def _crosstabs(
