@@ -19,13 +19,16 @@ from typing import Any
 
 from flask import Blueprint, abort, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 import minsheng
+from campaigns.models import CollectionPoint
 from campaigns.store import get_campaign
 from forms.ingest import (
     IngestError,
     StaleSnapshotError,
     Submission,
+    collection_point_of,
     forget_snapshot,
     open_questionnaire,
     submit_response,
@@ -120,15 +123,18 @@ def _create_response(slug: str, body: dict[str, Any], snapshot: bool) -> Respons
     fields, problems = _submission_fields(body)
     point_id = None
     if body.get("collection_point") is not None:
-        point = next(
-            (p for p in campaign.collection_points if p.code == body["collection_point"]), None
-        )
+        point = collection_point_of(session, campaign, str(body["collection_point"]))
+        if point is None and found.cached:
+            raise StaleSnapshotError(slug)  # the point may be newer than the cached campaign
         if point is None:
-            codes = ", ".join(p.code for p in campaign.collection_points) or "none"
+            codes = session.scalars(
+                select(CollectionPoint.code).where(CollectionPoint.campaign_id == campaign.id)
+            ).all()
             problems.append(
                 Problem(
                     "collection_point",
-                    f"unknown code {body['collection_point']!r}; this campaign has {codes}",
+                    f"unknown code {body['collection_point']!r}; this campaign has "
+                    f"{', '.join(codes) or 'none'}",
                 )
             )
         else:

@@ -7,14 +7,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, bindparam, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from campaigns.lifecycle import is_accepting
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CollectionPoint
 from forms.models import Questionnaire, QuestionnaireVersion, Response
 from forms.publishing import form_of
 from forms.schema import Form
@@ -110,8 +110,41 @@ def open_questionnaire(
     found = OpenQuestionnaire(row[0], row[1], bool(row[2]))
     if len(_SNAPSHOTS) > 1024:
         _SNAPSHOTS.clear()
-    _SNAPSHOTS[slug] = (now, found)
+    _SNAPSHOTS[slug] = (
+        now,
+        OpenQuestionnaire(
+            _detached_copy(found.campaign, ()),
+            _detached_copy(found.version, ("definition",)) if found.version else None,
+            found.has_quotas,
+        ),
+    )
     return found
+
+
+_Row = TypeVar("_Row", Campaign, QuestionnaireVersion)
+
+
+def _detached_copy(row: _Row, skip: tuple[str, ...]) -> _Row:
+    """A copy of `row`'s columns that belongs to no session, so nothing done to the request's
+    session (a rollback expiring its objects) reaches the cache."""
+    values = {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
+    copy = type(row)(**values)
+    make_transient_to_detached(copy)
+    return copy
+
+
+def collection_point_of(
+    session: Session, campaign: Campaign, code: str | None
+) -> CollectionPoint | None:
+    """The campaign's collection point (征集点位) with this code, or None (also for an unknown
+    code: a mistyped poster link still gets its response stored, as `web`)."""
+    if not code:
+        return None
+    return session.scalar(
+        select(CollectionPoint).where(
+            CollectionPoint.campaign_id == campaign.id, CollectionPoint.code == code
+        )
+    )
 
 
 def forget_snapshot(slug: str) -> None:
@@ -171,6 +204,8 @@ def submit_response(
         )
     try:
         if not is_accepting(campaign, today or utcnow().date()):
+            if snapshot:
+                raise StaleSnapshotError(campaign.slug)  # perhaps reopened since: look again
             raise IngestError(f"campaign {campaign.slug} is not accepting responses")
         if submission.invitation_id is not None and session.scalar(
             select(Response.id).where(Response.invitation_id == submission.invitation_id)

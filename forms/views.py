@@ -26,7 +26,7 @@ from flask import session as cookie
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign, CollectionPoint
+from campaigns.models import Campaign
 from campaigns.store import get_campaign
 from forms.drafts import (
     draft_by_code,
@@ -45,6 +45,7 @@ from forms.ingest import (
     QuotaFullError,
     StaleSnapshotError,
     Submission,
+    collection_point_of,
     forget_snapshot,
     open_questionnaire,
     submit_response,
@@ -128,14 +129,6 @@ def _campaign_or_404(session: Session, slug: str) -> Campaign:
     return campaign
 
 
-def _collection_point(campaign: Campaign, code: str | None) -> CollectionPoint | None:
-    """The campaign's collection point with this code; an unknown code (a mistyped poster link)
-    is ignored rather than losing the response."""
-    if not code:
-        return None
-    return next((p for p in campaign.collection_points if p.code == code), None)
-
-
 @bp.route("/s/<slug>", methods=["GET", "POST"])
 @public
 def respond(slug: str) -> ResponseReturnValue:
@@ -165,7 +158,7 @@ def _respond(slug: str, code: str | None, snapshot: bool) -> ResponseReturnValue
         version = session.get(QuestionnaireVersion, draft.version_id)
     if version is None:
         abort(404, description="This campaign has no questionnaire yet.")
-    point = _collection_point(campaign, request.args.get("p"))
+    point = collection_point_of(session, campaign, request.args.get("p"))
     visit = Visit(
         campaign=campaign,
         version=version,
