@@ -259,7 +259,7 @@ def send_batch(
     """
     commit = commit or session.commit
     result = BatchResult()
-    rows = _load(session, invitation_ids, ctx.channel.name)
+    rows = _load(session, invitation_ids, ctx.channel.name, step)
     result.skipped += len(set(invitation_ids)) - len(rows)
     if not rows:
         return result
@@ -349,11 +349,17 @@ def _send_one(
 
 
 def _load(
-    session: Session, invitation_ids: Iterable[int], channel: str
+    session: Session, invitation_ids: Iterable[int], channel: str, step: int
 ) -> list[tuple[Invitation, Contact]]:
+    """The invitations still to get this step, with their contacts. Those that already have it
+    are left out here, so a batch run again issues no new links for them (`_claim` still
+    decides, for runs in parallel)."""
     ids = list(dict.fromkeys(invitation_ids))
     if not ids:
         return []
+    done = select(Delivery.id).where(
+        Delivery.invitation_id == Invitation.id, Delivery.step == step, Delivery.state != "retry"
+    )
     rows = session.execute(
         select(Invitation, Contact)
         .join(Contact, Contact.id == Invitation.contact_id)
@@ -362,6 +368,7 @@ def _load(
             Invitation.status.not_in(NO_MORE_MESSAGES),
             _address_column(channel).is_not(None),
             not_opted_out(),
+            ~done.exists(),
         )
         .order_by(Invitation.id)
     )

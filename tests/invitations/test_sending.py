@@ -7,12 +7,19 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from invitations.channels import SmtpChannel, SmtpSettings
 from invitations.contacts import opt_out_contact
 from invitations.messages import MessageError, preview_message, template_problems
-from invitations.models import Contact, Delivery, Invitation, OptOut, OptOutEvent
+from invitations.models import (
+    Contact,
+    Delivery,
+    Invitation,
+    InvitationToken,
+    OptOut,
+    OptOutEvent,
+)
 from invitations.ratelimits import LocalTokenBucket
 from invitations.reminders import plan_reminders
 from invitations.sending import (
@@ -48,6 +55,8 @@ def test_each_person_gets_one_email_with_a_working_link_and_an_opt_out(app, sess
         result = send_batch(session, email_context(app, port), batch, step=0)
         again = send_batch(session, email_context(app, port), batch, step=0)
     assert (result.sent, again.sent, again.skipped) == (5, 0, 5)
+    # the second run issued no new links for people who already had their message
+    assert session.scalar(select(func.count()).select_from(InvitationToken)) == 5
     assert len(sink.messages) == 5
     mail = sink.to("resident0@example.com")[0]
     assert mail["Subject"] == "邀请您参与“交通出行专项征集”"
