@@ -1,6 +1,7 @@
-"""Sending invitations and reminders: which invitations a send step goes to, the batch loop that
-hands each message to a channel exactly once at most, per-channel rate limits, and the outcome
-of every step (`Delivery`).
+"""Sending invitations and reminders: which invitations still need their first message, the batch
+loop that hands each message to a channel at most once, and the outcome of every step
+(`Delivery`). Rate limits live in `invitations.ratelimits`, reminder planning in
+`invitations.reminders`.
 
 At most once. A step is claimed by inserting its unique (invitation, step) row as `sending` and
 committing *before* the channel is called; it becomes `sent` (or `bounced`, `failed`, `retry`)
@@ -86,6 +87,7 @@ def _reachable(campaign_id: int, channel: str, now: datetime) -> Select[Any]:
 
 
 def batches(ids: Sequence[int], size: int) -> list[list[int]]:
+    """`ids` cut into lists of at most `size`, in order: one Celery task each."""
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
