@@ -65,6 +65,11 @@ def test_funnel_api_and_page_for_organizers(client, login, worked_campaign):
     assert "发送漏斗" in page.text
     assert "33.3%" in page.text and "50.0%" in page.text
     assert "district=锦江区" in page.text
+    assert f'href="/campaigns/{camp.slug}/posters.pdf"' in page.text
+    posters = client.get(f"/campaigns/{camp.slug}/posters.pdf?point=jinniu-tea")
+    assert posters.mimetype == "application/pdf"
+    assert posters.data.startswith(b"%PDF")
+    assert client.get(f"/campaigns/{camp.slug}/posters.pdf?point=nope").status_code == 404
 
 
 def test_funnel_is_for_organizers_only(client, login, worked_campaign):
