@@ -99,9 +99,7 @@ def categorical_of(column: pd.Series[Any], names: Sequence[str]) -> pd.Series[An
     return pd.Series(pd.Categorical(column, categories=list(names)), index=column.index)
 
 
-def category_codes_of(
-    column: pd.Series[Any], names: Sequence[str]
-) -> npt.NDArray[np.integer[Any]]:
+def category_codes_of(column: pd.Series[Any], names: Sequence[str]) -> npt.NDArray[np.integer[Any]]:
     """Codes of ``column`` against ``names``: 0..k-1, and -1 for a missing answer (or one not
     among ``names``). The integer width is the categorical's own (often int8)."""
     return categorical_of(column, names).cat.codes.to_numpy()
