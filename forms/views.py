@@ -57,10 +57,10 @@ from forms.schema import Form, Group, Question, text_in
 from forms.webforms import (
     RespondentForm,
     initial_data,
-    page_answers,
     page_field_names,
     page_form_class,
     page_questions,
+    posted_answers,
 )
 from invitations.models import Invitation
 from invitations.tokens import mark_completed, mark_started, resolve_invitation
@@ -243,36 +243,41 @@ def _fresh_page_form(visit: Visit, index: int, answers: dict[str, Any]) -> Respo
 
 
 def _take_page(session: Session, visit: Visit) -> ResponseReturnValue:
+    # The CSRF token was checked for every POST by CSRFProtect (minsheng.app) before this view;
+    # the answers are read straight from the post, and the WTForms form is only built to show
+    # the page again.
     form = visit.form
     last = len(form.pages()) - 1
     index = min(max(_int(request.form.get("page")), 0), last)
-    webform = page_form_class(form, visit.version.checksum, index, _language())()
-    if not webform.validate_on_submit():
-        # Only the CSRF token can fail here: answers are checked by forms.validation.
-        return _render(visit, index, {}, webform, expired=True), 400
     names = page_field_names(form, index)
     base = visit.draft.answers if visit.draft else {}
-    answers = merge_answers(base, page_answers(webform, names), names)
+    answers = merge_answers(base, posted_answers(form, index, request.form), names)
     nav = request.form.get("nav", "next")
     shown = shown_pages(form, answers)
     earlier = [p for p in shown if p < index]
     later = [p for p in shown if p > index]
     if nav == "back":
-        _save(session, visit, webform, answers, names, earlier[-1] if earlier else index)
+        _save(session, visit, answers, names, earlier[-1] if earlier else index)
         return redirect(visit.url(page=earlier[-1] if earlier else index))
     if nav == "save":
-        _save(session, visit, webform, answers, names, index)
+        _save(session, visit, answers, names, index)
         if request.headers.get("X-Autosave"):
             return "", 204  # the page's script saving in the background
-        return _render(visit, index, answers, webform, saved=True)
+        return _render(visit, index, answers, _posted_form(visit, index), saved=True)
     if later:
         problems = page_problems(form, answers, names, _language())
         if problems:
+            webform = _posted_form(visit, index)
             _put_errors(webform, problems)
             return _render(visit, index, answers, webform), 422
-        _save(session, visit, webform, answers, names, later[0])
+        _save(session, visit, answers, names, later[0])
         return redirect(visit.url(page=later[0]))
-    return _submit(session, visit, webform, answers, names, index)
+    return _submit(session, visit, answers, names, index)
+
+
+def _posted_form(visit: Visit, index: int) -> RespondentForm:
+    """The page's form filled with what was just posted (to show it again)."""
+    return page_form_class(visit.form, visit.version.checksum, index, _language())()
 
 
 def _int(value: str | None) -> int:
@@ -285,16 +290,13 @@ def _int(value: str | None) -> int:
 def _save(
     session: Session,
     visit: Visit,
-    webform: RespondentForm,
     answers: dict[str, Any],
     names: list[str],
     page: int,
 ) -> Draft:
     """Autosave: create the draft on the first save, store the page, commit."""
     if visit.draft is None:
-        draft, code = start_draft(
-            session, visit.campaign, visit.version, _submission(visit, webform)
-        )
+        draft, code = start_draft(session, visit.campaign, visit.version, _submission(visit))
         visit.draft = draft
         if code:
             visit.resume_code = code
@@ -305,12 +307,12 @@ def _save(
     return visit.draft
 
 
-def _submission(visit: Visit, webform: RespondentForm) -> Submission:
+def _submission(visit: Visit) -> Submission:
     return Submission(
-        submission_id=webform.submission_id.data or uuid.uuid4().hex,
+        submission_id=request.form.get("submission_id") or uuid.uuid4().hex,
         channel=visit.channel,
         language=_language(),
-        started_at=_started_at(webform.started_at.data),
+        started_at=_started_at(request.form.get("started_at")),
         invitation_id=visit.invitation_id,
         collection_point_id=visit.collection_point_id,
     )
@@ -319,7 +321,6 @@ def _submission(visit: Visit, webform: RespondentForm) -> Submission:
 def _submit(
     session: Session,
     visit: Visit,
-    webform: RespondentForm,
     answers: dict[str, Any],
     names: list[str],
     index: int,
@@ -332,7 +333,7 @@ def _submit(
                 visit.campaign,
                 visit.version,
                 answers,
-                _submission(visit, webform),
+                _submission(visit),
                 has_quotas=visit.has_quotas,
                 snapshot=visit.snapshot,
             )
@@ -350,16 +351,19 @@ def _submit(
         page = page_with_problem(visit.form, exc.problems, default=index)
         if page != index:
             # Keep what was typed here, then show the earlier page that needs fixing.
-            _save(session, visit, webform, answers, names, page)
+            _save(session, visit, answers, names, page)
             webform = _fresh_page_form(visit, page, answers)
+        else:
+            webform = _posted_form(visit, index)
         _put_errors(webform, exc.problems)
         return _render(visit, page, answers, webform), 422
     except QuotaFullError as exc:
         session.rollback()
+        webform = _posted_form(visit, index)
         return _render(visit, index, answers, webform, closed=str(exc), quota_full=True), 409
     except IngestError as exc:
         session.rollback()
-        return _render(visit, index, answers, webform, closed=str(exc)), 409
+        return _render(visit, index, answers, _posted_form(visit, index), closed=str(exc)), 409
     if visit.invitation_id is None:
         _forget_code(visit.campaign.slug)
     return redirect(url_for("forms.thanks", slug=visit.campaign.slug))
@@ -389,7 +393,6 @@ def _render(
     webform: RespondentForm,
     saved: bool = False,
     closed: str | None = None,
-    expired: bool = False,
     quota_full: bool = False,
 ) -> str:
     form = visit.form
@@ -422,7 +425,6 @@ def _render(
         saved=saved,
         closed=closed,
         quota_full=quota_full,
-        expired=expired,
         text_in=text_in,
     )
 

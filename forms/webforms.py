@@ -28,6 +28,8 @@ from forms.schema import Choice, Form, Group, Question, text_in
 
 # Values of the `nav` button that a page posts.
 NAV_ACTIONS = ("next", "back", "save", "submit")
+# Types with a field on the page that posts one value.
+ANSWERED_TYPES = frozenset({"select_one", "range", "text", "integer", "decimal", "date"})
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -161,16 +163,21 @@ def page_field_names(form: Form, page: int) -> list[str]:
     return names
 
 
-def page_answers(webform: RespondentForm, names: Sequence[str]) -> dict[str, Any]:
-    """The submitted values keyed by question name, as `forms.validation` expects them."""
+def posted_answers(form: Form, page: int, formdata: Any) -> dict[str, Any]:
+    """The values a page posted (a werkzeug `MultiDict`), keyed by question name, as
+    `forms.validation` expects them: lists for multiple choice and rankings (in the order given),
+    "OK" for a ticked acknowledgement, text otherwise."""
     answers: dict[str, Any] = {}
-    for name in names:
-        if name not in webform:
-            continue
-        data = webform[name].data
-        if isinstance(webform[name], BooleanField):
-            data = "OK" if data else None
-        answers[name] = data
+    for question in page_questions(form.pages()[page][1]):
+        name = question.name
+        if question.type in ("select_multiple", "rank"):
+            answers[name] = [v for v in formdata.getlist(name) if v]
+        elif question.type == "acknowledge":
+            answers[name] = "OK" if formdata.get(name) not in (None, "", "false") else None
+        elif question.type in ANSWERED_TYPES:
+            answers[name] = formdata.get(name)
+        if question.or_other:
+            answers[f"{name}_other"] = formdata.get(f"{name}_other")
     return answers
 
 
