@@ -295,7 +295,9 @@ def _themes(
         for i in rows:
             for term in words.terms[i] - {seed}:
                 together[term] += words.repeats[i]
-        related = tuple(t for t, c in together.most_common(3) if c >= 2)
+        # Ties are broken by the word, so every process picks the same (set order is not).
+        ranked_words = sorted(together.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        related = tuple(t for t, c in ranked_words if c >= 2)
         vocabulary = {seed, *related}
         # Quotes: the most repeated suggestions, then those using most of the theme's words.
         order = sorted(
