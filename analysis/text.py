@@ -299,19 +299,21 @@ def _themes(
         ranked_words = sorted(together.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         related = tuple(t for t, c in ranked_words if c >= 2)
         vocabulary = {seed, *related}
-        # Quotes: the most repeated suggestions, then those using most of the theme's words.
+        # Quotes: the most repeated suggestions, then those using most of the theme's words;
+        # one per near-duplicate cluster, in the theme's own most frequent wording of it (so
+        # every quote contains the theme's keyword).
         order = sorted(
             rows,
             key=lambda i: (
                 -words.clusters[words.cluster_of[i]].count,
+                -words.repeats[i],
                 -len(words.terms[i] & vocabulary),
                 len(words.texts[i]),
             ),
         )
-        picked: dict[int, str] = {}  # one quote per cluster, in its most frequent wording
+        picked: dict[int, str] = {}
         for i in order:
-            cluster = words.cluster_of[i]
-            picked.setdefault(cluster, words.clusters[cluster].text)
+            picked.setdefault(words.cluster_of[i], words.texts[i])
             if len(picked) == quotes:
                 break
         themes.append(
