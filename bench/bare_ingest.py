@@ -67,7 +67,12 @@ class BareForm(FlaskForm):
     contact_ok = RadioField(choices=YES_NO, validators=[InputRequired()])
 
 
-PAGE = "<form method=post>{{ form.csrf_token }}{% for f in form %}{{ f }}{% endfor %}</form>"
+# What a hand-written form page does: each field with its label and its errors, shown again with
+# the errors when the post is invalid.
+PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>bare</title></head>
+<body><form method="post">{{ form.csrf_token }}{% for f in form if f.name != "csrf_token" %}
+<div>{{ f.label }} {{ f() }}{% for e in f.errors %}<p class="error">{{ e }}</p>{% endfor %}</div>
+{% endfor %}<button type="submit">提交</button></form></body></html>"""
 
 
 def create_table(url: str) -> None:
@@ -94,7 +99,7 @@ def create_app() -> Flask:
         if request.method == "GET":
             return render_template_string(PAGE, form=form)
         if not form.validate():
-            return {"errors": form.errors}, 422
+            return render_template_string(PAGE, form=form), 422
         answers = {
             name: (str(f.data) if f.data is not None else None)
             for name, f in form._fields.items()

@@ -209,6 +209,19 @@ def choice_passes(question: Question, choice: Choice, answers: Mapping[str, Any]
     return boolean(evaluate(parse_expression(question.choice_filter), context))
 
 
+_LOGIC: dict[int, tuple[Form, dict[str, Any]]] = {}
+
+
+def _logic_json(form: Form) -> dict[str, Any]:
+    """`logic_json` once per parsed form (forms are cached per version, so their identity is)."""
+    kept = _LOGIC.get(id(form))
+    if kept is None or kept[0] is not form:
+        if len(_LOGIC) > 512:
+            _LOGIC.clear()
+        kept = _LOGIC[id(form)] = (form, logic_json(form))
+    return kept[1]
+
+
 def page_logic(form: Form, index: int, answers: Mapping[str, Any]) -> PageLogic:
     """Split a page's `relevant` and `choice_filter` rules into those settled by earlier answers
     (applied on the server, so the page is right without JavaScript) and those that depend on
@@ -235,7 +248,7 @@ def page_logic(form: Form, index: int, answers: Mapping[str, Any]) -> PageLogic:
     script = None
     if live:
         script = {
-            "logic": logic_json(form),
+            "logic": _logic_json(form),
             "answers": {k: v for k, v in answers.items() if k not in on_page},
             "today": date.today().isoformat(),
         }
