@@ -159,3 +159,16 @@ def test_a_quota_added_after_a_submission_applies_to_the_next_one(client, sessio
     assert reply.status_code == 409
     assert "quota" in reply.json["errors"][0]["message"]
     assert count(session) == 2
+
+
+def test_other_packages_can_describe_their_endpoints_but_not_overwrite_one(client):
+    from forms import api
+
+    item = {"get": {"responses": {"200": {"description": "ok"}}}}
+    api.add_openapi({"/test/things": item})
+    try:
+        assert "/test/things" in client.get("/api/v1/openapi.json").json["paths"]
+        with pytest.raises(ValueError, match="already described"):
+            api.add_openapi({"/campaigns/{slug}/responses": item})
+    finally:
+        del api.OPENAPI_PATHS["/test/things"]

@@ -278,3 +278,17 @@ def test_csrf_token_is_required_when_protection_is_on(make_app, bind_app, campai
         data = {"page": "0", "nav": "next", "csrf_token": token, **PAGES[0]}
         assert client.post(URL, data=data).status_code == 302
     assert count(session, Draft) == 1
+
+
+def test_background_autosave_stores_the_draft_without_a_page(client, session, campaign):
+    page = client.get(URL).get_data(as_text=True)
+    data = {
+        "page": "0",
+        "nav": "save",
+        "submission_id": hidden_value(page, "submission_id"),
+        "district": "jinjiang",
+    }
+    reply = client.post(URL, data=data, headers={"X-Autosave": "1"})
+    assert reply.status_code == 204
+    assert session.scalars(select(Draft)).one().answers == {"district": "jinjiang"}
+    assert 'id="resume-code"' in client.get(URL).get_data(as_text=True)
