@@ -292,3 +292,9 @@ def test_background_autosave_stores_the_draft_without_a_page(client, session, ca
     assert reply.status_code == 204
     assert session.scalars(select(Draft)).one().answers == {"district": "jinjiang"}
     assert 'id="resume-code"' in client.get(URL).get_data(as_text=True)
+
+
+def test_switching_language_keeps_the_poster_code_and_the_page(client, campaign):
+    text = client.get(f"{URL}?p=jinniu-tea").get_data(as_text=True)
+    assert 'href="/s/transport-2026?p=jinniu-tea&amp;lang=en"' in text
+    assert "English" in client.get(f"{URL}?p=jinniu-tea&lang=en").get_data(as_text=True)
