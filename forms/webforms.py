@@ -26,8 +26,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.schema import Choice, Form, Group, Question, text_in
 
-# Values of the `nav` button that a page posts.
-NAV_ACTIONS = ("next", "back", "save", "submit")
 # Types with a field on the page that posts one value.
 ANSWERED_TYPES = frozenset({"select_one", "range", "text", "integer", "decimal", "date"})
 
