@@ -235,7 +235,7 @@ def questionnaire(session: Session, visit: Visit) -> ResponseReturnValue:
 def _fresh_page_form(visit: Visit, index: int, answers: dict[str, Any]) -> RespondentForm:
     form = visit.form
     cls = page_form_class(form, visit.version.checksum, index, _language())
-    webform = cls(formdata=None, data=initial_data(answers, page_field_names(form, index)))
+    webform = cls(formdata=None, data=initial_data(form, index, answers))
     webform.submission_id.data = visit.draft.submission_id if visit.draft else uuid.uuid4().hex
     webform.started_at.data = datetime.now().astimezone().isoformat()
     webform.page.data = str(index)

@@ -179,6 +179,17 @@ def posted_answers(form: Form, page: int, formdata: Any) -> dict[str, Any]:
     return answers
 
 
-def initial_data(answers: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
-    """Field data for showing a page's stored answers again."""
-    return {n: answers[n] for n in names if n in answers}
+def initial_data(form: Form, page: int, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Field data for showing a page: the stored answers, or on a page not answered yet the
+    questions' literal `default`s (an expression default such as `today()` is left empty)."""
+    names = page_field_names(form, page)
+    data = {n: answers[n] for n in names if n in answers}
+    if data:
+        return data
+    for question in page_questions(form.pages()[page][1]):
+        default = question.default
+        if default is None or "${" in default or "(" in default:
+            continue
+        multiple = question.type in ("select_multiple", "rank")
+        data[question.name] = default.split() if multiple else default
+    return data

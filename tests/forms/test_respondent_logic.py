@@ -123,3 +123,11 @@ def test_an_nps_scale_offers_eleven_points(client, session, campaign):
     post(client, 1, has_car="no")
     page = client.get(f"{URL}?page=3").get_data(as_text=True)
     assert len(re.findall(r'name="nps" type="radio"', page)) == 11
+
+
+def test_a_literal_default_fills_a_page_not_answered_yet(client, campaign):
+    post(client, 0, **ABOUT)
+    post(client, 1, has_car="yes", parking="4")
+    assert re.search(r'id="monthly_cost"[^>]*value="0"', client.get(f"{URL}?page=2").text)
+    post(client, 2, nav="back", monthly_cost="120")
+    assert re.search(r'id="monthly_cost"[^>]*value="120"', client.get(f"{URL}?page=2").text)
