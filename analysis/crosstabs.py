@@ -8,6 +8,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
@@ -307,21 +308,76 @@ def crosstab(
         ).reshape(shape)
     table = counts if weighted is None else weighted
     test, v, residuals = _test_subtable(table, prepared, (row_codes, col_codes, active))
+    return _crosstab_result(
+        (row, column),
+        (row_cats, col_cats),
+        (counts, weighted),
+        int((~valid).sum()),
+        (test, v, residuals),
+        residual_alpha,
+    )
+
+
+def crosstab_from_counts(
+    counts: npt.ArrayLike,
+    row: str,
+    column: str,
+    row_categories: Sequence[Hashable],
+    column_categories: Sequence[Hashable],
+    *,
+    n_missing: int = 0,
+    residual_alpha: float = 0.05,
+) -> Crosstab:
+    """`crosstab` (unweighted) from its table of cell counts, rows by columns, and the number of
+    respondents missing either variable: the same result for counts made elsewhere (a GROUP BY
+    in a database, Arrow, DuckDB), since every unweighted statistic is a function of the cells.
+    """
+    check_alpha(residual_alpha)
+    table = np.asarray(counts, dtype=np.float64)
+    shape = (len(row_categories), len(column_categories))
+    if table.shape != shape:
+        raise ValueError(f"got a {table.shape} table for {shape} categories")
+    n = int(table.sum())
+    # Only the number of active respondents matters to the unweighted test.
+    active = np.ones(n, dtype=bool)
+    empty = np.zeros(0, dtype=np.int64)
+    test, v, residuals = _test_subtable(table, None, (empty, empty, active))
+    return _crosstab_result(
+        (row, column),
+        (list(row_categories), list(column_categories)),
+        (table, None),
+        n_missing,
+        (test, v, residuals),
+        residual_alpha,
+    )
+
+
+def _crosstab_result(
+    variables: tuple[str, str],
+    categories: tuple[list[Hashable], list[Hashable]],
+    tables: tuple[FloatArray, FloatArray | None],
+    n_missing: int,
+    tested: tuple[IndependenceTest, float, FloatArray],
+    residual_alpha: float,
+) -> Crosstab:
+    counts, weighted = tables
+    test, v, residuals = tested
+    table = counts if weighted is None else weighted
     critical = float(stats.norm.ppf(1 - residual_alpha / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         percents = 100 * table / table.sum(axis=0)
     marks = np.where(residuals > critical, "+", np.where(residuals < -critical, "-", ""))
     return Crosstab(
-        row_variable=row,
-        column_variable=column,
-        row_categories=tuple(row_cats),
-        column_categories=tuple(col_cats),
+        row_variable=variables[0],
+        column_variable=variables[1],
+        row_categories=tuple(categories[0]),
+        column_categories=tuple(categories[1]),
         counts=tuple(tuple(int(x) for x in r) for r in counts),
         weighted_counts=None if weighted is None else _grid(weighted),
         column_percents=_grid(percents),
         column_n=tuple(int(x) for x in counts.sum(axis=0)),
-        n_unweighted=int(active.sum()),
-        n_missing=int((~valid).sum()),
+        n_unweighted=int(counts.sum()),
+        n_missing=n_missing,
         test=test,
         cramers_v=nan_to_none(v),
         adjusted_residuals=_grid(residuals),

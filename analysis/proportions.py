@@ -235,15 +235,50 @@ def frequencies(
     k = len(cats)
     counts = np.bincount(codes[valid], minlength=k).astype(np.float64)
     n = int(valid.sum())
-    weighted = None
-    base = float(n)
-    effective_n = float(n)
-    if w is not None:
-        weighted = np.asarray(
-            np.bincount(codes[valid], weights=w[valid], minlength=k), dtype=np.float64
-        )
-        base = float(weighted.sum())
-        effective_n = kish_effective_n(w[valid])
+    if w is None:
+        return frequencies_from_counts(counts, cats, int(codes.shape[0] - n), alpha, method)
+    weighted = np.asarray(
+        np.bincount(codes[valid], weights=w[valid], minlength=k), dtype=np.float64
+    )
+    return _frequency_table(
+        counts, cats, int(codes.shape[0] - n), weighted, kish_effective_n(w[valid]), alpha, method
+    )
+
+
+def frequencies_from_counts(
+    counts: npt.ArrayLike,
+    categories: Sequence[Hashable],
+    n_missing: int = 0,
+    alpha: float = 0.05,
+    method: str = "wilson",
+) -> FrequencyTable:
+    """`frequencies` (unweighted) from the count of every category and the number of missing
+    answers: the same table, for counts made elsewhere (a database, Arrow, DuckDB).
+
+    ``counts`` gives one count per entry of ``categories``, in that order.
+    """
+    check_alpha(alpha)
+    check_method(method)
+    values = np.asarray(counts, dtype=np.float64)
+    if values.shape != (len(categories),):
+        raise ValueError(f"got {values.shape} counts for {len(categories)} categories")
+    return _frequency_table(
+        values, list(categories), n_missing, None, float(values.sum()), alpha, method
+    )
+
+
+def _frequency_table(
+    counts: FloatArray,
+    cats: list[Hashable],
+    n_missing: int,
+    weighted: FloatArray | None,
+    effective_n: float,
+    alpha: float,
+    method: str,
+) -> FrequencyTable:
+    k = len(cats)
+    n = int(counts.sum())
+    base = float(n) if weighted is None else float(weighted.sum())
     pct, low, high = _shares(counts, weighted, base, effective_n, alpha, method)
     rows = tuple(
         CategoryShare(
@@ -259,8 +294,8 @@ def frequencies(
     return FrequencyTable(
         rows=rows,
         n_unweighted=n,
-        n_missing=int(codes.shape[0] - n),
-        weighted_base=None if w is None else base,
+        n_missing=n_missing,
+        weighted_base=None if weighted is None else base,
         effective_n=effective_n,
         method=method,
         alpha=alpha,
@@ -336,13 +371,54 @@ def multiple_choice_frequencies(
     ]
     n = int(answered.sum())
     counts = np.array([float(c.sum()) for c in chosen])
+    if w is None:
+        return multiple_choice_from_counts(
+            counts, list(selected.columns), n, len(selected) - n, alpha, method
+        )
+    weighted = np.array([float(w[c].sum()) for c in chosen])
+    base = float(w[answered].sum())
+    return _multiple_table(
+        counts,
+        list(selected.columns),
+        (n, len(selected) - n),
+        (weighted, base, kish_effective_n(w[answered])),
+        alpha,
+        method,
+    )
+
+
+def multiple_choice_from_counts(
+    counts: npt.ArrayLike,
+    options: Sequence[Hashable],
+    n_answered: int,
+    n_missing: int = 0,
+    alpha: float = 0.05,
+    method: str = "wilson",
+) -> MultipleChoiceTable:
+    """`multiple_choice_frequencies` (unweighted) from how many respondents chose each option
+    and how many answered the question (``n_missing`` did not)."""
+    check_alpha(alpha)
+    check_method(method)
+    values = np.asarray(counts, dtype=np.float64)
+    if values.shape != (len(options),):
+        raise ValueError(f"got {values.shape} counts for {len(options)} options")
+    return _multiple_table(values, list(options), (n_answered, n_missing), None, alpha, method)
+
+
+def _multiple_table(
+    counts: FloatArray,
+    options: list[Hashable],
+    bases: tuple[int, int],
+    weighting: tuple[FloatArray, float, float] | None,
+    alpha: float,
+    method: str,
+) -> MultipleChoiceTable:
+    n, n_missing = bases
     weighted = None
     base = float(n)
     effective_n = float(n)
-    if w is not None:
-        weighted = np.array([float(w[c].sum()) for c in chosen])
-        base = float(w[answered].sum())
-        effective_n = kish_effective_n(w[answered])
+    if weighting is not None:
+        weighted, base, effective_n = weighting
     pct, low, high = _shares(counts, weighted, base, effective_n, alpha, method)
     mention_counts = counts if weighted is None else weighted
     total_mentions = float(mention_counts.sum())
@@ -361,14 +437,14 @@ def multiple_choice_frequencies(
             percent_ci_high=nan_to_none(high[i]),
             percent_of_mentions=nan_to_none(mentions[i]),
         )
-        for i, option in enumerate(selected.columns)
+        for i, option in enumerate(options)
     )
     return MultipleChoiceTable(
         rows=rows,
         n_unweighted=n,
-        n_missing=len(selected) - n,
+        n_missing=n_missing,
         n_mentions=int(counts.sum()),
-        weighted_base=None if w is None else base,
+        weighted_base=None if weighted is None else base,
         effective_n=effective_n,
         method=method,
         alpha=alpha,

@@ -400,3 +400,113 @@ def ranking_summary(
     return tuple(
         sorted(items, key=lambda r: (r.mean_rank.estimate is None, r.mean_rank.estimate or 0))
     )
+
+
+def _distinct_counts(values: npt.ArrayLike, counts: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Distinct finite values in increasing order with their (positive) counts."""
+    y = np.asarray(values, dtype=np.float64)
+    c = np.asarray(counts, dtype=np.float64)
+    if y.shape != c.shape:
+        raise ValueError(f"got {y.shape} values for {c.shape} counts")
+    keep = ~np.isnan(y) & (c > 0)
+    order = np.argsort(y[keep], kind="stable")
+    return y[keep][order], c[keep][order]
+
+
+def mean_from_counts(
+    values: npt.ArrayLike, counts: npt.ArrayLike, n_missing: int = 0, alpha: float = 0.05
+) -> MeanEstimate:
+    """`mean_ci` (unweighted) from distinct values and how many answers gave each: the counts
+    are sufficient statistics, so the mean, sd, se and t interval are the same as on the
+    answers themselves (up to rounding)."""
+    check_alpha(alpha)
+    y, c = _distinct_counts(values, counts)
+    n = int(c.sum())
+    mean = se = sd = low = high = float("nan")
+    if n:
+        mean = float(c @ y) / n
+    if n > 1:
+        sd = float(np.sqrt(float(c @ (y - mean) ** 2) / (n - 1)))
+        se = sd / float(np.sqrt(n))
+        half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * se
+        low, high = mean - half, mean + half
+    return MeanEstimate(
+        estimate=nan_to_none(mean),
+        se=nan_to_none(se),
+        ci_low=nan_to_none(low),
+        ci_high=nan_to_none(high),
+        sd=nan_to_none(sd),
+        n_unweighted=n,
+        n_missing=n_missing,
+        weighted_base=None,
+        method="t",
+        alpha=alpha,
+        note=None if n > 1 else ("no valid answers" if n == 0 else "one answer: no interval"),
+    )
+
+
+def numeric_summary_from_counts(
+    values: npt.ArrayLike, counts: npt.ArrayLike, n_missing: int = 0, alpha: float = 0.05
+) -> NumericSummary:
+    """`numeric_summary` (unweighted) from distinct values and their counts.
+
+    The quartiles are the same linear interpolation between order statistics (R type 7): the
+    j-th order statistic is the value whose cumulative count first exceeds j.
+    """
+    mean = mean_from_counts(values, counts, n_missing, alpha)
+    y, c = _distinct_counts(values, counts)
+    n = int(c.sum())
+    points: list[float | None] = [None] * 5
+    if n:
+        cumulative = np.cumsum(c)
+        position = (n - 1) * np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+        below = np.floor(position)
+        fraction = position - below
+        lower = y[np.searchsorted(cumulative, below, side="right")]
+        upper = y[np.searchsorted(cumulative, np.minimum(below + 1, n - 1), side="right")]
+        points = [nan_to_none(p) for p in lower + (upper - lower) * fraction]
+    low, q1, median, q3, high = points
+    return NumericSummary(mean, low, q1, median, q3, high, quantile_method="linear (type 7)")
+
+
+def net_promoter_score_from_counts(
+    values: npt.ArrayLike, counts: npt.ArrayLike, n_missing: int = 0, alpha: float = 0.05
+) -> NetPromoterScore:
+    """`net_promoter_score` (unweighted) from distinct answers 0..10 and their counts."""
+    check_alpha(alpha)
+    y, c = _distinct_counts(values, counts)
+    outside = ~np.isin(y, np.arange(11))
+    if outside.any():
+        raise UnknownCategoryError(
+            [
+                AnalysisProblem(
+                    "NPS answers",
+                    f"{int(c[outside].sum())} values outside 0..10 "
+                    f"(e.g. {y[outside][0]:g}); expected whole numbers 0 to 10",
+                )
+            ]
+        )
+    n = int(c.sum())
+    if n == 0:
+        undefined = (None,) * 7
+        return NetPromoterScore(*undefined, 0, n_missing, "wald", alpha, "no valid answers")
+    promoters = float(c[y >= 9].sum()) / n
+    detractors = float(c[y <= 6].sum()) / n
+    passives = float(c[(y > 6) & (y < 9)].sum()) / n
+    nps = promoters - detractors
+    se = float(np.sqrt(max(promoters + detractors - nps**2, 0.0) / n))
+    half = float(stats.norm.ppf(1 - alpha / 2)) * se
+    return NetPromoterScore(
+        estimate=100 * nps,
+        se=nan_to_none(100 * se),
+        ci_low=nan_to_none(max(100 * (nps - half), -100.0)),
+        ci_high=nan_to_none(min(100 * (nps + half), 100.0)),
+        promoters_percent=100 * promoters,
+        passives_percent=100 * passives,
+        detractors_percent=100 * detractors,
+        n_unweighted=n,
+        n_missing=n_missing,
+        method="wald",
+        alpha=alpha,
+        note=None if np.isfinite(se) else "one answer: no interval",
+    )

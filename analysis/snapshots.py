@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -25,6 +26,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.counting import read_table
 from analysis.frames import (
     DEFAULT_CHUNK_SIZE,
     campaign_form,
@@ -252,3 +254,26 @@ def snapshot_frame(
         manifest = _read_manifest(folder)
         parts = manifest.parts if manifest else []
         return _read_parts(folder, parts, template)
+
+
+def snapshot_table(
+    session: Session,
+    campaign: Campaign,
+    root: str | Path,
+    form: Form | None = None,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Any:
+    """The campaign's refreshed snapshot as one Arrow table (`analysis.counting.read_table`),
+    for the summaries that count straight from Arrow; empty (no columns) without responses."""
+    form = form or campaign_form(session, campaign)
+    refresh_snapshot(session, campaign, root, form, chunk_size=chunk_size)
+    folder = snapshot_dir(root, campaign)
+    with _locked(folder):
+        manifest = _read_manifest(folder)
+        parts = manifest.parts if manifest else []
+        if not parts:
+            return pa.Table.from_pandas(
+                frame_template(session, campaign, form), preserve_index=False
+            )
+        return read_table([folder / name for name in parts])

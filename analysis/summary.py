@@ -27,13 +27,26 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy.orm import Session
 from statsmodels.stats.weightstats import DescrStatsW
 
 from analysis.categories import weight_array
-from analysis.crosstabs import CrosstabScan, crosstab_scan
+from analysis.counting import CountingTable, dictionary_names, quality_flags
+from analysis.crosstabs import (
+    CrosstabScan,
+    benjamini_hochberg,
+    crosstab_from_counts,
+    crosstab_scan,
+)
 from analysis.design import SamplingDesign
-from analysis.errors import AnalysisProblem, UnknownOptionError, check_alpha, check_columns
+from analysis.errors import (
+    AnalysisProblem,
+    UnknownCategoryError,
+    UnknownOptionError,
+    check_alpha,
+    check_columns,
+)
 from analysis.frames import (
     OTHER,
     OTHER_LABEL,
@@ -46,11 +59,14 @@ from analysis.frames import (
 )
 from analysis.proportions import (
     FrequencyTable,
+    MultipleChoiceTable,
     ProportionEstimate,
     check_method,
     frequencies,
+    frequencies_from_counts,
     indicator_proportion,
     multiple_choice_frequencies,
+    multiple_choice_from_counts,
     proportion_ci,
 )
 from analysis.quality import FLAGS, QualityReport, quality_check
@@ -62,11 +78,13 @@ from analysis.scales import (
     RankedItem,
     mean_ci,
     net_promoter_score,
+    net_promoter_score_from_counts,
     numeric_summary,
+    numeric_summary_from_counts,
     ranking_summary,
 )
-from analysis.snapshots import snapshot_frame
-from analysis.text import TextSummary, text_summary
+from analysis.snapshots import snapshot_frame, snapshot_table
+from analysis.text import TextSummary, text_summary, text_summary_from_counts
 from analysis.weighting import Margins, RakingReport, raked_weights
 from campaigns.models import Campaign
 from forms.schema import Form, Question, text_in
@@ -344,6 +362,10 @@ def _multiple(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> Ques
     names = choice_names(form, q)
     selected = o.columns(frame, [option_column(q, n) for n in names], names)
     table = multiple_choice_frequencies(selected, o.weights, o.alpha, o.method)
+    return _multiple_summary(form, q, table)
+
+
+def _multiple_summary(form: Form, q: Question, table: MultipleChoiceTable) -> QuestionSummary:
     rows = tuple(
         ChoiceRow(
             name=str(row.option),
@@ -382,22 +404,25 @@ def _numeric(form: Form, q: Question, frame: pd.DataFrame, o: _Options) -> Quest
     rows: tuple[ChoiceRow, ...] = ()
     points = _scale_points(q)
     if points is not None:
-        table = frequencies(values, points, o.weights, o.alpha, o.method)
-        rows = tuple(
-            ChoiceRow(
-                name=f"{p:g}",
-                label={lang: f"{p:g}" for lang in LANGUAGES},
-                count=row.count,
-                weighted_count=row.weighted_count,
-                percent=row.percent,
-                ci_low=row.percent_ci_low,
-                ci_high=row.percent_ci_high,
-            )
-            for p, row in zip(points, table.rows, strict=True)
-        )
+        rows = _point_rows(points, frequencies(values, points, o.weights, o.alpha, o.method))
     nps = net_promoter_score(values, o.weights, o.alpha) if is_nps(q) else None
     kind = "nps" if nps is not None else "numeric"
     return QuestionSummary(**base, kind=kind, rows=rows, numeric=summary, nps=nps, note=mean.note)
+
+
+def _point_rows(points: Sequence[float], table: FrequencyTable) -> tuple[ChoiceRow, ...]:
+    return tuple(
+        ChoiceRow(
+            name=f"{p:g}",
+            label={lang: f"{p:g}" for lang in LANGUAGES},
+            count=row.count,
+            weighted_count=row.weighted_count,
+            percent=row.percent,
+            ci_low=row.percent_ci_low,
+            ci_high=row.percent_ci_high,
+        )
+        for p, row in zip(points, table.rows, strict=True)
+    )
 
 
 def _scale_points(q: Question) -> list[float] | None:
@@ -580,6 +605,228 @@ def summarize_frame(
     )
 
 
+def summarize_table(
+    table: Any,
+    form: Form,
+    *,
+    segments: Sequence[str] = (),
+    weights: WeightsArg = None,
+    alpha: float = 0.05,
+    method: str = "wilson",
+    slug: str = "",
+    title: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    text_analysis: bool = True,
+    exclude: Sequence[str] = FLAGS,
+    margins: Margins | None = None,
+    weight_bounds: tuple[float, float] | None = None,
+) -> CampaignSummary:
+    """`summarize_frame` on an Arrow table (e.g. `analysis.counting.read_table` of a Parquet
+    snapshot): the same result, computed from count tables.
+
+    Unweighted, every statistic is a function of counts (answers per category, ticks per
+    option, distinct numbers and texts with their counts, two-way cells for the crosstabs), and
+    Arrow's multithreaded kernels count the dictionary-encoded columns directly, so no
+    row-level frame is built; the data-quality flags are computed on the table
+    (`analysis.counting.quality_flags`). Weighted summaries (``weights`` or ``margins``) need
+    a weight per row and go through `summarize_frame` on the table converted to pandas.
+    """
+    check_alpha(alpha)
+    check_method(method)
+    if weights is not None or margins:
+        frame = table.to_pandas(split_blocks=True)
+        return summarize_frame(
+            frame,
+            form,
+            segments=segments,
+            weights=weights,
+            alpha=alpha,
+            method=method,
+            slug=slug,
+            title=title,
+            progress=progress,
+            text_analysis=text_analysis,
+            exclude=exclude,
+            margins=margins,
+            weight_bounds=weight_bounds,
+        )
+    if segments:
+        _check_table_segments(table, segments)
+    flags = quality_flags(table, form, exclude)
+    keep = None if flags.keep.all() else flags.keep
+    counted = CountingTable(table, keep)
+    options = _Options(None, alpha, method, text_analysis, keep)
+    asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
+    summaries = []
+    for done, question in enumerate(asked, start=1):
+        summaries.append(_summarize_counted(form, question, counted, options))
+        if progress is not None:
+            progress(done / (len(asked) + bool(segments)), question.name)
+    crosstabs = None
+    if segments:
+        crosstabs = table_crosstabs(counted, form, tuple(segments), alpha)
+        if progress is not None:
+            progress(1.0, "crosstabs")
+    return CampaignSummary(
+        slug=slug,
+        title=labels(title or form.title, form.default_language),
+        n_responses=counted.n_rows,
+        quality=flags.report,
+        weighted=False,
+        weighting=None,
+        alpha=alpha,
+        method=method,
+        questions=tuple(summaries),
+        segments=tuple(segments),
+        crosstabs=crosstabs,
+    )
+
+
+def _check_table_segments(table: Any, segments: Sequence[str]) -> None:
+    check_columns(list(table.column_names), list(segments))
+    not_categorical = [s for s in segments if not pa.types.is_dictionary(table[s].type)]
+    if not_categorical:
+        raise UnknownOptionError(
+            [
+                AnalysisProblem(
+                    f"segment `{s}`",
+                    "is not a categorical column; segments are single-choice "
+                    "questions or channel, collection_point, target_group, language",
+                )
+                for s in not_categorical
+            ]
+        )
+
+
+def _categories(form: Form, counted: CountingTable, name: str) -> list[str]:
+    """Categories of a column: the form's choices for a question, else the column's own."""
+    if name in {q.name for q in form.questions()}:
+        return choice_names(form, form.question(name))
+    return dictionary_names(counted.table[name])
+
+
+def table_crosstabs(
+    counted: CountingTable,
+    form: Form,
+    segments: Sequence[str],
+    alpha: float = 0.05,
+    rows: Sequence[str] | None = None,
+) -> CrosstabScan:
+    """Unweighted crosstabs of ``rows`` (default: every single-choice question that is not a
+    segment) by every segment, from the two-way counts of the kept rows of ``counted``, with
+    Benjamini-Hochberg control over their tests, as `analysis.crosstabs.crosstab_scan`."""
+    if rows is None:
+        rows = [
+            q.name for q in form.questions() if q.type == "select_one" and q.name not in segments
+        ]
+    tables = []
+    for row in rows:
+        row_names = _categories(form, counted, row)
+        for segment in segments:
+            column_names = _categories(form, counted, segment)
+            cells, missing = counted.cross_counts(row, segment, row_names, column_names)
+            tables.append(
+                crosstab_from_counts(
+                    cells, row, segment, row_names, column_names, n_missing=missing
+                )
+            )
+    return CrosstabScan(tuple(tables), benjamini_hochberg([t.test.p_value for t in tables], alpha))
+
+
+def _summarize_counted(
+    form: Form, q: Question, counted: CountingTable, o: _Options
+) -> QuestionSummary:
+    if q.type == "select_one":
+        return _single_counted(form, q, counted, o)
+    if q.type == "select_multiple":
+        names = choice_names(form, q)
+        ticks, answered = counted.option_counts([option_column(q, n) for n in names])
+        table = multiple_choice_from_counts(
+            ticks, names, answered, counted.n_rows - answered, o.alpha, o.method
+        )
+        return _multiple_summary(form, q, table)
+    if q.type == "rank":
+        # Rankings are rare and small: their option columns go through pandas.
+        names = [option_column(q, n) for n in choice_names(form, q)]
+        present = [n for n in names if counted.has(n)]
+        frame = counted.table.select(present).to_pandas()
+        for name in names:
+            if name not in frame.columns:
+                frame[name] = np.full(len(frame), np.nan)
+        return _ranking(form, q, frame, o)
+    if q.type in ("integer", "decimal", "range"):
+        return _numeric_counted(form, q, counted, o)
+    n = counted.answered(q.name)
+    kind = q.type if q.type in ("date", "acknowledge") else "text"
+    text = None
+    if kind == "text" and o.text_analysis:
+        text = text_summary_from_counts(counted.text_counts(q.name))
+    return QuestionSummary(
+        **_base(q, form, n, counted.n_rows - n, None),
+        kind=kind,
+        text=text,
+        note=None if n else "no answers",
+    )
+
+
+def _single_counted(
+    form: Form, q: Question, counted: CountingTable, o: _Options
+) -> QuestionSummary:
+    names = choice_names(form, q)
+    counts, missing = counted.category_counts(q.name, names)
+    table = frequencies_from_counts(counts, names, missing, o.alpha, o.method)
+    base = _base(q, form, table.n_unweighted, table.n_missing, None)
+    rows = _rows_from_table(form, q, table, names)
+    scores = rating_scores(form, q)
+    if scores is None:
+        return QuestionSummary(**base, kind="single", rows=rows, note=table.note)
+    top_codes = np.argsort(scores, kind="stable")[-2:]
+    mean, top_box = _rating_from_counts(table, scores, top_codes, counted.n_rows, o)
+    return QuestionSummary(
+        **base,
+        kind="rating",
+        rows=rows,
+        mean=mean,
+        top_box=top_box,
+        top_box_choices=tuple(names[i] for i in sorted(top_codes)),
+        note=table.note,
+    )
+
+
+def _numeric_counted(
+    form: Form, q: Question, counted: CountingTable, o: _Options
+) -> QuestionSummary:
+    values, counts = counted.number_counts(q.name)
+    n_missing = counted.n_rows - int(counts.sum())
+    summary = numeric_summary_from_counts(values, counts, n_missing, o.alpha)
+    mean = summary.mean
+    base = _base(q, form, mean.n_unweighted, mean.n_missing, None)
+    rows: tuple[ChoiceRow, ...] = ()
+    points = _scale_points(q)
+    if points is not None:
+        at = {p: i for i, p in enumerate(points)}
+        outside = [v for v in values.tolist() if v not in at]
+        if outside:
+            allowed = ", ".join(repr(p) for p in points)
+            raise UnknownCategoryError(
+                [
+                    AnalysisProblem(
+                        f"variable `{q.name}`",
+                        f"values {outside[:10]!r} are not among the categories; "
+                        f"expected one of {allowed}",
+                    )
+                ]
+            )
+        per_point = np.zeros(len(points))
+        for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+            per_point[at[value]] += count
+        table = frequencies_from_counts(per_point, points, n_missing, o.alpha, o.method)
+        rows = _point_rows(points, table)
+    nps = net_promoter_score_from_counts(values, counts, n_missing, o.alpha) if is_nps(q) else None
+    kind = "nps" if nps is not None else "numeric"
+    return QuestionSummary(**base, kind=kind, rows=rows, numeric=summary, nps=nps, note=mean.note)
+
+
 def _done(summary: QuestionSummary) -> Future[QuestionSummary]:
     future: Future[QuestionSummary] = Future()
     future.set_result(summary)
@@ -700,6 +947,22 @@ def summarize(
     form = campaign_form(session, campaign)
     if progress is not None:
         progress(0.0, "reading responses")
+    if snapshot_root is not None and weights is None and margins is None:
+        # Unweighted: counted straight from the Parquet snapshot, without a pandas frame.
+        table = snapshot_table(session, campaign, snapshot_root, form)
+        report = None if progress is None else _second_half(progress)
+        return summarize_table(
+            table,
+            form,
+            segments=segments,
+            alpha=alpha,
+            method=method,
+            slug=campaign.slug,
+            title=dict(campaign.title),
+            progress=report,
+            text_analysis=text_analysis,
+            exclude=exclude,
+        )
     if snapshot_root is None:
         frame = response_frame(session, campaign, form)
     else:

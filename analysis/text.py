@@ -13,7 +13,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -250,9 +250,9 @@ class _Wordings:
     clusters: list[DuplicateCluster]
 
 
-def _wordings(texts: Sequence[str], threshold: float) -> _Wordings:
-    counted = Counter(texts)
-    distinct = list(counted)
+def _wordings(counted: Mapping[str, int], threshold: float) -> _Wordings:
+    # In text order, so ties break the same way whatever order the answers were counted in.
+    distinct = sorted(counted)
     repeats = [counted[t] for t in distinct]
     groups = near_duplicate_groups(distinct, threshold)
     cluster_of = [0] * len(distinct)
@@ -338,12 +338,41 @@ def text_summary(
     same suggestion costs what its distinct texts cost. Counts are of answers (unweighted).
     """
     values = answers.tolist() if isinstance(answers, pd.Series) else list(answers)
-    texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
-    words = _wordings(texts, threshold)
+    counted = Counter(v.strip() for v in values if isinstance(v, str) and v.strip())
+    return _text_summary(counted, n_keywords, n_themes, n_quotes, n_duplicates, threshold)
+
+
+def text_summary_from_counts(
+    counts: Mapping[str, int],
+    *,
+    n_keywords: int = 20,
+    n_themes: int = 8,
+    n_quotes: int = 3,
+    n_duplicates: int = 10,
+    threshold: float = DUPLICATE_THRESHOLD,
+) -> TextSummary:
+    """`text_summary` from the distinct answers and how many times each was given (e.g. a
+    ``value_counts`` of the text column): the same result without the list of answers."""
+    counted: Counter[str] = Counter()
+    for text, count in counts.items():
+        if isinstance(text, str) and text.strip() and count > 0:
+            counted[text.strip()] += int(count)
+    return _text_summary(counted, n_keywords, n_themes, n_quotes, n_duplicates, threshold)
+
+
+def _text_summary(
+    counted: Counter[str],
+    n_keywords: int,
+    n_themes: int,
+    n_quotes: int,
+    n_duplicates: int,
+    threshold: float,
+) -> TextSummary:
+    words = _wordings(counted, threshold)
     ranked = keywords(words.terms, limit=max(n_keywords, 3 * n_themes), repeats=words.repeats)
     themes, unthemed = _themes(words, ranked, n_themes, n_quotes)
     return TextSummary(
-        n_answers=len(texts),
+        n_answers=sum(counted.values()),
         n_distinct=len(words.clusters),
         keywords=ranked[:n_keywords],
         themes=tuple(themes),

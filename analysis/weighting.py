@@ -355,15 +355,7 @@ def raked_weights(
     table when the expected marginal totals are known. Ann. Math. Statist. 11(4), 427-444.
     Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, chapter 7.
     """
-    if bounds is not None and not (0 <= bounds[0] <= 1 <= bounds[1]):
-        raise UnknownOptionError(
-            [
-                AnalysisProblem(
-                    "bounds",
-                    f"got {bounds!r}; expected (lower, upper) with 0 <= lower <= 1 <= upper",
-                )
-            ]
-        )
+    _check_bounds(bounds)
     base = weight_array(base_weights, len(frame))
     base = np.ones(len(frame)) if base is None else base
     table = _cell_table(frame, margins, base)
@@ -385,6 +377,83 @@ def raked_weights(
         weights=weight_summary(weights),
     )
     return WeightingResult(pd.Series(weights, index=frame.index, name="weight"), report)
+
+
+def raked_cell_weights(
+    cells: pd.DataFrame,
+    counts: npt.ArrayLike,
+    margins: Margins,
+    *,
+    bounds: tuple[float, float] | None = None,
+    tolerance: float = 1e-10,
+    max_iterations: int = 1000,
+) -> WeightingResult:
+    """`raked_weights` for respondents given as a table of cells: one row per combination of
+    the margin variables (categorical columns of ``cells``) with ``counts`` respondents in it.
+
+    Returns the weight of each respondent of each cell (a Series aligned with ``cells.index``)
+    and the same report as `raked_weights` on the respondents one by one (unit base weights):
+    ``n_rows`` and the weight summary count respondents, not cells.
+    """
+    _check_bounds(bounds)
+    n = weight_array(counts, len(cells))
+    assert n is not None
+    table = _cell_table(cells, margins, n)
+    g, iterations, errors, at_bounds = _rake_cells(table, bounds, tolerance, max_iterations)
+    weights = g[table.row_cell]
+    report = RakingReport(
+        method="raking",
+        converged=max(errors) <= tolerance,
+        iterations=iterations,
+        max_margin_error=max(errors),
+        tolerance=tolerance,
+        margin_errors={
+            name: e for (name, _, _), e in zip(_margin_list(margins), errors, strict=True)
+        },
+        n_rows=round(float(n.sum())),
+        n_cells=int(np.count_nonzero(table.base)),
+        bounds=bounds,
+        cells_at_bounds=at_bounds,
+        weights=weight_summary_of_cells(weights, n),
+    )
+    return WeightingResult(pd.Series(weights, index=cells.index, name="weight"), report)
+
+
+def weight_summary_of_cells(weights: npt.ArrayLike, counts: npt.ArrayLike) -> WeightSummary:
+    """`weight_summary` of ``counts[i]`` respondents carrying weight ``weights[i]`` each."""
+    w = np.asarray(weights, dtype=np.float64)
+    c = np.asarray(counts, dtype=np.float64)
+    present = c > 0
+    n = round(float(c.sum()))
+    total = float(c @ w)
+    squares = float(c @ w**2)
+    mean = total / n if n else float("nan")
+    effective = total**2 / squares if squares > 0 else 0.0
+    cv = None
+    if n and mean > 0:
+        cv = nan_to_none(float(np.sqrt(float(c @ (w - mean) ** 2) / n)) / mean)
+    return WeightSummary(
+        n=n,
+        total=total,
+        minimum=nan_to_none(w[present].min()) if n else None,
+        maximum=nan_to_none(w[present].max()) if n else None,
+        mean=nan_to_none(mean),
+        cv=cv,
+        effective_n=effective,
+        design_effect=nan_to_none(n / effective) if effective > 0 else None,
+    )
+
+
+def _check_bounds(bounds: tuple[float, float] | None) -> None:
+    if bounds is not None and not (0 <= bounds[0] <= 1 <= bounds[1]):
+        raise UnknownOptionError(
+            [
+                AnalysisProblem(
+                    "bounds",
+                    f"got {bounds!r}; expected (lower, upper) with 0 <= lower <= 1 <= upper",
+                )
+            ]
+        )
 
 
 def poststratified_weights(

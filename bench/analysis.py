@@ -1,21 +1,26 @@
 """Statistical analysis at city scale: the full summary of 10,000,000 responses next to DuckDB
 computing the plain counts of the same Parquet file, in the same run.
 
-    .venv/bin/python bench/analysis.py [--rows 10000000] [--seed 6] [--keep]
+    .venv/bin/python bench/analysis.py [--rows 10000000] [--seed 6] [--keep] [--frame]
 
 1. Generates (or reuses) ``bench/out/analysis-<rows>-<seed>.parquet``: 20 questions (10
    five-point ratings in one battery, 4 single choices, 2 multiple choices with 6 options each,
    a 0-10 recommendation score, commute minutes, an open-text suggestion of short Chinese
    phrases in 5 % of rows), 3 demographic columns (district, age group, gender) and the
    completion time.
-2. In a fresh child process, times the full summary: reading the Parquet file into the response
-   frame (`analysis.snapshots.read_parquet_frame`, as snapshots are read),
-   `analysis.summary.summarize_frame` (every question with Wilson intervals, means, top-2-box,
-   NPS, quartiles, open-text keywords/themes/duplicates and the data-quality flags), 3 crosstabs
-   with their tests (`analysis.crosstabs.crosstab`) and raking to district and age-group margins
-   (`analysis.weighting.raked_weights`). Peak memory is the child's maximum resident set size.
+2. In a fresh child process, times the full summary as a campaign summary computes it from its
+   snapshot: reading the Parquet file into an Arrow table (`analysis.counting.read_table`),
+   `analysis.summary.summarize_table` (the data-quality flags, then every question with Wilson
+   intervals, means, top-2-box, NPS, quartiles, open-text keywords/themes/duplicates, all from
+   count tables), 3 crosstabs with their tests from two-way counts
+   (`analysis.crosstabs.crosstab_from_counts`) and raking to district and age-group margins on
+   the table of cell counts (`analysis.weighting.raked_cell_weights`). Peak memory is the
+   child's maximum resident set size.
 3. In another child process, DuckDB computes the plain counts of every column of the same file
    (one GROUP BY per question, counts of the option columns, count and mean of the numbers).
+4. With ``--frame``, a third child times the same work on a pandas response frame
+   (`analysis.snapshots.read_parquet_frame`, `summarize_frame`, `crosstab`, `raked_weights`):
+   the notebook path, which builds a row-level frame first.
 
 Prints the figures and the ratio, and writes them to ``bench/out/analysis.json``.
 """
@@ -247,8 +252,84 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _margins() -> dict[str | tuple[str, ...], Mapping[Any, float]]:
+    total = 1_000_000
+    districts = dict(zip(DEMOGRAPHICS["district"], DISTRICT_POPULATION, strict=True))
+    scale = total / sum(DISTRICT_POPULATION)
+    return {
+        "district": {k: v * scale for k, v in districts.items()},
+        "age_group": {
+            k: p * total for k, p in zip(DEMOGRAPHICS["age_group"], AGE_POPULATION, strict=True)
+        },
+    }
+
+
+CROSSTABS = [("sat_bus", "district"), ("commute_mode", "age_group"), ("sat_metro", "gender")]
+
+
 def run_summary(path: Path) -> dict[str, Any]:
     """The child process of step 2 (imports happen before the clock starts)."""
+    from analysis.counting import CountingTable, read_table
+    from analysis.crosstabs import crosstab_from_counts
+    from analysis.summary import summarize_table
+    from analysis.text import tokenizer
+    from analysis.weighting import raked_cell_weights
+    from forms.schema import parse_form
+
+    form = parse_form(form_definition(), source="bench")
+    lists = {**DEMOGRAPHICS, **SINGLES, **{r: SCALE for r in RATINGS}}
+    tokenizer()  # jieba's dictionary is loaded once per process, not per summary
+    timings: dict[str, float] = {}
+    cpu_parts: dict[str, float] = {}
+    cpu_started = cpu_seconds()
+    started = time.perf_counter()
+    # The summary reads what it uses: answers, demographics and completion times, not the ids.
+    wanted = [name for name in pq.read_schema(path).names if name != "response_id"]
+    table = read_table(path, columns=wanted)
+    timings["read_parquet"] = time.perf_counter() - started
+    cpu_parts["read_parquet"] = cpu_seconds() - cpu_started
+    mark, cpu_mark = time.perf_counter(), cpu_seconds()
+    summary = summarize_table(table, form)
+    timings["summarize"] = time.perf_counter() - mark
+    cpu_parts["summarize"] = cpu_seconds() - cpu_mark
+    # As in the frame path, the crosstabs and the raking use every response.
+    counted = CountingTable(table)
+    mark, cpu_mark = time.perf_counter(), cpu_seconds()
+    tables = []
+    for row, column in CROSSTABS:
+        cells, missing = counted.cross_counts(row, column, lists[row], lists[column])
+        tables.append(
+            crosstab_from_counts(cells, row, column, lists[row], lists[column], n_missing=missing)
+        )
+    timings["crosstabs"] = time.perf_counter() - mark
+    cpu_parts["crosstabs"] = cpu_seconds() - cpu_mark
+    mark, cpu_mark = time.perf_counter(), cpu_seconds()
+    variables = ["district", "age_group"]
+    cells, counts = counted.cells(variables, [lists[v] for v in variables])
+    weighting = raked_cell_weights(cells, counts, _margins())
+    timings["raking"] = time.perf_counter() - mark
+    cpu_parts["raking"] = cpu_seconds() - cpu_mark
+    elapsed = time.perf_counter() - started
+    return {
+        "seconds": elapsed,
+        "cpu_seconds": cpu_seconds() - cpu_started,
+        "parts": timings,
+        "cpu_parts": cpu_parts,
+        "peak_rss_mb": peak_rss_mb(),
+        "rows": table.num_rows,
+        "questions": len(summary.questions),
+        "n_analysed": summary.n_responses,
+        "quality": {f.flag: f.count for f in summary.quality.flags},
+        "crosstab_p_values": [t.test.p_value for t in tables],
+        "raking_converged": weighting.report.converged,
+        "raking_iterations": weighting.report.iterations,
+        "design_effect": weighting.report.weights.to_dict(),
+        "satisfaction_bus": summary.question("sat_bus").to_dict()["top_box"],
+    }
+
+
+def run_frame_summary(path: Path) -> dict[str, Any]:
+    """The child process of step 4: the same work on a pandas response frame."""
     from analysis.crosstabs import crosstab
     from analysis.snapshots import read_parquet_frame
     from analysis.summary import summarize_frame
@@ -269,27 +350,14 @@ def run_summary(path: Path) -> dict[str, Any]:
     cpu_parts["read_parquet"] = cpu_seconds() - cpu_started
     mark, cpu_mark = time.perf_counter(), cpu_seconds()
     summary = summarize_frame(frame, form)
-    timings["summarize_frame"] = time.perf_counter() - mark
-    cpu_parts["summarize_frame"] = cpu_seconds() - cpu_mark
+    timings["summarize"] = time.perf_counter() - mark
+    cpu_parts["summarize"] = cpu_seconds() - cpu_mark
     mark, cpu_mark = time.perf_counter(), cpu_seconds()
-    tables = [
-        crosstab(frame, "sat_bus", "district"),
-        crosstab(frame, "commute_mode", "age_group"),
-        crosstab(frame, "sat_metro", "gender"),
-    ]
+    tables = [crosstab(frame, row, column) for row, column in CROSSTABS]
     timings["crosstabs"] = time.perf_counter() - mark
     cpu_parts["crosstabs"] = cpu_seconds() - cpu_mark
     mark, cpu_mark = time.perf_counter(), cpu_seconds()
-    total = 1_000_000
-    districts = dict(zip(DEMOGRAPHICS["district"], DISTRICT_POPULATION, strict=True))
-    scale = total / sum(DISTRICT_POPULATION)
-    margins: dict[str | tuple[str, ...], Mapping[Any, float]] = {
-        "district": {k: v * scale for k, v in districts.items()},
-        "age_group": {
-            k: p * total for k, p in zip(DEMOGRAPHICS["age_group"], AGE_POPULATION, strict=True)
-        },
-    }
-    weighting = raked_weights(frame, margins)
+    weighting = raked_weights(frame, _margins())
     timings["raking"] = time.perf_counter() - mark
     cpu_parts["raking"] = cpu_seconds() - cpu_mark
     elapsed = time.perf_counter() - started
@@ -343,6 +411,9 @@ def run_duckdb(path: Path) -> dict[str, Any]:
     }
 
 
+PHASES = {"summary": run_summary, "duckdb": run_duckdb, "frame": run_frame_summary}
+
+
 def machine() -> dict[str, Any]:
     model = ""
     with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
@@ -359,6 +430,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "pandas": pd.__version__,
         "numpy": np.__version__,
+        "pyarrow": pa.__version__,
     }
 
 
@@ -382,12 +454,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--keep", action="store_true", help="keep the Parquet file afterwards")
-    parser.add_argument("--phase", choices=("summary", "duckdb"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--frame", action="store_true", help="also time the summary on a pandas frame"
+    )
+    parser.add_argument("--phase", choices=tuple(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--parquet", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         sys.path.insert(0, str(ROOT))
-        result = run_summary(args.parquet) if args.phase == "summary" else run_duckdb(args.parquet)
+        result = PHASES[args.phase](args.parquet)
         print(json.dumps(result, default=str))
         return
     OUT.mkdir(parents=True, exist_ok=True)
@@ -403,6 +478,7 @@ def main() -> None:
     load_before = os.getloadavg()
     summary = child("summary", path)
     duck = child("duckdb", path)
+    frame = child("frame", path) if args.frame else None
     load_after = os.getloadavg()
     ratio = summary["seconds"] / duck["seconds"]
     report = {
@@ -412,6 +488,7 @@ def main() -> None:
         "parquet_mb": round(path.stat().st_size / 1e6),
         "summary": summary,
         "duckdb": duck,
+        "frame_summary": frame,
         "ratio": ratio,
         "cpu_ratio": summary["cpu_seconds"] / duck["cpu_seconds"],
         "load_average_before_after": [load_before, load_after],
@@ -430,6 +507,12 @@ def main() -> None:
         f"peak RSS {duck['peak_rss_mb']:.0f} MB"
     )
     print(f"ratio (minsheng / DuckDB): {ratio:.2f} wall, {report['cpu_ratio']:.2f} CPU")
+    if frame is not None:
+        print(
+            f"pandas frame summary:  {frame['seconds']:.2f} s wall, "
+            f"{frame['cpu_seconds']:.2f} s CPU; peak RSS {frame['peak_rss_mb']:.0f} MB "
+            f"({frame['seconds'] / duck['seconds']:.2f} x DuckDB wall)"
+        )
     print(f"load average before / after: {load_before} / {load_after}")
     if not args.keep:
         path.unlink()

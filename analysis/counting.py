@@ -1,0 +1,349 @@
+"""Count tables straight from Arrow: the counts every statistic of a summary rests on (answers
+per category, ticks per option, distinct numbers and texts with their counts, two-way cells),
+computed by Arrow's multithreaded kernels on the dictionary-encoded columns of a Parquet
+snapshot, without building a row-level pandas frame.
+
+Responses excluded by the data-quality flags are taken out by counting them separately and
+subtracting: they are a few percent of the rows, so the full columns are never filtered.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from analysis.errors import UnknownOptionError
+from analysis.frames import answer_columns, choice_names
+from analysis.quality import (
+    FLAGS,
+    MIN_BLOCK_ITEMS,
+    SPEED_FACTOR,
+    FlagCount,
+    QualityReport,
+    rating_blocks,
+    speeders,
+)
+from analysis.results import nan_to_none
+from forms.schema import Form
+
+BoolArray = npt.NDArray[np.bool_]
+CodeArray = npt.NDArray[np.int16]
+ROW = "__row__"
+
+
+def read_table(paths: str | Path | Sequence[str | Path], columns: list[str] | None = None) -> Any:
+    """An Arrow table of one or more Parquet files of response frames (only ``columns`` when
+    given), read by several threads, with the dictionaries of categorical columns unified so
+    that every chunk of a column shares one dictionary."""
+    sources = [paths] if isinstance(paths, str | Path) else list(paths)
+    tables = []
+    for source in sources:
+        present = set(pq.read_schema(source).names)
+        wanted = None if columns is None else [c for c in columns if c in present]
+        tables.append(pq.read_table(source, columns=wanted, use_threads=True, memory_map=True))
+    if not tables:
+        return pa.table({})
+    table = (
+        tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+    )
+    return table.unify_dictionaries()
+
+
+def _is_dictionary(column: Any) -> bool:
+    return bool(pa.types.is_dictionary(column.type))
+
+
+def row_codes(column: Any, names: Sequence[str]) -> CodeArray:
+    """Codes of every row of a categorical (or string) Arrow column against ``names``: 0..k-1
+    in the order of ``names``, -1 for a missing answer or one not among ``names``."""
+    if not _is_dictionary(column):
+        column = pc.dictionary_encode(column)
+    position = {name: i for i, name in enumerate(names)}
+    parts = []
+    for chunk in column.chunks:
+        values = chunk.dictionary.to_pylist()
+        # The last entry of the lookup is where missing answers point.
+        lookup = np.array([position.get(v, -1) for v in values] + [-1], dtype=np.int16)
+        indices = pc.fill_null(chunk.indices, len(values)).to_numpy(zero_copy_only=False)
+        parts.append(lookup[indices])
+    if not parts:
+        return np.zeros(0, dtype=np.int16)
+    return np.concatenate(parts)
+
+
+def dictionary_names(column: Any) -> list[str]:
+    """The categories of a dictionary-encoded column in dictionary order."""
+    if column.num_chunks == 0:
+        return []
+    return [str(v) for v in column.chunk(0).dictionary.to_pylist()]
+
+
+@dataclass(frozen=True)
+class QualityFlags:
+    """Per-row flags of the data-quality rules on an Arrow table, and the report."""
+
+    keep: BoolArray
+    report: QualityReport
+
+
+def _duplicates(table: Any, form: Form) -> BoolArray:
+    """`analysis.quality.duplicates` (with ``require_text``) on an Arrow table: rows with a
+    non-blank open text are grouped on every answer column, and all but the first row of each
+    group are flagged."""
+    flags = np.zeros(table.num_rows, dtype=bool)
+    texts = []
+    for question in form.questions():
+        if question.type == "text":
+            texts.append(question.name)
+        if question.or_other:
+            texts.append(f"{question.name}_other")
+    texts = [t for t in texts if t in table.column_names]
+    columns = [c for c in answer_columns(form) if c in table.column_names]
+    if not texts or not columns or table.num_rows == 0:
+        return flags
+    candidates = np.zeros(table.num_rows, dtype=bool)
+    for name in texts:
+        column = table[name]
+        if _is_dictionary(column):
+            column = column.cast(column.type.value_type)
+        given = pc.not_equal(pc.utf8_trim_whitespace(column), "")
+        candidates |= pc.fill_null(given, False).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(candidates)
+    if rows.size == 0:
+        return flags
+    subset = table.select(columns).take(pa.array(rows))
+    keys = {f"k{i}": subset.column(i) for i in range(len(columns))}
+    grouped = (
+        pa.table({**keys, ROW: pa.array(rows)})
+        .group_by(list(keys), use_threads=True)
+        .aggregate([(ROW, "min")])
+    )
+    flags[rows] = True
+    flags[grouped[f"{ROW}_min"].to_numpy()] = False
+    return flags
+
+
+def quality_flags(
+    table: Any,
+    form: Form,
+    exclude: Sequence[str] = FLAGS,
+    *,
+    speed_factor: float = SPEED_FACTOR,
+    min_block_items: int = MIN_BLOCK_ITEMS,
+) -> QualityFlags:
+    """`analysis.quality.quality_check` on an Arrow table (duplicates need open text): the same
+    flags and report, from the duration column, the codes of the rating blocks and a grouping of
+    the rows that carry open text."""
+    unknown = [f for f in exclude if f not in FLAGS]
+    if unknown:
+        raise UnknownOptionError.for_choice("exclude", unknown[0], list(FLAGS))
+    n = table.num_rows
+    if "duration" in table.column_names:
+        column = table["duration"]
+        if not pa.types.is_floating(column.type):
+            column = column.cast(pa.float64())
+        durations = column.to_numpy()
+    else:
+        durations = np.full(n, np.nan)
+    fast, threshold = speeders(durations, speed_factor)
+    blocks = rating_blocks(form, min_block_items)
+    straight = np.zeros(n, dtype=bool)
+    for block in blocks:
+        names = choice_names(form, form.question(block[0]))
+        if any(item not in table.column_names for item in block):
+            continue
+        first = row_codes(table[block[0]], names)
+        same = first >= 0
+        for item in block[1:]:
+            same &= row_codes(table[item], names) == first
+        straight |= same
+    flags = {"speeder": fast, "straightliner": straight, "duplicate": _duplicates(table, form)}
+    keep: BoolArray = np.ones(n, dtype=bool)
+    for name in exclude:
+        keep &= ~flags[name]
+    rules = {
+        "speeder": f"duration < {speed_factor:g} x median duration",
+        "straightliner": f"same answer to every item of a rating block of >= {min_block_items}",
+        "duplicate": "same answers as an earlier response (with open text)",
+    }
+    report = QualityReport(
+        n_received=n,
+        n_excluded=int((~keep).sum()),
+        flags=tuple(
+            FlagCount(name, int(flags[name].sum()), name in exclude, rules[name]) for name in FLAGS
+        ),
+        median_duration=None if threshold is None else nan_to_none(threshold / speed_factor),
+        speed_threshold=threshold,
+        rating_blocks=tuple(blocks),
+    )
+    return QualityFlags(keep, report)
+
+
+class CountingTable:
+    """The kept rows of an Arrow table, counted: every count is taken over the whole table
+    minus the same count over the excluded rows (``keep`` False), which are few."""
+
+    def __init__(self, table: Any, keep: BoolArray | None = None) -> None:
+        self.table = table
+        dropped = np.flatnonzero(~keep) if keep is not None else np.zeros(0, dtype=np.int64)
+        self.dropped = table.take(pa.array(dropped, type=pa.int64()))
+        self.n_rows = table.num_rows - self.dropped.num_rows
+
+    def has(self, name: str) -> bool:
+        return name in self.table.column_names
+
+    def _both(self, name: str) -> tuple[Any, Any]:
+        return self.table[name], self.dropped[name]
+
+    def category_counts(self, name: str, names: Sequence[str]) -> tuple[npt.NDArray[Any], int]:
+        """Answers per category of ``names`` (in that order) and the number missing (no answer
+        or one not among ``names``) among the kept rows."""
+        counts = np.zeros(len(names), dtype=np.int64)
+        if self.has(name):
+            position = {n: i for i, n in enumerate(names)}
+            for column, sign in zip(self._both(name), (1, -1), strict=True):
+                for value, count in _value_counts(column):
+                    if value is not None and value in position:
+                        counts[position[value]] += sign * count
+        return counts, self.n_rows - int(counts.sum())
+
+    def option_counts(self, columns: Sequence[str]) -> tuple[npt.NDArray[Any], int]:
+        """Respondents who ticked each option column, and how many answered (any option
+        column not missing) among the kept rows."""
+        counts = np.zeros(len(columns), dtype=np.int64)
+        answered = 0
+        for table, sign in ((self.table, 1), (self.dropped, -1)):
+            present = [c for c in columns if c in table.column_names]
+            if not present or table.num_rows == 0:
+                continue
+            valid = pc.is_valid(table[present[0]])
+            for column in present[1:]:
+                valid = pc.or_(valid, pc.is_valid(table[column]))
+            answered += sign * _true_count(valid)
+            for i, column in enumerate(columns):
+                if column in table.column_names:
+                    counts[i] += sign * _true_count(table[column])
+        return counts, answered
+
+    def number_counts(self, name: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[Any]]:
+        """Distinct numbers of a numeric column with their counts among the kept rows
+        (missing values and NaN left out)."""
+        if not self.has(name):
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        values, counts = [], []
+        for column, sign in zip(self._both(name), (1, -1), strict=True):
+            if not pa.types.is_floating(column.type):
+                column = column.cast(pa.float64())
+            pairs = pc.value_counts(column)
+            v = pairs.field("values").to_numpy(zero_copy_only=False)
+            c = pairs.field("counts").to_numpy(zero_copy_only=False)
+            ok = ~np.isnan(v)
+            values.append(v[ok])
+            counts.append(sign * c[ok])
+        distinct, inverse = np.unique(np.concatenate(values), return_inverse=True)
+        total = np.bincount(inverse, weights=np.concatenate(counts), minlength=distinct.size)
+        keep = total > 0
+        return distinct[keep], np.rint(total[keep]).astype(np.int64)
+
+    def text_counts(self, name: str) -> Counter[str]:
+        """Distinct texts of a column with their counts among the kept rows."""
+        counted: Counter[str] = Counter()
+        if self.has(name):
+            for column, sign in zip(self._both(name), (1, -1), strict=True):
+                for value, count in _value_counts(column):
+                    if value is not None:
+                        counted[str(value)] += sign * count
+        return +counted
+
+    def answered(self, name: str) -> int:
+        """Kept rows where column ``name`` is not missing."""
+        if not self.has(name):
+            return 0
+        full, dropped = self._both(name)
+        return int((len(full) - full.null_count) - (len(dropped) - dropped.null_count))
+
+    def cross_counts(
+        self, row: str, column: str, row_names: Sequence[str], column_names: Sequence[str]
+    ) -> tuple[npt.NDArray[np.int64], int]:
+        """Two-way table of kept rows by the categories of ``row`` and ``column`` and the number
+        of kept rows missing either (or outside the categories)."""
+        table = np.zeros((len(row_names), len(column_names)), dtype=np.int64)
+        rows = {n: i for i, n in enumerate(row_names)}
+        columns = {n: i for i, n in enumerate(column_names)}
+        for source, sign in ((self.table, 1), (self.dropped, -1)):
+            if source.num_rows == 0 or row not in source.column_names:
+                continue
+            if column not in source.column_names:
+                continue
+            pairs = pa.table({"r": source[row], "c": source[column]})
+            grouped = pairs.group_by(["r", "c"], use_threads=True).aggregate([([], "count_all")])
+            for r, c, count in zip(
+                grouped["r"].to_pylist(),
+                grouped["c"].to_pylist(),
+                grouped["count_all"].to_pylist(),
+                strict=True,
+            ):
+                if r in rows and c in columns:
+                    table[rows[r], columns[c]] += sign * count
+        return table, self.n_rows - int(table.sum())
+
+    def cells(
+        self, variables: Sequence[str], categories: Sequence[Sequence[str]]
+    ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
+        """The observed cells of ``variables`` among the kept rows: a frame with one
+        categorical column per variable (categories as given) and one row per combination that
+        occurs, with its count; rows missing a variable are left out. This is what
+        `analysis.weighting.raked_cell_weights` rakes."""
+        shape = tuple(len(c) for c in categories)
+        table = np.zeros(shape, dtype=np.int64)
+        lookups = [{n: i for i, n in enumerate(c)} for c in categories]
+        keys = [f"k{i}" for i in range(len(variables))]
+        for source, sign in ((self.table, 1), (self.dropped, -1)):
+            if source.num_rows == 0:
+                continue
+            grouped = (
+                pa.table({k: source[v] for k, v in zip(keys, variables, strict=True)})
+                .group_by(keys, use_threads=True)
+                .aggregate([([], "count_all")])
+            )
+            values = [grouped[k].to_pylist() for k in keys]
+            for *cell, count in zip(*values, grouped["count_all"].to_pylist(), strict=True):
+                at = [lookup.get(v, -1) for lookup, v in zip(lookups, cell, strict=True)]
+                if min(at, default=0) >= 0:
+                    table[tuple(at)] += sign * count
+        present = np.argwhere(table > 0)
+        frame = pd.DataFrame(
+            {
+                v: pd.Categorical.from_codes(
+                    present[:, i], categories=pd.Index(list(categories[i]))
+                )
+                for i, v in enumerate(variables)
+            }
+        )
+        return frame, table[tuple(present.T)]
+
+
+def _value_counts(column: Any) -> list[tuple[Any, int]]:
+    if len(column) == 0:
+        return []
+    pairs = pc.value_counts(column)
+    return list(
+        zip(pairs.field("values").to_pylist(), pairs.field("counts").to_pylist(), strict=True)
+    )
+
+
+def _true_count(column: Any) -> int:
+    if not pa.types.is_boolean(column.type):
+        column = pc.not_equal(column.cast(pa.float64()), 0.0)
+    total = pc.sum(column).as_py()
+    return int(total or 0)
