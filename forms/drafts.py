@@ -134,8 +134,13 @@ def submit_draft(
         session, campaign, version, draft.answers, submission, has_quotas=has_quotas
     )
     session.flush()
-    draft.response_id = response.id
-    draft.answers = {}
+    if campaign.anonymous and draft.invitation_id is not None:
+        # The draft ties the invitation (a contact) to the submission: in an anonymous campaign
+        # it goes, so nothing stored links the response back to the person.
+        session.delete(draft)
+    else:
+        draft.response_id = response.id
+        draft.answers = {}
     return response, new
 
 

@@ -202,13 +202,17 @@ def submit_response(
                 )
             ]
         )
+    # An anonymous campaign keeps no link from a response back to the invitation (a contact):
+    # the invitation alone records "completed", and the caller's `mark_completed` is what
+    # allows one response per invitation there.
+    linked_invitation = None if campaign.anonymous else submission.invitation_id
     try:
         if not is_accepting(campaign, today or utcnow().date()):
             if snapshot:
                 raise StaleSnapshotError(campaign.slug)  # perhaps reopened since: look again
             raise IngestError(f"campaign {campaign.slug} is not accepting responses")
-        if submission.invitation_id is not None and session.scalar(
-            select(Response.id).where(Response.invitation_id == submission.invitation_id)
+        if linked_invitation is not None and session.scalar(
+            select(Response.id).where(Response.invitation_id == linked_invitation)
         ):
             raise IngestError("this invitation has already been used to respond")
         answers = validate_answers(version_form(version), raw_answers, submission.language)
@@ -225,7 +229,7 @@ def submit_response(
         "campaign_id": campaign.id,
         "version_id": version.id,
         "submission_id": submission.submission_id,
-        "invitation_id": submission.invitation_id,
+        "invitation_id": linked_invitation,
         "channel": submission.channel,
         "collection_point_id": submission.collection_point_id,
         "target_group_id": submission.target_group_id,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from forms.models import Response
+from forms.models import Draft, Response
 from forms.publishing import load_campaign_file
 from invitations.models import Invitation
 from invitations.quotas import set_quota
@@ -59,7 +59,9 @@ def test_the_same_link_resumes_on_another_device(app, client, session, link):
     assert stored.answers["district"] == "wuhou"
 
 
-def test_an_invitation_gives_one_response_and_then_only_thanks(client, session, link):
+def test_an_invitation_gives_one_response_and_then_only_thanks(client, session, campaign, link):
+    campaign.anonymous = False
+    session.commit()
     invitation, url = link
     assert walk(client, url=url).status_code == 302
     stored = session.scalars(select(Response)).one()
@@ -93,3 +95,21 @@ def test_invited_responses_do_not_claim_public_quotas(client, session, campaign,
     assert session.scalar(select(Invitation.status).where(Invitation.id == link[0].id)) == (
         "completed"
     )
+
+
+def test_an_anonymous_campaign_keeps_no_link_from_the_response_to_the_invitation(
+    client, session, campaign, link
+):
+    assert campaign.anonymous
+    invitation, url = link
+    assert post_page(client, 0, PAGES[0], url=url).status_code == 302  # a draft exists mid-way
+    assert session.scalar(select(func.count()).select_from(Draft)) == 1
+    assert walk(client, url=url).status_code == 302
+    stored = session.scalars(select(Response)).one()
+    assert (stored.channel, stored.invitation_id) == ("invitation", None)
+    # Nothing else ties them together either: the draft that held both is gone.
+    assert session.scalar(select(func.count()).select_from(Draft)) == 0
+    session.refresh(invitation)
+    assert invitation.status == "completed"
+    assert "您已填写过本问卷" in client.get(url).get_data(as_text=True)
+    assert count(session) == 1
