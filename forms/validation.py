@@ -11,13 +11,43 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+from babel import Locale, UnknownLocaleError, support
 
 from forms.expressions import Context, Value, boolean, evaluate, stored_value
 from forms.schema import Choice, Form, Group, Question, compiled, evaluation_order, text_in
 from minsheng.errors import InputError, Problem
 
 Answers = dict[str, Any]
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+class AnswerError(ValueError):
+    """A refused answer: an English message id and its values, said in the respondent's language
+    by `say()` (catalog `forms/translations`), so a Chinese page never shows English errors."""
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        self.msgid = msgid
+        self.params = params
+        super().__init__(msgid % params)
+
+
+@lru_cache(maxsize=8)
+def _catalog(language: str) -> support.NullTranslations:
+    try:
+        locale = Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return support.NullTranslations()
+    return support.Translations.load(str(TRANSLATIONS), [locale])
+
+
+def say(language: str, msgid: str, **params: object) -> str:
+    """`msgid` translated into `language` (English when there is no catalog), values filled in."""
+    return str(_catalog(language).gettext(msgid)) % params
 
 
 def _empty(value: Any) -> bool:
@@ -36,57 +66,69 @@ _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
 
 
 def _number(question: Question, value: Any, kind: type[int | float]) -> int | float:
-    what = "a whole number" if kind is int else "a number"
+    expected = (
+        "expected a whole number, got %(value)r"
+        if kind is int
+        else ("expected a number, got %(value)r")
+    )
     text = str(value).strip()
     # float() would also take "nan", "inf" and "1e400"; answers are plain decimal numbers.
     if isinstance(value, bool) or not _NUMBER.fullmatch(text):
-        raise ValueError(f"expected {what}, got {text!r}")
+        raise AnswerError(expected, value=text)
     number: int | float = float(text)
     if kind is int:
         if not float(number).is_integer():
-            raise ValueError(f"expected {what}, got {text!r}")
+            raise AnswerError(expected, value=text)
         number = int(number)
     if not math.isfinite(number):
-        raise ValueError(f"expected {what}, got {text!r}")
+        raise AnswerError(expected, value=text)
     low, high = question.parameters.get("min"), question.parameters.get("max")
     if question.type == "range":
         low = question.parameters.get("start", low)
         high = question.parameters.get("end", high)
     if low is not None and number < float(low):
-        raise ValueError(f"must be at least {low}")
+        raise AnswerError("must be at least %(n)s", n=low)
     if high is not None and number > float(high):
-        raise ValueError(f"must be at most {high}")
+        raise AnswerError("must be at most %(n)s", n=high)
     if question.type == "range":
         start, step = float(question.parameters.get("start", 0)), question.parameters.get("step")
         steps = (number - start) / float(step) if step else 0.0
         if step and abs(steps - round(steps)) > 1e-9:
-            raise ValueError(f"must be {start:g} plus a multiple of {step}")
+            raise AnswerError(
+                "must be %(start)s plus a multiple of %(step)s", start=f"{start:g}", step=step
+            )
     return number
 
 
 def normalise_value(form: Form, question: Question, value: Any) -> Any:
-    """One answer in its stored form, or `ValueError` saying what is allowed."""
+    """One answer in its stored form, or `AnswerError` (a `ValueError`) saying what is allowed."""
     names = [c.name for c in form.choices_for(question)]
     if question.type == "select_one":
         chosen = str(value)
         if chosen not in names and not (question.or_other and chosen == "other"):
-            raise ValueError(f"{chosen!r} is not one of the choices ({', '.join(names)})")
+            raise AnswerError(
+                "%(value)r is not one of the choices (%(choices)s)",
+                value=chosen,
+                choices=", ".join(names),
+            )
         return chosen
     if question.type in ("select_multiple", "rank"):
         chosen_list = _as_list(value)
         unknown = [c for c in chosen_list if c not in names and c != "other"]
         if unknown:
-            raise ValueError(
-                f"{', '.join(map(repr, unknown))} not among the choices ({', '.join(names)})"
+            raise AnswerError(
+                "%(values)s not among the choices (%(choices)s)",
+                values=", ".join(map(repr, unknown)),
+                choices=", ".join(names),
             )
         if len(set(chosen_list)) != len(chosen_list):
-            raise ValueError("the same choice is given twice")
+            raise AnswerError("the same choice is given twice")
         low = question.parameters.get("min_selections")
         high = question.parameters.get("max_selections")
         if low and len(chosen_list) < int(low):
-            raise ValueError(f"choose at least {low}")
+            raise AnswerError("choose at least %(n)s", n=low)
         if high and len(chosen_list) > int(high):
-            raise ValueError(f"choose at most {high}")
+            raise AnswerError("choose at most %(n)s", n=high)
         return chosen_list
     if question.type == "integer":
         return _number(question, value, int)
@@ -97,16 +139,18 @@ def normalise_value(form: Form, question: Question, value: Any) -> Any:
         try:
             return date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            raise ValueError(f"expected a date written YYYY-MM-DD, got {value!r}") from None
+            raise AnswerError(
+                "expected a date written YYYY-MM-DD, got %(value)r", value=value
+            ) from None
     if question.type == "text":
         text = str(value).strip()
         limit = question.parameters.get("max_length")
         if limit and len(text) > int(limit):
-            raise ValueError(f"at most {limit} characters (got {len(text)})")
+            raise AnswerError("at most %(limit)s characters (got %(n)s)", limit=limit, n=len(text))
         return text
     if question.type == "acknowledge":
         return "OK"
-    raise ValueError(f"type {question.type} takes no answer")
+    raise AnswerError("type %(type)s takes no answer", type=question.type)
 
 
 def validate_answers(
@@ -125,7 +169,7 @@ def validate_answers(
     known = {q.name for q in form.questions()}
     for name in raw:
         if name not in known and not name.endswith("_other"):
-            problems.append(Problem(name, "no such question in this questionnaire"))
+            problems.append(Problem(name, say(language, "no such question in this questionnaire")))
     parents = form.enclosing_groups()
     answers: Answers = {}
     for question in evaluation_order(form):
@@ -176,24 +220,24 @@ def _check_question(
     if _empty(value) or (question.has_choices and not _as_list(value)):
         if question.required:
             message = text_in(question.required_message, language, form.default_language)
-            return Problem(question.name, message or "this question is required")
+            return Problem(question.name, message or say(language, "this question is required"))
         return None
     try:
         answer = normalise_value(form, question, value)
         _check_choice_filter(form, question, answer, answers, today)
-    except ValueError as exc:
-        return Problem(question.name, str(exc))
+    except AnswerError as exc:
+        return Problem(question.name, say(language, exc.msgid, **exc.params))
     if question.constraint and not boolean(
         evaluate(compiled(question.constraint), Context(answers, current=answer, today=today))
     ):
         message = text_in(question.constraint_message, language, form.default_language)
-        return Problem(question.name, message or "this answer is not allowed")
+        return Problem(question.name, message or say(language, "this answer is not allowed"))
     answers[question.name] = answer
     other_key = f"{question.name}_other"
     if question.or_other and "other" in _as_list(answer):
         other = str(raw.get(other_key) or "").strip()
         if not other:
-            return Problem(other_key, "please specify 'other'")
+            return Problem(other_key, say(language, "please specify 'other'"))
         answers[other_key] = other
     return None
 
@@ -222,7 +266,7 @@ def _check_choice_filter(
             boolean(evaluate(node, Context(answers, choice=_columns(c), today=today)))
             for c in by_name.get(name, [])
         ):
-            raise ValueError(f"{name!r} is not available given the earlier answers")
+            raise AnswerError("%(value)r is not available given the earlier answers", value=name)
 
 
 def _columns(choice: Choice) -> dict[str, str]:

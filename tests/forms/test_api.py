@@ -79,6 +79,11 @@ def test_every_problem_is_reported_per_field(client, session, campaign):
     assert reply.status_code == 422
     errors = {e["location"]: e["message"] for e in reply.json["errors"]}
     assert set(errors) == {"answers.district", "answers.problems", "answers.age_group"}
+    assert "'atlantis' 不是本题的选项" in errors["answers.district"]
+    reply = client.post(
+        URL, json={"answers": answers, "submission_id": "api-0000000003", "language": "en"}
+    )
+    errors = {e["location"]: e["message"] for e in reply.json["errors"]}
     assert "'atlantis' is not one of the choices" in errors["answers.district"]
     assert count(session) == 0
 

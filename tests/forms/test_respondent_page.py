@@ -120,7 +120,7 @@ def test_errors_from_the_constraint_of_a_later_page_are_not_shown_early(client, 
         client, 1, {**PAGES[1], "problems": ["parking", "congestion", "safety", "sidewalk"]}
     )
     assert reply.status_code == 422
-    assert "choose at most 3" in reply.get_data(as_text=True)
+    assert "最多只能选择 3 项" in reply.get_data(as_text=True)
 
 
 def test_back_keeps_what_was_typed_on_the_page(client, session, campaign):

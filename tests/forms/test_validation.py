@@ -85,7 +85,7 @@ def check(**answers):
     return validate_answers(FORM, {**BASE, **answers}, "zh_CN", today=TODAY)
 
 
-def problems(language="zh_CN", **answers):
+def problems(language="en", **answers):
     with pytest.raises(InputError) as caught:
         validate_answers(FORM, {**BASE, **answers}, language, today=TODAY)
     return caught.value.by_location()
@@ -101,7 +101,9 @@ def test_required_applies_once_the_group_is_relevant():
 
 
 def test_constraint_message_in_the_respondents_language():
-    assert problems(drives="yes", cars="1", plate="京A123") == {"plate": ["请输入四川车牌"]}
+    assert problems("zh_CN", drives="yes", cars="1", plate="京A123") == {
+        "plate": ["请输入四川车牌"]
+    }
     found = problems("en", drives="yes", cars="1", plate="京A123")
     assert found == {"plate": ["A Sichuan plate"]}
 
@@ -209,6 +211,23 @@ def test_browser_state_shows_the_questions_the_server_keeps(tmp_path):
 def test_badly_typed_answers_say_what_is_expected(answers, message):
     location = next(iter(answers))
     assert problems(**answers)[location] == [message]
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"adults": "two"}, "请填写整数（收到 'two'）"),
+        ({"moved": "15/03/2026"}, "请按“年-月-日”（YYYY-MM-DD）填写日期（收到 '15/03/2026'）"),
+        ({"drives": "yes"}, "此题为必答题"),
+    ],
+)
+def test_problems_are_said_in_the_respondents_language(answers, message):
+    location = "cars" if "drives" in answers else next(iter(answers))
+    assert problems("zh_CN", **answers)[location] == [message]
+
+
+def test_a_language_without_a_catalog_gets_english():
+    assert problems("fr", adults="two")["adults"] == ["expected a whole number, got 'two'"]
 
 
 def test_problems_are_listed_in_the_order_the_form_shows_them():
