@@ -185,7 +185,7 @@ def respond_invitation(token: str) -> ResponseReturnValue:
         abort(404, description="This invitation link is not valid or has expired.")
     title = text_in(campaign.title, _language(), "zh")
     if invitation.status == "completed":
-        return render_template("forms/thanks.html", title=title, already=True)
+        return render_template("forms/thanks.html", title=title, already=True, slug=campaign.slug)
     draft = draft_by_invitation(session, invitation.id)
     version = (
         session.get(QuestionnaireVersion, draft.version_id)
@@ -487,4 +487,6 @@ def resume(slug: str) -> ResponseReturnValue:
 def thanks(slug: str) -> ResponseReturnValue:
     session = get_session()
     campaign = _campaign_or_404(session, slug)
-    return render_template("forms/thanks.html", title=text_in(campaign.title, _language(), "zh"))
+    return render_template(
+        "forms/thanks.html", title=text_in(campaign.title, _language(), "zh"), slug=slug
+    )

@@ -64,3 +64,15 @@ def test_results_page_counts_responses_left_out_by_quality_checks(client, login,
     login("organizer")
     text = client.get(f"/campaigns/{campaign.slug}/results").get_data(as_text=True)
     assert "质量核查剔除" in text and "答题过快 0" in text and "重复提交 0" in text
+
+
+def test_results_page_leads_organizers_to_the_rest_of_the_campaign(client, login, campaign):
+    login("organizer")
+    text = client.get(f"/campaigns/{campaign.slug}/results").get_data(as_text=True)
+    for href, label in [
+        (f"/campaigns/{campaign.slug}/funnel", "邀请漏斗"),
+        (f"/campaigns/{campaign.slug}/reports", "专题报告"),
+        (f"/reviews/campaigns/{campaign.slug}", "专家评审"),
+        (f"/campaigns/{campaign.slug}/recommendations", "建议事项"),
+    ]:
+        assert f'href="{href}"' in text and label in text

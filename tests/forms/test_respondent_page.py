@@ -298,3 +298,9 @@ def test_switching_language_keeps_the_poster_code_and_the_page(client, campaign)
     text = client.get(f"{URL}?p=jinniu-tea").get_data(as_text=True)
     assert 'href="/s/transport-2026?p=jinniu-tea&amp;lang=en"' in text
     assert "English" in client.get(f"{URL}?p=jinniu-tea&lang=en").get_data(as_text=True)
+
+
+def test_thanks_page_points_to_the_public_feedback(client, campaign):
+    text = client.get("/s/transport-2026/thanks").get_data(as_text=True)
+    assert 'href="/s/transport-2026/feedback"' in text
+    assert "查看建议的办理和反馈情况" in text
