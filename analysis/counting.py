@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,11 @@ from analysis.frames import answer_columns, choice_names
 from analysis.quality import (
     FLAGS,
     MIN_BLOCK_ITEMS,
+    MIN_DURATIONS,
     SPEED_FACTOR,
     FlagCount,
     QualityReport,
     rating_blocks,
-    speeders,
 )
 from analysis.results import nan_to_none
 from forms.schema import Form
@@ -72,6 +73,11 @@ def row_codes(column: Any, names: Sequence[str]) -> CodeArray:
     parts = []
     for chunk in column.chunks:
         values = chunk.dictionary.to_pylist()
+        if values == list(names):
+            # The dictionary is the form's list (as frames write it): the indices are the codes.
+            indices = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+            parts.append(indices.astype(np.int16, copy=False))
+            continue
         # The last entry of the lookup is where missing answers point.
         lookup = np.array([position.get(v, -1) for v in values] + [-1], dtype=np.int16)
         indices = pc.fill_null(chunk.indices, len(values)).to_numpy(zero_copy_only=False)
@@ -79,6 +85,22 @@ def row_codes(column: Any, names: Sequence[str]) -> CodeArray:
     if not parts:
         return np.zeros(0, dtype=np.int16)
     return np.concatenate(parts)
+
+
+def _dictionary_counts(column: Any) -> list[tuple[Any, int]]:
+    """(value, count) of a column; a dictionary column is counted on its indices with one
+    ``numpy.bincount`` per chunk (about twice as fast as hashing them), missing as None."""
+    if not _is_dictionary(column):
+        return _value_counts(column)
+    totals: Counter[Any] = Counter()
+    for chunk in column.chunks:
+        values = chunk.dictionary.to_pylist()
+        indices = pc.fill_null(chunk.indices, len(values)).to_numpy(zero_copy_only=False)
+        counts = np.bincount(indices, minlength=len(values) + 1)
+        for value, count in zip([*values, None], counts.tolist(), strict=True):
+            if count:
+                totals[value] += count
+    return list(totals.items())
 
 
 def dictionary_names(column: Any) -> list[str]:
@@ -97,9 +119,15 @@ class QualityFlags:
 
 
 def _duplicates(table: Any, form: Form) -> BoolArray:
-    """`analysis.quality.duplicates` (with ``require_text``) on an Arrow table: rows with a
-    non-blank open text are grouped on every answer column, and all but the first row of each
-    group are flagged."""
+    """`analysis.quality.duplicates` (with ``require_text``) on an Arrow table: among rows with
+    a non-blank open text, all but the first of each set of rows with equal answers in every
+    answer column are flagged.
+
+    The candidate rows are taken chunk by chunk, each column becomes integer codes (dictionary
+    indices, booleans, the bits of numbers), the codes are hashed into one 64-bit key per row
+    and rows with equal keys are checked column by column, so a hash collision can never flag a
+    row; should one occur, Arrow groups the rows on their values instead.
+    """
     flags = np.zeros(table.num_rows, dtype=bool)
     texts = []
     for question in form.questions():
@@ -121,6 +149,48 @@ def _duplicates(table: Any, form: Form) -> BoolArray:
     rows = np.flatnonzero(candidates)
     if rows.size == 0:
         return flags
+    # Filtering works chunk by chunk; a take on a chunked column would first concatenate it.
+    subset = table.select(columns).filter(pa.array(candidates))
+    codes = [_candidate_codes(subset[c]) for c in columns]
+    key = np.zeros(rows.size, dtype=np.uint64)
+    for code in codes:
+        # FNV-style mixing; uint64 arithmetic wraps around.
+        key = (key ^ code.view(np.uint64)) * np.uint64(0x100000001B3)
+        key ^= key >> np.uint64(29)
+    _, first_index, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first = first_index[inverse.ravel()]
+    later = np.flatnonzero(first != np.arange(rows.size))
+    equal = np.ones(later.size, dtype=bool)
+    for code in codes:
+        equal &= code[later] == code[first[later]]
+    if not equal.all():
+        return _grouped_duplicates(table, columns, rows)
+    flags[rows[later]] = True
+    return flags
+
+
+def _candidate_codes(column: Any) -> npt.NDArray[np.int64]:
+    """One int64 per row such that equal answers have equal codes: dictionary indices (shared
+    dictionary), -1 for missing; booleans 0/1; numbers by their bits (with -0.0 as 0.0, as
+    pandas hashes them); other types by a dictionary of their values."""
+    if pa.types.is_dictionary(column.type):
+        # The dictionaries are unified, so the indices of every chunk mean the same values.
+        parts = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in column.chunks]
+        return np.concatenate([np.zeros(0, dtype=np.int64), *parts]).astype(np.int64)
+    taken = column.combine_chunks()
+    kind = taken.type
+    if pa.types.is_boolean(kind):
+        codes = pc.fill_null(taken.cast(pa.int64()), -1)
+    elif pa.types.is_floating(kind) or pa.types.is_integer(kind):
+        numbers = pc.fill_null(taken.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+        return np.asarray(numbers + 0.0, dtype=np.float64).view(np.int64)
+    else:
+        codes = pc.fill_null(pc.dictionary_encode(taken).indices.cast(pa.int64()), -1)
+    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _grouped_duplicates(table: Any, columns: list[str], rows: npt.NDArray[np.intp]) -> BoolArray:
+    flags = np.zeros(table.num_rows, dtype=bool)
     subset = table.select(columns).take(pa.array(rows))
     keys = {f"k{i}": subset.column(i) for i in range(len(columns))}
     grouped = (
@@ -131,6 +201,26 @@ def _duplicates(table: Any, form: Form) -> BoolArray:
     flags[rows] = True
     flags[grouped[f"{ROW}_min"].to_numpy()] = False
     return flags
+
+
+def _speeders(table: Any, factor: float) -> tuple[BoolArray, float | None]:
+    """`analysis.quality.speeders` with the median from Arrow's exact quantile (the same
+    linear interpolation as ``numpy.median``)."""
+    if not 0 < factor < 1:
+        raise UnknownOptionError.for_choice("factor", factor, ["a number in (0, 1)"])
+    if "duration" not in table.column_names:
+        return np.zeros(table.num_rows, dtype=bool), None
+    column = table["duration"]
+    if not pa.types.is_floating(column.type):
+        column = column.cast(pa.float64())
+    # Arrow's quantile leaves out NaN as numpy's median of the known durations does.
+    nan = pc.sum(pc.is_nan(column)).as_py() or 0
+    if len(column) - column.null_count - nan < MIN_DURATIONS:
+        return np.zeros(table.num_rows, dtype=bool), None
+    median = pc.quantile(column, q=0.5, interpolation="linear")[0].as_py()
+    threshold = factor * float(median)
+    fast = pc.fill_null(pc.less(column, threshold), False)
+    return fast.to_numpy(zero_copy_only=False), threshold
 
 
 def quality_flags(
@@ -148,14 +238,7 @@ def quality_flags(
     if unknown:
         raise UnknownOptionError.for_choice("exclude", unknown[0], list(FLAGS))
     n = table.num_rows
-    if "duration" in table.column_names:
-        column = table["duration"]
-        if not pa.types.is_floating(column.type):
-            column = column.cast(pa.float64())
-        durations = column.to_numpy()
-    else:
-        durations = np.full(n, np.nan)
-    fast, threshold = speeders(durations, speed_factor)
+    fast, threshold = _speeders(table, speed_factor)
     blocks = rating_blocks(form, min_block_items)
     straight = np.zeros(n, dtype=bool)
     for block in blocks:
@@ -195,9 +278,32 @@ class CountingTable:
 
     def __init__(self, table: Any, keep: BoolArray | None = None) -> None:
         self.table = table
-        dropped = np.flatnonzero(~keep) if keep is not None else np.zeros(0, dtype=np.int64)
-        self.dropped = table.take(pa.array(dropped, type=pa.int64()))
-        self.n_rows = table.num_rows - self.dropped.num_rows
+        self._ahead: dict[str, Future[Any]] = {}
+        self.dropped = table.slice(0, 0)
+        self.n_rows = table.num_rows
+        self.exclude(keep)
+
+    def exclude(self, keep: BoolArray | None) -> None:
+        """Count only the rows where ``keep`` is True from now on (None: every row)."""
+        if keep is None:
+            self.dropped = self.table.slice(0, 0)
+        else:
+            # A filter works chunk by chunk; a take would first concatenate every column.
+            self.dropped = self.table.filter(pa.array(~keep))
+        self.n_rows = self.table.num_rows - self.dropped.num_rows
+
+    def count_ahead(self, names: Sequence[str], pool: Executor) -> None:
+        """Start counting the values of these columns over the whole table in ``pool``, e.g.
+        while the quality flags are computed: Arrow's kernels release the GIL, so the two
+        proceed on separate cores."""
+        for name in names:
+            if self.has(name) and name not in self._ahead:
+                self._ahead[name] = pool.submit(_pairs, self.table[name])
+
+    def _full_counts(self, name: str) -> list[tuple[Any, int]]:
+        if name in self._ahead:
+            return _pair_list(self._ahead[name].result())
+        return _dictionary_counts(self.table[name])
 
     def has(self, name: str) -> bool:
         return name in self.table.column_names
@@ -211,8 +317,10 @@ class CountingTable:
         counts = np.zeros(len(names), dtype=np.int64)
         if self.has(name):
             position = {n: i for i, n in enumerate(names)}
-            for column, sign in zip(self._both(name), (1, -1), strict=True):
-                for value, count in _value_counts(column):
+            full = self._full_counts(name)
+            dropped = _dictionary_counts(self.dropped[name])
+            for pairs, sign in ((full, 1), (dropped, -1)):
+                for value, count in pairs:
                     if value is not None and value in position:
                         counts[position[value]] += sign * count
         return counts, self.n_rows - int(counts.sum())
@@ -241,10 +349,13 @@ class CountingTable:
         if not self.has(name):
             return np.zeros(0), np.zeros(0, dtype=np.int64)
         values, counts = [], []
-        for column, sign in zip(self._both(name), (1, -1), strict=True):
-            if not pa.types.is_floating(column.type):
-                column = column.cast(pa.float64())
-            pairs = pc.value_counts(column)
+        full = self._ahead[name].result() if name in self._ahead else _pairs(self.table[name])
+        for pairs, sign in ((full, 1), (_pairs(self.dropped[name]), -1)):
+            if not pa.types.is_floating(pairs.type.field(0).type):
+                pairs = pa.StructArray.from_arrays(
+                    [pairs.field("values").cast(pa.float64()), pairs.field("counts")],
+                    ["values", "counts"],
+                )
             v = pairs.field("values").to_numpy(zero_copy_only=False)
             c = pairs.field("counts").to_numpy(zero_copy_only=False)
             ok = ~np.isnan(v)
@@ -259,8 +370,9 @@ class CountingTable:
         """Distinct texts of a column with their counts among the kept rows."""
         counted: Counter[str] = Counter()
         if self.has(name):
-            for column, sign in zip(self._both(name), (1, -1), strict=True):
-                for value, count in _value_counts(column):
+            full = self._full_counts(name)
+            for pairs, sign in ((full, 1), (_value_counts(self.dropped[name]), -1)):
+                for value, count in pairs:
                     if value is not None:
                         counted[str(value)] += sign * count
         return +counted
@@ -333,13 +445,21 @@ class CountingTable:
         return frame, table[tuple(present.T)]
 
 
-def _value_counts(column: Any) -> list[tuple[Any, int]]:
-    if len(column) == 0:
-        return []
-    pairs = pc.value_counts(column)
+def _pairs(column: Any) -> Any:
+    """``pyarrow.compute.value_counts``: a struct array of values (missing as null) and counts."""
+    return pc.value_counts(column)
+
+
+def _pair_list(pairs: Any) -> list[tuple[Any, int]]:
     return list(
         zip(pairs.field("values").to_pylist(), pairs.field("counts").to_pylist(), strict=True)
     )
+
+
+def _value_counts(column: Any) -> list[tuple[Any, int]]:
+    if len(column) == 0:
+        return []
+    return _pair_list(_pairs(column))
 
 
 def _true_count(column: Any) -> int:
