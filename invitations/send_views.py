@@ -5,9 +5,19 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_login import current_user
 
 from campaigns.models import Campaign
 from campaigns.store import get_campaign
@@ -24,8 +34,11 @@ from invitations.messages import (
 from invitations.models import Invitation
 from invitations.optout import read_signed_ref, record_open, record_opt_out
 from invitations.posters import poster_pdf
+from invitations.send_runs import recent_runs, send_progress, start_send_run
+from invitations.webforms import SendForm
 from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
+from minsheng.errors import InputError
 
 bp = Blueprint("invitations_send", __name__, template_folder="templates")
 
@@ -78,6 +91,45 @@ def messages_preview(slug: str) -> ResponseReturnValue:
         channels=CHANNEL_NAMES,
         languages=MESSAGE_LANGUAGES,
     )
+
+
+@bp.route("/campaigns/<slug>/sending", methods=["GET", "POST"])
+@require_role("organizer")
+def sending_page(slug: str) -> ResponseReturnValue:
+    """Send the invitation message or the reminders due, and follow earlier runs' progress."""
+    campaign = _campaign_or_404(slug)
+    session = get_session()
+    form = SendForm()
+    error: InputError | None = None
+    nothing = False
+    if form.validate_on_submit():
+        try:
+            job = start_send_run(
+                session,
+                campaign,
+                form.kind.data or "invitation",
+                form.channel.data or "email",
+                actor_id=current_user.id,
+            )
+        except InputError as exc:
+            session.rollback()
+            error = exc
+        else:
+            if job is not None:
+                session.commit()  # the batches are queued by this commit
+                return redirect(url_for("invitations_send.sending_page", slug=slug))
+            nothing = True
+    runs = [send_progress(session, job, campaign) for job in recent_runs(session, campaign)]
+    return render_template(
+        "invitations/sending.html",
+        campaign=campaign,
+        title=text_in(campaign.title, _page_language(), "zh"),
+        form=form,
+        error=error,
+        nothing=nothing,
+        runs=runs,
+        running=any(not run.done for run in runs),
+    ), (422 if error else 200)
 
 
 @bp.get("/campaigns/<slug>/funnel")

@@ -51,3 +51,19 @@ class QuotaForm(FlaskForm):
     maximum = IntegerField(
         _l("Most completed responses"), validators=[DataRequired(), NumberRange(min=0)]
     )
+
+
+class SendForm(FlaskForm):
+    """Start a send run: the invitation message on one channel, or the reminders due."""
+
+    kind = SelectField(
+        _l("What to send"),
+        choices=[
+            SelectChoice("invitation", _l("Invitation message")),
+            SelectChoice("reminder", _l("Reminders due now")),
+        ],
+    )
+    channel = SelectField(
+        _l("Channel"),
+        choices=[SelectChoice("email", _l("E-mail")), SelectChoice("sms", _l("SMS"))],
+    )

@@ -1,0 +1,60 @@
+"""The organizer's sending page: start the invitation message or the reminders due, and follow
+each run's progress, counted from what was actually delivered."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from invitations.models import Delivery
+from minsheng.audit import AuditEvent
+
+from .local_servers import smtp_server
+from .sending_helpers import invited_campaign
+
+
+def test_organizer_sends_the_invitations_and_sees_the_run_finish(
+    app, client, login, session, monkeypatch
+):
+    camp, ids = invited_campaign(session, 4)
+    login("organizer")
+    url = f"/campaigns/{camp.slug}/sending"
+    assert "尚未从本页发送过消息" in client.get(url).get_data(as_text=True)
+    with smtp_server() as (sink, port):
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        reply = client.post(url, data={"kind": "invitation", "channel": "email"})
+        assert reply.status_code == 302
+        again = client.post(url, data={"kind": "invitation", "channel": "email"})
+    assert len(sink.messages) == 4  # the embedded default ran the batches at commit
+    assert again.status_code == 200
+    assert "没有需要发送的消息" in again.get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert '<progress max="100" value="100">' in page
+    assert "邀请消息" in page
+    states = session.scalars(select(Delivery.state).where(Delivery.invitation_id.in_(ids)))
+    assert sorted(states) == ["sent"] * 4
+    assert session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action == "invitations.send_invitation")
+    ).all() == ["invitations.send_invitation"]
+
+
+def test_a_run_in_progress_shows_its_share_and_refreshes(app, client, login, session):
+    from invitations.send_runs import send_progress, start_send_run
+
+    camp, ids = invited_campaign(session, 3)
+    job = start_send_run(session, camp, "invitation", "email")
+    assert job is not None
+    # Not committed yet, so nothing was queued: one delivery written by hand stands for a worker
+    # that has finished one of three.
+    session.add(Delivery(invitation_id=ids[0], campaign_id=camp.id, channel="email", state="sent"))
+    session.flush()
+    progress = send_progress(session, job, camp)
+    assert (progress.planned, progress.finished, progress.done) == (3, 1, False)
+    assert round(progress.fraction, 3) == 0.333
+    session.rollback()
+
+
+def test_department_users_cannot_send(client, login, session):
+    camp, _ = invited_campaign(session, 1)
+    login("department")
+    assert client.get(f"/campaigns/{camp.slug}/sending").status_code == 403
