@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from analysis.results import nan_to_none
 from forms.schema import Form
 
 BoolArray = npt.NDArray[np.bool_]
-CodeArray = npt.NDArray[np.int16]
+CodeArray = npt.NDArray[np.signedinteger[Any]]
 ROW = "__row__"
 
 
@@ -75,8 +74,7 @@ def row_codes(column: Any, names: Sequence[str]) -> CodeArray:
         values = chunk.dictionary.to_pylist()
         if values == list(names):
             # The dictionary is the form's list (as frames write it): the indices are the codes.
-            indices = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
-            parts.append(indices.astype(np.int16, copy=False))
+            parts.append(pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False))
             continue
         # The last entry of the lookup is where missing answers point.
         lookup = np.array([position.get(v, -1) for v in values] + [-1], dtype=np.int16)
@@ -142,10 +140,15 @@ def _duplicates(table: Any, form: Form) -> BoolArray:
     candidates = np.zeros(table.num_rows, dtype=bool)
     for name in texts:
         column = table[name]
-        if _is_dictionary(column):
-            column = column.cast(column.type.value_type)
-        given = pc.not_equal(pc.utf8_trim_whitespace(column), "")
-        candidates |= pc.fill_null(given, False).to_numpy(zero_copy_only=False)
+        given = pc.is_valid(column)
+        # Blank answers are looked for among the distinct texts, not in every row.
+        distinct = pc.unique(
+            column.cast(column.type.value_type) if _is_dictionary(column) else column
+        )
+        blank = [t for t in distinct.to_pylist() if t is not None and not str(t).strip()]
+        if blank:
+            given = pc.and_(given, pc.invert(pc.is_in(column, value_set=pa.array(blank))))
+        candidates |= given.to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(candidates)
     if rows.size == 0:
         return flags
@@ -203,6 +206,26 @@ def _grouped_duplicates(table: Any, columns: list[str], rows: npt.NDArray[np.int
     return flags
 
 
+def _straight(block: Any, names: Sequence[str]) -> BoolArray:
+    """Rows with the same answer in every column of ``block`` (and an answer in all of them).
+
+    Row piece by row piece when the columns are chunked alike (as a Parquet read gives them),
+    so the codes compared stay small enough for the processor's cache instead of being
+    ten-million-row arrays allocated afresh for every item."""
+    columns = [block.column(i) for i in range(block.num_columns)]
+    lengths = [len(c) for c in columns[0].chunks]
+    if any([len(c) for c in column.chunks] != lengths for column in columns[1:]):
+        columns = [pa.chunked_array([c.combine_chunks()]) for c in columns]
+    pieces = []
+    for i in range(columns[0].num_chunks):
+        first = row_codes(pa.chunked_array([columns[0].chunk(i)]), names)
+        same = first >= 0
+        for column in columns[1:]:
+            same &= row_codes(pa.chunked_array([column.chunk(i)]), names) == first
+        pieces.append(same)
+    return np.concatenate([np.zeros(0, dtype=bool), *pieces])
+
+
 def _speeders(table: Any, factor: float) -> tuple[BoolArray, float | None]:
     """`analysis.quality.speeders` with the median from Arrow's exact quantile (the same
     linear interpolation as ``numpy.median``)."""
@@ -243,13 +266,8 @@ def quality_flags(
     straight = np.zeros(n, dtype=bool)
     for block in blocks:
         names = choice_names(form, form.question(block[0]))
-        if any(item not in table.column_names for item in block):
-            continue
-        first = row_codes(table[block[0]], names)
-        same = first >= 0
-        for item in block[1:]:
-            same &= row_codes(table[item], names) == first
-        straight |= same
+        if all(item in table.column_names for item in block):
+            straight |= _straight(table.select(list(block)), names)
     flags = {"speeder": fast, "straightliner": straight, "duplicate": _duplicates(table, form)}
     keep: BoolArray = np.ones(n, dtype=bool)
     for name in exclude:
@@ -278,32 +296,12 @@ class CountingTable:
 
     def __init__(self, table: Any, keep: BoolArray | None = None) -> None:
         self.table = table
-        self._ahead: dict[str, Future[Any]] = {}
-        self.dropped = table.slice(0, 0)
-        self.n_rows = table.num_rows
-        self.exclude(keep)
-
-    def exclude(self, keep: BoolArray | None) -> None:
-        """Count only the rows where ``keep`` is True from now on (None: every row)."""
         if keep is None:
-            self.dropped = self.table.slice(0, 0)
+            self.dropped = table.slice(0, 0)
         else:
             # A filter works chunk by chunk; a take would first concatenate every column.
-            self.dropped = self.table.filter(pa.array(~keep))
-        self.n_rows = self.table.num_rows - self.dropped.num_rows
-
-    def count_ahead(self, names: Sequence[str], pool: Executor) -> None:
-        """Start counting the values of these columns over the whole table in ``pool``, e.g.
-        while the quality flags are computed: Arrow's kernels release the GIL, so the two
-        proceed on separate cores."""
-        for name in names:
-            if self.has(name) and name not in self._ahead:
-                self._ahead[name] = pool.submit(_pairs, self.table[name])
-
-    def _full_counts(self, name: str) -> list[tuple[Any, int]]:
-        if name in self._ahead:
-            return _pair_list(self._ahead[name].result())
-        return _dictionary_counts(self.table[name])
+            self.dropped = table.filter(pa.array(~keep))
+        self.n_rows = table.num_rows - self.dropped.num_rows
 
     def has(self, name: str) -> bool:
         return name in self.table.column_names
@@ -317,7 +315,7 @@ class CountingTable:
         counts = np.zeros(len(names), dtype=np.int64)
         if self.has(name):
             position = {n: i for i, n in enumerate(names)}
-            full = self._full_counts(name)
+            full = _dictionary_counts(self.table[name])
             dropped = _dictionary_counts(self.dropped[name])
             for pairs, sign in ((full, 1), (dropped, -1)):
                 for value, count in pairs:
@@ -349,8 +347,7 @@ class CountingTable:
         if not self.has(name):
             return np.zeros(0), np.zeros(0, dtype=np.int64)
         values, counts = [], []
-        full = self._ahead[name].result() if name in self._ahead else _pairs(self.table[name])
-        for pairs, sign in ((full, 1), (_pairs(self.dropped[name]), -1)):
+        for pairs, sign in ((_pairs(self.table[name]), 1), (_pairs(self.dropped[name]), -1)):
             if not pa.types.is_floating(pairs.type.field(0).type):
                 pairs = pa.StructArray.from_arrays(
                     [pairs.field("values").cast(pa.float64()), pairs.field("counts")],
@@ -370,7 +367,7 @@ class CountingTable:
         """Distinct texts of a column with their counts among the kept rows."""
         counted: Counter[str] = Counter()
         if self.has(name):
-            full = self._full_counts(name)
+            full = _value_counts(self.table[name])
             for pairs, sign in ((full, 1), (_value_counts(self.dropped[name]), -1)):
                 for value, count in pairs:
                     if value is not None:

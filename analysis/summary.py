@@ -652,13 +652,9 @@ def summarize_table(
         )
     if segments:
         _check_table_segments(table, segments)
-    counted = CountingTable(table)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # Whole-column counts run beside the quality flags; the excluded rows are subtracted.
-        counted.count_ahead(_counted_columns(form), pool)
-        flags = quality_flags(table, form, exclude)
-        keep = None if flags.keep.all() else flags.keep
-        counted.exclude(keep)
+    flags = quality_flags(table, form, exclude)
+    keep = None if flags.keep.all() else flags.keep
+    counted = CountingTable(table, keep)
     options = _Options(None, alpha, method, text_analysis, keep)
     asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
     summaries = []
@@ -684,15 +680,6 @@ def summarize_table(
         segments=tuple(segments),
         crosstabs=crosstabs,
     )
-
-
-def _counted_columns(form: Form) -> list[str]:
-    """Columns whose whole-column value counts a summary uses."""
-    return [
-        q.name
-        for q in form.questions()
-        if q.type in ("select_one", "integer", "decimal", "range", "text")
-    ]
 
 
 def _check_table_segments(table: Any, segments: Sequence[str]) -> None:
