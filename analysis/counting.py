@@ -10,7 +10,7 @@ subtracting: they are a few percent of the rows, so the full columns are never f
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -294,8 +294,16 @@ class CountingTable:
     """The kept rows of an Arrow table, counted: every count is taken over the whole table
     minus the same count over the excluded rows (``keep`` False), which are few."""
 
-    def __init__(self, table: Any, keep: BoolArray | None = None) -> None:
+    def __init__(
+        self,
+        table: Any,
+        keep: BoolArray | None = None,
+        whole: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``whole`` may give the `column_counts` of some columns over every row, computed
+        beforehand (e.g. in a thread while the quality flags were computed)."""
         self.table = table
+        self.whole = dict(whole or {})
         if keep is None:
             self.dropped = table.slice(0, 0)
         else:
@@ -315,7 +323,11 @@ class CountingTable:
         counts = np.zeros(len(names), dtype=np.int64)
         if self.has(name):
             position = {n: i for i, n in enumerate(names)}
-            full = _dictionary_counts(self.table[name])
+            full = (
+                _pair_list(self.whole[name])
+                if name in self.whole
+                else _dictionary_counts(self.table[name])
+            )
             dropped = _dictionary_counts(self.dropped[name])
             for pairs, sign in ((full, 1), (dropped, -1)):
                 for value, count in pairs:
@@ -347,7 +359,8 @@ class CountingTable:
         if not self.has(name):
             return np.zeros(0), np.zeros(0, dtype=np.int64)
         values, counts = [], []
-        for pairs, sign in ((_pairs(self.table[name]), 1), (_pairs(self.dropped[name]), -1)):
+        full = self.whole[name] if name in self.whole else _pairs(self.table[name])
+        for pairs, sign in ((full, 1), (_pairs(self.dropped[name]), -1)):
             if not pa.types.is_floating(pairs.type.field(0).type):
                 pairs = pa.StructArray.from_arrays(
                     [pairs.field("values").cast(pa.float64()), pairs.field("counts")],
@@ -367,7 +380,11 @@ class CountingTable:
         """Distinct texts of a column with their counts among the kept rows."""
         counted: Counter[str] = Counter()
         if self.has(name):
-            full = _value_counts(self.table[name])
+            full = (
+                _pair_list(self.whole[name])
+                if name in self.whole
+                else _value_counts(self.table[name])
+            )
             for pairs, sign in ((full, 1), (_value_counts(self.dropped[name]), -1)):
                 for value, count in pairs:
                     if value is not None:
@@ -451,6 +468,13 @@ def _pair_list(pairs: Any) -> list[tuple[Any, int]]:
     return list(
         zip(pairs.field("values").to_pylist(), pairs.field("counts").to_pylist(), strict=True)
     )
+
+
+def column_counts(column: Any) -> Any:
+    """Arrow's ``value_counts`` of a column: a struct array of every value (missing as null)
+    and its count. Arrow releases the GIL meanwhile, so it can run in a thread beside other
+    work; `CountingTable` accepts the result as ``whole``."""
+    return _pairs(column)
 
 
 def _value_counts(column: Any) -> list[tuple[Any, int]]:

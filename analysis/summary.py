@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from statsmodels.stats.weightstats import DescrStatsW
 
 from analysis.categories import weight_array
-from analysis.counting import CountingTable, dictionary_names, quality_flags
+from analysis.counting import CountingTable, column_counts, dictionary_names, quality_flags
 from analysis.crosstabs import (
     CrosstabScan,
     benjamini_hochberg,
@@ -652,9 +652,20 @@ def summarize_table(
         )
     if segments:
         _check_table_segments(table, segments)
-    flags = quality_flags(table, form, exclude)
+    counted_names = [
+        q.name
+        for q in form.questions()
+        if q.type in ("select_one", "integer", "decimal", "range", "text")
+        and q.name in table.column_names
+    ]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Whole-column counts beside the quality flags (both mostly in Arrow, without the GIL);
+        # the responses the flags exclude are subtracted afterwards.
+        ahead = {name: pool.submit(column_counts, table[name]) for name in counted_names}
+        flags = quality_flags(table, form, exclude)
+        whole = {name: future.result() for name, future in ahead.items()}
     keep = None if flags.keep.all() else flags.keep
-    counted = CountingTable(table, keep)
+    counted = CountingTable(table, keep, whole)
     options = _Options(None, alpha, method, text_analysis, keep)
     asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
     summaries = []
