@@ -136,26 +136,23 @@ class Worker:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-@pytest.fixture(scope="session")
-def worker(
-    it_settings: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Worker]:
-    """Start `celery -A minsheng.worker worker` against the integration database and Redis,
-    wait until it answers a ping, and stop it (warm shutdown, then kill) after the tests."""
+@contextmanager
+def run_worker(settings: dict[str, str], log: Path, name: str) -> Iterator[Worker]:
+    """Run `celery -A minsheng.worker worker` (every queue, solo pool) with these `MINSHENG_*`
+    settings, wait until it answers a ping, and stop it afterwards (warm shutdown, then kill; a
+    test may also kill it itself)."""
     from celery import Celery
 
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    name = f"it-{uuid.uuid4().hex[:8]}@localhost"
     env = {key: value for key, value in os.environ.items() if not key.startswith("MINSHENG_")}
-    env.update({f"MINSHENG_{key}": value for key, value in it_settings.items()})
+    env.update({f"MINSHENG_{key}": value for key, value in settings.items()})
     command = [
         sys.executable, "-m", "celery", "-A", "minsheng.worker", "worker",
         "-Q", ",".join(QUEUES), "--pool=solo", "--loglevel=INFO", "-n", name,
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
-    with log.open("wb") as sink:
+    with log.open("ab") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
-    probe = Celery("probe", broker=it_settings["BROKER_URL"], set_as_current=False)
+    probe = Celery("probe", broker=settings["BROKER_URL"], set_as_current=False)
     started = Worker(process, name, log)
     try:
         deadline = time.monotonic() + WORKER_START_TIMEOUT
@@ -165,12 +162,23 @@ def worker(
         yield started
     finally:
         probe.close()
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def worker(
+    it_settings: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Worker]:
+    """The suite's worker, against the integration database and Redis."""
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with run_worker(it_settings, log, f"it-{uuid.uuid4().hex[:8]}@localhost") as started:
+        yield started
 
 
 @pytest.fixture()

@@ -4,20 +4,12 @@ a batch, then the same task run again by another worker, sends nobody a second e
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from celery import Celery
 from celery import _state as celery_state
 from sqlalchemy import func, select
 
@@ -25,11 +17,10 @@ from invitations.models import Delivery
 from invitations.sending import plan_first_messages
 from invitations.tasks import send_batch_task
 from minsheng.db import get_database, get_session
-from minsheng.jobs import QUEUES
 
 from ..invitations.local_servers import free_port
 from ..invitations.sending_helpers import invited_campaign
-from .conftest import ROOT, WORKER_START_TIMEOUT, fresh_database
+from .conftest import fresh_database, run_worker
 
 PEOPLE = 40
 
@@ -51,35 +42,6 @@ class SlowSink:
     def count(self) -> int:
         with self.lock:
             return len(self.recipients)
-
-
-@contextmanager
-def celery_worker(settings: dict[str, str], log: Path, name: str) -> Iterator[subprocess.Popen]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MINSHENG_")}
-    env.update({f"MINSHENG_{k}": v for k, v in settings.items()})
-    command = [
-        sys.executable, "-m", "celery", "-A", "minsheng.worker", "worker",
-        "-Q", ",".join(QUEUES), "--pool=solo", "--loglevel=INFO", "-n", name,
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    with log.open("ab") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
-    probe = Celery("probe", broker=settings["BROKER_URL"], set_as_current=False)
-    try:
-        deadline = time.monotonic() + WORKER_START_TIMEOUT
-        while not probe.control.ping(destination=[name], timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"worker did not start:\n{log.read_text(errors='replace')}")
-        yield process
-    finally:
-        probe.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:
@@ -123,16 +85,16 @@ def test_worker_killed_mid_batch_then_retried_sends_no_duplicate_email(
                 (batch,) = plan_first_messages(session, campaign, "email", batch_size=PEOPLE)
                 log = tmp_path / "workers.log"
 
-                with celery_worker(settings, log, f"a-{uuid.uuid4().hex[:6]}@localhost") as a:
+                with run_worker(settings, log, f"a-{uuid.uuid4().hex[:6]}@localhost") as a:
                     send_batch_task.delay(batch, 0, "email")
                     _wait_for(lambda: sink.count() >= 10, 60, "the first e-mails")
-                    a.kill()  # SIGKILL: no warm shutdown, the task is not acknowledged
-                    a.wait()
+                    a.process.kill()  # SIGKILL: no warm shutdown, the task is not acknowledged
+                    a.process.wait()
                 killed_at = sink.count()
                 assert killed_at < PEOPLE
 
                 # Redelivery of the unacknowledged task amounts to running it again.
-                with celery_worker(settings, log, f"b-{uuid.uuid4().hex[:6]}@localhost"):
+                with run_worker(settings, log, f"b-{uuid.uuid4().hex[:6]}@localhost"):
                     send_batch_task.delay(batch, 0, "email").get(timeout=120)
 
                 session.expire_all()
