@@ -35,7 +35,8 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,30 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class Stages:
+    """Wall and CPU seconds per named stage, and since the first stage began."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.started, self.cpu_started = time.perf_counter(), cpu_seconds()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        yield
+        self.wall[name] = time.perf_counter() - wall
+        self.cpu[name] = cpu_seconds() - cpu
+
+    def totals(self) -> dict[str, Any]:
+        return {
+            "seconds": time.perf_counter() - self.started,
+            "cpu_seconds": cpu_seconds() - self.cpu_started,
+            "parts": self.wall,
+            "cpu_parts": self.cpu,
+        }
+
+
 def _margins() -> dict[str | tuple[str, ...], Mapping[Any, float]]:
     total = 1_000_000
     districts = dict(zip(DEMOGRAPHICS["district"], DISTRICT_POPULATION, strict=True))
@@ -279,42 +304,30 @@ def run_summary(path: Path) -> dict[str, Any]:
     form = parse_form(form_definition(), source="bench")
     lists = {**DEMOGRAPHICS, **SINGLES, **{r: SCALE for r in RATINGS}}
     tokenizer()  # jieba's dictionary is loaded once per process, not per summary
-    timings: dict[str, float] = {}
-    cpu_parts: dict[str, float] = {}
-    cpu_started = cpu_seconds()
-    started = time.perf_counter()
+    stages = Stages()
     # The summary reads what it uses: answers, demographics and completion times, not the ids.
     wanted = [name for name in pq.read_schema(path).names if name != "response_id"]
-    table = read_table(path, columns=wanted)
-    timings["read_parquet"] = time.perf_counter() - started
-    cpu_parts["read_parquet"] = cpu_seconds() - cpu_started
-    mark, cpu_mark = time.perf_counter(), cpu_seconds()
-    summary = summarize_table(table, form)
-    timings["summarize"] = time.perf_counter() - mark
-    cpu_parts["summarize"] = cpu_seconds() - cpu_mark
+    with stages.stage("read_parquet"):
+        table = read_table(path, columns=wanted)
+    with stages.stage("summarize"):
+        summary = summarize_table(table, form)
     # As in the frame path, the crosstabs and the raking use every response.
     counted = CountingTable(table)
-    mark, cpu_mark = time.perf_counter(), cpu_seconds()
-    tables = []
-    for row, column in CROSSTABS:
-        cells, missing = counted.cross_counts(row, column, lists[row], lists[column])
-        tables.append(
-            crosstab_from_counts(cells, row, column, lists[row], lists[column], n_missing=missing)
-        )
-    timings["crosstabs"] = time.perf_counter() - mark
-    cpu_parts["crosstabs"] = cpu_seconds() - cpu_mark
-    mark, cpu_mark = time.perf_counter(), cpu_seconds()
-    variables = ["district", "age_group"]
-    cells, counts = counted.cells(variables, [lists[v] for v in variables])
-    weighting = raked_cell_weights(cells, counts, _margins())
-    timings["raking"] = time.perf_counter() - mark
-    cpu_parts["raking"] = cpu_seconds() - cpu_mark
-    elapsed = time.perf_counter() - started
+    with stages.stage("crosstabs"):
+        tables = []
+        for row, column in CROSSTABS:
+            cells, missing = counted.cross_counts(row, column, lists[row], lists[column])
+            tables.append(
+                crosstab_from_counts(
+                    cells, row, column, lists[row], lists[column], n_missing=missing
+                )
+            )
+    with stages.stage("raking"):
+        variables = ["district", "age_group"]
+        cell_table, cell_counts = counted.cells(variables, [lists[v] for v in variables])
+        weighting = raked_cell_weights(cell_table, cell_counts, _margins())
     return {
-        "seconds": elapsed,
-        "cpu_seconds": cpu_seconds() - cpu_started,
-        "parts": timings,
-        "cpu_parts": cpu_parts,
+        **stages.totals(),
         "peak_rss_mb": peak_rss_mb(),
         "rows": table.num_rows,
         "questions": len(summary.questions),
@@ -339,33 +352,19 @@ def run_frame_summary(path: Path) -> dict[str, Any]:
 
     form = parse_form(form_definition(), source="bench")
     tokenizer()  # jieba's dictionary is loaded once per process, not per summary
-    timings: dict[str, float] = {}
-    cpu_parts: dict[str, float] = {}
-    cpu_started = cpu_seconds()
-    started = time.perf_counter()
+    stages = Stages()
     # The summary reads what it uses: answers, demographics and completion times, not the ids.
     wanted = [name for name in pq.read_schema(path).names if name != "response_id"]
-    frame = read_parquet_frame(path, columns=wanted)
-    timings["read_parquet"] = time.perf_counter() - started
-    cpu_parts["read_parquet"] = cpu_seconds() - cpu_started
-    mark, cpu_mark = time.perf_counter(), cpu_seconds()
-    summary = summarize_frame(frame, form)
-    timings["summarize"] = time.perf_counter() - mark
-    cpu_parts["summarize"] = cpu_seconds() - cpu_mark
-    mark, cpu_mark = time.perf_counter(), cpu_seconds()
-    tables = [crosstab(frame, row, column) for row, column in CROSSTABS]
-    timings["crosstabs"] = time.perf_counter() - mark
-    cpu_parts["crosstabs"] = cpu_seconds() - cpu_mark
-    mark, cpu_mark = time.perf_counter(), cpu_seconds()
-    weighting = raked_weights(frame, _margins())
-    timings["raking"] = time.perf_counter() - mark
-    cpu_parts["raking"] = cpu_seconds() - cpu_mark
-    elapsed = time.perf_counter() - started
+    with stages.stage("read_parquet"):
+        frame = read_parquet_frame(path, columns=wanted)
+    with stages.stage("summarize"):
+        summary = summarize_frame(frame, form)
+    with stages.stage("crosstabs"):
+        tables = [crosstab(frame, row, column) for row, column in CROSSTABS]
+    with stages.stage("raking"):
+        weighting = raked_weights(frame, _margins())
     return {
-        "seconds": elapsed,
-        "cpu_seconds": cpu_seconds() - cpu_started,
-        "parts": timings,
-        "cpu_parts": cpu_parts,
+        **stages.totals(),
         "peak_rss_mb": peak_rss_mb(),
         "rows": len(frame),
         "questions": len(summary.questions),
