@@ -17,7 +17,6 @@ from campaigns.lifecycle import is_accepting
 from campaigns.models import Campaign, CollectionPoint
 from forms.models import Questionnaire, QuestionnaireVersion, Response
 from forms.publishing import form_of
-from forms.schema import Form
 from forms.validation import validate_answers
 from invitations.models import Quota
 from invitations.quotas import claim_quota, quota_attributes
@@ -78,10 +77,11 @@ def open_questionnaire(
     """The campaign named `slug`, its current version and whether it has quotas, in one query
     (None: no such campaign).
 
-    The version's definition is not loaded: `version_form()` parses it once per process, and a
-    response is stored on the hot path without reading it again. With `snapshot=True` (a
-    submission about to be stored) a lookup made in the last `SNAPSHOT_SECONDS` is reused
-    without a query; `submit_response(..., snapshot=True)` then checks it inside the INSERT.
+    The version's definition is not loaded: `forms.publishing.form_of()` parses it once per
+    process, and a response is stored on the hot path without reading it again. With
+    `snapshot=True` (a submission about to be stored) a lookup made in the last
+    `SNAPSHOT_SECONDS` is reused without a query; `submit_response(..., snapshot=True)` then
+    checks it inside the INSERT.
     """
     now = time.monotonic()
     if snapshot:
@@ -152,19 +152,6 @@ def forget_snapshot(slug: str) -> None:
     _SNAPSHOTS.pop(slug, None)
 
 
-_FORMS: dict[str, Form] = {}
-
-
-def version_form(version: QuestionnaireVersion) -> Form:
-    """The parsed questionnaire of a version, cached by checksum (versions never change)."""
-    form = _FORMS.get(version.checksum)
-    if form is None:
-        if len(_FORMS) > 512:
-            _FORMS.clear()
-        form = _FORMS[version.checksum] = form_of(version)
-    return form
-
-
 def submit_response(
     session: Session,
     campaign: Campaign,
@@ -215,7 +202,7 @@ def submit_response(
             select(Response.id).where(Response.invitation_id == linked_invitation)
         ):
             raise IngestError("this invitation has already been used to respond")
-        answers = validate_answers(version_form(version), raw_answers, submission.language)
+        answers = validate_answers(form_of(version), raw_answers, submission.language)
     except (IngestError, InputError):
         # A retry of a stored submission is answered with what was stored; the lookup is only
         # paid on this rare path, not by every new response.

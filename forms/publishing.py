@@ -7,7 +7,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -88,14 +87,20 @@ def current_version(session: Session, campaign: Campaign) -> QuestionnaireVersio
     )
 
 
+_FORMS: dict[str, Form] = {}
+
+
 def form_of(version: QuestionnaireVersion) -> Form:
-    """The parsed `Form` of a stored version (cached: versions are immutable)."""
-    return _parse_cached(version.checksum, json.dumps(version.definition, sort_keys=True))
-
-
-@lru_cache(maxsize=256)
-def _parse_cached(_checksum: str, definition_json: str) -> Form:
-    return parse_form(json.loads(definition_json), source="stored questionnaire")
+    """The parsed `Form` of a stored version, cached by its checksum: versions never change, and
+    on a hit the definition (deferred by some queries) is not even loaded."""
+    form = _FORMS.get(version.checksum)
+    if form is None:
+        if len(_FORMS) >= 512:
+            _FORMS.clear()
+        form = _FORMS[version.checksum] = parse_form(
+            version.definition, source="stored questionnaire"
+        )
+    return form
 
 
 def load_campaign(
@@ -150,6 +155,10 @@ def _refuse_editing_answered_versions(
                 f"questionnaire version {version.number} has responses and cannot be "
                 f"{'deleted' if deleting else 'changed'}; publish the edited form as a new version"
             )
+        if not deleting:
+            # A correction before any response: the checksum names the content (parsed forms are
+            # cached by it), so it follows the definition.
+            version.checksum = definition_checksum(version.definition)
 
 
 @dataclass(frozen=True)

@@ -49,10 +49,9 @@ from forms.ingest import (
     forget_snapshot,
     open_questionnaire,
     submit_response,
-    version_form,
 )
 from forms.models import Draft, QuestionnaireVersion
-from forms.publishing import current_version
+from forms.publishing import current_version, form_of
 from forms.schema import Form, Group, Question, text_in
 from forms.webforms import (
     RespondentForm,
@@ -99,7 +98,7 @@ class Visit:
 
     @property
     def form(self) -> Form:
-        return version_form(self.version)
+        return form_of(self.version)
 
     def url(self, **params: Any) -> str:
         if self.token:

@@ -19,9 +19,9 @@ from forms.drafts import (
     start_draft,
     submit_draft,
 )
-from forms.ingest import Submission, version_form
+from forms.ingest import Submission
 from forms.models import Response
-from forms.publishing import load_campaign_file
+from forms.publishing import form_of, load_campaign_file
 from minsheng.errors import InputError, Problem
 
 FIXTURE = Path(__file__).parents[1] / "e2e" / "fixtures" / "community.yaml"
@@ -74,13 +74,13 @@ def test_merging_a_page_replaces_only_that_pages_answers():
 
 
 def test_pages_follow_the_group_relevance(loaded):
-    form = version_form(loaded[1])
+    form = form_of(loaded[1])
     assert shown_pages(form, {}) == [0, 1, 3]
     assert shown_pages(form, {"has_car": "yes"}) == [0, 1, 2, 3]
 
 
 def test_page_problems_ignore_other_pages(loaded):
-    form = version_form(loaded[1])
+    form = form_of(loaded[1])
     problems = page_problems(form, {"district": "wuhou"}, ["district", "street", "age"], "zh_CN")
     assert {p.location for p in problems} == {"street", "age"}
     assert page_with_problem(form, [Problem("nps", "x"), Problem("age", "y")], 3) == 0
