@@ -1,17 +1,20 @@
-"""Count tables straight from Arrow: the counts every statistic of a summary rests on (answers
-per category, ticks per option, distinct numbers and texts with their counts, two-way cells),
-computed by Arrow's multithreaded kernels on the dictionary-encoded columns of a Parquet
-snapshot, without building a row-level pandas frame.
+"""Count tables of responses, gathered one Arrow record batch at a time.
 
-Responses excluded by the data-quality flags are taken out by counting them separately and
-subtracting: they are a few percent of the rows, so the full columns are never filtered.
+Unweighted, every statistic of a summary is a function of counts: answers per category, ticks
+per option, distinct numbers and texts with how often each was given, and the cells of two or
+more categorical columns (crosstabs, raking). A `Tally` adds (or subtracts) one record batch at
+a time, so `tally_parquet` counts a Parquet snapshot row group by row group while Arrow decodes
+the next one: no row-level frame is built, memory stays at a few row groups whatever the
+campaign's size, and decoding and counting overlap on two cores.
+
+Responses left out by the data-quality rules (`analysis.screening`) are counted apart and
+subtracted: they are a few per cent of the rows, so the full columns are never filtered.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,459 +23,285 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from analysis.errors import UnknownOptionError
-from analysis.frames import answer_columns, choice_names
-from analysis.quality import (
-    FLAGS,
-    MIN_BLOCK_ITEMS,
-    MIN_DURATIONS,
-    SPEED_FACTOR,
-    FlagCount,
-    QualityReport,
-    rating_blocks,
+from analysis.arrow import (
+    Categories,
+    as_dictionary,
+    dictionary_indices,
+    float_values,
+    read_column,
+    row_groups,
 )
-from analysis.results import nan_to_none
+from analysis.frames import choice_names, option_column
+from analysis.quality import FLAGS, MIN_BLOCK_ITEMS, SPEED_FACTOR, QualityReport
+from analysis.screening import Screen, speed_threshold
 from forms.schema import Form
 
-BoolArray = npt.NDArray[np.bool_]
-CodeArray = npt.NDArray[np.signedinteger[Any]]
-ROW = "__row__"
+IntArray = npt.NDArray[np.signedinteger[Any]]
+Cell = tuple[int, ...]
+#: Up to this many categories a column is counted with one vectorised comparison per category,
+#: which beats ``numpy.bincount`` (it would first widen the one-byte indices to eight bytes).
+FEW_CATEGORIES = 24
+NUMBER_TYPES = ("integer", "decimal", "range")
 
 
-def read_table(paths: str | Path | Sequence[str | Path], columns: list[str] | None = None) -> Any:
-    """An Arrow table of one or more Parquet files of response frames (only ``columns`` when
-    given), read by several threads, with the dictionaries of categorical columns unified so
-    that every chunk of a column shares one dictionary."""
-    sources = [paths] if isinstance(paths, str | Path) else list(paths)
-    tables = []
-    for source in sources:
-        present = set(pq.read_schema(source).names)
-        wanted = None if columns is None else [c for c in columns if c in present]
-        tables.append(pq.read_table(source, columns=wanted, use_threads=True, memory_map=True))
-    if not tables:
-        return pa.table({})
-    table = (
-        tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
-    )
-    return table.unify_dictionaries()
+def _index_counts(raw: IntArray, valid: npt.NDArray[np.bool_] | None, k: int) -> IntArray:
+    """How many valid slots hold each index 0..k-1."""
+    if k <= FEW_CATEGORIES:
+        if valid is None:
+            return np.array([np.count_nonzero(raw == i) for i in range(k)], dtype=np.int64)
+        return np.array([np.count_nonzero((raw == i) & valid) for i in range(k)], dtype=np.int64)
+    codes = raw if valid is None else np.where(valid, raw, k)
+    counts: IntArray = np.bincount(codes, minlength=k + 1)[:k].astype(np.int64)
+    return counts
 
 
-def _is_dictionary(column: Any) -> bool:
-    return bool(pa.types.is_dictionary(column.type))
+def _true_count(column: Any) -> int:
+    if not pa.types.is_boolean(column.type):
+        column = pc.not_equal(column.cast(pa.float64()), 0.0)
+    return int(pc.sum(column).as_py() or 0)
 
 
-def row_codes(column: Any, names: Sequence[str]) -> CodeArray:
-    """Codes of every row of a categorical (or string) Arrow column against ``names``: 0..k-1
-    in the order of ``names``, -1 for a missing answer or one not among ``names``."""
-    if not _is_dictionary(column):
-        column = pc.dictionary_encode(column)
-    position = {name: i for i, name in enumerate(names)}
-    parts = []
-    for chunk in column.chunks:
-        values = chunk.dictionary.to_pylist()
-        if values == list(names):
-            # The dictionary is the form's list (as frames write it): the indices are the codes.
-            parts.append(pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False))
-            continue
-        # The last entry of the lookup is where missing answers point.
-        lookup = np.array([position.get(v, -1) for v in values] + [-1], dtype=np.int16)
-        indices = pc.fill_null(chunk.indices, len(values)).to_numpy(zero_copy_only=False)
-        parts.append(lookup[indices])
-    if not parts:
-        return np.zeros(0, dtype=np.int16)
-    return np.concatenate(parts)
+class Tally:
+    """The counts of a set of responses, added (or subtracted) one record batch at a time.
 
-
-def _dictionary_counts(column: Any) -> list[tuple[Any, int]]:
-    """(value, count) of a column; a dictionary column is counted on its indices with one
-    ``numpy.bincount`` per chunk (about twice as fast as hashing them), missing as None."""
-    if not _is_dictionary(column):
-        return _value_counts(column)
-    totals: Counter[Any] = Counter()
-    for chunk in column.chunks:
-        values = chunk.dictionary.to_pylist()
-        indices = pc.fill_null(chunk.indices, len(values)).to_numpy(zero_copy_only=False)
-        counts = np.bincount(indices, minlength=len(values) + 1)
-        for value, count in zip([*values, None], counts.tolist(), strict=True):
-            if count:
-                totals[value] += count
-    return list(totals.items())
-
-
-def dictionary_names(column: Any) -> list[str]:
-    """The categories of a dictionary-encoded column in dictionary order."""
-    if column.num_chunks == 0:
-        return []
-    return [str(v) for v in column.chunk(0).dictionary.to_pylist()]
-
-
-@dataclass(frozen=True)
-class QualityFlags:
-    """Per-row flags of the data-quality rules on an Arrow table, and the report."""
-
-    keep: BoolArray
-    report: QualityReport
-
-
-def _duplicates(table: Any, form: Form) -> BoolArray:
-    """`analysis.quality.duplicates` (with ``require_text``) on an Arrow table: among rows with
-    a non-blank open text, all but the first of each set of rows with equal answers in every
-    answer column are flagged.
-
-    The candidate rows are taken chunk by chunk, each column becomes integer codes (dictionary
-    indices, booleans, the bits of numbers), the codes are hashed into one 64-bit key per row
-    and rows with equal keys are checked column by column, so a hash collision can never flag a
-    row; should one occur, Arrow groups the rows on their values instead.
+    What is counted follows the questionnaire: categories of every single-choice question and
+    of every dictionary-encoded column (segments such as district or channel), ticks of the
+    option columns of multiple-choice questions and, for them and for rankings, how many rows
+    answered at all; distinct numbers of numeric questions and of ranking positions; distinct
+    texts of open questions; non-missing answers of every column; and the cells of each
+    combination of categorical columns in ``cells`` (e.g. ``("sat_bus", "district")`` for a
+    crosstab, ``("district", "age_group")`` for raking).
     """
-    flags = np.zeros(table.num_rows, dtype=bool)
-    texts = []
-    for question in form.questions():
-        if question.type == "text":
-            texts.append(question.name)
-        if question.or_other:
-            texts.append(f"{question.name}_other")
-    texts = [t for t in texts if t in table.column_names]
-    columns = [c for c in answer_columns(form) if c in table.column_names]
-    if not texts or not columns or table.num_rows == 0:
-        return flags
-    candidates = np.zeros(table.num_rows, dtype=bool)
-    for name in texts:
-        column = table[name]
-        given = pc.is_valid(column)
-        # Blank answers are looked for among the distinct texts, not in every row.
-        distinct = pc.unique(
-            column.cast(column.type.value_type) if _is_dictionary(column) else column
+
+    def __init__(self, form: Form, cells: Iterable[Sequence[str]] = ()) -> None:
+        self.n_rows = 0
+        self.columns: set[str] = set()
+        self._valid: Counter[str] = Counter()
+        self._categories: dict[str, Categories] = {}
+        self._numbers: defaultdict[str, list[tuple[npt.NDArray[np.float64], IntArray]]] = (
+            defaultdict(list)
         )
-        blank = [t for t in distinct.to_pylist() if t is not None and not str(t).strip()]
-        if blank:
-            given = pc.and_(given, pc.invert(pc.is_in(column, value_set=pa.array(blank))))
-        candidates |= given.to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(candidates)
-    if rows.size == 0:
-        return flags
-    # Filtering works chunk by chunk; a take on a chunked column would first concatenate it.
-    subset = table.select(columns).filter(pa.array(candidates))
-    codes = [_candidate_codes(subset[c]) for c in columns]
-    key = np.zeros(rows.size, dtype=np.uint64)
-    for code in codes:
-        # FNV-style mixing; uint64 arithmetic wraps around.
-        key = (key ^ code.view(np.uint64)) * np.uint64(0x100000001B3)
-        key ^= key >> np.uint64(29)
-    _, first_index, inverse = np.unique(key, return_index=True, return_inverse=True)
-    first = first_index[inverse.ravel()]
-    later = np.flatnonzero(first != np.arange(rows.size))
-    equal = np.ones(later.size, dtype=bool)
-    for code in codes:
-        equal &= code[later] == code[first[later]]
-    if not equal.all():
-        return _grouped_duplicates(table, columns, rows)
-    flags[rows[later]] = True
-    return flags
+        self._texts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._ticks: Counter[str] = Counter()
+        self._answered: Counter[tuple[str, ...]] = Counter()
+        self._cells: dict[tuple[str, ...], Counter[Cell]] = {tuple(c): Counter() for c in cells}
+        questions = list(form.questions())
+        self._categorical = {q.name for q in questions if q.type == "select_one"}
+        self._categorical.update(v for c in self._cells for v in c)
+        self._texts_of = {q.name for q in questions if q.type == "text"}
+        self._numbers_of = {q.name for q in questions if q.type in NUMBER_TYPES}
+        self._groups = [
+            tuple(option_column(q, n) for n in choice_names(form, q))
+            for q in questions
+            if q.type in ("select_multiple", "rank")
+        ]
+        self._ticks_of = {
+            option_column(q, n)
+            for q in questions
+            if q.type == "select_multiple"
+            for n in choice_names(form, q)
+        }
+        self._numbers_of.update(
+            option_column(q, n)
+            for q in questions
+            if q.type == "rank"
+            for n in choice_names(form, q)
+        )
 
+    # -- adding ------------------------------------------------------------------------------
 
-def _candidate_codes(column: Any) -> npt.NDArray[np.int64]:
-    """One int64 per row such that equal answers have equal codes: dictionary indices (shared
-    dictionary), -1 for missing; booleans 0/1; numbers by their bits (with -0.0 as 0.0, as
-    pandas hashes them); other types by a dictionary of their values."""
-    if pa.types.is_dictionary(column.type):
-        # The dictionaries are unified, so the indices of every chunk mean the same values.
-        parts = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in column.chunks]
-        return np.concatenate([np.zeros(0, dtype=np.int64), *parts]).astype(np.int64)
-    taken = column.combine_chunks()
-    kind = taken.type
-    if pa.types.is_boolean(kind):
-        codes = pc.fill_null(taken.cast(pa.int64()), -1)
-    elif pa.types.is_floating(kind) or pa.types.is_integer(kind):
-        numbers = pc.fill_null(taken.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
-        return np.asarray(numbers + 0.0, dtype=np.float64).view(np.int64)
-    else:
-        codes = pc.fill_null(pc.dictionary_encode(taken).indices.cast(pa.int64()), -1)
-    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
+    def add(self, batch: Any, sign: int = 1) -> None:
+        """Count the rows of ``batch`` (a record batch), or uncount them with ``sign=-1``."""
+        self.n_rows += sign * batch.num_rows
+        names = batch.schema.names
+        self.columns.update(names)
+        for name, column in zip(names, batch.columns, strict=True):
+            self._valid[name] += sign * (len(column) - column.null_count)
+            if name in self._texts_of:
+                self._add_texts(name, column, sign)
+            elif name in self._numbers_of:
+                self._add_numbers(name, column, sign)
+            elif name in self._ticks_of:
+                self._ticks[name] += sign * _true_count(column)
+            elif pa.types.is_dictionary(column.type) or name in self._categorical:
+                self._add_categories(name, column, sign)
+        for group in self._groups:
+            present = [batch.column(c) for c in group if c in names]
+            if present:
+                valid = pc.is_valid(present[0])
+                for column in present[1:]:
+                    valid = pc.or_(valid, pc.is_valid(column))
+                self._answered[group] += sign * int(pc.sum(valid).as_py() or 0)
+        for variables, counter in self._cells.items():
+            if all(v in names for v in variables):
+                self._add_cells(batch, variables, counter, sign)
 
+    def _category(self, name: str) -> Categories:
+        return self._categories.setdefault(name, Categories())
 
-def _grouped_duplicates(table: Any, columns: list[str], rows: npt.NDArray[np.intp]) -> BoolArray:
-    flags = np.zeros(table.num_rows, dtype=bool)
-    subset = table.select(columns).take(pa.array(rows))
-    keys = {f"k{i}": subset.column(i) for i in range(len(columns))}
-    grouped = (
-        pa.table({**keys, ROW: pa.array(rows)})
-        .group_by(list(keys), use_threads=True)
-        .aggregate([(ROW, "min")])
-    )
-    flags[rows] = True
-    flags[grouped[f"{ROW}_min"].to_numpy()] = False
-    return flags
+    def _add_categories(self, name: str, column: Any, sign: int) -> None:
+        column = as_dictionary(column)
+        category = self._category(name)
+        lookup = category.lookup(column.dictionary)
+        raw, valid = dictionary_indices(column)
+        local = _index_counts(raw, valid, len(lookup))
+        known = lookup >= 0
+        np.add.at(category.counts, lookup[known], sign * local[known])
 
+    def _add_numbers(self, name: str, column: Any, sign: int) -> None:
+        if column.null_count == len(column):
+            return
+        pairs = pc.value_counts(column)
+        values = float_values(pairs.field("values"))
+        counts = np.asarray(pairs.field("counts").to_numpy(zero_copy_only=False), dtype=np.int64)
+        known = ~np.isnan(values)
+        self._numbers[name].append((values[known], sign * counts[known]))
 
-def _straight(block: Any, names: Sequence[str]) -> BoolArray:
-    """Rows with the same answer in every column of ``block`` (and an answer in all of them).
+    def _add_texts(self, name: str, column: Any, sign: int) -> None:
+        if column.null_count == len(column):
+            return
+        pairs = pc.value_counts(column)
+        counted = self._texts[name]
+        for value, count in zip(
+            pairs.field("values").to_pylist(), pairs.field("counts").to_pylist(), strict=True
+        ):
+            if value is not None:
+                counted[str(value)] += sign * count
 
-    Row piece by row piece when the columns are chunked alike (as a Parquet read gives them),
-    so the codes compared stay small enough for the processor's cache instead of being
-    ten-million-row arrays allocated afresh for every item."""
-    columns = [block.column(i) for i in range(block.num_columns)]
-    lengths = [len(c) for c in columns[0].chunks]
-    if any([len(c) for c in column.chunks] != lengths for column in columns[1:]):
-        columns = [pa.chunked_array([c.combine_chunks()]) for c in columns]
-    pieces = []
-    for i in range(columns[0].num_chunks):
-        first = row_codes(pa.chunked_array([columns[0].chunk(i)]), names)
-        same = first >= 0
-        for column in columns[1:]:
-            same &= row_codes(pa.chunked_array([column.chunk(i)]), names) == first
-        pieces.append(same)
-    return np.concatenate([np.zeros(0, dtype=bool), *pieces])
-
-
-def _median(column: Any, n: int) -> float:
-    """``numpy.median`` of the ``n`` known values (not null, not NaN) of a float column, found
-    by selection: a strided sample brackets the middle, the values below the bracket are
-    counted and the few inside it sorted, so no copy of the column is sorted. Falls back to a
-    full quantile when the bracket misses the middle ranks."""
-    chunks = [c.to_numpy(zero_copy_only=False) for c in column.chunks]
-    step = max(1, n // 20_000)
-    sample = np.concatenate([np.zeros(0), *(c[::step] for c in chunks)])
-    sample = sample[~np.isnan(sample)]
-    low_rank, high_rank = (n - 1) // 2, n // 2
-    if sample.size >= 100:
-        low, high = np.quantile(sample, [0.48, 0.52])
-        below = sum(int(np.count_nonzero(c < low)) for c in chunks)
-        inside = np.sort(np.concatenate([c[(c >= low) & (c <= high)] for c in chunks]))
-        if below <= low_rank and below + inside.size > high_rank:
-            picked = inside[[low_rank - below, high_rank - below]]
-            return float(np.mean(picked)) if n % 2 == 0 else float(picked[0])
-    return float(np.median(np.concatenate(chunks)[~np.isnan(np.concatenate(chunks))]))
-
-
-def _two_way(
-    row: Any, column: Any, row_names: Sequence[str], column_names: Sequence[str]
-) -> npt.NDArray[np.int64]:
-    """Counts of rows by (row category, column category), chunk by chunk: the codes of both
-    columns make one cell number per row, counted with one ``numpy.bincount`` per chunk."""
-    if [len(c) for c in row.chunks] != [len(c) for c in column.chunks]:
-        row, column = (pa.chunked_array([c.combine_chunks()]) for c in (row, column))
-    width = len(column_names) + 1
-    size = (len(row_names) + 1) * width
-    total = np.zeros(size, dtype=np.int64)
-    for r, c in zip(row.chunks, column.chunks, strict=True):
-        # Missing codes (-1) shift to 0, so they land in row 0 or column 0, dropped below.
-        rows = row_codes(pa.chunked_array([r]), row_names).astype(np.intp) + 1
-        cols = row_codes(pa.chunked_array([c]), column_names).astype(np.intp) + 1
-        total += np.bincount(rows * width + cols, minlength=size)
-    result: npt.NDArray[np.int64] = total.reshape(len(row_names) + 1, width)[1:, 1:]
-    return result
-
-
-def _speeders(table: Any, factor: float) -> tuple[BoolArray, float | None]:
-    """`analysis.quality.speeders` on an Arrow column of durations (exact median, `_median`)."""
-    if not 0 < factor < 1:
-        raise UnknownOptionError.for_choice("factor", factor, ["a number in (0, 1)"])
-    if "duration" not in table.column_names:
-        return np.zeros(table.num_rows, dtype=bool), None
-    column = table["duration"]
-    if not pa.types.is_floating(column.type):
-        column = column.cast(pa.float64())
-    # NaN durations are unknown, as in numpy's median of the known durations.
-    nan = pc.sum(pc.is_nan(column)).as_py() or 0
-    if len(column) - column.null_count - nan < MIN_DURATIONS:
-        return np.zeros(table.num_rows, dtype=bool), None
-    threshold = factor * _median(column, len(column) - column.null_count - nan)
-    fast = pc.fill_null(pc.less(column, threshold), False)
-    return fast.to_numpy(zero_copy_only=False), threshold
-
-
-def quality_flags(
-    table: Any,
-    form: Form,
-    exclude: Sequence[str] = FLAGS,
-    *,
-    speed_factor: float = SPEED_FACTOR,
-    min_block_items: int = MIN_BLOCK_ITEMS,
-) -> QualityFlags:
-    """`analysis.quality.quality_check` on an Arrow table (duplicates need open text): the same
-    flags and report, from the duration column, the codes of the rating blocks and a grouping of
-    the rows that carry open text."""
-    unknown = [f for f in exclude if f not in FLAGS]
-    if unknown:
-        raise UnknownOptionError.for_choice("exclude", unknown[0], list(FLAGS))
-    n = table.num_rows
-    fast, threshold = _speeders(table, speed_factor)
-    blocks = rating_blocks(form, min_block_items)
-    straight = np.zeros(n, dtype=bool)
-    for block in blocks:
-        names = choice_names(form, form.question(block[0]))
-        if all(item in table.column_names for item in block):
-            straight |= _straight(table.select(list(block)), names)
-    flags = {"speeder": fast, "straightliner": straight, "duplicate": _duplicates(table, form)}
-    keep: BoolArray = np.ones(n, dtype=bool)
-    for name in exclude:
-        keep &= ~flags[name]
-    rules = {
-        "speeder": f"duration < {speed_factor:g} x median duration",
-        "straightliner": f"same answer to every item of a rating block of >= {min_block_items}",
-        "duplicate": "same answers as an earlier response (with open text)",
-    }
-    report = QualityReport(
-        n_received=n,
-        n_excluded=int((~keep).sum()),
-        flags=tuple(
-            FlagCount(name, int(flags[name].sum()), name in exclude, rules[name]) for name in FLAGS
-        ),
-        median_duration=None if threshold is None else nan_to_none(threshold / speed_factor),
-        speed_threshold=threshold,
-        rating_blocks=tuple(blocks),
-    )
-    return QualityFlags(keep, report)
-
-
-class CountingTable:
-    """The kept rows of an Arrow table, counted: every count is taken over the whole table
-    minus the same count over the excluded rows (``keep`` False), which are few."""
-
-    def __init__(
-        self,
-        table: Any,
-        keep: BoolArray | None = None,
-        whole: Mapping[str, Any] | None = None,
+    def _add_cells(
+        self, batch: Any, variables: tuple[str, ...], counter: Counter[Cell], sign: int
     ) -> None:
-        """``whole`` may give the `column_counts` of some columns over every row, computed
-        beforehand (e.g. in a thread while the quality flags were computed)."""
-        self.table = table
-        self.whole = dict(whole or {})
-        if keep is None:
-            self.dropped = table.slice(0, 0)
-        else:
-            # A filter works chunk by chunk; a take would first concatenate every column.
-            self.dropped = table.filter(pa.array(~keep))
-        self.n_rows = table.num_rows - self.dropped.num_rows
+        """One cell number per row from the dictionary indices of ``variables`` (mixed radix,
+        in the narrowest unsigned type that holds every cell), counted with one
+        ``numpy.bincount``; rows missing any variable are left out."""
+        parts, sizes, lookups = [], [], []
+        usable: npt.NDArray[np.bool_] | None = None
+        for name in variables:
+            column = as_dictionary(batch.column(name))
+            lookups.append(self._category(name).lookup(column.dictionary))
+            raw, valid = dictionary_indices(column)
+            parts.append(raw)
+            sizes.append(len(lookups[-1]))
+            if valid is not None:
+                usable = valid if usable is None else usable & valid
+        total = int(np.prod(sizes))
+        if total == 0:
+            return
+        kind: type[np.integer[Any]] = (
+            np.uint8 if total < 2**8 - 1 else np.uint16 if total < 2**16 - 1 else np.intp
+        )
+        # Missing slots hold arbitrary indices: their keys may wrap around, and are replaced.
+        keys: npt.NDArray[Any] = parts[0].astype(kind)
+        for raw, size in zip(parts[1:], sizes[1:], strict=True):
+            keys = keys * kind(size) + raw.astype(kind)
+        if usable is not None:
+            keys = np.where(usable, keys, kind(total))
+        local = np.bincount(keys, minlength=total + 1)[:total]
+        for flat in np.flatnonzero(local).tolist():
+            at = np.unravel_index(flat, sizes)
+            cell = tuple(int(lookup[i]) for lookup, i in zip(lookups, at, strict=True))
+            if min(cell) >= 0:
+                counter[cell] += sign * int(local[flat])
+
+    # -- reading -----------------------------------------------------------------------------
 
     def has(self, name: str) -> bool:
-        return name in self.table.column_names
+        """Whether any counted batch had column ``name``."""
+        return name in self.columns
 
-    def _both(self, name: str) -> tuple[Any, Any]:
-        return self.table[name], self.dropped[name]
+    def categories(self, name: str) -> list[str]:
+        """The categories of a categorical column in the order they were first met (the
+        dictionary order of the snapshot's columns)."""
+        category = self._categories.get(name)
+        return [] if category is None else [str(v) for v in category.values]
 
     def category_counts(self, name: str, names: Sequence[str]) -> tuple[npt.NDArray[Any], int]:
         """Answers per category of ``names`` (in that order) and the number missing (no answer
-        or one not among ``names``) among the kept rows."""
+        or one not among ``names``)."""
         counts = np.zeros(len(names), dtype=np.int64)
-        if self.has(name):
-            position = {n: i for i, n in enumerate(names)}
-            full = (
-                _pair_list(self.whole[name])
-                if name in self.whole
-                else _dictionary_counts(self.table[name])
-            )
-            dropped = _dictionary_counts(self.dropped[name])
-            for pairs, sign in ((full, 1), (dropped, -1)):
-                for value, count in pairs:
-                    if value is not None and value in position:
-                        counts[position[value]] += sign * count
+        category = self._categories.get(name)
+        if category is not None:
+            for i, value in enumerate(names):
+                at = category.position.get(value)
+                if at is not None:
+                    counts[i] = category.counts[at]
         return counts, self.n_rows - int(counts.sum())
 
     def option_counts(self, columns: Sequence[str]) -> tuple[npt.NDArray[Any], int]:
-        """Respondents who ticked each option column, and how many answered (any option
-        column not missing) among the kept rows."""
-        counts = np.zeros(len(columns), dtype=np.int64)
-        answered = 0
-        for table, sign in ((self.table, 1), (self.dropped, -1)):
-            present = [c for c in columns if c in table.column_names]
-            if not present or table.num_rows == 0:
-                continue
-            valid = pc.is_valid(table[present[0]])
-            for column in present[1:]:
-                valid = pc.or_(valid, pc.is_valid(table[column]))
-            answered += sign * _true_count(valid)
-            for i, column in enumerate(columns):
-                if column in table.column_names:
-                    counts[i] += sign * _true_count(table[column])
-        return counts, answered
+        """Rows that ticked each option column, and how many answered (any option column not
+        missing); ``columns`` are the option columns of one question, in choice order."""
+        group = tuple(columns)
+        if group not in self._groups:
+            raise KeyError(f"option columns {list(columns)!r} are not a question of the form")
+        ticks = np.array([self._ticks[c] for c in columns], dtype=np.int64)
+        return ticks, self._answered[group]
 
     def number_counts(self, name: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[Any]]:
-        """Distinct numbers of a numeric column with their counts among the kept rows
-        (missing values and NaN left out)."""
-        if not self.has(name):
+        """Distinct numbers of a numeric column with how often each was given (missing values
+        and NaN left out)."""
+        parts = self._numbers.get(name, [])
+        if not parts:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
-        values, counts = [], []
-        full = self.whole[name] if name in self.whole else _pairs(self.table[name])
-        for pairs, sign in ((full, 1), (_pairs(self.dropped[name]), -1)):
-            if not pa.types.is_floating(pairs.type.field(0).type):
-                pairs = pa.StructArray.from_arrays(
-                    [pairs.field("values").cast(pa.float64()), pairs.field("counts")],
-                    ["values", "counts"],
-                )
-            v = pairs.field("values").to_numpy(zero_copy_only=False)
-            c = pairs.field("counts").to_numpy(zero_copy_only=False)
-            ok = ~np.isnan(v)
-            values.append(v[ok])
-            counts.append(sign * c[ok])
-        distinct, inverse = np.unique(np.concatenate(values), return_inverse=True)
-        total = np.bincount(inverse, weights=np.concatenate(counts), minlength=distinct.size)
-        keep = total > 0
-        return distinct[keep], np.rint(total[keep]).astype(np.int64)
+        values = np.concatenate([v for v, _ in parts])
+        counts = np.concatenate([c for _, c in parts])
+        distinct, inverse = np.unique(values, return_inverse=True)
+        total = np.zeros(distinct.size, dtype=np.int64)
+        np.add.at(total, inverse.ravel(), counts)
+        given = total > 0
+        return distinct[given], total[given]
 
     def text_counts(self, name: str) -> Counter[str]:
-        """Distinct texts of a column with their counts among the kept rows."""
-        counted: Counter[str] = Counter()
-        if self.has(name):
-            full = (
-                _pair_list(self.whole[name])
-                if name in self.whole
-                else _value_counts(self.table[name])
-            )
-            for pairs, sign in ((full, 1), (_value_counts(self.dropped[name]), -1)):
-                for value, count in pairs:
-                    if value is not None:
-                        counted[str(value)] += sign * count
-        return +counted
+        """Distinct texts of an open question with how often each was given."""
+        return +self._texts.get(name, Counter())
 
     def answered(self, name: str) -> int:
-        """Kept rows where column ``name`` is not missing."""
-        if not self.has(name):
-            return 0
-        full, dropped = self._both(name)
-        return int((len(full) - full.null_count) - (len(dropped) - dropped.null_count))
+        """Rows where column ``name`` is not missing."""
+        return int(self._valid[name])
+
+    def _cell_values(self, variables: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
+        """The counted cells of ``variables`` (in that order) by category values."""
+        order = list(range(len(variables)))
+        counter = self._cells.get(variables)
+        if counter is None and tuple(reversed(variables)) in self._cells:
+            counter, order = self._cells[tuple(reversed(variables))], order[::-1]
+        if counter is None:
+            raise KeyError(
+                f"the cells of {list(variables)!r} were not counted; pass them as `cells`"
+            )
+        values = [self._category(v).values for v in variables]
+        return {
+            tuple(values[i][cell[order[i]]] for i in range(len(variables))): count
+            for cell, count in counter.items()
+            if count
+        }
 
     def cross_counts(
         self, row: str, column: str, row_names: Sequence[str], column_names: Sequence[str]
     ) -> tuple[npt.NDArray[np.int64], int]:
-        """Two-way table of kept rows by the categories of ``row`` and ``column`` and the number
-        of kept rows missing either (or outside the categories)."""
+        """Two-way table by the categories of ``row`` and ``column`` (as given) and the number
+        of rows missing either or outside the categories."""
         table = np.zeros((len(row_names), len(column_names)), dtype=np.int64)
-        for source, sign in ((self.table, 1), (self.dropped, -1)):
-            if source.num_rows == 0 or row not in source.column_names:
-                continue
-            if column not in source.column_names:
-                continue
-            table += sign * _two_way(source[row], source[column], row_names, column_names)
+        rows = {n: i for i, n in enumerate(row_names)}
+        columns = {n: i for i, n in enumerate(column_names)}
+        for (r, c), count in self._cell_values((row, column)).items():
+            if r in rows and c in columns:
+                table[rows[r], columns[c]] += count
         return table, self.n_rows - int(table.sum())
 
     def cells(
         self, variables: Sequence[str], categories: Sequence[Sequence[str]]
     ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
-        """The observed cells of ``variables`` among the kept rows: a frame with one
-        categorical column per variable (categories as given) and one row per combination that
-        occurs, with its count; rows missing a variable are left out. This is what
+        """The observed cells of ``variables``: a frame with one categorical column per
+        variable (categories as given) and one row per combination that occurs, with its
+        count; rows missing a variable are left out. This is what
         `analysis.weighting.raked_cell_weights` rakes."""
-        shape = tuple(len(c) for c in categories)
-        table = np.zeros(shape, dtype=np.int64)
+        table = np.zeros(tuple(len(c) for c in categories), dtype=np.int64)
         lookups = [{n: i for i, n in enumerate(c)} for c in categories]
-        keys = [f"k{i}" for i in range(len(variables))]
-        for source, sign in ((self.table, 1), (self.dropped, -1)):
-            if source.num_rows == 0:
-                continue
-            grouped = (
-                pa.table({k: source[v] for k, v in zip(keys, variables, strict=True)})
-                .group_by(keys, use_threads=True)
-                .aggregate([([], "count_all")])
-            )
-            values = [grouped[k].to_pylist() for k in keys]
-            for *cell, count in zip(*values, grouped["count_all"].to_pylist(), strict=True):
-                at = [lookup.get(v, -1) for lookup, v in zip(lookups, cell, strict=True)]
-                if min(at, default=0) >= 0:
-                    table[tuple(at)] += sign * count
+        for cell, count in self._cell_values(tuple(variables)).items():
+            at = [lookup.get(v, -1) for lookup, v in zip(lookups, cell, strict=True)]
+            if min(at, default=0) >= 0:
+                table[tuple(at)] += count
         present = np.argwhere(table > 0)
         frame = pd.DataFrame(
             {
@@ -485,32 +314,76 @@ class CountingTable:
         return frame, table[tuple(present.T)]
 
 
-def _pairs(column: Any) -> Any:
-    """``pyarrow.compute.value_counts``: a struct array of values (missing as null) and counts."""
-    return pc.value_counts(column)
+def tally_batches(
+    batches: Iterable[Any],
+    form: Form,
+    *,
+    threshold: float | None,
+    exclude: Sequence[str] = FLAGS,
+    cells: Iterable[Sequence[str]] = (),
+    speed_factor: float = SPEED_FACTOR,
+    min_block_items: int = MIN_BLOCK_ITEMS,
+) -> tuple[Tally, QualityReport]:
+    """Count record batches (in row order) with the data-quality rules applied on the way:
+    every batch is counted, then the rows a rule excludes are uncounted. ``threshold`` is the
+    speed threshold (`analysis.screening.speed_threshold` of every duration)."""
+    tally = Tally(form, cells)
+    screen = Screen(
+        form, exclude, threshold, speed_factor=speed_factor, min_block_items=min_block_items
+    )
+    for batch in batches:
+        tally.add(batch)
+        drop = screen.screen(batch)
+        if drop is not None:
+            tally.add(batch.take(pa.array(np.flatnonzero(drop))), -1)
+    screened = screen.finish()
+    if screened.to_subtract is not None:
+        for batch in screened.to_subtract.to_batches():
+            tally.add(batch, -1)
+    return tally, screened.report
 
 
-def _pair_list(pairs: Any) -> list[tuple[Any, int]]:
-    return list(
-        zip(pairs.field("values").to_pylist(), pairs.field("counts").to_pylist(), strict=True)
+def tally_table(
+    table: Any,
+    form: Form,
+    *,
+    exclude: Sequence[str] = FLAGS,
+    cells: Iterable[Sequence[str]] = (),
+    speed_factor: float = SPEED_FACTOR,
+    min_block_items: int = MIN_BLOCK_ITEMS,
+) -> tuple[Tally, QualityReport]:
+    """`tally_batches` of an Arrow table in memory."""
+    durations = table["duration"] if "duration" in table.column_names else None
+    return tally_batches(
+        table.to_batches(),
+        form,
+        threshold=speed_threshold(durations, speed_factor),
+        exclude=exclude,
+        cells=cells,
+        speed_factor=speed_factor,
+        min_block_items=min_block_items,
     )
 
 
-def column_counts(column: Any) -> Any:
-    """Arrow's ``value_counts`` of a column: a struct array of every value (missing as null)
-    and its count. Arrow releases the GIL meanwhile, so it can run in a thread beside other
-    work; `CountingTable` accepts the result as ``whole``."""
-    return _pairs(column)
-
-
-def _value_counts(column: Any) -> list[tuple[Any, int]]:
-    if len(column) == 0:
-        return []
-    return _pair_list(_pairs(column))
-
-
-def _true_count(column: Any) -> int:
-    if not pa.types.is_boolean(column.type):
-        column = pc.not_equal(column.cast(pa.float64()), 0.0)
-    total = pc.sum(column).as_py()
-    return int(total or 0)
+def tally_parquet(
+    paths: str | Path | Sequence[str | Path],
+    form: Form,
+    *,
+    columns: Sequence[str] | None = None,
+    exclude: Sequence[str] = FLAGS,
+    cells: Iterable[Sequence[str]] = (),
+    speed_factor: float = SPEED_FACTOR,
+    min_block_items: int = MIN_BLOCK_ITEMS,
+) -> tuple[Tally, QualityReport]:
+    """`tally_batches` of Parquet files of response frames (e.g. a campaign's snapshot), row
+    group by row group, each decoded while the previous one is counted. The durations are read
+    first, alone, for the median the speed rule needs. ``columns`` limits what is read."""
+    return tally_batches(
+        row_groups(paths, columns),
+        form,
+        threshold=speed_threshold(read_column(paths, "duration"), speed_factor),
+        exclude=exclude,
+        cells=cells,
+        speed_factor=speed_factor,
+        min_block_items=min_block_items,
+    )

@@ -477,6 +477,20 @@ def indicator_proportion(
         base = float(w[valid].sum())
         nobs = kish_effective_n(w[valid]) if base > 0 else 0.0
         count = float(w[hit].sum()) / base * nobs if base > 0 else 0.0
+    return _indicator_estimate(count, nobs, n, alpha, method)
+
+
+def indicator_from_counts(
+    hits: int, n: int, alpha: float = 0.05, method: str = "wilson"
+) -> ProportionEstimate:
+    """`indicator_proportion` (unweighted) from the number of true values and of non-missing
+    values."""
+    return _indicator_estimate(float(hits), float(n), int(n), alpha, method)
+
+
+def _indicator_estimate(
+    count: float, nobs: float, n: int, alpha: float, method: str
+) -> ProportionEstimate:
     estimate, low, high = proportion_intervals(count, nobs, alpha, method)
     return ProportionEstimate(
         estimate=nan_to_none(estimate[0]),

@@ -114,14 +114,19 @@ def straightliners(frame: pd.DataFrame, form: Form, blocks: Sequence[Sequence[st
     return flags
 
 
-def _text_columns(form: Form, frame: pd.DataFrame) -> list[str]:
+def text_columns(form: Form) -> list[str]:
+    """The open-text answer columns of ``form``: text questions and the "other" texts."""
     names = []
     for question in form.questions():
         if question.type == "text":
             names.append(question.name)
         if question.or_other:
             names.append(f"{question.name}_other")
-    return [n for n in names if n in frame.columns]
+    return names
+
+
+def _text_columns(form: Form, frame: pd.DataFrame) -> list[str]:
+    return [n for n in text_columns(form) if n in frame.columns]
 
 
 def duplicates(frame: pd.DataFrame, form: Form, require_text: bool = True) -> BoolArray:
@@ -184,6 +189,35 @@ class QualityReport(Result):
     rating_blocks: tuple[tuple[str, ...], ...]
 
 
+def quality_report(
+    *,
+    n_received: int,
+    n_excluded: int,
+    counts: dict[str, int],
+    exclude: Sequence[str],
+    threshold: float | None,
+    speed_factor: float,
+    min_block_items: int,
+    blocks: Sequence[tuple[str, ...]],
+    duplicates_require_text: bool = True,
+) -> QualityReport:
+    """The report of the rules, whichever way the flags were computed (frame or Arrow)."""
+    rules = {
+        "speeder": f"duration < {speed_factor:g} x median duration",
+        "straightliner": f"same answer to every item of a rating block of >= {min_block_items}",
+        "duplicate": "same answers as an earlier response"
+        + (" (with open text)" if duplicates_require_text else ""),
+    }
+    return QualityReport(
+        n_received=n_received,
+        n_excluded=n_excluded,
+        flags=tuple(FlagCount(name, counts[name], name in exclude, rules[name]) for name in FLAGS),
+        median_duration=None if threshold is None else nan_to_none(threshold / speed_factor),
+        speed_threshold=threshold,
+        rating_blocks=tuple(blocks),
+    )
+
+
 @dataclass(frozen=True)
 class QualityCheck:
     """Per-response flags (a boolean frame with one column per flag) and the report."""
@@ -229,20 +263,15 @@ def quality_check(
     keep: BoolArray = np.ones(len(frame), dtype=bool)
     for name in exclude:
         keep &= ~flags[name].to_numpy(dtype=bool)
-    rules = {
-        "speeder": f"duration < {speed_factor:g} x median duration",
-        "straightliner": f"same answer to every item of a rating block of >= {min_block_items}",
-        "duplicate": "same answers as an earlier response"
-        + (" (with open text)" if duplicates_require_text else ""),
-    }
-    report = QualityReport(
+    report = quality_report(
         n_received=len(frame),
         n_excluded=int((~keep).sum()),
-        flags=tuple(
-            FlagCount(name, int(flags[name].sum()), name in exclude, rules[name]) for name in FLAGS
-        ),
-        median_duration=None if threshold is None else nan_to_none(threshold / speed_factor),
-        speed_threshold=threshold,
-        rating_blocks=tuple(blocks),
+        counts={name: int(flags[name].sum()) for name in FLAGS},
+        exclude=exclude,
+        threshold=threshold,
+        speed_factor=speed_factor,
+        min_block_items=min_block_items,
+        blocks=blocks,
+        duplicates_require_text=duplicates_require_text,
     )
     return QualityCheck(flags, keep, report)

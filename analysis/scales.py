@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +17,7 @@ from analysis.proportions import (
     FrequencyTable,
     ProportionEstimate,
     frequencies,
+    indicator_from_counts,
     indicator_proportion,
 )
 from analysis.results import Result, nan_to_none
@@ -399,6 +400,34 @@ def ranking_summary(
         )
     return tuple(
         sorted(items, key=lambda r: (r.mean_rank.estimate is None, r.mean_rank.estimate or 0))
+    )
+
+
+def ranking_from_counts(
+    items: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike]],
+    answered: int,
+    n_rows: int,
+    alpha: float = 0.05,
+    method: str = "wilson",
+) -> tuple[RankedItem, ...]:
+    """`ranking_summary` (unweighted) from counts: for each item its distinct ranks and how
+    many respondents gave each, the number who answered the question (ranked any item) and the
+    number of rows (respondents asked)."""
+    ranked = []
+    for item, (values, counts) in items.items():
+        y = np.asarray(values, dtype=np.float64)
+        c = np.asarray(counts, dtype=np.float64)
+        given = int(c[~np.isnan(y)].sum())
+        first = int(c[y == 1].sum())
+        ranked.append(
+            RankedItem(
+                item,
+                mean_from_counts(y, c, n_rows - given, alpha),
+                indicator_from_counts(first, answered, alpha, method),
+            )
+        )
+    return tuple(
+        sorted(ranked, key=lambda r: (r.mean_rank.estimate is None, r.mean_rank.estimate or 0))
     )
 
 

@@ -5,7 +5,9 @@ whole campaign from the database.
 Layout: ``<root>/<campaign id>/part-<first id>-<last id>.parquet`` plus ``manifest.json`` (last
 id, row count, parts, and the signature of the questionnaire versions and categories the parts
 were built with). A changed signature, or responses gone from the database, rebuilds the
-snapshot from scratch; many small parts are compacted into one.
+snapshot from scratch; many small parts are compacted into one. Columns are stored as
+`analysis.arrow.encode_table` lays them out (categorical answers as integer codes with their
+categories in the column metadata) and decoded on reading.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -26,7 +27,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.counting import read_table
+from analysis.arrow import decode, encode_table
 from analysis.frames import (
     DEFAULT_CHUNK_SIZE,
     campaign_form,
@@ -39,7 +40,7 @@ from forms.models import Questionnaire, QuestionnaireVersion, Response
 from forms.schema import Form
 
 #: Bump when the frame layout changes, so old snapshots are rebuilt.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 MANIFEST = "manifest.json"
 MAX_PARTS = 32
 #: Sub-folder of the instance folder that holds snapshots.
@@ -107,11 +108,12 @@ def _write_manifest(folder: Path, manifest: Manifest) -> None:
 
 
 @contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """One refresh per campaign at a time (two would append the same responses twice)."""
+def _locked(folder: Path, shared: bool = False) -> Iterator[None]:
+    """One refresh per campaign at a time (two would append the same responses twice), and
+    none while the files are being read (``shared``: readers do not exclude each other)."""
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / ".lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -122,7 +124,7 @@ def _write_part(folder: Path, frame: pd.DataFrame) -> str:
     first, last = int(frame["response_id"].iloc[0]), int(frame["response_id"].iloc[-1])
     name = f"part-{first:012d}-{last:012d}.parquet"
     temporary = folder / f".{name}.tmp"
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), temporary)
+    pq.write_table(encode_table(pa.Table.from_pandas(frame, preserve_index=False)), temporary)
     os.replace(temporary, folder / name)
     return name
 
@@ -213,7 +215,7 @@ def read_parquet_frame(
     needs half the memory.
     """
     sources = paths if isinstance(paths, list) else [Path(paths)]
-    tables = [pq.read_table(source, columns=columns) for source in sources]
+    tables = [decode(pq.read_table(source, columns=columns)) for source in sources]
     table = (
         tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
     )
@@ -256,24 +258,22 @@ def snapshot_frame(
         return _read_parts(folder, parts, template)
 
 
-def snapshot_table(
+@contextmanager
+def snapshot_files(
     session: Session,
     campaign: Campaign,
     root: str | Path,
     form: Form | None = None,
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> Any:
-    """The campaign's refreshed snapshot as one Arrow table (`analysis.counting.read_table`),
-    for the summaries that count straight from Arrow; empty (no columns) without responses."""
+) -> Iterator[list[Path]]:
+    """The Parquet files of the campaign's refreshed snapshot, oldest first (none without
+    responses), for the summaries that count straight from Parquet
+    (`analysis.counting.tally_parquet`). They are read under a shared lock: a refresh that
+    would compact them waits until the reading is done."""
     form = form or campaign_form(session, campaign)
     refresh_snapshot(session, campaign, root, form, chunk_size=chunk_size)
     folder = snapshot_dir(root, campaign)
-    with _locked(folder):
+    with _locked(folder, shared=True):
         manifest = _read_manifest(folder)
-        parts = manifest.parts if manifest else []
-        if not parts:
-            return pa.Table.from_pandas(
-                frame_template(session, campaign, form), preserve_index=False
-            )
-        return read_table([folder / name for name in parts])
+        yield [folder / name for name in (manifest.parts if manifest else [])]

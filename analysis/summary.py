@@ -31,8 +31,9 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 from statsmodels.stats.weightstats import DescrStatsW
 
+from analysis.arrow import read_schema
 from analysis.categories import weight_array
-from analysis.counting import CountingTable, column_counts, dictionary_names, quality_flags
+from analysis.counting import Tally, tally_parquet, tally_table
 from analysis.crosstabs import (
     CrosstabScan,
     benjamini_hochberg,
@@ -53,6 +54,7 @@ from analysis.frames import (
     campaign_form,
     categorical_of,
     choice_names,
+    frame_template,
     option_column,
     rating_scores,
     response_frame,
@@ -81,9 +83,10 @@ from analysis.scales import (
     net_promoter_score_from_counts,
     numeric_summary,
     numeric_summary_from_counts,
+    ranking_from_counts,
     ranking_summary,
 )
-from analysis.snapshots import snapshot_frame, snapshot_table
+from analysis.snapshots import snapshot_files, snapshot_frame
 from analysis.text import TextSummary, text_summary, text_summary_from_counts
 from analysis.weighting import Margins, RakingReport, raked_weights
 from campaigns.models import Campaign
@@ -621,15 +624,13 @@ def summarize_table(
     margins: Margins | None = None,
     weight_bounds: tuple[float, float] | None = None,
 ) -> CampaignSummary:
-    """`summarize_frame` on an Arrow table (e.g. `analysis.counting.read_table` of a Parquet
-    snapshot): the same result, computed from count tables.
+    """`summarize_frame` on an Arrow table (e.g. `analysis.arrow.read_table` of a Parquet
+    file): the same result, computed from count tables (`analysis.counting.tally_table`).
 
     Unweighted, every statistic is a function of counts (answers per category, ticks per
-    option, distinct numbers and texts with their counts, two-way cells for the crosstabs), and
-    Arrow's multithreaded kernels count the dictionary-encoded columns directly, so no
-    row-level frame is built; the data-quality flags are computed on the table
-    (`analysis.counting.quality_flags`). Weighted summaries (``weights`` or ``margins``) need
-    a weight per row and go through `summarize_frame` on the table converted to pandas.
+    option, distinct numbers and texts with their counts, two-way cells for the crosstabs), so
+    no row-level frame is built. Weighted summaries (``weights`` or ``margins``) need a weight
+    per row and go through `summarize_frame` on the table converted to pandas.
     """
     check_alpha(alpha)
     check_method(method)
@@ -650,39 +651,104 @@ def summarize_table(
             margins=margins,
             weight_bounds=weight_bounds,
         )
-    if segments:
-        _check_table_segments(table, segments)
-    counted_names = [
-        q.name
-        for q in form.questions()
-        if q.type in ("select_one", "integer", "decimal", "range", "text")
-        and q.name in table.column_names
-    ]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # Whole-column counts beside the quality flags (both mostly in Arrow, without the GIL);
-        # the responses the flags exclude are subtracted afterwards.
-        ahead = {name: pool.submit(column_counts, table[name]) for name in counted_names}
-        flags = quality_flags(table, form, exclude)
-        whole = {name: future.result() for name, future in ahead.items()}
-    keep = None if flags.keep.all() else flags.keep
-    counted = CountingTable(table, keep, whole)
-    options = _Options(None, alpha, method, text_analysis, keep)
+    _check_table_segments(table.schema, segments)
+    tally, quality = tally_table(table, form, exclude=exclude, cells=crosstab_cells(form, segments))
+    return summarize_tally(
+        tally,
+        quality,
+        form,
+        segments=segments,
+        alpha=alpha,
+        method=method,
+        slug=slug,
+        title=title,
+        progress=progress,
+        text_analysis=text_analysis,
+    )
+
+
+def summarize_parquet(
+    paths: str | Path | Sequence[str | Path],
+    form: Form,
+    *,
+    segments: Sequence[str] = (),
+    alpha: float = 0.05,
+    method: str = "wilson",
+    slug: str = "",
+    title: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    text_analysis: bool = True,
+    exclude: Sequence[str] = FLAGS,
+) -> CampaignSummary:
+    """The unweighted `summarize_frame` of Parquet files of response frames (a campaign's
+    snapshot), counted row group by row group (`analysis.counting.tally_parquet`): memory
+    stays at a few row groups however many responses there are."""
+    check_alpha(alpha)
+    check_method(method)
+    sources = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not sources:
+        raise ValueError("no Parquet files to summarise")
+    _check_table_segments(read_schema(sources[0]), segments)
+    if progress is not None:
+        progress(0.0, "counting responses")
+    tally, quality = tally_parquet(
+        sources, form, exclude=exclude, cells=crosstab_cells(form, segments)
+    )
+    return summarize_tally(
+        tally,
+        quality,
+        form,
+        segments=segments,
+        alpha=alpha,
+        method=method,
+        slug=slug,
+        title=title,
+        progress=progress,
+        text_analysis=text_analysis,
+    )
+
+
+def crosstab_cells(form: Form, segments: Sequence[str]) -> list[tuple[str, str]]:
+    """The two-way cells the crosstab scan of ``segments`` needs (see `table_crosstabs`)."""
+    return [(row, segment) for row in _crosstab_rows(form, segments) for segment in segments]
+
+
+def _crosstab_rows(form: Form, segments: Sequence[str]) -> list[str]:
+    return [q.name for q in form.questions() if q.type == "select_one" and q.name not in segments]
+
+
+def summarize_tally(
+    tally: Tally,
+    quality: QualityReport,
+    form: Form,
+    *,
+    segments: Sequence[str] = (),
+    alpha: float = 0.05,
+    method: str = "wilson",
+    slug: str = "",
+    title: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    text_analysis: bool = True,
+) -> CampaignSummary:
+    """The unweighted summary from count tables (`analysis.counting`): every question, and
+    the crosstab scan of ``segments`` when the tally counted its cells (`crosstab_cells`)."""
+    options = _Options(None, alpha, method, text_analysis)
     asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
     summaries = []
     for done, question in enumerate(asked, start=1):
-        summaries.append(_summarize_counted(form, question, counted, options))
+        summaries.append(_summarize_counted(form, question, tally, options))
         if progress is not None:
             progress(done / (len(asked) + bool(segments)), question.name)
     crosstabs = None
     if segments:
-        crosstabs = table_crosstabs(counted, form, tuple(segments), alpha)
+        crosstabs = table_crosstabs(tally, form, tuple(segments), alpha)
         if progress is not None:
             progress(1.0, "crosstabs")
     return CampaignSummary(
         slug=slug,
         title=labels(title or form.title, form.default_language),
-        n_responses=counted.n_rows,
-        quality=flags.report,
+        n_responses=tally.n_rows,
+        quality=quality,
         weighted=False,
         weighting=None,
         alpha=alpha,
@@ -693,9 +759,9 @@ def summarize_table(
     )
 
 
-def _check_table_segments(table: Any, segments: Sequence[str]) -> None:
-    check_columns(list(table.column_names), list(segments))
-    not_categorical = [s for s in segments if not pa.types.is_dictionary(table[s].type)]
+def _check_table_segments(schema: Any, segments: Sequence[str]) -> None:
+    check_columns(list(schema.names), list(segments))
+    not_categorical = [s for s in segments if not pa.types.is_dictionary(schema.field(s).type)]
     if not_categorical:
         raise UnknownOptionError(
             [
@@ -709,15 +775,15 @@ def _check_table_segments(table: Any, segments: Sequence[str]) -> None:
         )
 
 
-def _categories(form: Form, counted: CountingTable, name: str) -> list[str]:
+def _categories(form: Form, counted: Tally, name: str) -> list[str]:
     """Categories of a column: the form's choices for a question, else the column's own."""
     if name in {q.name for q in form.questions()}:
         return choice_names(form, form.question(name))
-    return dictionary_names(counted.table[name])
+    return counted.categories(name)
 
 
 def table_crosstabs(
-    counted: CountingTable,
+    counted: Tally,
     form: Form,
     segments: Sequence[str],
     alpha: float = 0.05,
@@ -727,9 +793,7 @@ def table_crosstabs(
     segment) by every segment, from the two-way counts of the kept rows of ``counted``, with
     Benjamini-Hochberg control over their tests, as `analysis.crosstabs.crosstab_scan`."""
     if rows is None:
-        rows = [
-            q.name for q in form.questions() if q.type == "select_one" and q.name not in segments
-        ]
+        rows = _crosstab_rows(form, segments)
     tables = []
     for row in rows:
         row_names = _categories(form, counted, row)
@@ -744,9 +808,7 @@ def table_crosstabs(
     return CrosstabScan(tuple(tables), benjamini_hochberg([t.test.p_value for t in tables], alpha))
 
 
-def _summarize_counted(
-    form: Form, q: Question, counted: CountingTable, o: _Options
-) -> QuestionSummary:
+def _summarize_counted(form: Form, q: Question, counted: Tally, o: _Options) -> QuestionSummary:
     if q.type == "select_one":
         return _single_counted(form, q, counted, o)
     if q.type == "select_multiple":
@@ -757,14 +819,15 @@ def _summarize_counted(
         )
         return _multiple_summary(form, q, table)
     if q.type == "rank":
-        # Rankings are rare and small: their option columns go through pandas.
-        names = [option_column(q, n) for n in choice_names(form, q)]
-        present = [n for n in names if counted.has(n)]
-        frame = counted.table.select(present).to_pandas()
-        for name in names:
-            if name not in frame.columns:
-                frame[name] = np.full(len(frame), np.nan)
-        return _ranking(form, q, frame, o)
+        names = choice_names(form, q)
+        columns = [option_column(q, n) for n in names]
+        _, answered = counted.option_counts(columns)
+        ranks = {n: counted.number_counts(c) for n, c in zip(names, columns, strict=True)}
+        base = _base(q, form, answered, counted.n_rows - answered, None)
+        items = ranking_from_counts(ranks, answered, counted.n_rows, o.alpha, o.method)
+        return QuestionSummary(
+            **base, kind="ranking", ranking=items, note=None if answered else "no valid answers"
+        )
     if q.type in ("integer", "decimal", "range"):
         return _numeric_counted(form, q, counted, o)
     n = counted.answered(q.name)
@@ -780,9 +843,7 @@ def _summarize_counted(
     )
 
 
-def _single_counted(
-    form: Form, q: Question, counted: CountingTable, o: _Options
-) -> QuestionSummary:
+def _single_counted(form: Form, q: Question, counted: Tally, o: _Options) -> QuestionSummary:
     names = choice_names(form, q)
     counts, missing = counted.category_counts(q.name, names)
     table = frequencies_from_counts(counts, names, missing, o.alpha, o.method)
@@ -804,9 +865,7 @@ def _single_counted(
     )
 
 
-def _numeric_counted(
-    form: Form, q: Question, counted: CountingTable, o: _Options
-) -> QuestionSummary:
+def _numeric_counted(form: Form, q: Question, counted: Tally, o: _Options) -> QuestionSummary:
     values, counts = counted.number_counts(q.name)
     n_missing = counted.n_rows - int(counts.sum())
     summary = numeric_summary_from_counts(values, counts, n_missing, o.alpha)
@@ -960,19 +1019,23 @@ def summarize(
         progress(0.0, "reading responses")
     if snapshot_root is not None and weights is None and margins is None:
         # Unweighted: counted straight from the Parquet snapshot, without a pandas frame.
-        table = snapshot_table(session, campaign, snapshot_root, form)
         report = None if progress is None else _second_half(progress)
+        options: dict[str, Any] = {
+            "segments": segments,
+            "alpha": alpha,
+            "method": method,
+            "slug": campaign.slug,
+            "title": dict(campaign.title),
+            "progress": report,
+            "text_analysis": text_analysis,
+            "exclude": exclude,
+        }
+        with snapshot_files(session, campaign, snapshot_root, form) as paths:
+            if paths:
+                return summarize_parquet(paths, form, **options)
+        template = frame_template(session, campaign, form)
         return summarize_table(
-            table,
-            form,
-            segments=segments,
-            alpha=alpha,
-            method=method,
-            slug=campaign.slug,
-            title=dict(campaign.title),
-            progress=report,
-            text_analysis=text_analysis,
-            exclude=exclude,
+            pa.Table.from_pandas(template, preserve_index=False), form, **options
         )
     if snapshot_root is None:
         frame = response_frame(session, campaign, form)

@@ -226,13 +226,16 @@ def generate_chunk(rng: np.random.Generator, n: int, first_id: int) -> pd.DataFr
 
 
 def generate(path: Path, rows: int, seed: int) -> None:
+    from analysis.arrow import encode_table
+
     rng = np.random.default_rng(seed)
     temporary = path.with_suffix(".tmp")
     writer = None
     try:
         for start in range(0, rows, CHUNK):
             chunk = generate_chunk(rng, min(CHUNK, rows - start), start + 1)
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            # Stored as a campaign's snapshot stores responses (`analysis.snapshots`).
+            table = encode_table(pa.Table.from_pandas(chunk, preserve_index=False))
             if writer is None:
                 writer = pq.ParquetWriter(temporary, table.schema)
             writer.write_table(table, row_group_size=CHUNK)
@@ -290,13 +293,14 @@ def _margins() -> dict[str | tuple[str, ...], Mapping[Any, float]]:
 
 
 CROSSTABS = [("sat_bus", "district"), ("commute_mode", "age_group"), ("sat_metro", "gender")]
+RAKING = ["district", "age_group"]
 
 
 def run_summary(path: Path) -> dict[str, Any]:
     """The child process of step 2 (imports happen before the clock starts)."""
-    from analysis.counting import CountingTable, read_table
+    from analysis.counting import tally_parquet
     from analysis.crosstabs import crosstab_from_counts
-    from analysis.summary import summarize_table
+    from analysis.summary import summarize_tally
     from analysis.text import tokenizer
     from analysis.weighting import raked_cell_weights
     from forms.schema import parse_form
@@ -307,29 +311,30 @@ def run_summary(path: Path) -> dict[str, Any]:
     stages = Stages()
     # The summary reads what it uses: answers, demographics and completion times, not the ids.
     wanted = [name for name in pq.read_schema(path).names if name != "response_id"]
-    with stages.stage("read_parquet"):
-        table = read_table(path, columns=wanted)
+    with stages.stage("count"):
+        # One pass over the row groups: quality flags, every count of the summary, and the
+        # cells of the crosstabs and of the raking.
+        tally, quality = tally_parquet(
+            path, form, columns=wanted, cells=[*CROSSTABS, tuple(RAKING)]
+        )
     with stages.stage("summarize"):
-        summary = summarize_table(table, form)
-    # As in the frame path, the crosstabs and the raking use every response.
-    counted = CountingTable(table)
+        summary = summarize_tally(tally, quality, form)
     with stages.stage("crosstabs"):
         tables = []
         for row, column in CROSSTABS:
-            cells, missing = counted.cross_counts(row, column, lists[row], lists[column])
+            cells, missing = tally.cross_counts(row, column, lists[row], lists[column])
             tables.append(
                 crosstab_from_counts(
                     cells, row, column, lists[row], lists[column], n_missing=missing
                 )
             )
     with stages.stage("raking"):
-        variables = ["district", "age_group"]
-        cell_table, cell_counts = counted.cells(variables, [lists[v] for v in variables])
+        cell_table, cell_counts = tally.cells(RAKING, [lists[v] for v in RAKING])
         weighting = raked_cell_weights(cell_table, cell_counts, _margins())
     return {
         **stages.totals(),
         "peak_rss_mb": peak_rss_mb(),
-        "rows": table.num_rows,
+        "rows": quality.n_received,
         "questions": len(summary.questions),
         "n_analysed": summary.n_responses,
         "quality": {f.flag: f.count for f in summary.quality.flags},
@@ -344,6 +349,7 @@ def run_summary(path: Path) -> dict[str, Any]:
 def run_frame_summary(path: Path) -> dict[str, Any]:
     """The child process of step 4: the same work on a pandas response frame."""
     from analysis.crosstabs import crosstab
+    from analysis.quality import quality_check
     from analysis.snapshots import read_parquet_frame
     from analysis.summary import summarize_frame
     from analysis.text import tokenizer
@@ -359,10 +365,13 @@ def run_frame_summary(path: Path) -> dict[str, Any]:
         frame = read_parquet_frame(path, columns=wanted)
     with stages.stage("summarize"):
         summary = summarize_frame(frame, form)
+    with stages.stage("quality"):
+        # As in the summary (and the count path), crosstabs and raking use the kept responses.
+        kept = frame.loc[quality_check(frame, form).keep]
     with stages.stage("crosstabs"):
-        tables = [crosstab(frame, row, column) for row, column in CROSSTABS]
+        tables = [crosstab(kept, row, column) for row, column in CROSSTABS]
     with stages.stage("raking"):
-        weighting = raked_weights(frame, _margins())
+        weighting = raked_weights(kept, _margins())
     return {
         **stages.totals(),
         "peak_rss_mb": peak_rss_mb(),
@@ -393,7 +402,8 @@ def run_duckdb(path: Path) -> dict[str, Any]:
         results[column] = connection.execute(
             f'SELECT "{column}", count(*) FROM {source} GROUP BY 1 ORDER BY 1'
         ).fetchall()
-    ticks = ", ".join(f'count(*) FILTER (WHERE "{o}")' for o in options)
+    # Option columns are stored as 0/1 codes (`analysis.arrow.encode_table`).
+    ticks = ", ".join(f'count(*) FILTER (WHERE "{o}" = 1)' for o in options)
     answered = " OR ".join(f'"{o}" IS NOT NULL' for o in options[:6])
     results["options"] = connection.execute(
         f"SELECT {ticks}, count(*) FILTER (WHERE {answered}) FROM {source}"
@@ -459,13 +469,15 @@ def main() -> None:
     parser.add_argument("--phase", choices=tuple(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--parquet", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
     if args.phase:
-        sys.path.insert(0, str(ROOT))
         result = PHASES[args.phase](args.parquet)
         print(json.dumps(result, default=str))
         return
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"analysis-{args.rows}-{args.seed}.parquet"
+    from analysis.snapshots import LAYOUT_VERSION
+
+    path = OUT / f"analysis-{args.rows}-{args.seed}-layout{LAYOUT_VERSION}.parquet"
     if not path.exists():
         started = time.perf_counter()
         generate(path, args.rows, args.seed)

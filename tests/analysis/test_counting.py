@@ -1,8 +1,10 @@
-"""The Arrow path (`summarize_table`, counts straight from a Parquet snapshot) against the
-pandas path (`summarize_frame`, row by row) on the same responses: every number equal."""
+"""The count path (`summarize_table` and `summarize_parquet`: count tables gathered a record
+batch at a time, straight from Arrow or a Parquet snapshot) against the pandas path
+(`summarize_frame`, row by row) on the same responses: every number equal."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from typing import Any
@@ -13,11 +15,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.counting import CountingTable, quality_flags, read_table
+from analysis.arrow import decode, encode_table, read_table, row_groups
+from analysis.counting import Tally, tally_table
 from analysis.crosstabs import crosstab, crosstab_from_counts
 from analysis.frames import answers_frame
 from analysis.quality import quality_check
-from analysis.summary import summarize, summarize_frame, summarize_table
+from analysis.screening import quality_flags
+from analysis.summary import summarize, summarize_frame, summarize_parquet, summarize_table
 from analysis.weighting import raked_cell_weights, raked_weights
 from forms.schema import parse_form
 
@@ -171,7 +175,8 @@ def test_arrow_quality_flags_are_those_of_the_frame(frame):
 
 
 def test_crosstab_from_arrow_counts_equals_the_row_crosstab(frame):
-    counted = CountingTable(pa.Table.from_pandas(frame, preserve_index=False))
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    counted, _ = tally_table(table, FORM, exclude=(), cells=[("district", "mode")])
     cells, missing = counted.cross_counts("mode", "district", [*MODES, "other"], DISTRICTS)
     ours = crosstab_from_counts(
         cells, "mode", "district", [*MODES, "other"], DISTRICTS, n_missing=missing
@@ -186,7 +191,8 @@ def test_raking_on_cell_counts_equals_raking_the_rows(frame):
     }
     rows = frame.dropna(subset=["district", "mode"])
     expected = raked_weights(rows, margins, bounds=(0.5, 2.0))
-    counted = CountingTable(pa.Table.from_pandas(rows, preserve_index=False))
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    counted, _ = tally_table(table, FORM, exclude=(), cells=[("district", "mode")])
     cells, counts = counted.cells(["district", "mode"], [DISTRICTS, [*MODES, "other"]])
     ours = raked_cell_weights(cells, counts, margins, bounds=(0.5, 2.0))
     assert_same(ours.to_dict(), expected.to_dict())
@@ -212,3 +218,98 @@ def test_campaign_summary_from_its_snapshot_equals_the_database_summary(
     from_database = summarize(session, campaign, segments=("district",))
     from_snapshot = summarize(session, campaign, segments=("district",), snapshot_root=tmp_path)
     assert_same(from_snapshot.to_dict(), from_database.to_dict())
+
+
+def _parts(frame: pd.DataFrame, tmp_path: Any) -> list[Any]:
+    """The frame in three Parquet files of small row groups, as snapshot parts are written,
+    except that the last is in Arrow's plain layout with the district categories in another
+    order: every row group must be read, in order, and mapped onto the same categories."""
+    cuts = [0, 1100, 2300, len(frame)]
+    paths = []
+    for i, (start, stop) in enumerate(itertools.pairwise(cuts)):
+        part = frame.iloc[start:stop]
+        path = tmp_path / f"part-{i}.parquet"
+        if i < 2:
+            table = encode_table(pa.Table.from_pandas(part, preserve_index=False))
+        else:
+            part = part.assign(district=part["district"].cat.reorder_categories(DISTRICTS[::-1]))
+            table = pa.Table.from_pandas(part, preserve_index=False)
+        pq.write_table(table, path, row_group_size=400)
+        paths.append(path)
+    return paths
+
+
+def test_parquet_summary_counted_row_group_by_row_group_equals_the_pandas_summary(frame, tmp_path):
+    paths = _parts(frame, tmp_path)
+    segments = ("district", "mode")
+    expected = summarize_frame(frame, FORM, segments=segments).to_dict()
+    ours = summarize_parquet(paths, FORM, segments=segments).to_dict()
+    assert_same(ours, expected)
+    # The resubmissions (the last rows) are duplicates of rows two files earlier.
+    flags = {f["flag"]: f["count"] for f in ours["quality"]["flags"]}
+    assert flags["duplicate"] > 0
+
+
+def test_parquet_summary_keeping_everyone_equals_the_pandas_summary(frame, tmp_path):
+    paths = _parts(frame, tmp_path)
+    expected = summarize_frame(frame, FORM, exclude=("speeder",), text_analysis=False)
+    ours = summarize_parquet(paths, FORM, exclude=("speeder",), text_analysis=False)
+    assert_same(ours.to_dict(), expected.to_dict())
+
+
+def test_row_groups_yield_every_row_in_file_order(frame, tmp_path):
+    paths = _parts(frame, tmp_path)
+    batches = list(row_groups(paths, ["district", "minutes", "suggestion"]))
+    assert [b.num_rows for b in batches] == [400, 400, 300, 400, 400, 400, 400, 340]
+
+    def values(name: str) -> list[Any]:
+        return [v for b in batches for v in b.column(name).to_pylist()]
+
+    def expected(name: str) -> list[Any]:
+        column = frame[name].astype(object)
+        return column.where(frame[name].notna(), None).tolist()
+
+    for name in ("district", "minutes", "suggestion"):
+        assert values(name) == expected(name)
+
+
+def test_stored_layout_round_trips_the_response_frame(frame):
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    stored = encode_table(table)
+    assert stored.schema.field("district").type == pa.int8()
+    assert stored.schema.field("problems/parking").type == pa.int8()
+    assert stored.schema.field("minutes").type == table.schema.field("minutes").type
+    decoded = decode(stored)
+    assert decoded.schema == table.schema
+    assert decoded.equals(table)
+    pd.testing.assert_frame_equal(decoded.to_pandas(), frame)
+
+
+def test_uncounting_a_batch_leaves_the_counts_of_the_other_rows(frame):
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    cells = [("district", "mode")]
+    everyone, rest = Tally(FORM, cells), Tally(FORM, cells)
+    for batch in table.to_batches(max_chunksize=500):
+        everyone.add(batch)
+    everyone.add(table.slice(0, 700).to_batches()[0], -1)
+    for batch in table.slice(700).to_batches(max_chunksize=500):
+        rest.add(batch)
+    assert everyone.n_rows == rest.n_rows == len(frame) - 700
+    assert everyone.categories("district") == rest.categories("district")
+    for name, names in (("district", DISTRICTS), ("mode", [*MODES, "other"])):
+        assert np.array_equal(
+            everyone.category_counts(name, names)[0], rest.category_counts(name, names)[0]
+        )
+    for name in ("minutes", "spend", "urgent/noise"):
+        values, counts = everyone.number_counts(name)
+        theirs = rest.number_counts(name)
+        assert np.array_equal(values, theirs[0]) and np.array_equal(counts, theirs[1])
+    assert everyone.text_counts("suggestion") == rest.text_counts("suggestion")
+    columns = [f"problems/{p}" for p in PROBLEMS]
+    assert np.array_equal(everyone.option_counts(columns)[0], rest.option_counts(columns)[0])
+    assert everyone.option_counts(columns)[1] == rest.option_counts(columns)[1]
+    mine = everyone.cross_counts("mode", "district", [*MODES, "other"], DISTRICTS)
+    theirs = rest.cross_counts("mode", "district", [*MODES, "other"], DISTRICTS)
+    assert np.array_equal(mine[0], theirs[0]) and mine[1] == theirs[1]
+    with pytest.raises(KeyError, match="pass them as `cells`"):
+        everyone.cross_counts("mode", "since", [], [])

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import delete
 
+from analysis.arrow import CATEGORIES
 from analysis.frames import campaign_form, response_frame
 from analysis.snapshots import (
     MANIFEST,
@@ -34,6 +38,21 @@ def test_snapshot_frame_equals_the_database_frame(session, answered, tmp_path):
     snapshot = snapshot_frame(session, campaign, tmp_path)
     assert_same_frame(snapshot, response_frame(session, campaign))
     assert (snapshot_dir(tmp_path, campaign) / MANIFEST).exists()
+
+
+def test_snapshot_stores_categorical_answers_as_codes(session, answered, tmp_path):
+    campaign, _ = answered
+    snapshot_frame(session, campaign, tmp_path)
+    folder = snapshot_dir(tmp_path, campaign)
+    (part,) = folder.glob("part-*.parquet")
+    stored = pq.read_schema(part)
+    frame = response_frame(session, campaign)
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    assert categorical
+    for name in categorical:
+        field = stored.field(name)
+        assert pa.types.is_integer(field.type) and CATEGORIES in field.metadata
+        assert json.loads(field.metadata[CATEGORIES]) == list(frame[name].cat.categories)
 
 
 def test_refresh_reads_only_new_responses(session, answered, tmp_path):
