@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.arrow import decode, encode_table, read_table, row_groups
+from analysis.arrow import decode, encode_table, read_table, row_groups, use_memory_pool
 from analysis.counting import Tally, tally_table
 from analysis.crosstabs import crosstab, crosstab_from_counts
 from analysis.frames import answers_frame
@@ -313,3 +313,12 @@ def test_uncounting_a_batch_leaves_the_counts_of_the_other_rows(frame):
     assert np.array_equal(mine[0], theirs[0]) and mine[1] == theirs[1]
     with pytest.raises(KeyError, match="pass them as `cells`"):
         everyone.cross_counts("mode", "since", [], [])
+
+
+def test_the_app_gives_arrow_the_configured_memory_pool(app):
+    assert pa.default_memory_pool().backend_name == app.config["ARROW_MEMORY_POOL"] == "jemalloc"
+    try:
+        assert use_memory_pool("system") == "system"
+        assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        use_memory_pool(app.config["ARROW_MEMORY_POOL"])

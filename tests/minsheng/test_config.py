@@ -44,3 +44,14 @@ def test_config_show_masks_secrets(runner):
     assert result.exit_code == 0
     assert "MINSHENG_SECRET_KEY=***" in result.output
     assert "MINSHENG_DEFAULT_LOCALE=zh_CN" in result.output
+
+
+def test_arrow_memory_pool_is_one_arrow_has():
+    assert load_settings(environ={})["ARROW_MEMORY_POOL"] == "jemalloc"
+    assert (
+        load_settings(environ={"MINSHENG_ARROW_MEMORY_POOL": " System "})["ARROW_MEMORY_POOL"]
+        == "system"
+    )
+    with pytest.raises(InputError) as caught:
+        load_settings(environ={"MINSHENG_ARROW_MEMORY_POOL": "tcmalloc"})
+    assert "expected jemalloc, mimalloc or system" in str(caught.value)
