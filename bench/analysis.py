@@ -1,28 +1,31 @@
 """Statistical analysis at city scale: the full summary of 10,000,000 responses next to DuckDB
-computing the plain counts of the same Parquet file, in the same run.
+computing the plain counts of the same responses, in the same run.
 
-    .venv/bin/python bench/analysis.py [--rows 10000000] [--seed 6] [--keep] [--frame]
+    .venv/bin/python bench/analysis.py [--rows 10000000] [--seed 6] [--rounds 3] [--keep] [--frame]
 
-1. Generates (or reuses) ``bench/out/analysis-<rows>-<seed>.parquet``: 20 questions (10
-   five-point ratings in one battery, 4 single choices, 2 multiple choices with 6 options each,
-   a 0-10 recommendation score, commute minutes, an open-text suggestion of short Chinese
+1. Generates (or reuses) ``bench/out/analysis-<rows>-<seed>-layout<N>.parquet``: 20 questions
+   (10 five-point ratings in one battery, 4 single choices, 2 multiple choices with 6 options
+   each, a 0-10 recommendation score, commute minutes, an open-text suggestion of short Chinese
    phrases in 5 % of rows), 3 demographic columns (district, age group, gender) and the
-   completion time.
+   completion time, stored as a campaign's snapshot stores responses (`analysis.snapshots`:
+   categorical answers and option ticks as integer codes), and the same responses in Arrow's
+   plain layout of a pandas frame (``-plain.parquet``: dictionary-encoded strings, booleans).
 2. In a fresh child process, times the full summary as a campaign summary computes it from its
-   snapshot: reading the Parquet file into an Arrow table (`analysis.counting.read_table`),
-   `analysis.summary.summarize_table` (the data-quality flags, then every question with Wilson
-   intervals, means, top-2-box, NPS, quartiles, open-text keywords/themes/duplicates, all from
-   count tables), 3 crosstabs with their tests from two-way counts
+   snapshot: one pass over the row groups (`analysis.counting.tally_parquet`: the data-quality
+   flags, every count of the summary, the cells of 3 crosstabs and of the raking), then
+   `analysis.summary.summarize_tally` (every question with Wilson intervals, means, top-2-box,
+   NPS, quartiles, open-text keywords/themes/duplicates), the 3 crosstabs with their tests
    (`analysis.crosstabs.crosstab_from_counts`) and raking to district and age-group margins on
    the table of cell counts (`analysis.weighting.raked_cell_weights`). Peak memory is the
    child's maximum resident set size.
-3. In another child process, DuckDB computes the plain counts of every column of the same file
-   (one GROUP BY per question, counts of the option columns, count and mean of the numbers).
-4. With ``--frame``, a third child times the same work on a pandas response frame
+3. In two more child processes, DuckDB computes the plain counts of every column (one GROUP BY
+   per question, counts of the option columns, count and mean of the numbers) on each layout.
+   Steps 2 and 3 take turns ``--rounds`` times; the ratio is to the faster DuckDB of each round.
+4. With ``--frame``, a last child times the same work on a pandas response frame
    (`analysis.snapshots.read_parquet_frame`, `summarize_frame`, `crosstab`, `raked_weights`):
    the notebook path, which builds a row-level frame first.
 
-Prints the figures and the ratio, and writes them to ``bench/out/analysis.json``.
+Prints the figures and the ratios, and writes them to ``bench/out/analysis.json``.
 """
 
 from __future__ import annotations
