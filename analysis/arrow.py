@@ -70,11 +70,11 @@ def _sources(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return [paths] if isinstance(paths, str | Path) else list(paths)
 
 
-def _present(source: str | Path, columns: Sequence[str] | None) -> list[str] | None:
+def _present(names: Sequence[str], columns: Sequence[str] | None) -> list[str] | None:
+    """The ``columns`` a file with columns ``names`` has (all of them when ``columns`` is None)."""
     if columns is None:
         return None
-    names = set(pq.read_schema(source).names)
-    return [c for c in columns if c in names]
+    return [c for c in columns if c in set(names)]
 
 
 def _code_type(categories: int) -> Any:
@@ -179,7 +179,10 @@ def read_table(paths: str | Path | Sequence[str | Path], columns: list[str] | No
     tables = [
         decode(
             pq.read_table(
-                source, columns=_present(source, columns), use_threads=True, memory_map=True
+                source,
+                columns=_present(pq.read_schema(source).names, columns),
+                use_threads=True,
+                memory_map=True,
             )
         )
         for source in _sources(paths)
@@ -199,12 +202,14 @@ def row_groups(
     order, decoded `READ_AHEAD` row groups ahead in a thread: Arrow decodes without holding
     the GIL, so the caller's counting of one row group overlaps the decoding of the next."""
     jobs = [
-        (source, index, _present(source, columns))
+        (source, index, _present(pq.read_schema(source).names, columns))
         for source in _sources(paths)
         for index in range(pq.ParquetFile(source).num_row_groups)
     ]
 
     def read(source: str | Path, index: int, wanted: list[str] | None) -> Any:
+        # Opened (and mapped) per row group: the mapping of a row group already read is let
+        # go, so the file does not stay resident in the process.
         with pq.ParquetFile(source, memory_map=True) as handle:
             return decode(handle.read_row_group(index, columns=wanted, use_threads=True))
 

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.arrow import decode, encode_table
+from analysis.arrow import encode_table, read_table
 from analysis.frames import (
     DEFAULT_CHUNK_SIZE,
     campaign_form,
@@ -214,12 +214,9 @@ def read_parquet_frame(
     CPU time of ``pandas.read_parquet``, which first consolidates columns into 2-D blocks, and
     needs half the memory.
     """
-    sources = paths if isinstance(paths, list) else [Path(paths)]
-    tables = [decode(pq.read_table(source, columns=columns)) for source in sources]
-    table = (
-        tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+    frame: pd.DataFrame = read_table(paths, columns).to_pandas(
+        split_blocks=True, self_destruct=True
     )
-    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
     return frame
 
 
