@@ -480,6 +480,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the Parquet files afterwards")
     parser.add_argument("--rounds", type=int, default=3, help="times to run each side")
     parser.add_argument(
+        "--out", type=Path, default=OUT, help="folder for the data and analysis.json"
+    )
+    parser.add_argument(
         "--frame", action="store_true", help="also time the summary on a pandas frame"
     )
     parser.add_argument("--phase", choices=tuple(PHASES), help=argparse.SUPPRESS)
@@ -490,11 +493,12 @@ def main() -> None:
         result = PHASES[args.phase](args.parquet)
         print(json.dumps(result, default=str))
         return
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
     from analysis.snapshots import LAYOUT_VERSION
 
-    stored = OUT / f"analysis-{args.rows}-{args.seed}-layout{LAYOUT_VERSION}.parquet"
-    plain = OUT / f"analysis-{args.rows}-{args.seed}-plain.parquet"
+    stored = out / f"analysis-{args.rows}-{args.seed}-layout{LAYOUT_VERSION}.parquet"
+    plain = out / f"analysis-{args.rows}-{args.seed}-plain.parquet"
     if not (stored.exists() and plain.exists()):
         started = time.perf_counter()
         generate(stored, plain, args.rows, args.seed)
@@ -536,7 +540,7 @@ def main() -> None:
         "frame_summary": frame,
         "load_average_before_after": [load_before, load_after],
     }
-    (OUT / "analysis.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    (out / "analysis.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     print(f"rows: {args.rows:,}  machine: {report['machine']}")
     for i, r in enumerate(rounds, start=1):
         summary = r["summary"]
