@@ -361,7 +361,32 @@ def raked_weights(
     table = _cell_table(frame, margins, base)
     g, iterations, errors, at_bounds = _rake_cells(table, bounds, tolerance, max_iterations)
     weights = base * g[table.row_cell]
-    report = RakingReport(
+    report = _raking_report(
+        margins,
+        (iterations, errors, at_bounds),
+        tolerance,
+        bounds,
+        n_rows=len(frame),
+        n_cells=int(table.base.shape[0]),
+        weights=weight_summary(weights),
+    )
+    return WeightingResult(pd.Series(weights, index=frame.index, name="weight"), report)
+
+
+def _raking_report(
+    margins: Margins,
+    outcome: tuple[int, list[float], int],
+    tolerance: float,
+    bounds: tuple[float, float] | None,
+    *,
+    n_rows: int,
+    n_cells: int,
+    weights: WeightSummary,
+) -> RakingReport:
+    """The report of one raking: ``outcome`` is the passes, the margin errors and the cells at
+    a bound, as `_rake_cells` gives them."""
+    iterations, errors, at_bounds = outcome
+    return RakingReport(
         method="raking",
         converged=max(errors) <= tolerance,
         iterations=iterations,
@@ -370,13 +395,12 @@ def raked_weights(
         margin_errors={
             name: e for (name, _, _), e in zip(_margin_list(margins), errors, strict=True)
         },
-        n_rows=len(frame),
-        n_cells=int(table.base.shape[0]),
+        n_rows=n_rows,
+        n_cells=n_cells,
         bounds=bounds,
         cells_at_bounds=at_bounds,
-        weights=weight_summary(weights),
+        weights=weights,
     )
-    return WeightingResult(pd.Series(weights, index=frame.index, name="weight"), report)
 
 
 def raked_cell_weights(
@@ -401,19 +425,13 @@ def raked_cell_weights(
     table = _cell_table(cells, margins, n)
     g, iterations, errors, at_bounds = _rake_cells(table, bounds, tolerance, max_iterations)
     weights = g[table.row_cell]
-    report = RakingReport(
-        method="raking",
-        converged=max(errors) <= tolerance,
-        iterations=iterations,
-        max_margin_error=max(errors),
-        tolerance=tolerance,
-        margin_errors={
-            name: e for (name, _, _), e in zip(_margin_list(margins), errors, strict=True)
-        },
+    report = _raking_report(
+        margins,
+        (iterations, errors, at_bounds),
+        tolerance,
+        bounds,
         n_rows=round(float(n.sum())),
         n_cells=int(np.count_nonzero(table.base)),
-        bounds=bounds,
-        cells_at_bounds=at_bounds,
         weights=weight_summary_of_cells(weights, n),
     )
     return WeightingResult(pd.Series(weights, index=cells.index, name="weight"), report)
