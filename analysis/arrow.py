@@ -74,7 +74,8 @@ def _present(names: Sequence[str], columns: Sequence[str] | None) -> list[str] |
     """The ``columns`` a file with columns ``names`` has (all of them when ``columns`` is None)."""
     if columns is None:
         return None
-    return [c for c in columns if c in set(names)]
+    have = set(names)
+    return [c for c in columns if c in have]
 
 
 def _code_type(categories: int) -> Any:
@@ -111,22 +112,22 @@ def encode_table(table: Any) -> Any:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=metadata))
 
 
-def _value_type(metadata: Any) -> Any:
-    return pa.large_string() if LARGE in metadata else pa.string()
+def _value_type(large: bool) -> Any:
+    return pa.large_string() if large else pa.string()
 
 
 @lru_cache(maxsize=1024)
 def _dictionary(categories: bytes, large: bool) -> Any:
     """The dictionary of stored categories, one object per distinct list (so that row groups
     of one file share it and `analysis.counting` recognises it at once)."""
-    return pa.array(json.loads(categories), type=pa.large_string() if large else pa.string())
+    return pa.array(json.loads(categories), type=_value_type(large))
 
 
 def decoded_field(field: Any) -> Any:
     """The field a stored column decodes to (itself when it is not stored as codes)."""
     metadata = field.metadata or {}
     if CATEGORIES in metadata:
-        return pa.field(field.name, pa.dictionary(field.type, _value_type(metadata)))
+        return pa.field(field.name, pa.dictionary(field.type, _value_type(LARGE in metadata)))
     if BOOLEAN in metadata:
         return pa.field(field.name, pa.bool_())
     return field
@@ -201,11 +202,11 @@ def row_groups(
     """The record batches of one or more Parquet files, one row group at a time and in file
     order, decoded `READ_AHEAD` row groups ahead in a thread: Arrow decodes without holding
     the GIL, so the caller's counting of one row group overlaps the decoding of the next."""
-    jobs = [
-        (source, index, _present(pq.read_schema(source).names, columns))
-        for source in _sources(paths)
-        for index in range(pq.ParquetFile(source).num_row_groups)
-    ]
+    jobs = []
+    for source in _sources(paths):
+        with pq.ParquetFile(source) as handle:
+            wanted = _present(handle.schema_arrow.names, columns)
+            jobs += [(source, index, wanted) for index in range(handle.num_row_groups)]
 
     def read(source: str | Path, index: int, wanted: list[str] | None) -> Any:
         # Opened (and mapped) per row group: the mapping of a row group already read is let
@@ -243,13 +244,12 @@ def read_column(paths: str | Path | Sequence[str | Path], name: str) -> Any | No
 
 
 class Categories:
-    """The categories of one categorical column in the order first met, with a count each:
-    maps the dictionary of each record batch to positions that hold across batches."""
+    """The categories of one categorical column in the order first met: maps the dictionary
+    of each record batch to positions that hold across batches."""
 
     def __init__(self) -> None:
         self.values: list[Any] = []
         self.position: dict[Any, int] = {}
-        self.counts = np.zeros(0, dtype=np.int64)
         self._dictionary: Any = None
         self._lookup = np.zeros(0, dtype=np.intp)
 
@@ -270,9 +270,6 @@ class Categories:
                 self.position[value] = len(self.values)
                 self.values.append(value)
             positions.append(self.position[value])
-        grown = len(self.values) - self.counts.size
-        if grown:
-            self.counts = np.concatenate([self.counts, np.zeros(grown, dtype=np.int64)])
         self._dictionary, self._lookup = dictionary, np.array(positions, dtype=np.intp)
         return self._lookup
 

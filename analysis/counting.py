@@ -79,6 +79,7 @@ class Tally:
         self.columns: set[str] = set()
         self._valid: Counter[str] = Counter()
         self._categories: dict[str, Categories] = {}
+        self._category_counts: dict[str, IntArray] = {}
         self._numbers: defaultdict[str, list[tuple[npt.NDArray[np.float64], IntArray]]] = (
             defaultdict(list)
         )
@@ -91,23 +92,19 @@ class Tally:
         self._categorical.update(v for c in self._cells for v in c)
         self._texts_of = {q.name for q in questions if q.type == "text"}
         self._numbers_of = {q.name for q in questions if q.type in NUMBER_TYPES}
-        self._groups = [
-            tuple(option_column(q, n) for n in choice_names(form, q))
-            for q in questions
-            if q.type in ("select_multiple", "rank")
-        ]
-        self._ticks_of = {
-            option_column(q, n)
-            for q in questions
-            if q.type == "select_multiple"
-            for n in choice_names(form, q)
+        groups = {
+            kind: [
+                tuple(option_column(q, n) for n in choice_names(form, q))
+                for q in questions
+                if q.type == kind
+            ]
+            for kind in ("select_multiple", "rank")
         }
-        self._numbers_of.update(
-            option_column(q, n)
-            for q in questions
-            if q.type == "rank"
-            for n in choice_names(form, q)
-        )
+        # Rows that answered at all are counted for both; ticks for multiple choice, ranks as
+        # numbers.
+        self._groups = groups["select_multiple"] + groups["rank"]
+        self._ticks_of = {c for group in groups["select_multiple"] for c in group}
+        self._numbers_of.update(c for group in groups["rank"] for c in group)
 
     # -- adding ------------------------------------------------------------------------------
 
@@ -146,8 +143,14 @@ class Tally:
         lookup = category.lookup(column.dictionary)
         raw, valid = dictionary_indices(column)
         local = _index_counts(raw, valid, len(lookup))
+        counts = self._category_counts.get(name, np.zeros(0, dtype=np.int64))
+        if counts.size < len(category.values):  # categories met for the first time
+            counts = np.concatenate(
+                [counts, np.zeros(len(category.values) - counts.size, np.int64)]
+            )
         known = lookup >= 0
-        np.add.at(category.counts, lookup[known], sign * local[known])
+        np.add.at(counts, lookup[known], sign * local[known])
+        self._category_counts[name] = counts
 
     def _add_numbers(self, name: str, column: Any, sign: int) -> None:
         if column.null_count == len(column):
@@ -221,11 +224,12 @@ class Tally:
         or one not among ``names``)."""
         counts = np.zeros(len(names), dtype=np.int64)
         category = self._categories.get(name)
-        if category is not None:
+        counted = self._category_counts.get(name)
+        if category is not None and counted is not None:
             for i, value in enumerate(names):
                 at = category.position.get(value)
-                if at is not None:
-                    counts[i] = category.counts[at]
+                if at is not None and at < counted.size:
+                    counts[i] = counted[at]
         return counts, self.n_rows - int(counts.sum())
 
     def option_counts(self, columns: Sequence[str]) -> tuple[npt.NDArray[Any], int]:
