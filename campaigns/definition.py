@@ -95,6 +95,7 @@ def parse_campaign(data: Any, source: str = "campaign") -> CampaignDefinition:
     if not SLUG_PATTERN.match(slug):
         error("slug", f"got {slug!r}; expected 3-80 lowercase letters, digits and hyphens")
     title = _label(data.get("title"), "title", error)
+    description = _label(data.get("description"), "description", error)
     if not title:
         error("title", "missing; give the campaign's title")
     theme = str(data.get("theme") or "")
@@ -107,9 +108,13 @@ def parse_campaign(data: Any, source: str = "campaign") -> CampaignDefinition:
     status = str(data.get("status") or "draft")
     if status not in STATUSES:
         error("status", f"got {status!r}; expected one of {', '.join(STATUSES)}")
-    groups = _coded_list(data.get("target_groups"), "target_groups", error)
-    points = _coded_list(data.get("collection_points"), "collection_points", error)
-    departments = _coded_list(data.get("departments"), "departments", error)
+    # Labels are checked here, before the raise below, so their problems are reported too.
+    groups = [
+        {**g, "name": _label(g["name"], f"target_groups[{i}].name", error)}
+        for i, g in _coded_list(data.get("target_groups"), "target_groups", error)
+    ]
+    points = [p for _, p in _coded_list(data.get("collection_points"), "collection_points", error)]
+    departments = [d for _, d in _coded_list(data.get("departments"), "departments", error)]
     settings = data.get("settings") or {}
     if not isinstance(settings, Mapping):
         error("settings", "expected a mapping")
@@ -128,12 +133,12 @@ def parse_campaign(data: Any, source: str = "campaign") -> CampaignDefinition:
         slug=slug,
         title=title,
         theme=theme,
-        description=_label(data.get("description"), "description", error),
+        description=description,
         starts_on=starts_on,
         ends_on=ends_on,
         status=status,
         anonymous=bool(data.get("anonymous", True)),
-        target_groups=[{**g, "name": _label(g.get("name"), "name", error)} for g in groups],
+        target_groups=groups,
         collection_points=[{k: str(v) for k, v in p.items()} for p in points],
         departments=[{k: str(v) for k, v in d.items()} for d in departments],
         settings=dict(settings),
@@ -164,13 +169,14 @@ def _date(value: Any, where: str, error: Any) -> date | None:
         return None
 
 
-def _coded_list(value: Any, where: str, error: Any) -> list[dict[str, Any]]:
+def _coded_list(value: Any, where: str, error: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The well-formed entries of a list of `code`/`name` mappings, with their index in the file."""
     if value in (None, []):
         return []
     if not isinstance(value, list):
         error(where, "expected a list of entries with `code` and `name`")
         return []
-    out: list[dict[str, Any]] = []
+    out: list[tuple[int, dict[str, Any]]] = []
     seen: set[str] = set()
     for i, item in enumerate(value):
         if not isinstance(item, Mapping) or not item.get("code") or not item.get("name"):
@@ -180,7 +186,7 @@ def _coded_list(value: Any, where: str, error: Any) -> list[dict[str, Any]]:
         if code in seen:
             error(f"{where}[{i}]", f"duplicate code {code!r}")
         seen.add(code)
-        out.append({str(k): v for k, v in item.items()})
+        out.append((i, {str(k): v for k, v in item.items()}))
     return out
 
 

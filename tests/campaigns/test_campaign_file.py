@@ -66,3 +66,40 @@ def test_invalid_yaml_reports_the_line(runner, tmp_path):
     result = runner.invoke(args=["campaign", "load", str(bad)])
     assert result.exit_code == 2
     assert "broken.yaml:3: not valid YAML" in result.output
+
+
+def test_bad_description_and_target_group_name_are_reported_with_the_other_problems(
+    runner, session, tmp_path
+):
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["description"] = ["not", "text"]
+    data["target_groups"][0]["name"] = ["neither"]
+    data["ends_on"] = "2026-13-01"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    result = runner.invoke(args=["campaign", "load", str(bad)])
+
+    assert result.exit_code == 2
+    assert "bad.yaml: ends_on: got '2026-13-01'" in result.output
+    assert "bad.yaml: description: expected text or a mapping of language to text" in (
+        result.output
+    )
+    assert "bad.yaml: target_groups[0].name: expected text or a mapping" in result.output
+    assert session.scalar(select(func.count()).select_from(Campaign)) == 0
+
+
+def test_bad_description_alone_is_refused_not_dropped(tmp_path):
+    from campaigns.definition import parse_campaign
+    from minsheng.errors import InputError
+
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["description"] = 42
+    try:
+        parse_campaign(data, source="c.yaml")
+    except InputError as exc:
+        assert [str(p) for p in exc.problems] == [
+            "c.yaml: description: expected text or a mapping of language to text"
+        ]
+    else:
+        raise AssertionError("a description that is not text was accepted")
