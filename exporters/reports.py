@@ -93,7 +93,12 @@ def produce_report(
     done = report_file(report)
     if done is not None:
         return done
-    job = mark_running(session, report)
+    # The task and the command mark the report running and commit before rendering, so the page
+    # shows it; marking it again here would start its job's progress over.
+    if report.status == "running":
+        job = session.get(Job, report.job_id) if report.job_id else None
+    else:
+        job = mark_running(session, report)
     folder = Path(out_dir or current_app.config["REPORT_DIR"])
     try:
         path = render_campaign_report(

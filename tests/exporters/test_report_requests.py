@@ -83,3 +83,26 @@ def test_other_roles_cannot_request_reports(client, login, transport):
     login("expert")
     assert client.post("/campaigns/transport-2026/reports", data={}).status_code == 403
     assert client.get("/campaigns/transport-2026/reports").status_code == 403
+
+
+def test_a_rendered_report_is_marked_running_once(client, login, session, transport, add_responses):
+    from sqlalchemy import event
+
+    started: list[str] = []
+
+    def on_message(target, value, oldvalue, initiator):
+        if value == "started":
+            started.append(value)
+
+    add_responses(40)
+    login("organizer")
+    event.listen(Job.message, "set", on_message)
+    try:
+        response = client.post("/campaigns/transport-2026/reports", data={"audience": "staff"})
+    finally:
+        event.remove(Job.message, "set", on_message)
+    assert response.status_code == 302
+    report = session.scalars(select(Report)).one()
+    session.refresh(report)
+    assert report.status == "done", report.error
+    assert started == ["started"]
