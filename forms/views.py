@@ -16,7 +16,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
@@ -456,14 +455,6 @@ def resume(slug: str) -> ResponseReturnValue:
     error = None
     status = 200
     if request.method == "POST":
-        from flask_wtf.csrf import validate_csrf
-        from wtforms import ValidationError
-
-        try:
-            if current_app.config.get("WTF_CSRF_ENABLED", True):
-                validate_csrf(request.form.get("csrf_token"))
-        except ValidationError:
-            abort(400, description="The form expired; please reload the page.")
         code = request.form.get("code", "")
         draft = draft_by_code(session, campaign, code)
         if draft is not None and draft.response_id is None:

@@ -60,7 +60,9 @@ def init_app(app: Flask) -> None:
     Views that show forms catch `InputError` themselves and put each message under its field.
     """
     from flask import render_template
-    from werkzeug.exceptions import HTTPException
+    from flask_babel import gettext
+    from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import BadRequest, HTTPException
 
     @app.errorhandler(InputError)
     def _input_error(exc: InputError) -> ResponseReturnValue:
@@ -75,6 +77,19 @@ def init_app(app: Flask) -> None:
                 exc.code or 500
             )
         return render_template("errors/http.html", error=exc), exc.code or 500
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
+        # CSRFProtect checks every POST before any view runs, so this is the one place a missing
+        # or stale token is answered; a check inside a view would never be reached.
+        return _http_error(
+            BadRequest(
+                description=gettext(
+                    "The form expired or did not come from this site; "
+                    "reload the page and send it again."
+                )
+            )
+        )
 
 
 def echo_problems(exc: InputError) -> None:

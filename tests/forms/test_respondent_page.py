@@ -304,3 +304,16 @@ def test_thanks_page_points_to_the_public_feedback(client, campaign):
     text = client.get("/s/transport-2026/thanks").get_data(as_text=True)
     assert 'href="/s/transport-2026/feedback"' in text
     assert "查看建议的办理和反馈情况" in text
+
+
+def test_a_resume_code_sent_without_a_csrf_token_says_to_reload_the_page(
+    make_app, bind_app, campaign
+):
+    app = bind_app(make_app(WTF_CSRF_ENABLED=True))
+    client = app.test_client()
+    with app.app_context():
+        reply = client.post(f"{URL}/resume?lang=en", data={"code": "ABCDE-FGHJK"})
+        assert reply.status_code == 400
+        assert "The form expired or did not come from this site" in reply.get_data(as_text=True)
+        reply = client.post(f"{URL}/resume?lang=zh_CN", data={"code": "ABCDE-FGHJK"})
+        assert "表单已过期" in reply.get_data(as_text=True)
