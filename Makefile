@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_RESPONSES ?= 20000
 
-.PHONY: help venv install system-deps system-deps-demo demo serve test pytest lint fmt \
+.PHONY: help venv install lock lock-upgrade system-deps system-deps-demo demo serve test pytest lint fmt \
 	services-start services-stop clean
 
 help:
@@ -19,8 +19,19 @@ help:
 	@echo "make test    install, lint, run the tests on SQLite, then on PostgreSQL + Redis + Celery"
 	@echo "make lint    ruff, ruff format --check, mypy, import-linter, alembic check"
 	@echo "make fmt     ruff format and ruff check --fix"
+	@echo "make lock    pin pyproject.toml's dependencies in requirements/*.txt (after editing it)"
+	@echo "make lock-upgrade   the same, moving every pin to the newest allowed release"
 
 venv install:
+	scripts/venv.sh
+
+# requirements/dev.txt and requirements/production.txt, then the venv installs the new lock.
+lock:
+	scripts/lock.sh
+	scripts/venv.sh
+
+lock-upgrade:
+	scripts/lock.sh --upgrade
 	scripts/venv.sh
 
 system-deps:

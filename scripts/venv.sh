@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv with a Python >= 3.11, install minsheng with its dev extras, compile translations.
-# Re-running is cheap: pip only installs what changed.
+# Create .venv with a Python >= 3.11, install exactly the versions of requirements/dev.txt (the lock
+# `make lock` writes from pyproject.toml; every extra, hashes checked), then minsheng itself without
+# dependencies, and compile translations. Re-running is cheap: nothing is done until pyproject.toml
+# or the lock changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,12 +37,19 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+lock=requirements/dev.txt
 stamp="$venv/.installed"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q -e '.[dev]'
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+  "$venv/bin/python" -m pip install -q --require-hashes -r "$lock"
+  "$venv/bin/python" -m pip install -q --no-deps -e .
+  # A dependency added to pyproject.toml but not to the lock would otherwise go missing silently.
+  if ! problems="$("$venv/bin/python" -m pip check 2>&1)"; then
+    echo "$problems" >&2
+    echo "$lock does not satisfy pyproject.toml: run \`make lock\` and commit requirements/" >&2
+    exit 1
+  fi
   touch "$stamp"
 else
-  echo "$venv is up to date with pyproject.toml"
+  echo "$venv is up to date with $lock"
 fi
 "$venv/bin/python" -m minsheng i18n compile
