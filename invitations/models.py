@@ -19,8 +19,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from minsheng.db import Base, utcnow
 
-INVITATION_STATUSES = ("created", "sent", "delivered", "bounced", "opened", "started", "completed")
-
 
 class ContactList(Base):
     """A target list (名单): contacts imported from files, for one campaign or reused across
@@ -167,6 +165,7 @@ class Invitation(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     sample_id: Mapped[int | None] = mapped_column(ForeignKey("samples.id", ondelete="SET NULL"))
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # Changed only through `invitations.lifecycle.advance` (its table says which moves are allowed).
     status: Mapped[str] = mapped_column(String(20), default="created")
     channel: Mapped[str | None] = mapped_column(String(20))
     stratum: Mapped[str | None] = mapped_column(String(500))

@@ -7,17 +7,16 @@ import base64
 import hashlib
 import hmac
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from invitations.contacts import opt_out_contact
+from invitations.lifecycle import OPENED, advance
 from invitations.models import Contact, Delivery, Invitation, OptOutEvent
 from minsheng.db import utcnow
 
 # 72 bits: unguessable for this purpose, and 12 characters, so the link fits in an SMS.
 _MAC_BYTES = 9
-# Statuses an open may advance; an invitation already started or completed stays where it is.
-_BEFORE_OPENED = ("created", "sent", "delivered")
 
 
 def _key(secret: str) -> bytes:
@@ -90,11 +89,6 @@ def record_open(session: Session, delivery_id: int) -> bool:
         return False
     if delivery.opened_at is None:
         delivery.opened_at = utcnow()
-    session.execute(
-        update(Invitation)
-        .where(Invitation.id == delivery.invitation_id, Invitation.status.in_(_BEFORE_OPENED))
-        .values(status="opened")
-        .execution_options(synchronize_session=False)
-    )
+    advance(session, delivery.invitation_id, OPENED)
     session.flush()
     return True

@@ -5,27 +5,26 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from invitations.models import Delivery, Invitation
+from invitations.lifecycle import BOUNCED, DELIVERED, advance
+from invitations.models import Delivery
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 
 RECEIPT_STATUSES = ("delivered", "bounced", "failed")
 # The `message_id` that `invitations.sending` gives each step (also the e-mail's Message-ID).
 MESSAGE_ID_RE = re.compile(r"^<?minsheng-(\d+)-(\d+)-(\d+)(?:@[^>]*)?>?$")
-# A later report never moves an invitation back from what the person did since.
-_BEFORE_DELIVERED = ("created", "sent")
-_BEFORE_STARTED = ("created", "sent", "delivered", "opened")
 
 
 def record_receipt(session: Session, message_id: str, status: str, reason: str = "") -> Delivery:
     """Apply one delivery report to its send step.
 
     `delivered` also settles a step left `sending` or `uncertain` by a dead worker (the message
-    did go out); `bounced` ends the invitation's sequence of messages, like a refusal at send
-    time. Raises InputError naming the field for an unknown message id or status.
+    did go out); `bounced` ends the invitation's sequence of messages, by the same rule as a
+    refusal at send time (`invitations.lifecycle`). Raises InputError naming the field for an
+    unknown message id or status.
     """
     problems = []
     match = MESSAGE_ID_RE.match(message_id.strip())
@@ -53,20 +52,11 @@ def record_receipt(session: Session, message_id: str, status: str, reason: str =
         if delivery.state in ("sending", "uncertain", "retry"):
             delivery.state = "sent"
             delivery.sent_at = delivery.sent_at or utcnow()
-        _move(session, invitation_id, _BEFORE_DELIVERED, "delivered")
+        advance(session, invitation_id, DELIVERED)
     else:
         delivery.state = status
         delivery.error = (reason or f"reported {status}")[:500]
-        if status == "bounced":
-            _move(session, invitation_id, _BEFORE_STARTED, "bounced")
+        if status == BOUNCED:
+            advance(session, invitation_id, BOUNCED)
     session.flush()
     return delivery
-
-
-def _move(session: Session, invitation_id: int, allowed: tuple[str, ...], status: str) -> None:
-    session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.status.in_(allowed))
-        .values(status=status)
-        .execution_options(synchronize_session=False)
-    )

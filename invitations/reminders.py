@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from invitations.contacts import not_opted_out
+from invitations.lifecycle import NO_MORE_MESSAGES
 from invitations.messages import campaign_sending_settings
 from invitations.models import Contact, Delivery, Invitation
-from invitations.sending import BATCH_SIZE, NO_MORE_MESSAGES, batches
+from invitations.sending import BATCH_SIZE, batches
 from minsheng.db import utcnow
 
 

@@ -33,6 +33,7 @@ from invitations.channels import (
     TemporaryFailure,
 )
 from invitations.contacts import contact_details, not_opted_out
+from invitations.lifecycle import BOUNCED, NO_MORE_MESSAGES, SENT, advance
 from invitations.messages import (
     MESSAGE_LANGUAGES,
     MessageError,
@@ -50,8 +51,6 @@ from minsheng.db import utcnow
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 6
 STALE_AFTER = timedelta(minutes=15)
-# An invitation in these states gets no further message: it answered, or its address is dead.
-NO_MORE_MESSAGES = ("completed", "bounced")
 
 
 def channel_rate(campaign: Campaign, channel: str) -> float:
@@ -184,21 +183,8 @@ def _outcome(session: Session, delivery_id: int, invitation_id: int, **values: A
         .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-    new_status = {"sent": "sent", "bounced": "bounced"}.get(values["state"])
-    if new_status is not None:
-        session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation_id, Invitation.status == "created")
-            .values(status=new_status)
-            .execution_options(synchronize_session=False)
-        )
-    if new_status == "bounced":  # a later bounce also ends the sequence, whatever the status
-        session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation_id, Invitation.status.in_(("sent", "delivered")))
-            .values(status="bounced")
-            .execution_options(synchronize_session=False)
-        )
+    if values["state"] in (SENT, BOUNCED):
+        advance(session, invitation_id, values["state"])
 
 
 def _message(

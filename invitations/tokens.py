@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from invitations.bulk import bulk_insert
 from invitations.contacts import is_opted_out, not_opted_out
-from invitations.models import INVITATION_STATUSES, Contact, Invitation, InvitationToken
+from invitations.lifecycle import COMPLETED, CREATED, STARTED, STATES, advance
+from invitations.models import Contact, Invitation, InvitationToken
 from invitations.quotas import open_for, quotas_of, record_completion, stratum_values
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
@@ -27,7 +28,6 @@ TOKEN_BYTES = 32
 # Rows per executemany. Big enough to amortise round trips, small enough for SQLite's
 # variable limit when a chunk of ids is used in an IN list.
 CHUNK = 5000
-FINISHED = ("completed",)
 INVITATIONS = cast(Table, Invitation.__table__)
 INVITATION_TOKENS = cast(Table, InvitationToken.__table__)
 
@@ -174,7 +174,7 @@ def _insert(
     constant = {
         "campaign_id": campaign.id,
         "sample_id": sample_id,
-        "status": "created",
+        "status": CREATED,
         "channel": channel,
         "expires_at": expires_at,
         "created_at": now,
@@ -209,7 +209,7 @@ def create_invitation(
         campaign_id=campaign.id,
         contact_id=contact.id if contact is not None else None,
         token_hash=token_hash(token),
-        status="created",
+        status=CREATED,
         channel=channel,
         stratum=stratum,
         expires_at=expires_at,
@@ -268,11 +268,10 @@ def resolve_invitation(
 def mark_started(session: Session, invitation: Invitation, when: datetime | None = None) -> None:
     """The respondent opened the questionnaire through the link; a started or completed
     invitation keeps its first time (to the day only in an anonymous campaign)."""
-    if invitation.status in ("started", *FINISHED):
+    if invitation.status in (STARTED, COMPLETED):  # the common case of a page reload: no write
         return
-    invitation.status = "started"
-    invitation.started_at = invitation.started_at or _coarse(session, invitation, when)
-    session.flush()
+    moment = _coarse(session, invitation, when)
+    advance(session, invitation, STARTED, started_at=func.coalesce(Invitation.started_at, moment))
 
 
 def _coarse(session: Session, invitation: Invitation, when: datetime | None) -> datetime:
@@ -295,14 +294,7 @@ def mark_completed(session: Session, invitation: Invitation, when: datetime | No
     submission time.
     """
     moment = _coarse(session, invitation, when)
-    changed = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.status.not_in(FINISHED))
-        .values(status="completed", completed_at=moment)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(invitation, ["status", "completed_at"])
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if not advance(session, invitation, COMPLETED, completed_at=moment):
         return False
     values: dict[str, object] = {}
     if invitation.contact_id is not None:
@@ -315,8 +307,8 @@ def mark_completed(session: Session, invitation: Invitation, when: datetime | No
 
 
 def status_counts(session: Session, campaign_id: int) -> dict[str, int]:
-    """Invitations of a campaign per status, in funnel order (`INVITATION_STATUSES`), then any
-    other status alphabetically."""
+    """Invitations of a campaign per status, in funnel order (`invitations.lifecycle.STATES`),
+    then any other status alphabetically."""
     found = {
         status: n
         for status, n in session.execute(
@@ -325,6 +317,6 @@ def status_counts(session: Session, campaign_id: int) -> dict[str, int]:
             .group_by(Invitation.status)
         )
     }
-    ordered = {s: found.pop(s, 0) for s in INVITATION_STATUSES}
+    ordered = {s: found.pop(s, 0) for s in STATES}
     ordered.update(sorted(found.items()))
     return ordered

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from invitations.channels import HttpSmsGateway, SmsChannel, SmtpChannel, SmtpSettings
 from invitations.contacts import get_or_create_list, import_contacts
+from invitations.lifecycle import advance
 from invitations.models import Contact, Invitation
 from invitations.optout import record_opt_out
 from invitations.pii import current_keys
@@ -85,7 +86,7 @@ def build_worked_campaign(app, session):
         mark_completed(session, inv[i])
     for i in (3, 9):
         mark_started(session, inv[i])
-    inv[4].status = "opened"
+    advance(session, inv[4], "opened")
     record_opt_out(session, inv[5], channel="email")
     session.commit()
     return camp, ids
