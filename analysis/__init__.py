@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from flask import Flask
 
 
@@ -10,9 +13,15 @@ def init_app(app: Flask) -> None:
     choose Arrow's memory allocator (``ARROW_MEMORY_POOL``)."""
     from analysis import tasks  # noqa: F401
     from analysis.api import bp as api_bp
-    from analysis.arrow import use_memory_pool
     from analysis.views import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
-    use_memory_pool(app.config["ARROW_MEMORY_POOL"])
+    # Arrow reads ARROW_DEFAULT_MEMORY_POOL when it first allocates, so a process that has not
+    # imported pyarrow yet need not import it now (issue 10: creating the app stays light).
+    if "pyarrow" in sys.modules:
+        from analysis.arrow import use_memory_pool
+
+        use_memory_pool(app.config["ARROW_MEMORY_POOL"])
+    else:
+        os.environ["ARROW_DEFAULT_MEMORY_POOL"] = app.config["ARROW_MEMORY_POOL"]

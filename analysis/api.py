@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from analysis.errors import AnalysisError
-from analysis.summary import summarize
 from analysis.views import for_viewer, snapshot_root
 from campaigns.store import get_campaign
 from minsheng.accounts.permissions import require_role
@@ -52,6 +51,8 @@ def campaign_summary(slug: str) -> ResponseReturnValue:
     """The campaign summary (suppressed for department users). Query: ``segments``
     (comma-separated columns to crosstab by), ``method`` (interval method, default wilson),
     ``alpha`` (default 0.05), ``weights=campaign`` (rake to the campaign file's margins)."""
+    from analysis.summary import summarize  # pandas, scipy, pyarrow: only when asked (issue 10)
+
     session = get_session()
     campaign = get_campaign(session, slug)
     if campaign is None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 
 def plain(value: Any) -> Any:
@@ -23,15 +21,19 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
+    # A value can be a numpy or pandas scalar only where that library is loaded; checking does
+    # not load it, so the shell and the domain modules that return results stay light (issue 10).
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.ndarray):
         return [plain(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
+    if numpy is not None and isinstance(value, numpy.generic):
         value = value.item()
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if value is None or isinstance(value, (bool, int, str)):
         return value
-    if value is pd.NA or value is pd.NaT:
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and (value is pandas.NA or value is pandas.NaT):
         return None
     return str(value)
 

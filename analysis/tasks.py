@@ -9,8 +9,6 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from analysis.snapshots import SNAPSHOT_FOLDER
-from analysis.summary import summarize
 from campaigns.models import Campaign
 from minsheng.db import get_session
 from minsheng.jobs import Job, enqueue_after_commit, update_job
@@ -33,6 +31,11 @@ def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None
 
     Idempotent: a job already done is left alone, so a redelivered message does no work twice.
     """
+    # The statistics are imported by the worker that runs the task, not by every web process
+    # that registers it (issue 10).
+    from analysis.snapshots import SNAPSHOT_FOLDER
+    from analysis.summary import summarize
+
     session = get_session()
     job = session.get(Job, job_id)
     campaign = session.get(Campaign, campaign_id)

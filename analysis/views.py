@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
 
-from analysis.snapshots import SNAPSHOT_FOLDER
-from analysis.summary import CampaignSummary, summarize
-from analysis.suppression import suppress_summary
 from campaigns.store import get_campaign
 from forms.schema import text_in
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
+
+if TYPE_CHECKING:
+    from analysis.summary import CampaignSummary
+
+# The statistics (pandas, scipy, pyarrow) are imported by the views that compute, so creating
+# the app stays light (issue 10).
 
 bp = Blueprint("analysis", __name__, template_folder="templates")
 
@@ -26,6 +29,8 @@ bp = Blueprint("analysis", __name__, template_folder="templates")
 def campaign_results(slug: str) -> ResponseReturnValue:
     """Every question with its base, counts, percentages and 95% intervals (small cells
     suppressed for department users)."""
+    from analysis.summary import summarize
+
     session = get_session()
     campaign = get_campaign(session, slug)
     if campaign is None:
@@ -45,10 +50,14 @@ def for_viewer(summary: CampaignSummary) -> CampaignSummary | dict[str, Any]:
     """The summary as the logged-in user may see it: department users get small cells
     suppressed at the configured SUPPRESSION_THRESHOLD; other staff see everything."""
     if current_user.role == "department":
+        from analysis.suppression import suppress_summary
+
         return suppress_summary(summary, int(current_app.config["SUPPRESSION_THRESHOLD"]))
     return summary
 
 
 def snapshot_root() -> Path:
     """Where this app keeps response snapshots: ``<INSTANCE_PATH>/snapshots``."""
+    from analysis.snapshots import SNAPSHOT_FOLDER
+
     return Path(current_app.config["INSTANCE_PATH"]) / SNAPSHOT_FOLDER

@@ -5,6 +5,7 @@ someone asks, and `produce_report` renders it once, whoever runs it (worker, eag
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select
@@ -14,11 +15,13 @@ from analysis.errors import AnalysisError
 from campaigns.models import Campaign
 from exporters.errors import ExportError
 from exporters.models import REPORT_AUDIENCES, Report
-from exporters.pdf_report import Progress, render_campaign_report
 from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 from minsheng.jobs import Job, update_job
+
+if TYPE_CHECKING:
+    from exporters.pdf_report import Progress
 
 JOB_KIND = "exporters.render_report"
 
@@ -99,6 +102,10 @@ def produce_report(
         job = session.get(Job, report.job_id) if report.job_id else None
     else:
         job = mark_running(session, report)
+    # WeasyPrint, matplotlib and the statistics load where a report is rendered, not in every
+    # process that can request one (issue 10).
+    from exporters.pdf_report import render_campaign_report
+
     folder = Path(out_dir or current_app.config["REPORT_DIR"])
     try:
         path = render_campaign_report(

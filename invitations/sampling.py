@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -126,6 +125,8 @@ def _allocate(
 def _draw(groups: Mapping[str, list[int]], allocation: Mapping[str, int], seed: int) -> list[int]:
     # One generator for the whole draw, strata visited in key order: the same list, seed and
     # design give the same people (numpy Generator, PCG64).
+    import numpy as np  # here, so creating the app does not load numpy (issue 10)
+
     rng = np.random.default_rng(seed)
     drawn: list[int] = []
     for key, members in groups.items():

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
@@ -150,6 +149,9 @@ def _claim(session: Session, invitation: Invitation, step: int, channel: str) ->
         "updated_at": utcnow(),
     }
     if dialect in ("postgresql", "sqlite"):
+        # The dialect modules cost a tenth of a second at import; only a sender needs them.
+        from sqlalchemy.dialects import postgresql, sqlite
+
         dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
             dialect_insert(Delivery)

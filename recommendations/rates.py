@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.proportions import ProportionEstimate, proportion_ci
 from analysis.results import Result
 from campaigns.models import Campaign
 from minsheng.accounts.models import Department
 from recommendations.assignments import completed_on_time
 from recommendations.models import Assignment, Evaluation, Recommendation
+
+if TYPE_CHECKING:
+    from analysis.proportions import ProportionEstimate
 from recommendations.workflow import ADOPTED, PARTLY_ADOPTED
 
 SATISFIED = (4, 5)
@@ -52,6 +55,8 @@ def _rates(
     scores: list[int],
     with_adoption: bool,
 ) -> LoopRates:
+    from analysis.proportions import proportion_ci  # statsmodels: only when rates are asked for
+
     decided = [r for r in recommendations if r.decision is not None]
     # Counted by the decision, whatever stage the recommendation has reached since.
     adopted = [r for r in decided if r.decision in (ADOPTED, PARTLY_ADOPTED)]

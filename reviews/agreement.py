@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from analysis.errors import UnknownOptionError, check_alpha
 from analysis.results import Result, nan_to_none
@@ -112,6 +111,8 @@ def icc_2_1(ratings: npt.ArrayLike, alpha: float = 0.05) -> IntraclassCorrelatio
 def _icc_2_1_interval(
     icc: float, bms: float, jms: float, ems: float, n: int, k: int, alpha: float
 ) -> tuple[float | None, float | None]:
+    from scipy import stats  # loaded by the agreement pages, not by creating the app (issue 10)
+
     if ems <= 0:
         return None, None
     a = k * icc / (n * (1 - icc)) if icc < 1 else np.inf

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.frames import NoQuestionnaireError, campaign_form
 from campaigns.models import Campaign
 from minsheng.accounts.models import User
 from minsheng.audit import record
@@ -28,6 +27,9 @@ def annotate(
         )
     elif author.role not in ("expert", "organizer", "admin"):
         problems.append(Problem("author", f"role {author.role!r} cannot annotate results"))
+    # analysis.frames loads pandas; only this lookup needs it (issue 10).
+    from analysis.frames import NoQuestionnaireError, campaign_form
+
     try:
         names = [q.name for q in campaign_form(session, campaign).questions()]
     except NoQuestionnaireError:

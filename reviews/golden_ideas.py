@@ -7,12 +7,10 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.results import Result
-from analysis.scales import mean_ci
 from campaigns.models import Campaign
 from minsheng.audit import record
 from minsheng.errors import InputError, Problem
@@ -87,6 +85,11 @@ def ranking(
     equally; the interval is the t interval of `analysis.scales.mean_ci` over experts (None with
     one expert). Nominated suggestions nobody scored yet are listed last, without a mean.
     """
+    # numpy, scipy and statsmodels: loaded for a ranking, not by creating the app (issue 10).
+    import numpy as np
+
+    from analysis.scales import mean_ci
+
     per_expert: dict[tuple[int, str], list[float]] = defaultdict(list)
     per_criterion: dict[tuple[int, str], dict[str, list[int]]] = defaultdict(
         lambda: {c: [] for c in CRITERIA}

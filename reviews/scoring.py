@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,15 +14,15 @@ from campaigns.models import Campaign
 from minsheng.accounts.models import User
 from minsheng.audit import record
 from minsheng.errors import InputError, Problem
-from reviews.agreement import (
-    IntraclassCorrelation,
-    KrippendorffAlpha,
-    icc_2_1,
-    krippendorff_alpha,
-)
 from reviews.experts import is_assigned, round_is_open
 from reviews.models import CRITERIA, SCORE_MAX, SCORE_MIN, SuggestionScore
 from reviews.suggestions import get_suggestion
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from reviews.agreement import IntraclassCorrelation, KrippendorffAlpha
 
 
 def _criterion_value(name: str, raw: object, problems: list[Problem]) -> int:
@@ -139,6 +138,8 @@ def score_table(
 ) -> tuple[npt.NDArray[np.float64], list[tuple[int, str]], list[int]]:
     """Suggestions x experts table of one criterion (NaN where an expert did not score), with
     the suggestion keys (rows) and expert ids (columns)."""
+    import numpy as np  # the statistics load with the agreement page, not the app (issue 10)
+
     if criterion not in CRITERIA:
         raise ValueError(f"unknown criterion {criterion!r}; expected one of {CRITERIA}")
     keys = sorted({(s.response_id, s.question_name) for s in scores})
@@ -166,6 +167,8 @@ class CriterionAgreement(Result):
 
 def campaign_agreement(session: Session, campaign: Campaign) -> list[CriterionAgreement]:
     """ICC(2,1) and ordinal Krippendorff's alpha for each criterion of the campaign's scores."""
+    from reviews.agreement import icc_2_1, krippendorff_alpha
+
     scores = campaign_scores(session, campaign)
     result = []
     for criterion in CRITERIA:

@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.frames import NoQuestionnaireError, campaign_form
 from campaigns.models import Campaign
 from forms.models import Response
 from forms.schema import Label, Question
@@ -48,6 +47,9 @@ def masked(text: str) -> str:
 
 def text_questions(session: Session, campaign: Campaign) -> list[Question]:
     """The free-text questions of every published version (empty without a questionnaire)."""
+    # analysis.frames loads pandas; only this lookup needs it (issue 10).
+    from analysis.frames import NoQuestionnaireError, campaign_form
+
     try:
         form = campaign_form(session, campaign)
     except NoQuestionnaireError:

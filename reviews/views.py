@@ -11,7 +11,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from analysis.frames import NoQuestionnaireError, campaign_form
 from campaigns.models import Campaign
 from campaigns.store import get_campaign
 from forms.schema import text_in
@@ -162,6 +161,9 @@ def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
 
 def _annotation_form(campaign: Campaign) -> AnnotationForm:
     form = AnnotationForm(prefix="annotation")
+    # analysis.frames loads pandas; only this lookup needs it (issue 10).
+    from analysis.frames import NoQuestionnaireError, campaign_form
+
     try:
         questions = list(campaign_form(get_session(), campaign).questions())
     except NoQuestionnaireError:

@@ -1,0 +1,124 @@
+"""Creating the app, starting a web worker and `minsheng --help` load none of the heavy libraries:
+the statistics, chart, PDF and spreadsheet libraries are imported by the functions that use
+them (issue 10), so a CLI call or a restarted web node starts in a fraction of a second.
+
+Each check runs in a fresh interpreter, since the test process has imported everything.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = (
+    "datasketch",
+    "jieba",
+    "matplotlib",
+    "numpy",
+    "openpyxl",
+    "pandas",
+    "pyarrow",
+    "pyreadstat",
+    "scipy",
+    "statsmodels",
+    "weasyprint",
+)
+
+# Records, for each heavy library, the first-party module whose import statement asked for it,
+# so a failure names the line to fix rather than only the library.
+PROBE = """
+import importlib.abc, json, sys
+HEAVY = set(sys.argv[1].split(","))
+FIRST_PARTY = set(sys.argv[2].split(","))
+culprits = {}
+
+class Watch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in HEAVY and top not in culprits:
+            frame, chain = sys._getframe(1), []
+            while frame is not None:
+                module = frame.f_globals.get("__name__", "")
+                if module.partition(".")[0] in FIRST_PARTY:
+                    chain.append(f"{module}:{frame.f_lineno}")
+                frame = frame.f_back
+            culprits[top] = " <- ".join(chain) or "(outside the project)"
+        return None
+
+sys.meta_path.insert(0, Watch())
+try:
+    exec(compile(CODE, "<probe>", "exec"))
+except SystemExit:
+    pass
+loaded = {name: culprits.get(name, "?") for name in HEAVY if name in sys.modules}
+print("\\n" + json.dumps(loaded), file=sys.stderr)
+"""
+
+FIRST_PARTY = (
+    "minsheng",
+    "campaigns",
+    "contacts",
+    "invitations",
+    "questionnaire",
+    "forms",
+    "analysis",
+    "reviews",
+    "recommendations",
+    "exporters",
+    "demo",
+)
+
+
+def heavy_modules_loaded_by(code: str, tmp_path: Path) -> dict[str, str]:
+    """Run `code` in a fresh interpreter and return the heavy libraries it left in
+    `sys.modules`, each with the import chain that loaded it."""
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "MINSHENG_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MINSHENG_DATABASE_URL": f"sqlite:///{tmp_path / 'startup.sqlite'}",
+    }
+    script = f"CODE = {code!r}\n{PROBE}"
+    result = subprocess.run(
+        [sys.executable, "-c", script, ",".join(HEAVY), ",".join(FIRST_PARTY)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded: dict[str, str] = json.loads(result.stderr.strip().splitlines()[-1])
+    return loaded
+
+
+def test_creating_the_app_loads_no_heavy_library(tmp_path):
+    loaded = heavy_modules_loaded_by("import minsheng; minsheng.create_app()", tmp_path)
+    assert not loaded, f"create_app() imports heavy libraries: {loaded}"
+
+
+def test_the_wsgi_entry_point_of_gunicorn_loads_no_heavy_library(tmp_path):
+    loaded = heavy_modules_loaded_by("import minsheng.wsgi", tmp_path)
+    assert not loaded, f"import minsheng.wsgi imports heavy libraries: {loaded}"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["campaign", "--help"], ["report", "--help"]])
+def test_cli_help_loads_no_heavy_library(tmp_path, args):
+    code = (
+        f"import sys; sys.argv = ['minsheng', *{args!r}]\nfrom minsheng.cli import main\nmain()\n"
+    )
+    loaded = heavy_modules_loaded_by(code, tmp_path)
+    assert not loaded, f"minsheng {' '.join(args)} imports heavy libraries: {loaded}"
+
+
+def test_the_probe_sees_a_heavy_library_and_names_its_importer(tmp_path):
+    # The checks above pass vacuously if the probe cannot see an import: computing does load them.
+    loaded = heavy_modules_loaded_by("import analysis.summary", tmp_path)
+    assert {"pandas", "scipy", "pyarrow"} <= set(loaded)
+    assert loaded["pandas"].startswith("analysis.")
