@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_login import current_user
 
-from campaigns.store import get_campaign
+from campaigns.web import get_campaign_or_404
 from forms.schema import text_in
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
+from minsheng.web import label_language
 
 if TYPE_CHECKING:
     from analysis.summary import CampaignSummary
@@ -32,11 +32,9 @@ def campaign_results(slug: str) -> ResponseReturnValue:
     from analysis.summary import summarize
 
     session = get_session()
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        abort(404, description=f"No campaign {slug!r}.")
+    campaign = get_campaign_or_404(slug)
     summary = for_viewer(summarize(session, campaign, snapshot_root=snapshot_root()))
-    language = "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
+    language = label_language()
     return render_template(
         "analysis/results.html",
         campaign=campaign,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from campaigns.lifecycle import LifecycleError, change_status
+from campaigns.lifecycle import change_status
 from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.store import require_campaign
 from forms.schema import text_in
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
@@ -29,12 +29,6 @@ def list_command() -> None:
 def status_command(slug: str, new_status: str) -> None:
     """Move a campaign to NEW_STATUS (open, closed, archived)."""
     session = get_session()
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        raise click.ClickException(f"no campaign {slug!r}")
-    try:
-        change_status(session, campaign, new_status, actor_id=None)
-    except LifecycleError as exc:
-        raise click.ClickException(str(exc)) from exc
+    change_status(session, require_campaign(session, slug), new_status, actor_id=None)
     session.commit()
     click.echo(f"{slug} is {new_status}")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from minsheng.audit import record
+from minsheng.errors import InputError, Problem
 
 STATUSES = ("draft", "open", "closed", "archived")
 
@@ -21,8 +22,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class LifecycleError(Exception):
-    """A status change the lifecycle does not allow."""
+class LifecycleError(InputError):
+    """A status change the lifecycle does not allow (exit status 2 on the CLI, 422 on the API)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([Problem("status", message)])
 
 
 def change_status(session: Session, campaign: Campaign, new: str, actor_id: int | None) -> None:

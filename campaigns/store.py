@@ -10,6 +10,7 @@ from campaigns.models import Campaign, CollectionPoint, TargetGroup
 from forms.schema import Form
 from minsheng.accounts.users import get_or_create_department
 from minsheng.audit import record
+from minsheng.errors import InputError, Problem
 
 
 def store_campaign(
@@ -95,3 +96,14 @@ def campaign_definition(campaign: Campaign, form: Form) -> CampaignDefinition:
 
 def get_campaign(session: Session, slug: str) -> Campaign | None:
     return session.scalar(select(Campaign).where(Campaign.slug == slug))
+
+
+def require_campaign(session: Session, slug: str) -> Campaign:
+    """The campaign `slug`, or an `InputError` saying how to list them (commands, tasks; pages
+    use `campaigns.web.get_campaign_or_404`)."""
+    campaign = get_campaign(session, slug)
+    if campaign is None:
+        raise InputError(
+            [Problem("SLUG", f"no campaign {slug!r}; `minsheng campaign list` shows them")]
+        )
+    return campaign

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from campaigns.store import get_campaign
+from campaigns.store import require_campaign
 from exporters.reports import mark_running, produce_report, request_report
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
@@ -37,9 +37,7 @@ def render_command(slug: str, out_dir: Path | None, audience: str) -> None:
     there too.
     """
     session = get_session()
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        raise click.ClickException(f"no campaign {slug!r}; `minsheng campaign list` shows them")
+    campaign = require_campaign(session, slug)
     report = request_report(session, campaign, audience=audience)
     mark_running(session, report)
     session.commit()

@@ -6,12 +6,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from campaigns.store import get_campaign
+from campaigns.web import get_campaign_or_404
 from exporters.models import Report
 from exporters.reports import campaign_reports, request_report
 from exporters.tasks import render_report
@@ -20,6 +19,7 @@ from forms.schema import text_in
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.jobs import Job, enqueue_after_commit
+from minsheng.web import label_language
 
 bp = Blueprint("exporters", __name__, template_folder="templates")
 
@@ -29,9 +29,7 @@ bp = Blueprint("exporters", __name__, template_folder="templates")
 def campaign_report_list(slug: str) -> ResponseReturnValue:
     """The campaign's reports with their state; posting the form queues a new one."""
     session = get_session()
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        abort(404, description=f"No campaign {slug!r}.")
+    campaign = get_campaign_or_404(slug)
     form = ReportRequestForm()
     if form.validate_on_submit():
         report = request_report(
@@ -46,7 +44,7 @@ def campaign_report_list(slug: str) -> ResponseReturnValue:
     reports = campaign_reports(session, campaign)
     job_ids = [r.job_id for r in reports if r.job_id is not None]
     jobs = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(job_ids)))}
-    language = "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
+    language = label_language()
     return render_template(
         "exporters/reports.html",
         campaign=campaign,

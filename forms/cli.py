@@ -13,7 +13,7 @@ import click
 
 from campaigns.cli import campaign_cli
 from campaigns.definition import definition_to_dict, dump_yaml
-from campaigns.store import campaign_definition, get_campaign
+from campaigns.store import campaign_definition, require_campaign
 from forms.publishing import (
     current_version,
     form_checksum,
@@ -25,6 +25,7 @@ from forms.schema import form_to_dict
 from forms.xlsform import read_xlsform, write_xlsform
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
+from minsheng.errors import InputError, Problem
 
 
 @campaign_cli.command("load")
@@ -43,10 +44,10 @@ def load_command(path: Path) -> None:
 def dump_command(slug: str, output: Path | None) -> None:
     """Write a campaign and its current questionnaire as a YAML campaign file."""
     session = get_session()
-    campaign = get_campaign(session, slug)
-    version = current_version(session, campaign) if campaign else None
-    if campaign is None or version is None:
-        raise click.ClickException(f"no campaign {slug!r} with a questionnaire")
+    campaign = require_campaign(session, slug)
+    version = current_version(session, campaign)
+    if version is None:
+        raise InputError([Problem("SLUG", f"campaign {slug!r} has no questionnaire yet")])
     form = form_of(version)
     text = dump_yaml(definition_to_dict(campaign_definition(campaign, form), form_to_dict(form)))
     if output:
@@ -82,9 +83,7 @@ def import_command(path: Path, slug: str | None, dry_run: bool) -> None:
             raise click.UsageError("give --campaign SLUG to publish, or --dry-run to only check")
         return
     session = get_session()
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        raise click.ClickException(f"no campaign {slug!r}; load it with `minsheng campaign load`")
+    campaign = require_campaign(session, slug)
     current = current_version(session, campaign)
     if dry_run:
         same = current is not None and current.checksum == form_checksum(form)
@@ -105,10 +104,9 @@ def import_command(path: Path, slug: str | None, dry_run: bool) -> None:
 def export_command(slug: str, output: Path) -> None:
     """Write the campaign's current questionnaire as an .xlsx XLSForm."""
     session = get_session()
-    campaign = get_campaign(session, slug)
-    version = current_version(session, campaign) if campaign else None
-    if campaign is None or version is None:
-        raise click.ClickException(f"no campaign {slug!r} with a questionnaire")
+    version = current_version(session, require_campaign(session, slug))
+    if version is None:
+        raise InputError([Problem("SLUG", f"campaign {slug!r} has no questionnaire yet")])
     if output.suffix.lower() != ".xlsx":
         raise click.UsageError(f"the output must be an .xlsx file, got {output.name!r}")
     write_xlsform(form_of(version), output)

@@ -26,7 +26,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.web import get_campaign_or_404
 from forms.drafts import (
     draft_by_code,
     draft_by_invitation,
@@ -118,13 +118,6 @@ def _started_at(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return started if started.tzinfo else None
-
-
-def _campaign_or_404(session: Session, slug: str) -> Campaign:
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        abort(404, description="No such questionnaire.")
-    return campaign
 
 
 @bp.route("/s/<slug>", methods=["GET", "POST"])
@@ -451,7 +444,7 @@ def choices_for_field(current: Any, allowed: set[str]) -> list[Any]:
 def resume(slug: str) -> ResponseReturnValue:
     """Continue a public-link draft on any device by typing its resume code."""
     session = get_session()
-    campaign = _campaign_or_404(session, slug)
+    campaign = get_campaign_or_404(slug, "No such questionnaire.")
     error = None
     status = 200
     if request.method == "POST":
@@ -475,8 +468,7 @@ def resume(slug: str) -> ResponseReturnValue:
 @bp.route("/s/<slug>/thanks")
 @public
 def thanks(slug: str) -> ResponseReturnValue:
-    session = get_session()
-    campaign = _campaign_or_404(session, slug)
+    campaign = get_campaign_or_404(slug, "No such questionnaire.")
     return render_template(
         "forms/thanks.html", title=text_in(campaign.title, _language(), "zh"), slug=slug
     )

@@ -9,27 +9,18 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.store import require_campaign
 from invitations.contacts import get_or_create_list, import_contacts
 from invitations.models import ContactList
 from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
 from invitations.sampling import draw_sample
 from invitations.tokens import status_counts
-from minsheng.audit import record
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 
 contacts_cli = CommandGroup("contacts", help="Target lists (名单) and their contacts.")
 invitations_cli = CommandGroup("invitations", help="Samples, invitation links and their status.")
-
-
-def _campaign(session: Session, slug: str) -> Campaign:
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        raise InputError([Problem("CAMPAIGN", f"no campaign {slug!r}")])
-    return campaign
 
 
 def _list(session: Session, name: str) -> ContactList:
@@ -61,7 +52,7 @@ def import_command(
 ) -> None:
     """Import contacts from FILE (CSV in UTF-8 or GB18030, or XLSX) into a target list."""
     session = get_session()
-    campaign_id = _campaign(session, campaign_slug).id if campaign_slug else None
+    campaign_id = require_campaign(session, campaign_slug).id if campaign_slug else None
     contact_list = get_or_create_list(session, list_name, campaign_id)
     required_attrs = [a.strip() for item in required for a in item.split(",") if a.strip()]
     result = import_contacts(
@@ -73,16 +64,6 @@ def import_command(
         progress=lambda _fraction, message: click.echo(f"  {message}", err=True),
     )
     assert result.record is not None
-    record(
-        session,
-        None,
-        "contacts.import",
-        "contact_list",
-        contact_list.id,
-        file=file.name,
-        imported=result.imported,
-        skipped=result.skipped,
-    )
     session.commit()
     click.echo(
         f"{list_name}: {result.imported} imported, {result.skipped} skipped of {result.rows} rows"
@@ -113,7 +94,7 @@ def sample_command(
 ) -> None:
     """Draw a stratified random sample from a list and create its invitations."""
     session = get_session()
-    campaign = _campaign(session, campaign_slug)
+    campaign = require_campaign(session, campaign_slug)
     strata = [name.strip() for name in by.split(",") if name.strip()]
     result = draw_sample(
         session,
@@ -126,16 +107,6 @@ def sample_command(
         channel=channel,
     )
     sample = result.sample
-    record(
-        session,
-        None,
-        "invitations.sample",
-        "sample",
-        sample.id,
-        campaign=campaign.slug,
-        seed=sample.seed,
-        size=sample.size,
-    )
     session.commit()
     click.echo(
         f"sample {sample.id}: seed {sample.seed}, {len(result.drawn)} drawn, "
@@ -169,18 +140,9 @@ def sample_command(
 def quota_command(campaign_slug: str, pairs: tuple[str, ...], maximum: int) -> None:
     """Set the quota of one stratum (e.g. --stratum district=锦江区 --max 200)."""
     session = get_session()
-    campaign = _campaign(session, campaign_slug)
+    campaign = require_campaign(session, campaign_slug)
     values = parse_stratum(",".join(pairs), "--stratum")
     quota = set_quota(session, campaign, values, maximum)
-    record(
-        session,
-        None,
-        "invitations.quota",
-        "quota",
-        quota.id,
-        stratum=quota.stratum,
-        maximum=maximum,
-    )
     session.commit()
     label = ", ".join(f"{k}={v}" for k, v in quota.attribute_values.items())
     click.echo(f"quota {label}: {quota.completed} of {quota.maximum}")
@@ -191,7 +153,7 @@ def quota_command(campaign_slug: str, pairs: tuple[str, ...], maximum: int) -> N
 def status_command(campaign_slug: str) -> None:
     """Invitations of a campaign by status, and its quotas."""
     session = get_session()
-    campaign = _campaign(session, campaign_slug)
+    campaign = require_campaign(session, campaign_slug)
     counts = status_counts(session, campaign.id)
     click.echo(f"{campaign.slug}: {sum(counts.values())} invitations")
     for status, n in counts.items():

@@ -33,6 +33,7 @@ from invitations.pii import (
     normalize_email,
     normalize_phone,
 )
+from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 
@@ -84,6 +85,7 @@ def import_contacts(
     required: Sequence[str] = (),
     keys: PIIKeys | None = None,
     progress: Progress | None = None,
+    actor_id: int | None = None,
 ) -> ImportResult:
     """Import the rows of a CSV or XLSX file into `contact_list`.
 
@@ -145,6 +147,16 @@ def import_contacts(
     )
     session.add(result.record)
     session.flush()
+    record(
+        session,
+        actor_id,
+        "contacts.import",
+        "contact_list",
+        contact_list.id,
+        file=filename,
+        imported=result.imported,
+        skipped=result.skipped,
+    )
     return result
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from invitations.contacts import import_contacts
 from invitations.models import ContactList, ContactUpload
 from invitations.pii import PIIKeys, current_keys, decrypt_bytes, encrypt_bytes
+from minsheng.audit import record
 from minsheng.db import get_database, get_session
 from minsheng.errors import InputError
 from minsheng.jobs import Job, enqueue_after_commit, update_job
@@ -28,6 +29,7 @@ def start_import(
     filename: str,
     required: Sequence[str] = (),
     keys: PIIKeys | None = None,
+    actor_id: int | None = None,
 ) -> Job:
     """Queue the import of `data` into `contact_list`; the task starts once the caller commits.
 
@@ -46,6 +48,16 @@ def start_import(
         )
     )
     session.flush()
+    # Who uploaded is recorded here; what the file added is recorded by the import itself.
+    record(
+        session,
+        actor_id,
+        "contacts.upload",
+        "contact_list",
+        contact_list.id,
+        file=filename,
+        job=job.id,
+    )
     enqueue_after_commit(session, import_contacts_task.s(job.id))
     return job
 

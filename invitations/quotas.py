@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from invitations.models import Quota
+from minsheng.audit import record
 from minsheng.errors import InputError, Problem
 
 
@@ -33,7 +34,11 @@ def stratum_values(key: str | None) -> dict[str, str]:
 
 
 def set_quota(
-    session: Session, campaign: Campaign, values: Mapping[str, object], maximum: int
+    session: Session,
+    campaign: Campaign,
+    values: Mapping[str, object],
+    maximum: int,
+    actor_id: int | None = None,
 ) -> Quota:
     """Create or change the quota of the stratum `values` (e.g. `{"district": "锦江区"}`).
 
@@ -62,6 +67,15 @@ def set_quota(
     else:
         quota.maximum = maximum
     session.flush()
+    record(
+        session,
+        actor_id,
+        "invitations.quota",
+        "quota",
+        quota.id,
+        stratum=quota.stratum,
+        maximum=maximum,
+    )
     return quota
 
 

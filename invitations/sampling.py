@@ -18,6 +18,7 @@ from invitations.contacts import not_opted_out
 from invitations.models import Contact, ContactList, Invitation, Sample
 from invitations.quotas import open_for, quota_open, quotas_of, stratum_key, stratum_values
 from invitations.tokens import CreatedInvitations, create_invitations
+from minsheng.audit import record
 from minsheng.errors import InputError, Problem
 
 __all__ = ["SampleResult", "draw_sample", "largest_remainder", "quota_open", "sample_members"]
@@ -148,6 +149,7 @@ def draw_sample(
     seed: int | None = None,
     channel: str | None = None,
     expires_at: datetime | None = None,
+    actor_id: int | None = None,
 ) -> SampleResult:
     """Draw a stratified random sample from `contact_list` and invite it to `campaign`.
 
@@ -209,6 +211,16 @@ def draw_sample(
         for key, members in groups.items()
     }
     session.flush()
+    record(
+        session,
+        actor_id,
+        "invitations.sample",
+        "sample",
+        sample.id,
+        campaign=campaign.slug,
+        seed=sample.seed,
+        size=sample.size,
+    )
     return SampleResult(sample=sample, drawn=drawn, invited=invited)
 
 

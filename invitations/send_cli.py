@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.store import require_campaign
 from invitations.channels import CHANNEL_NAMES
 from invitations.cli import invitations_cli
 from invitations.funnel import DISPOSITIONS, STAGES, FunnelCounts, funnel, stratum_label
@@ -21,13 +20,6 @@ from invitations.sending import BATCH_SIZE, plan_first_messages, resolve_stale
 from invitations.tasks import send_batch_task
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
-
-
-def _campaign(slug: str) -> Campaign:
-    campaign = get_campaign(get_session(), slug)
-    if campaign is None:
-        raise InputError([Problem("CAMPAIGN", f"no campaign {slug!r}")])
-    return campaign
 
 
 def _queue(batches: list[tuple[str, int, list[int]]]) -> None:
@@ -54,7 +46,7 @@ def _queue(batches: list[tuple[str, int, list[int]]]) -> None:
 @click.option("--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(1, 5000))
 def send_command(campaign_slug: str, channel: str, batch_size: int) -> None:
     """Send the invitation message to every invitation of CAMPAIGN that has not had it."""
-    campaign = _campaign(campaign_slug)
+    campaign = require_campaign(get_session(), campaign_slug)
     problems = template_problems(campaign)
     if problems:
         raise InputError(problems)
@@ -70,7 +62,7 @@ def send_command(campaign_slug: str, channel: str, batch_size: int) -> None:
 def remind_command(campaign_slug: str) -> None:
     """Send the reminders that are due now (settings.sending.reminders of the campaign file)."""
     session = get_session()
-    campaign = _campaign(campaign_slug)
+    campaign = require_campaign(get_session(), campaign_slug)
     resolve_stale(session)
     session.commit()
     batches = plan_reminders(session, campaign)
@@ -94,7 +86,7 @@ def _row(label: str, counts: FunnelCounts) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON instead.")
 def funnel_command(campaign_slug: str, as_json: bool) -> None:
     """The delivery funnel with AAPOR RR1/RR2, in total, by channel and by stratum."""
-    result = funnel(get_session(), _campaign(campaign_slug))
+    result = funnel(get_session(), require_campaign(get_session(), campaign_slug))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -116,7 +108,7 @@ def posters_command(
     campaign_slug: str, output: Path, point_code: str | None, language: str
 ) -> None:
     """Write the A4 QR posters of CAMPAIGN's collection points to a PDF."""
-    campaign = _campaign(campaign_slug)
+    campaign = require_campaign(get_session(), campaign_slug)
     points = [p for p in campaign.collection_points if point_code in (None, p.code)]
     if not points:
         codes = ", ".join(p.code for p in campaign.collection_points) or "none"

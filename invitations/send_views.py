@@ -16,11 +16,10 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_login import current_user
 
 from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.web import get_campaign_or_404
 from forms.schema import text_in
 from invitations.channels import CHANNEL_NAMES
 from invitations.funnel import DISPOSITIONS, STAGES, funnel, stratum_label
@@ -39,22 +38,12 @@ from invitations.webforms import SendForm
 from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
+from minsheng.web import label_language
 
 bp = Blueprint("invitations_send", __name__, template_folder="templates")
 
 # The smallest transparent GIF (43 bytes), served for the open-tracking image.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-
-
-def _campaign_or_404(slug: str) -> Campaign:
-    campaign = get_campaign(get_session(), slug)
-    if campaign is None:
-        abort(404, description=f"No campaign {slug!r}.")
-    return campaign
-
-
-def _page_language() -> str:
-    return "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -68,7 +57,7 @@ def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
 @require_role("organizer")
 def messages_preview(slug: str) -> ResponseReturnValue:
     """The invitation or reminder as a person gets it, per channel and language."""
-    campaign = _campaign_or_404(slug)
+    campaign = get_campaign_or_404(slug)
     kind = _choice("kind", MESSAGE_KINDS, "invitation")
     channel = _choice("channel", CHANNEL_NAMES, "email")
     language = _choice("language", MESSAGE_LANGUAGES, "zh_CN")
@@ -97,7 +86,7 @@ def messages_preview(slug: str) -> ResponseReturnValue:
 @require_role("organizer")
 def sending_page(slug: str) -> ResponseReturnValue:
     """Send the invitation message or the reminders due, and follow earlier runs' progress."""
-    campaign = _campaign_or_404(slug)
+    campaign = get_campaign_or_404(slug)
     session = get_session()
     form = SendForm()
     error: InputError | None = None
@@ -123,7 +112,7 @@ def sending_page(slug: str) -> ResponseReturnValue:
     return render_template(
         "invitations/sending.html",
         campaign=campaign,
-        title=text_in(campaign.title, _page_language(), "zh"),
+        title=text_in(campaign.title, label_language(), "zh"),
         form=form,
         error=error,
         nothing=nothing,
@@ -136,12 +125,12 @@ def sending_page(slug: str) -> ResponseReturnValue:
 @require_role("organizer")
 def funnel_page(slug: str) -> ResponseReturnValue:
     """Created -> sent -> delivered/bounced -> opened -> started -> completed, with RR1/RR2."""
-    campaign = _campaign_or_404(slug)
+    campaign = get_campaign_or_404(slug)
     result = funnel(get_session(), campaign)
     return render_template(
         "invitations/funnel.html",
         campaign=campaign,
-        title=text_in(campaign.title, _page_language(), "zh"),
+        title=text_in(campaign.title, label_language(), "zh"),
         funnel=result,
         stages=STAGES,
         dispositions=DISPOSITIONS,
@@ -153,7 +142,7 @@ def funnel_page(slug: str) -> ResponseReturnValue:
 @require_role("organizer")
 def posters(slug: str) -> ResponseReturnValue:
     """A4 posters with QR codes, one page per collection point (`?point=<code>` for one)."""
-    campaign = _campaign_or_404(slug)
+    campaign = get_campaign_or_404(slug)
     points = list(campaign.collection_points)
     wanted = request.args.get("point")
     if wanted is not None:
@@ -190,7 +179,7 @@ def opt_out(ref: str) -> ResponseReturnValue:
         done = True
     return render_template(
         "invitations/opt_out.html",
-        title=text_in(campaign.title, _page_language(), "zh") if campaign else "",
+        title=text_in(campaign.title, label_language(), "zh") if campaign else "",
         done=done,
         ref=ref,
     )

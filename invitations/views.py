@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.web import get_campaign_or_404
 from invitations.contacts import get_or_create_list, masked_contact
 from invitations.import_jobs import JOB_KIND, start_import
 from invitations.models import Contact, ContactImport, ContactList, Sample
@@ -22,7 +22,6 @@ from invitations.sampling import draw_sample
 from invitations.tokens import status_counts
 from invitations.webforms import ContactUploadForm, QuotaForm, SampleForm
 from minsheng.accounts.permissions import require_role
-from minsheng.audit import record
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.jobs import Job
@@ -30,13 +29,6 @@ from minsheng.jobs import Job
 bp = Blueprint("invitations", __name__, template_folder="templates")
 
 PAGE_SIZE = 50
-
-
-def _campaign_or_404(slug: str) -> Campaign:
-    campaign = get_campaign(get_session(), slug)
-    if campaign is None:
-        abort(404, description=f"No campaign {slug!r}.")
-    return campaign
 
 
 def _lists() -> list[tuple[ContactList, int]]:
@@ -65,15 +57,8 @@ def lists() -> ResponseReturnValue:
             error = exc
         else:
             filename = upload.filename or "upload"
-            job = start_import(session, contact_list, upload.read(), filename, required)
-            record(
-                session,
-                current_user.id,
-                "contacts.import",
-                "contact_list",
-                contact_list.id,
-                file=filename,
-                job=job.id,
+            job = start_import(
+                session, contact_list, upload.read(), filename, required, actor_id=current_user.id
             )
             session.commit()
             return redirect(url_for("invitations.import_job", job_id=job.id))
@@ -160,7 +145,7 @@ def import_errors(import_id: int) -> ResponseReturnValue:
 @bp.route("/invitations/campaigns/<slug>")
 @require_role("organizer")
 def status(slug: str) -> ResponseReturnValue:
-    return _status_page(_campaign_or_404(slug), QuotaForm(), None)
+    return _status_page(get_campaign_or_404(slug), QuotaForm(), None)
 
 
 def _status_page(campaign: Campaign, quota_form: QuotaForm, error: InputError | None) -> str:
@@ -182,27 +167,18 @@ def _status_page(campaign: Campaign, quota_form: QuotaForm, error: InputError | 
 @bp.route("/invitations/campaigns/<slug>/quotas", methods=["POST"])
 @require_role("organizer")
 def quota(slug: str) -> ResponseReturnValue:
-    campaign = _campaign_or_404(slug)
+    campaign = get_campaign_or_404(slug)
     session = get_session()
     form = QuotaForm()
     error: InputError | None = None
     if form.validate_on_submit():
         try:
             values = parse_stratum(form.stratum.data or "")
-            saved = set_quota(session, campaign, values, form.maximum.data or 0)
+            set_quota(session, campaign, values, form.maximum.data or 0, actor_id=current_user.id)
         except InputError as exc:
             session.rollback()
             error = exc
         else:
-            record(
-                session,
-                current_user.id,
-                "invitations.quota",
-                "quota",
-                saved.id,
-                stratum=saved.stratum,
-                maximum=saved.maximum,
-            )
             session.commit()
             return redirect(url_for("invitations.status", slug=campaign.slug))
     return _status_page(campaign, form, error), 422
@@ -211,7 +187,7 @@ def quota(slug: str) -> ResponseReturnValue:
 @bp.route("/invitations/campaigns/<slug>/sample", methods=["GET", "POST"])
 @require_role("organizer")
 def sample(slug: str) -> ResponseReturnValue:
-    campaign = _campaign_or_404(slug)
+    campaign = get_campaign_or_404(slug)
     session = get_session()
     form = SampleForm()
     form.list_id.choices = [SelectChoice(str(lst.id), f"{lst.name} ({n})") for lst, n in _lists()]
@@ -230,21 +206,12 @@ def sample(slug: str) -> ResponseReturnValue:
                 size=count if proportional else None,
                 per_stratum=None if proportional else count,
                 seed=form.seed.data,
+                actor_id=current_user.id,
             )
         except InputError as exc:
             session.rollback()
             error = exc
         else:
-            record(
-                session,
-                current_user.id,
-                "invitations.sample",
-                "sample",
-                result.sample.id,
-                campaign=campaign.slug,
-                seed=result.sample.seed,
-                size=result.sample.size,
-            )
             session.commit()
             return redirect(url_for("invitations.sample_detail", sample_id=result.sample.id))
     status_code = 422 if (error or form.errors) else 200

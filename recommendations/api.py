@@ -6,22 +6,18 @@ their own assignment; organizers get everything, plus the campaign's rates.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Blueprint, abort
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from campaigns.store import get_campaign
+from campaigns.web import get_campaign_or_404
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from recommendations.models import Assignment, Recommendation
 from recommendations.proposals import visible_assignments, visible_recommendations
 from recommendations.rates import campaign_rates, department_rates
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("recommendations_api", __name__, url_prefix="/api/v1")
 
@@ -53,27 +49,12 @@ def _recommendation(recommendation: Recommendation) -> dict[str, Any]:
     }
 
 
-def _login_required_401(view: F) -> F:
-    """An API client without a session gets 401, not the login page's redirect."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            abort(401, description="Log in as staff to read recommendations.")
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
-
-
 @bp.get("/campaigns/<slug>/recommendations")
-@_login_required_401
 @require_role("organizer", "department")
 def campaign_recommendations(slug: str) -> ResponseReturnValue:
     """The campaign's recommendations the caller may see (401 without a staff session)."""
     session = get_session()
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        abort(404, description=f"No campaign {slug!r}.")
+    campaign = get_campaign_or_404(slug)
     body: dict[str, Any] = {
         "campaign": campaign.slug,
         "recommendations": [

@@ -7,11 +7,9 @@ import json
 import click
 from sqlalchemy import select
 
-from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.store import require_campaign
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
-from minsheng.errors import InputError, Problem
 from recommendations.models import Recommendation
 from recommendations.rates import campaign_rates, department_rates
 from recommendations.tasks import escalate_overdue_task
@@ -19,13 +17,6 @@ from recommendations.tasks import escalate_overdue_task
 recommendations_cli = CommandGroup(
     "recommendations", help="Recommendations: adoption, assignment, escalation (督办), rates."
 )
-
-
-def _campaign(slug: str) -> Campaign:
-    campaign = get_campaign(get_session(), slug)
-    if campaign is None:
-        raise InputError([Problem("SLUG", f"no campaign {slug!r}; `minsheng campaign list`")])
-    return campaign
 
 
 @recommendations_cli.command("escalate")
@@ -51,7 +42,7 @@ def escalate_command(today: object) -> None:
 def rates_command(slug: str) -> None:
     """Print adoption, resolution, on-time and satisfaction rates of SLUG and per department."""
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = require_campaign(get_session(), slug)
     out = {
         "campaign": campaign_rates(session, campaign).to_dict(),
         "departments": [r.to_dict() for r in department_rates(session, campaign)],
@@ -64,7 +55,7 @@ def rates_command(slug: str) -> None:
 def list_command(slug: str) -> None:
     """List the recommendations of SLUG with their status and assignments."""
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = require_campaign(get_session(), slug)
     stmt = select(Recommendation).where(Recommendation.campaign_id == campaign.id)
     for rec in session.scalars(stmt.order_by(Recommendation.id)):
         departments = ",".join(

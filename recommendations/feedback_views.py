@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from campaigns.store import get_campaign
+from campaigns.web import get_campaign_or_404
 from forms.schema import text_in
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError
+from minsheng.web import label_language
 from recommendations.feedback import evaluate, public_feedback
 from recommendations.models import Recommendation
 from recommendations.webforms import PublicEvaluationForm
@@ -27,9 +27,7 @@ RATED = "recommendations.rated"
 @public
 def campaign_feedback(slug: str) -> ResponseReturnValue:
     db = get_session()
-    campaign = get_campaign(db, slug)
-    if campaign is None:
-        abort(404, description=f"No campaign {slug!r}.")
+    campaign = get_campaign_or_404(slug)
     rated: list[int] = list(session.get(RATED, []))
     form = PublicEvaluationForm()
     if form.validate_on_submit():
@@ -51,7 +49,7 @@ def campaign_feedback(slug: str) -> ResponseReturnValue:
                 session[RATED] = [*rated, rec_id]
                 flash(_("Thank you for your rating."), "info")
         return redirect(url_for("recommendations_public.campaign_feedback", slug=slug))
-    language = "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
+    language = label_language()
     return render_template(
         "recommendations/public_feedback.html",
         campaign=campaign,

@@ -8,19 +8,19 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.web import get_campaign_or_404
 from forms.schema import text_in
 from minsheng.accounts.models import Department, User
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
+from minsheng.web import label_language
 from recommendations.assignments import (
     assign_to_departments,
     department_assignments,
@@ -58,15 +58,8 @@ bp = Blueprint("recommendations", __name__, template_folder="templates")
 
 
 def _title(campaign: Campaign) -> str:
-    language = "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
+    language = label_language()
     return text_in(campaign.title, language, "zh")
-
-
-def _campaign(slug: str) -> Campaign:
-    campaign = get_campaign(get_session(), slug)
-    if campaign is None:
-        abort(404, description=f"No campaign {slug!r}.")
-    return campaign
 
 
 def _recommendation(rec_id: int) -> Recommendation:
@@ -106,7 +99,7 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
     """Organizers: every recommendation, the rates and a form for a new one. Departments: the
     recommendations assigned to them."""
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = get_campaign_or_404(slug)
     staff = current_user.role in ("organizer", "admin")
     form = _recommendation_form(campaign)
     if request.method == "POST":

@@ -7,8 +7,7 @@ import json
 import click
 from sqlalchemy import select
 
-from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.store import require_campaign
 from minsheng.accounts.models import User
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
@@ -20,20 +19,13 @@ from reviews.scoring import campaign_agreement
 reviews_cli = CommandGroup("reviews", help="Expert review (专家评审) of a campaign's suggestions.")
 
 
-def _campaign(slug: str) -> Campaign:
-    campaign = get_campaign(get_session(), slug)
-    if campaign is None:
-        raise InputError([Problem("SLUG", f"no campaign {slug!r}; `minsheng campaign list`")])
-    return campaign
-
-
 @reviews_cli.command("assign")
 @click.argument("slug")
 @click.argument("usernames", nargs=-1, required=True)
 def assign_command(slug: str, usernames: tuple[str, ...]) -> None:
     """Assign the expert accounts USERNAMES to review campaign SLUG."""
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = require_campaign(get_session(), slug)
     users = {
         u.username: u for u in session.scalars(select(User).where(User.username.in_(usernames)))
     }
@@ -51,7 +43,7 @@ def assign_command(slug: str, usernames: tuple[str, ...]) -> None:
 def close_command(slug: str) -> None:
     """Close the review round of SLUG: scores become final for the panel decision."""
     session = get_session()
-    close_review_round(session, _campaign(slug))
+    close_review_round(session, require_campaign(get_session(), slug))
     session.commit()
     click.echo(f"review round of {slug} closed")
 
@@ -60,7 +52,7 @@ def close_command(slug: str) -> None:
 @click.argument("slug")
 def agreement_command(slug: str) -> None:
     """Print ICC(2,1) and Krippendorff's alpha (ordinal) per criterion as JSON."""
-    rows = campaign_agreement(get_session(), _campaign(slug))
+    rows = campaign_agreement(get_session(), require_campaign(get_session(), slug))
     click.echo(json.dumps([row.to_dict() for row in rows], ensure_ascii=False, indent=2))
 
 
@@ -69,7 +61,8 @@ def agreement_command(slug: str) -> None:
 @click.option("--nominated", is_flag=True, help="Only nominated suggestions.")
 def ranking_command(slug: str, nominated: bool) -> None:
     """Print scored suggestions, best first: mean, interval, number of experts, decision."""
-    for row in ranking(get_session(), _campaign(slug), nominated_only=nominated):
+    session = get_session()
+    for row in ranking(session, require_campaign(session, slug), nominated_only=nominated):
         mean = "-" if row.mean is None else f"{row.mean:.2f}"
         interval = "" if row.ci_low is None else f" [{row.ci_low:.2f}, {row.ci_high:.2f}]"
         mark = " golden" if row.citation else (" nominated" if row.nomination_id else "")

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
-from campaigns.store import get_campaign
+from campaigns.web import get_campaign_or_404
 from forms.schema import text_in
 from minsheng.accounts.models import User
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
+from minsheng.web import label_language
 from reviews.annotations import annotate, campaign_annotations
 from reviews.experts import (
     assign_expert,
@@ -45,20 +45,9 @@ bp = Blueprint("reviews", __name__, template_folder="templates", url_prefix="/re
 PAGE_SIZE = 50
 
 
-def _language() -> str:
-    return "en" if str(get_locale() or "zh_CN").startswith("en") else "zh"
-
-
-def _campaign(slug: str) -> Campaign:
-    campaign = get_campaign(get_session(), slug)
-    if campaign is None:
-        abort(404, description=f"No campaign {slug!r}.")
-    return campaign
-
-
 def _assigned_campaign(slug: str) -> Campaign:
     """The campaign, if the logged-in expert reviews it (admins see every campaign)."""
-    campaign = _campaign(slug)
+    campaign = get_campaign_or_404(slug)
     if current_user.role != "admin" and not is_assigned(get_session(), campaign, current_user):
         abort(403, description=f"You are not assigned to review campaign {slug!r}.")
     return campaign
@@ -78,7 +67,7 @@ def index() -> ResponseReturnValue:
     for campaign in expert_campaigns(session, current_user):
         total = len(campaign_suggestions(session, campaign))
         done = len(scored_keys(session, campaign, current_user))
-        rows.append((campaign, text_in(campaign.title, _language(), "zh"), total, done))
+        rows.append((campaign, text_in(campaign.title, label_language(), "zh"), total, done))
     return render_template("reviews/index.html", rows=rows)
 
 
@@ -96,7 +85,7 @@ def queue(slug: str) -> ResponseReturnValue:
     return render_template(
         "reviews/queue.html",
         campaign=campaign,
-        title=text_in(campaign.title, _language(), "zh"),
+        title=text_in(campaign.title, label_language(), "zh"),
         suggestions=shown,
         done=done,
         page=page,
@@ -104,7 +93,7 @@ def queue(slug: str) -> ResponseReturnValue:
         remaining=sum(1 for s in suggestions if s.key not in done),
         open=round_is_open(session, campaign),
         annotation_form=annotation_form,
-        lang=_language(),
+        lang=label_language(),
         text_in=text_in,
     )
 
@@ -151,9 +140,9 @@ def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
     return render_template(
         "reviews/score.html",
         campaign=campaign,
-        title=text_in(campaign.title, _language(), "zh"),
+        title=text_in(campaign.title, label_language(), "zh"),
         suggestion=suggestion,
-        question_label=text_in(suggestion.question_label, _language(), "zh"),
+        question_label=text_in(suggestion.question_label, label_language(), "zh"),
         form=form,
         open=round_is_open(session, campaign),
     ), 422 if form.errors else 200
@@ -169,7 +158,7 @@ def _annotation_form(campaign: Campaign) -> AnnotationForm:
     except NoQuestionnaireError:
         questions = []
     form.question.choices = [
-        SelectChoice(q.name, text_in(q.label, _language(), "zh") or q.name)
+        SelectChoice(q.name, text_in(q.label, label_language(), "zh") or q.name)
         for q in questions
         if q.type not in ("note", "calculate", "start", "end", "today")
     ]
@@ -180,7 +169,7 @@ def _annotation_form(campaign: Campaign) -> AnnotationForm:
 @require_role("expert", "organizer")
 def add_annotation(slug: str) -> ResponseReturnValue:
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = get_campaign_or_404(slug)
     form = _annotation_form(campaign)
     back = (
         url_for("reviews.queue", slug=slug)
@@ -207,11 +196,11 @@ def add_annotation(slug: str) -> ResponseReturnValue:
 def overview(slug: str) -> ResponseReturnValue:
     """Experts, round, agreement per criterion, the ranking and the golden ideas."""
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = get_campaign_or_404(slug)
     return render_template(
         "reviews/overview.html",
         campaign=campaign,
-        title=text_in(campaign.title, _language(), "zh"),
+        title=text_in(campaign.title, label_language(), "zh"),
         experts=campaign_experts(session, campaign),
         open=round_is_open(session, campaign),
         agreement=campaign_agreement(session, campaign),
@@ -230,7 +219,7 @@ def overview(slug: str) -> ResponseReturnValue:
 @require_role("organizer")
 def add_expert(slug: str) -> ResponseReturnValue:
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = get_campaign_or_404(slug)
     form = AssignExpertForm(prefix="assign")
     if form.validate_on_submit():
         expert = session.scalar(select(User).where(User.username == form.username.data))
@@ -252,7 +241,7 @@ def add_expert(slug: str) -> ResponseReturnValue:
 @require_role("organizer")
 def change_round(slug: str) -> ResponseReturnValue:
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = get_campaign_or_404(slug)
     form = RoundForm(prefix="round")
     if not form.validate_on_submit():
         abort(400, description=f"round form: {form.errors}")
@@ -270,7 +259,7 @@ def change_round(slug: str) -> ResponseReturnValue:
 @require_role("organizer")
 def add_nomination(slug: str) -> ResponseReturnValue:
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = get_campaign_or_404(slug)
     form = NominationForm(prefix="nominate")
     if not form.validate_on_submit():
         abort(400, description=f"nomination form: {form.errors}")
@@ -296,7 +285,7 @@ def add_nomination(slug: str) -> ResponseReturnValue:
 @require_role("organizer")
 def add_golden_idea(slug: str) -> ResponseReturnValue:
     session = get_session()
-    campaign = _campaign(slug)
+    campaign = get_campaign_or_404(slug)
     form = GoldenIdeaForm(prefix="golden")
     if not form.validate_on_submit():
         for messages in form.errors.values():

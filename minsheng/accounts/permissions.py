@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
+from minsheng.errors import wants_json
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC_ATTR = "minsheng_public"
@@ -16,12 +18,18 @@ ROLES_ATTR = "minsheng_roles"
 
 
 def require_role(*roles: str) -> Callable[[F], F]:
-    """Let in logged-in users whose role is in `roles` (admin always); others get login or 403."""
+    """Let in logged-in users whose role is in `roles` (admin always); others get 403.
+
+    Without a login a person is sent to the login page; an API client (`/api/` or
+    `Accept: application/json`) gets a 401 with a JSON body instead of that redirect.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
+                if wants_json():
+                    abort(401, description="Log in with a staff account to use this endpoint.")
                 return redirect(url_for("accounts.login", next=request.full_path))
             if current_user.role != "admin" and current_user.role not in roles:
                 abort(403, description="Your role does not allow this page.")

@@ -226,3 +226,27 @@ def test_organizer_sets_a_quota_on_the_status_page(client, login, session):
     )
     assert bad.status_code == 422
     assert "got &#39;锦江区&#39;; expected attribute=value" in bad.get_data(as_text=True)
+
+
+def test_a_quota_set_on_the_page_or_the_cli_is_audited_once_with_the_same_detail(
+    runner, client, login, session
+):
+    from minsheng.audit import AuditEvent
+
+    camp = campaign(session)
+    session.commit()
+    cli = runner.invoke(
+        args=["invitations", "quota", camp.slug, "--stratum", "district=锦江区", "--max", "5"]
+    )
+    assert cli.exit_code == 0, cli.output
+    organizer = login("organizer")
+    page = client.post(
+        f"/invitations/campaigns/{camp.slug}/quotas",
+        data={"stratum": "district=锦江区", "maximum": 7},
+    )
+    assert page.status_code == 302
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "invitations.quota").order_by(AuditEvent.id)
+    ).all()
+    assert [(e.actor_id, e.detail["maximum"]) for e in events] == [(None, 5), (organizer.id, 7)]
+    assert events[0].detail.keys() == events[1].detail.keys()
