@@ -7,7 +7,9 @@ gateway status codes.
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import smtplib
 import ssl
 import urllib.error
@@ -15,9 +17,6 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formatdate
 from typing import Any, Protocol
 
@@ -148,38 +147,46 @@ class SmtpChannel:
             except (OSError, smtplib.SMTPException):
                 smtp.close()
 
-    def compose(self, message: OutgoingMessage) -> Message:
-        """The MIME message: plain text with an HTML alternative when there is one, UTF-8.
+    def compose(self, message: OutgoingMessage) -> bytes:
+        """The message as SMTP DATA: plain text with an HTML alternative when there is one,
+        UTF-8 in base64, the subject as an RFC 2047 encoded word.
 
-        Built with the `compat32` MIME classes: `EmailMessage` with the default policy parses
-        every header it is given, which costs more than the rest of a send.
+        Written out directly rather than through `email.generator`: flattening the MIME objects
+        took more time than the SMTP exchange itself (issue 10, point 6). Header values lose any
+        line break, so no value can add a header of its own.
         """
-        text = MIMEText(message.text, "plain", "utf-8")
-        mail: Message = text
-        if message.html is not None:
-            mail = MIMEMultipart("alternative")
-            mail.attach(text)
-            mail.attach(MIMEText(message.html, "html", "utf-8"))
-        mail["From"] = self.settings.mail_from
-        mail["To"] = message.to
-        mail["Subject"] = Header(message.subject, "utf-8")  # type: ignore[assignment]
-        mail["Date"] = formatdate(localtime=False)
         domain = self.settings.mail_from.rpartition("@")[2] or "localhost"
-        mail["Message-ID"] = f"<{message.message_id}@{domain}>"
-        for name, value in message.headers.items():
-            mail[name] = value
-        return mail
+        headers = {
+            "From": self.settings.mail_from,
+            "To": message.to,
+            "Subject": Header(message.subject, "utf-8").encode(),
+            "Date": formatdate(localtime=False),
+            "Message-ID": f"<{message.message_id}@{domain}>",
+            **message.headers,
+            "MIME-Version": "1.0",
+        }
+        lines = [f"{name}: {_one_line(value)}" for name, value in headers.items()]
+        if message.html is None:
+            lines.extend(_part_headers("plain"))
+            lines.extend(("", _base64(message.text)))
+        else:
+            # base64 never contains "=_", so the boundary cannot occur inside a part.
+            boundary = f"=_{secrets.token_hex(12)}"
+            lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+            for subtype, body in (("plain", message.text), ("html", message.html)):
+                lines.extend(("", f"--{boundary}", *_part_headers(subtype), "", _base64(body)))
+            lines.extend(("", f"--{boundary}--"))
+        return "\r\n".join(lines).encode("utf-8") + b"\r\n"
 
     def send(self, message: OutgoingMessage) -> Receipt:
-        mail = self.compose(message)
+        data = self.compose(message)
+        domain = self.settings.mail_from.rpartition("@")[2] or "localhost"
         for attempt in (1, 2):
             self.open()
             assert self._smtp is not None
             try:
-                self._smtp.send_message(
-                    mail, from_addr=self.settings.mail_from, to_addrs=[message.to]
-                )
-                return Receipt(provider_id=str(mail["Message-ID"]))
+                self._smtp.sendmail(self.settings.mail_from, [message.to], data)
+                return Receipt(provider_id=f"<{message.message_id}@{domain}>")
             except smtplib.SMTPRecipientsRefused as exc:
                 code, detail = next(iter(exc.recipients.values()))
                 raise _smtp_code_failure(code, _text(detail), recipient=True) from exc
@@ -195,6 +202,22 @@ class SmtpChannel:
                 self.close()
                 raise TemporaryFailure(f"SMTP error: {exc}") from exc
         raise TemporaryFailure("SMTP connection lost")  # pragma: no cover - loop always returns
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.splitlines())
+
+
+def _part_headers(subtype: str) -> tuple[str, ...]:
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+    )
+
+
+def _base64(text: str) -> str:
+    # RFC 2045 section 6.8: lines of at most 76 characters.
+    return base64.encodebytes(text.encode("utf-8")).decode("ascii").replace("\n", "\r\n").rstrip()
 
 
 def _text(detail: bytes | str) -> str:

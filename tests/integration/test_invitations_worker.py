@@ -135,3 +135,30 @@ def test_redis_rate_limit_is_shared_by_all_workers(broker_url):
         workers[n % 2].wait()
     assert time.monotonic() - started >= 10 / 20 * 0.9
     client.close()
+
+
+def test_fast_rate_takes_tokens_a_few_at_a_time_and_keeps_the_shared_rate(broker_url):
+    import redis
+
+    from invitations.ratelimits import RedisTokenBucket
+
+    client = redis.Redis.from_url(broker_url.rsplit("/", 1)[0] + "/7")
+    channel = f"test-{uuid.uuid4().hex[:6]}"
+    workers = [RedisTokenBucket(client, channel, rate=100, burst=10) for _ in range(2)]
+    calls = 0
+    for bucket in workers:
+        script = bucket.script
+
+        def counted(*args, _script=script, **kwargs):
+            nonlocal calls
+            calls += 1
+            return _script(*args, **kwargs)
+
+        bucket.script = counted
+    started = time.monotonic()
+    for n in range(60):
+        workers[n % 2].wait()
+    # a full bucket of 10, then 100 per second for both together: 50 more take 0.5 s
+    assert time.monotonic() - started >= 50 / 100 * 0.9
+    assert calls < 30, f"{calls} round trips to Redis for 60 messages"
+    client.close()
