@@ -6,8 +6,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     from campaigns.cli import campaign_cli
     from campaigns.views import bp
+    from minsheng.navigation import add_menu_entry
 
     app.register_blueprint(bp)
     app.cli.add_command(campaign_cli)
+    add_menu_entry(app, "campaigns.index", _l("Campaigns"), order=10)

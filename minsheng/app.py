@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from minsheng import db, errors, i18n, jobs
+from minsheng import db, errors, i18n, jobs, navigation
 from minsheng.config import load_settings
 
 csrf = CSRFProtect()
@@ -32,6 +32,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     i18n.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    navigation.init_app(app)
 
     from minsheng import accounts, cli, views
 

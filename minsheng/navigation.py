@@ -1,0 +1,112 @@
+"""The menu and the campaign tabs: each package adds its own entries in its `init_app`, and the
+base templates render them, so no template of an earlier stage names a later stage's endpoint.
+
+Who sees an entry is read from the roles its view declares with `require_role` (admins see
+everything), so a link is shown exactly to the people the page lets in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+EXTENSION = "minsheng.navigation"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One link: the endpoint it opens, its (lazily translated) label and its place."""
+
+    endpoint: str
+    label: Any
+    order: int
+
+
+@dataclass
+class Navigation:
+    """The app's global menu, the tabs of a campaign's staff pages, and the links a respondent
+    is offered after answering (in the order of their `order`)."""
+
+    menu: list[Entry] = field(default_factory=list)
+    campaign_tabs: list[Entry] = field(default_factory=list)
+    respondent_links: list[Entry] = field(default_factory=list)
+
+
+def navigation(app: Flask) -> Navigation:
+    """The app's navigation, created on first use."""
+    nav = app.extensions.get(EXTENSION)
+    if nav is None:
+        nav = app.extensions[EXTENSION] = Navigation()
+    return nav  # type: ignore[no-any-return]
+
+
+def add_menu_entry(app: Flask, endpoint: str, label: Any, order: int) -> None:
+    """A link in the header menu to `endpoint` (a page without URL arguments)."""
+    _insert(navigation(app).menu, Entry(endpoint, label, order))
+
+
+def add_campaign_tab(app: Flask, endpoint: str, label: Any, order: int) -> None:
+    """A tab on every staff page of a campaign; `endpoint` takes the campaign's `slug`."""
+    _insert(navigation(app).campaign_tabs, Entry(endpoint, label, order))
+
+
+def add_respondent_link(app: Flask, endpoint: str, label: Any, order: int) -> None:
+    """A link on the respondent's thank-you page; `endpoint` is public and takes `slug`."""
+    _insert(navigation(app).respondent_links, Entry(endpoint, label, order))
+
+
+def _insert(entries: list[Entry], entry: Entry) -> None:
+    if any(e.endpoint == entry.endpoint for e in entries):
+        raise ValueError(f"navigation entry {entry.endpoint!r} is added twice")
+    entries.append(entry)
+    entries.sort(key=lambda e: e.order)
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the logged-in user's role passes the roles the endpoint's view declares."""
+    from flask import current_app
+    from flask_login import current_user
+
+    from minsheng.accounts.permissions import PUBLIC_ATTR, ROLES_ATTR
+
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return False
+    if getattr(view, PUBLIC_ATTR, False):
+        return True
+    if not current_user.is_authenticated:
+        return False
+    return current_user.role == "admin" or current_user.role in getattr(view, ROLES_ATTR, ())
+
+
+def init_app(app: Flask) -> None:
+    """Give templates `menu_entries()`, `campaign_tabs()` and `respondent_links()` (the entries
+    the current user may open) and `staff_page()` (whether to show a campaign's tabs)."""
+
+    def menu_entries() -> list[Entry]:
+        return [e for e in navigation(app).menu if may_open(e.endpoint)]
+
+    def campaign_tabs() -> list[Entry]:
+        return [e for e in navigation(app).campaign_tabs if may_open(e.endpoint)]
+
+    def respondent_links() -> list[Entry]:
+        return list(navigation(app).respondent_links)
+
+    def staff_page() -> bool:
+        """The page being rendered is a staff page (its view is not public)."""
+        from flask import request
+
+        from minsheng.accounts.permissions import PUBLIC_ATTR
+
+        view = app.view_functions.get(request.endpoint or "")
+        return view is not None and not getattr(view, PUBLIC_ATTR, False)
+
+    app.jinja_env.globals.update(
+        staff_page=staff_page,
+        menu_entries=menu_entries,
+        campaign_tabs=campaign_tabs,
+        respondent_links=respondent_links,
+    )
