@@ -4,23 +4,22 @@ through `minsheng.navigation` (menu entries, campaign tabs, respondent links) in
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-# design.md: minsheng < campaigns < contacts < invitations < forms < analysis < reviews
-# < recommendations < exporters < demo
-LAYERS = [
-    "minsheng",
-    "campaigns",
-    "contacts",
-    "invitations",
-    "forms",
-    "analysis",
-    "reviews",
-    "recommendations",
-    "exporters",
-    "demo",
-]
+
+
+def _layers() -> list[str]:
+    """The import-linter `layers` contract of pyproject.toml, bottom (the shell) first: the
+    order of design.md, declared once."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (layers,) = [c["layers"] for c in contracts if c["type"] == "layers"]
+    return [name.strip() for layer in reversed(layers) for name in layer.split("|")]
+
+
+LAYERS = _layers()
 URL_FOR = re.compile(r"""url_for\(\s*['"]([\w.]+)['"]""")
 
 
