@@ -40,6 +40,10 @@ system-deps:
 system-deps-demo:
 	scripts/system-deps.sh demo
 
+# The demo runs with the development keys (a warning says so at start); production sets
+# MINSHENG_SECRET_KEY and MINSHENG_PII_KEY instead (README.md, Configuration).
+demo serve: export MINSHENG_DEVELOPMENT ?= true
+
 demo: install system-deps-demo
 	$(BIN)/minsheng db upgrade
 	$(BIN)/minsheng demo --responses $(DEMO_RESPONSES)

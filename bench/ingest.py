@@ -397,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     procs = max(1, min(args.procs, clients))
     args.rounds = max(1, min(args.rounds, 20))
 
+    from invitations.pii import generate_key
     from minsheng.dbtool import upgrade
 
     with postgres() as url, tempfile.TemporaryDirectory() as instance:
@@ -404,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {
             "MINSHENG_DATABASE_URL": url,
             "MINSHENG_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+            "MINSHENG_PII_KEY": generate_key(),
             "MINSHENG_INSTANCE_PATH": instance,
             "MINSHENG_LOG_LEVEL": "WARNING",
             "BARE_DATABASE_URL": url,

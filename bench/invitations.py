@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from forms.publishing import load_campaign_file  # noqa: E402
 from invitations.contacts import get_or_create_list, import_contacts  # noqa: E402
 from invitations.models import Contact, Delivery  # noqa: E402
+from invitations.pii import generate_key  # noqa: E402
 from invitations.sending import plan_first_messages  # noqa: E402
 from invitations.tasks import send_batch_task  # noqa: E402
 from invitations.tokens import create_invitations, new_tokens, token_hash  # noqa: E402
@@ -57,7 +58,7 @@ from minsheng.db import get_database, get_session  # noqa: E402
 from minsheng.dbtool import upgrade  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "transport.yaml"
-SECRET = "bench-secret-key"
+SECRET = "bench-secret-key-" + "x" * 32
 
 
 class PeakRss:
@@ -331,6 +332,7 @@ def run(kind: str, args: argparse.Namespace, server_url: str, broker: str) -> di
         "BROKER_URL": broker,
         "RESULT_BACKEND": broker,
         "SECRET_KEY": SECRET,
+        "PII_KEY": generate_key(),
         "INSTANCE_PATH": str(folder),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(port),

@@ -1,5 +1,5 @@
-"""`minsheng contacts import` and `minsheng invitations sample|status|quota` (thin: parse, call
-the domain function, commit, print)."""
+"""`minsheng contacts import|rekey` and `minsheng invitations sample|status|quota`
+(thin: parse, call the domain function, commit, print)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from campaigns.store import require_campaign
 from invitations.contacts import get_or_create_list, import_contacts
+from invitations.key_rotation import rekey_contacts
 from invitations.models import ContactList
+from invitations.pii import current_keys
 from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
 from invitations.sampling import draw_sample
 from invitations.tokens import status_counts
@@ -73,6 +75,22 @@ def import_command(
         # With a BOM, so Excel opens the Chinese text correctly.
         target.write_text(result.record.error_report, encoding="utf-8-sig", newline="")
         click.echo(f"{len(result.problems)} problems written to {target}")
+
+
+@contacts_cli.command("rekey")
+def rekey_command() -> None:
+    """Re-encrypt contact details under MINSHENG_PII_KEY after a key change (README.md,
+    "Rotating PII_KEY"); safe to run again, it skips what is already current."""
+    session = get_session()
+    counts = rekey_contacts(session, current_keys())
+    session.commit()
+    click.echo(
+        f"contacts: {counts.contacts} re-encrypted, {counts.contacts_current} already current"
+    )
+    click.echo(
+        f"waiting uploads: {counts.uploads} re-encrypted, {counts.uploads_current} already current"
+    )
+    click.echo(f"opt-outs: {counts.opt_outs} moved to the new lookup hash")
 
 
 @invitations_cli.command("sample")

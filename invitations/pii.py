@@ -8,7 +8,6 @@ files and logs show `mask_phone` / `mask_email` / `mask_name`.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import os
 import re
@@ -21,6 +20,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from minsheng.config import PII_KEY_ACCEPTED, decode_pii_key, development_keys_allowed
 
 # First byte of every ciphertext, so keys can be rotated later without guessing the format.
 _FORMAT_V1 = b"\x01"
@@ -41,31 +42,56 @@ class PIIError(Exception):
 @dataclass(frozen=True)
 class PIIKeys:
     """The encryption key and the lookup-hash key, both derived from one master key with HKDF
-    (RFC 5869) under different labels, so neither can be computed from the other."""
+    (RFC 5869) under different labels, so neither can be computed from the other.
+
+    `previous` holds the keys of former master keys (`PII_PREVIOUS_KEYS`): they still decrypt,
+    never encrypt, until `rekey_contacts` has moved every value to the current key.
+    """
 
     encryption: bytes
     lookup: bytes
+    previous: tuple[PIIKeys, ...] = ()
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> PIIKeys:
-        """Keys from `PII_KEY` (urlsafe base64 of 32 bytes), or derived from `SECRET_KEY`.
-
-        Raises ValueError naming the setting when `PII_KEY` is not 32 bytes of base64.
-        """
-        raw = str(config.get("PII_KEY") or "")
-        if raw:
-            try:
-                master = base64.urlsafe_b64decode(raw.encode("ascii") + b"=" * (-len(raw) % 4))
-            except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
-                raise ValueError("PII_KEY: expected urlsafe base64 of 32 bytes") from exc
-            if len(master) != 32:
-                raise ValueError(f"PII_KEY: decodes to {len(master)} bytes; expected 32")
-        else:
-            master = _hkdf(str(config["SECRET_KEY"]).encode("utf-8"), b"minsheng pii master")
+    def from_master(cls, master: bytes, previous: tuple[PIIKeys, ...] = ()) -> PIIKeys:
         return cls(
             encryption=_hkdf(master, b"minsheng pii encryption"),
             lookup=_hkdf(master, b"minsheng pii lookup"),
+            previous=previous,
         )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PIIKeys:
+        """Keys from `PII_KEY` and `PII_PREVIOUS_KEYS` (urlsafe base64 of 32 bytes each).
+
+        Only in development and tests may an empty `PII_KEY` be derived from `SECRET_KEY`:
+        anywhere else that would let whoever knows the secret decrypt every contact offline.
+        Raises ValueError naming the setting when a key is missing or malformed.
+        """
+        previous = tuple(
+            cls.from_master(_decoded("PII_PREVIOUS_KEYS", raw))
+            for raw in config.get("PII_PREVIOUS_KEYS") or ()
+        )
+        raw = str(config.get("PII_KEY") or "")
+        if raw:
+            master = _decoded("PII_KEY", raw)
+        elif development_keys_allowed(config):
+            master = _hkdf(str(config["SECRET_KEY"]).encode("utf-8"), b"minsheng pii master")
+        else:
+            raise ValueError(f"PII_KEY: not set; expected {PII_KEY_ACCEPTED}")
+        return cls.from_master(master, previous)
+
+    @property
+    def decrypting(self) -> tuple[PIIKeys, ...]:
+        """The current keys first, then the former ones."""
+        return (self, *self.previous)
+
+
+def _decoded(name: str, raw: str) -> bytes:
+    try:
+        return decode_pii_key(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from exc
 
 
 def _hkdf(material: bytes, info: bytes) -> bytes:
@@ -95,14 +121,9 @@ def encrypt(keys: PIIKeys, value: str) -> bytes:
 
 
 def decrypt(keys: PIIKeys, blob: bytes) -> str:
-    """The plaintext of `encrypt`; raises PIIError if the key is wrong or the bytes were altered."""
-    if not blob or blob[:1] != _FORMAT_V1:
-        raise PIIError("unknown ciphertext format")
-    nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
-    try:
-        return AESGCM(keys.encryption).decrypt(nonce, body, None).decode("utf-8")
-    except InvalidTag as exc:
-        raise PIIError("cannot decrypt: wrong PII_KEY or altered value") from exc
+    """The plaintext of `encrypt`, under the current or a former key; raises PIIError if no key
+    opens it or the bytes were altered."""
+    return _open(keys, blob, None)[0].decode("utf-8")
 
 
 def encrypt_bytes(keys: PIIKeys, data: bytes) -> bytes:
@@ -113,13 +134,25 @@ def encrypt_bytes(keys: PIIKeys, data: bytes) -> bytes:
 
 def decrypt_bytes(keys: PIIKeys, blob: bytes) -> bytes:
     """The bytes given to `encrypt_bytes`; raises PIIError like `decrypt`."""
+    return _open(keys, blob, b"file")[0]
+
+
+def opening_keys(keys: PIIKeys, blob: bytes, associated: bytes | None = None) -> PIIKeys:
+    """Which of the current and former keys opens `blob` (the current one when it is already
+    current); raises PIIError like `decrypt`. Key rotation uses it to skip what is done."""
+    return _open(keys, blob, associated)[1]
+
+
+def _open(keys: PIIKeys, blob: bytes, associated: bytes | None) -> tuple[bytes, PIIKeys]:
     if not blob or blob[:1] != _FORMAT_V1:
         raise PIIError("unknown ciphertext format")
     nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
-    try:
-        return AESGCM(keys.encryption).decrypt(nonce, body, b"file")
-    except InvalidTag as exc:
-        raise PIIError("cannot decrypt: wrong PII_KEY or altered value") from exc
+    for candidate in keys.decrypting:
+        try:
+            return AESGCM(candidate.encryption).decrypt(nonce, body, associated), candidate
+        except InvalidTag:
+            continue
+    raise PIIError("cannot decrypt: wrong PII_KEY (and PII_PREVIOUS_KEYS) or altered value")
 
 
 def lookup_hash(keys: PIIKeys, kind: str, normalized: str) -> bytes:

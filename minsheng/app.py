@@ -13,9 +13,11 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from minsheng import db, errors, i18n, jobs, navigation
-from minsheng.config import load_settings
+from minsheng.config import DEVELOPMENT_SECRET_KEY, key_problems, load_settings
+from minsheng.errors import InputError
 
 csrf = CSRFProtect()
+logger = logging.getLogger(__name__)
 
 
 def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
@@ -23,9 +25,20 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app = Flask("minsheng", instance_relative_config=False)
     settings = load_settings(overrides=overrides)
     app.config.update(settings)
+    # Before anything can serve a request or touch a contact: a public SECRET_KEY or no PII_KEY
+    # stops startup outside development and tests (issue 11).
+    problems = key_problems(app.config)
+    if problems:
+        raise InputError(problems)
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    public_secret = app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY
+    if (public_secret or not app.config["PII_KEY"]) and not app.testing:
+        logger.warning(
+            "DEVELOPMENT KEYS IN USE: the built-in SECRET_KEY or a PII_KEY derived from it; "
+            "fine on this machine, never for real people (README.md, Configuration)"
+        )
 
     db.init_app(app)
     jobs.celery_init_app(app)

@@ -105,7 +105,13 @@ def init_app(app: Flask) -> None:
 def _create_app() -> Flask:
     from minsheng.app import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except InputError as exc:
+        # A refused setting (a development SECRET_KEY in production...) reads as one line per
+        # problem, not as a traceback.
+        echo_problems(exc)
+        raise SystemExit(2) from exc
 
 
 cli = FlaskGroup(create_app=_create_app, add_default_commands=True, help="minsheng operator CLI.")

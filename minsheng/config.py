@@ -6,6 +6,8 @@ compose test are generated from / checked against `SETTINGS`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,6 +39,43 @@ def _memory_pool(raw: str) -> str:
     if value not in {"jemalloc", "mimalloc", "system"}:
         raise ValueError("expected jemalloc, mimalloc or system")
     return value
+
+
+# The built-in SECRET_KEY: public (it is in this file), so accepted only in development and tests.
+DEVELOPMENT_SECRET_KEY = "dev-insecure-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_ACCEPTED = (
+    f"a random value of at least {MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
+    '`python -c "import secrets; print(secrets.token_urlsafe(48))"`'
+)
+PII_KEY_ACCEPTED = (
+    'urlsafe base64 of 32 random bytes, e.g. the output of `python -c "import base64, os; '
+    'print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`'
+)
+
+
+def decode_pii_key(raw: str) -> bytes:
+    """The 32 bytes of a `PII_KEY` value; ValueError saying what is accepted otherwise."""
+    try:
+        key = base64.urlsafe_b64decode(raw.strip().encode("ascii") + b"=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        raise ValueError(f"expected {PII_KEY_ACCEPTED}") from exc
+    if len(key) != 32:
+        raise ValueError(f"decodes to {len(key)} bytes; expected {PII_KEY_ACCEPTED}")
+    return key
+
+
+def _pii_key(raw: str) -> str:
+    if raw.strip():
+        decode_pii_key(raw)
+    return raw.strip()
+
+
+def _pii_keys(raw: str) -> tuple[str, ...]:
+    keys = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for key in keys:
+        decode_pii_key(key)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -80,17 +119,40 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SECRET_KEY",
         _str,
-        "dev-insecure-change-me",
-        "Signs sessions and CSRF tokens. Must be set to a long random value in production.",
+        DEVELOPMENT_SECRET_KEY,
+        "Signs sessions and CSRF tokens. Required: the app refuses to start with the built-in "
+        f"development value or one shorter than {MIN_SECRET_KEY_LENGTH} characters, unless "
+        "DEVELOPMENT is on.",
         secret=True,
+        accepted=SECRET_KEY_ACCEPTED,
     ),
     Setting(
         "PII_KEY",
-        _str,
+        _pii_key,
         "",
-        "Key (urlsafe base64, 32 bytes) encrypting contact details at "
-        "rest and keying their lookup hashes; derived from SECRET_KEY when empty.",
+        "Encrypts contact details (name, phone, e-mail) at rest and keys their lookup hashes. "
+        "Required: the app refuses to start without it unless DEVELOPMENT is on (then it is "
+        'derived from SECRET_KEY). Rotation: README.md, "Rotating PII_KEY".',
         secret=True,
+        accepted=PII_KEY_ACCEPTED,
+    ),
+    Setting(
+        "PII_PREVIOUS_KEYS",
+        _pii_keys,
+        (),
+        "Former PII_KEY values, comma-separated: still decrypt what they encrypted until "
+        "`minsheng contacts rekey` has re-encrypted it under PII_KEY.",
+        secret=True,
+        accepted="empty, or PII_KEY values separated by commas",
+    ),
+    Setting(
+        "DEVELOPMENT",
+        _bool,
+        False,
+        "A developer machine or `make demo` (which turns it on): the built-in development "
+        "SECRET_KEY is accepted and PII_KEY is derived from it, with a warning at start. Never "
+        "in production: anyone can forge a session and decrypt contacts with those keys.",
+        accepted="true or false",
     ),
     Setting(
         "BROKER_URL",
@@ -252,11 +314,60 @@ def _derive(values: dict[str, Any]) -> None:
         values["RESULT_BACKEND"] = values["BROKER_URL"]
 
 
+def development_keys_allowed(values: Mapping[str, Any]) -> bool:
+    """Development keys are for `DEVELOPMENT`, Flask's debug mode and the test suite only."""
+    return bool(values.get("DEVELOPMENT") or values.get("DEBUG") or values.get("TESTING"))
+
+
+def key_problems(values: Mapping[str, Any]) -> list[Problem]:
+    """Why these settings must not serve real people: the public development SECRET_KEY makes
+    every session cookie forgeable (an admin's included), a short one can be brute-forced, and
+    without its own PII_KEY contact details would be encrypted with a key derived from
+    SECRET_KEY (issue 11). Empty in development and tests."""
+    if development_keys_allowed(values):
+        return []
+    problems = []
+    secret = str(values.get("SECRET_KEY") or "")
+    if secret == DEVELOPMENT_SECRET_KEY:
+        got = "the built-in development value"
+    elif len(secret) < MIN_SECRET_KEY_LENGTH:
+        got = f"{len(secret)} characters"
+    else:
+        got = ""
+    if got:
+        problems.append(
+            Problem("MINSHENG_SECRET_KEY", f"got {got}; expected {SECRET_KEY_ACCEPTED}")
+        )
+    if not values.get("PII_KEY"):
+        problems.append(
+            Problem(
+                "MINSHENG_PII_KEY",
+                f"not set; expected a key of its own, {PII_KEY_ACCEPTED} (it is never derived "
+                "from SECRET_KEY outside MINSHENG_DEVELOPMENT)",
+            )
+        )
+    elif values["PII_KEY"] in tuple(values.get("PII_PREVIOUS_KEYS") or ()):
+        problems.append(
+            Problem("MINSHENG_PII_PREVIOUS_KEYS", "holds PII_KEY itself; expected former keys")
+        )
+    if problems:
+        problems.append(
+            Problem(
+                "MINSHENG_DEVELOPMENT",
+                "is off; on a developer machine only, `MINSHENG_DEVELOPMENT=true` accepts "
+                "the development keys",
+            )
+        )
+    return problems
+
+
 def masked(values: Mapping[str, Any]) -> dict[str, str]:
     """Settings for display: secrets that are set are shown as `***`."""
     shown: dict[str, str] = {}
     for setting in SETTINGS:
         value = values.get(setting.name)
+        if isinstance(value, tuple):
+            value = ",".join(value)
         shown[setting.name] = "***" if (setting.secret and value) else str(value)
     return shown
 
@@ -278,7 +389,7 @@ def settings_markdown() -> str:
     for setting in SETTINGS:
         if setting.default is None:
             default = "(derived)"
-        elif setting.default == "":
+        elif setting.default in ("", ()):
             default = "(empty)"
         elif isinstance(setting.default, bool):
             default = f"`{str(setting.default).lower()}`"

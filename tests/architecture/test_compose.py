@@ -76,3 +76,11 @@ def test_image_has_cjk_fonts_weasyprint_libraries_and_a_non_root_user():
     assert "i18n compile" in dockerfile
     users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert users and users[-1] not in ("root", "0")
+
+
+def test_compose_requires_both_keys_and_never_turns_development_on(compose):
+    text = (DOCKER / "compose.yaml").read_text(encoding="utf-8")
+    required = set(re.findall(r"\$\{(\w+):\?", text))
+    assert {"MINSHENG_SECRET_KEY", "MINSHENG_PII_KEY"} <= required
+    for name in APP_SERVICES:
+        assert "MINSHENG_DEVELOPMENT" not in compose["services"][name]["environment"]

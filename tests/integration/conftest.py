@@ -27,12 +27,14 @@ from flask import Flask
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
+from invitations.pii import generate_key
 from minsheng.db import make_engine
 from minsheng.dbtool import upgrade
 from minsheng.jobs import QUEUES, get_celery
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_START_TIMEOUT = 90.0
+INTEGRATION_PII_KEY = generate_key()
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +107,10 @@ def it_settings(it_database_url: str, broker_url: str, it_instance: Path) -> dic
         "RESULT_BACKEND": broker_url,
         "INSTANCE_PATH": str(it_instance),
         "REPORT_DIR": str(it_instance / "reports"),
-        "SECRET_KEY": "integration-secret",
+        # Production-like keys: the worker subprocess is not in TESTING mode, and it decrypts
+        # the contacts the test-side app encrypted.
+        "SECRET_KEY": "integration-secret-" + "x" * 32,
+        "PII_KEY": INTEGRATION_PII_KEY,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
 

@@ -14,6 +14,7 @@ from celery import _state as celery_state
 from sqlalchemy import func, select
 
 from invitations.models import Delivery
+from invitations.pii import generate_key
 from invitations.sending import plan_first_messages
 from invitations.tasks import send_batch_task
 from minsheng.db import get_database, get_session
@@ -72,7 +73,9 @@ def test_worker_killed_mid_batch_then_retried_sends_no_duplicate_email(
                 "BROKER_URL": broker,
                 "RESULT_BACKEND": broker,
                 "INSTANCE_PATH": str(tmp_path),
-                "SECRET_KEY": "integration-secret",
+                # The worker subprocess is not in TESTING mode: production-like keys.
+                "SECRET_KEY": "integration-secret-" + "x" * 32,
+                "PII_KEY": generate_key(),
                 "SMTP_HOST": "127.0.0.1",
                 "SMTP_PORT": str(port),
             }

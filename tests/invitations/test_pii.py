@@ -64,17 +64,38 @@ def test_ciphertext_decrypts_only_with_the_same_key():
         decrypt(keys, blob[:-1] + bytes([blob[-1] ^ 1]))
 
 
-def test_keys_derive_from_secret_key_when_pii_key_is_empty():
-    a = PIIKeys.from_config({"PII_KEY": "", "SECRET_KEY": "one"})
-    b = PIIKeys.from_config({"PII_KEY": "", "SECRET_KEY": "one"})
-    c = PIIKeys.from_config({"PII_KEY": "", "SECRET_KEY": "two"})
+def test_in_development_keys_derive_from_secret_key_when_pii_key_is_empty():
+    a = PIIKeys.from_config({"PII_KEY": "", "SECRET_KEY": "one", "DEVELOPMENT": True})
+    b = PIIKeys.from_config({"PII_KEY": "", "SECRET_KEY": "one", "TESTING": True})
+    c = PIIKeys.from_config({"PII_KEY": "", "SECRET_KEY": "two", "DEBUG": True})
     assert a == b != c
     assert a.encryption != a.lookup
 
 
+def test_outside_development_an_empty_pii_key_is_never_derived_from_secret_key():
+    with pytest.raises(ValueError, match="PII_KEY: not set; expected urlsafe base64 of 32"):
+        PIIKeys.from_config({"PII_KEY": "", "SECRET_KEY": "x" * 64})
+
+
+def test_previous_keys_still_decrypt_but_only_the_current_key_encrypts():
+    old, new = generate_key(), generate_key()
+    before = PIIKeys.from_config({"PII_KEY": old})
+    after = PIIKeys.from_config({"PII_KEY": new, "PII_PREVIOUS_KEYS": (old,)})
+    blob = encrypt(before, "张三")
+    assert decrypt(after, blob) == "张三"
+    with pytest.raises(PIIError):
+        decrypt(before, encrypt(after, "李四"))
+    assert decrypt(PIIKeys.from_config({"PII_KEY": new}), encrypt(after, "李四")) == "李四"
+
+
+def test_a_malformed_previous_key_names_its_setting():
+    with pytest.raises(ValueError, match="PII_PREVIOUS_KEYS"):
+        PIIKeys.from_config({"PII_KEY": generate_key(), "PII_PREVIOUS_KEYS": ("c2hvcnQ",)})
+
+
 def test_lookup_hash_is_keyed_and_separates_phone_from_email():
-    keys = PIIKeys.from_config({"PII_KEY": "", "SECRET_KEY": "one"})
-    other = PIIKeys.from_config({"PII_KEY": "", "SECRET_KEY": "two"})
+    keys = PIIKeys.from_config({"PII_KEY": generate_key()})
+    other = PIIKeys.from_config({"PII_KEY": generate_key()})
     assert lookup_hash(keys, "phone", "13812345678") == lookup_hash(keys, "phone", "13812345678")
     assert lookup_hash(keys, "phone", "13812345678") != lookup_hash(other, "phone", "13812345678")
     assert lookup_hash(keys, "phone", "x") != lookup_hash(keys, "email", "x")
