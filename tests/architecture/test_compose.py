@@ -84,3 +84,7 @@ def test_compose_requires_both_keys_and_never_turns_development_on(compose):
     assert {"MINSHENG_SECRET_KEY", "MINSHENG_PII_KEY"} <= required
     for name in APP_SERVICES:
         assert "MINSHENG_DEVELOPMENT" not in compose["services"][name]["environment"]
+    # The image's own environment (the build may set it for one command, never for the image).
+    dockerfile = (DOCKER / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    env_lines = [line for line in dockerfile.splitlines() if line.startswith("ENV ")]
+    assert env_lines and not any("MINSHENG_DEVELOPMENT" in line for line in env_lines)

@@ -82,6 +82,8 @@ def heavy_modules_loaded_by(code: str, tmp_path: Path) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "MINSHENG_INSTANCE_PATH": str(tmp_path / "instance"),
         "MINSHENG_DATABASE_URL": f"sqlite:///{tmp_path / 'startup.sqlite'}",
+        # Not TESTING: without this the app refuses the development keys.
+        "MINSHENG_DEVELOPMENT": "true",
     }
     script = f"CODE = {code!r}\n{PROBE}"
     result = subprocess.run(
