@@ -19,11 +19,18 @@ from campaigns.store import store_campaign
 from forms.models import Questionnaire, QuestionnaireVersion, Response
 from forms.schema import Form, Label, Question, form_to_dict, parse_form
 from minsheng.audit import record
+from minsheng.errors import InputError, Problem
 
 
-class VersionLockedError(Exception):
+class VersionLockedError(InputError):
     """A questionnaire version that already has responses was about to be changed or deleted;
-    publish the changed form instead (`publish_form`), which creates the next version."""
+    publish the changed form instead (`publish_form`), which creates the next version. Answered
+    as 409 Conflict: the request is well formed, the stored state refuses it."""
+
+    http_status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__([Problem("questionnaire", message)])
 
 
 def definition_checksum(definition: dict[str, Any]) -> str:

@@ -23,7 +23,13 @@ class Problem:
 
 
 class InputError(Exception):
-    """Bad input with every problem found, never just the first one."""
+    """Bad input with every problem found, never just the first one.
+
+    Pages and the API answer `http_status` (422; a subclass refused by the stored state, such as
+    a locked questionnaire version, says 409); the CLI exits with status 2.
+    """
+
+    http_status = 422
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = list(problems)
@@ -67,8 +73,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InputError)
     def _input_error(exc: InputError) -> ResponseReturnValue:
         if wants_json():
-            return exc.to_json(), 422
-        return render_template("errors/input.html", error=exc), 422
+            return exc.to_json(), exc.http_status
+        return render_template("errors/input.html", error=exc), exc.http_status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> ResponseReturnValue:

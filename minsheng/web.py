@@ -56,6 +56,18 @@ def commit_or_flash(session: Session, action: Callable[[], T], done: str) -> T |
     return result
 
 
+def flash_form_errors(form: Form) -> None:
+    """Flash each of a refused form's errors as "<field label>: <message>", for small forms
+    that post and redirect back; never the raw `form.errors` dict."""
+    from flask import flash
+
+    for name, messages in form.errors.items():
+        field: Any = form._fields.get(name) if name else None
+        label = f"{field.label.text}: " if field is not None else ""
+        for message in messages:
+            flash(f"{label}{message}", "error")
+
+
 def commit_or_show(session: Session, form: Form, action: Callable[[], T]) -> T | None:
     """Run `action` for a submitted `form`; commit, or roll back and put each problem under its
     field (problems of no field go to the form's summary), so the page re-renders with what was

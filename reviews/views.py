@@ -17,7 +17,7 @@ from minsheng.accounts.models import User
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
-from minsheng.web import label_language
+from minsheng.web import flash_form_errors, label_language
 from reviews.annotations import annotate, campaign_annotations
 from reviews.experts import (
     assign_expert,
@@ -177,8 +177,7 @@ def add_annotation(slug: str) -> ResponseReturnValue:
         else url_for("reviews.overview", slug=slug)
     )
     if not form.validate_on_submit():
-        for messages in form.errors.values():
-            flash("; ".join(str(m) for m in messages), "error")
+        flash_form_errors(form)
         return redirect(back)
     try:
         annotate(session, campaign, current_user, form.question.data, form.text.data or "")
@@ -244,7 +243,8 @@ def change_round(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     form = RoundForm(prefix="round")
     if not form.validate_on_submit():
-        abort(400, description=f"round form: {form.errors}")
+        flash_form_errors(form)
+        return redirect(url_for("reviews.overview", slug=slug))
     if form.action.data not in ("close", "reopen"):
         abort(400, description=f"action {form.action.data!r}: expected 'close' or 'reopen'")
     if form.action.data == "close":
@@ -262,7 +262,8 @@ def add_nomination(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     form = NominationForm(prefix="nominate")
     if not form.validate_on_submit():
-        abort(400, description=f"nomination form: {form.errors}")
+        flash_form_errors(form)
+        return redirect(url_for("reviews.overview", slug=slug))
     try:
         nominate(
             session,
@@ -288,8 +289,7 @@ def add_golden_idea(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     form = GoldenIdeaForm(prefix="golden")
     if not form.validate_on_submit():
-        for messages in form.errors.values():
-            flash("; ".join(str(m) for m in messages), "error")
+        flash_form_errors(form)
         return redirect(url_for("reviews.overview", slug=slug))
     try:
         choose_golden_ideas(

@@ -126,3 +126,29 @@ def test_question_map_lines_answers_up_by_name_and_names_the_changes(session, ca
     assert not bus_history.comparable
     assert bus_history.types == {1: "select_one", 2: "select_one", 3: "range"}
     assert "version 3: type select_one -> range" in bus_history.changes
+
+
+def test_changing_a_locked_version_is_answered_409_with_the_reason_not_500(
+    make_app, bind_app, session, campaign
+):
+    from minsheng.db import get_session
+
+    version = current_version(session, campaign)
+    respond(session, campaign, version)
+    app = bind_app(make_app())
+
+    # The route stands for any staff action that edits a version in place.
+    def edit_in_place():
+        locked = get_session().get(type(version), version.id)
+        locked.definition = form_to_dict(edited(form_of(locked)))
+        get_session().commit()
+        return "saved"
+
+    app.add_url_rule("/edit-in-place", "edit_in_place", edit_in_place, methods=["POST"])
+    client = app.test_client()
+    page = client.post("/edit-in-place")
+    assert page.status_code == 409
+    assert "version 1 has responses and cannot be changed" in page.get_data(as_text=True)
+    api = client.post("/edit-in-place", headers={"Accept": "application/json"})
+    assert api.status_code == 409
+    assert api.json["errors"][0]["location"] == "questionnaire"

@@ -188,3 +188,15 @@ def test_overview_forms_carry_their_csrf_token_when_protection_is_on(
             "Closed: scores are final."
             in client.get("/reviews/campaigns/transport-2026?lang=en").text
         )
+
+
+def test_a_refused_nomination_form_shows_its_field_errors_not_a_raw_dict(
+    client, login, campaign
+):
+    login("organizer")
+    base = "/reviews/campaigns/transport-2026"
+    refused = client.post(f"{base}/nominations?lang=en", data={"nominate-reason": "x"})
+    assert refused.status_code == 302
+    page = client.get(f"{base}?lang=en").get_data(as_text=True)
+    assert "Response Id: This field is required." in page
+    assert "{&#39;" not in page and "nomination form:" not in page
