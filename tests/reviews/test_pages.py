@@ -190,9 +190,7 @@ def test_overview_forms_carry_their_csrf_token_when_protection_is_on(
         )
 
 
-def test_a_refused_nomination_form_shows_its_field_errors_not_a_raw_dict(
-    client, login, campaign
-):
+def test_a_refused_nomination_form_shows_its_field_errors_not_a_raw_dict(client, login, campaign):
     login("organizer")
     base = "/reviews/campaigns/transport-2026"
     refused = client.post(f"{base}/nominations?lang=en", data={"nominate-reason": "x"})
