@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from minsheng import db, errors, i18n, jobs, navigation
+from minsheng import access_log, db, errors, i18n, jobs, navigation
 from minsheng.config import DEVELOPMENT_SECRET_KEY, key_problems, load_settings
 from minsheng.errors import InputError
 
@@ -46,6 +46,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     csrf.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
+    access_log.init_app(app)
 
     from minsheng import accounts, cli, views
 

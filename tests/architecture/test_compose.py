@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,8 @@ import yaml
 from minsheng.config import SETTINGS
 from minsheng.jobs import QUEUES
 
-DOCKER = Path(__file__).resolve().parents[2] / "docker"
+ROOT = Path(__file__).resolve().parents[2]
+DOCKER = ROOT / "docker"
 APP_SERVICES = ("web", "worker", "beat")
 DECLARED = {setting.env for setting in SETTINGS}
 VARIABLE = re.compile(r"\b(MINSHENG_[A-Z0-9_]+)")
@@ -54,7 +57,7 @@ def test_env_example_lists_the_secrets_the_stack_needs(compose):
 
 def test_web_runs_gunicorn_on_the_wsgi_module_and_the_worker_consumes_every_queue(compose):
     web = compose["services"]["web"]["command"]
-    assert "gunicorn" in web and "minsheng.wsgi:app" in web
+    assert "gunicorn -c python:minsheng.gunicorn_config " in web and "minsheng.wsgi:app" in web
     assert "minsheng db upgrade" in web
     source = (Path(__file__).resolve().parents[2] / "minsheng" / "wsgi.py").read_text()
     assert re.search(r"^app = create_app\(\)$", source, re.MULTILINE)
@@ -88,3 +91,18 @@ def test_compose_requires_both_keys_and_never_turns_development_on(compose):
     dockerfile = (DOCKER / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
     env_lines = [line for line in dockerfile.splitlines() if line.startswith("ENV ")]
     assert env_lines and not any("MINSHENG_DEVELOPMENT" in line for line in env_lines)
+
+
+def test_the_image_and_compose_serve_with_the_gunicorn_config_and_it_preloads_and_recycles(compose):
+    # Both ways the image starts the web server (the compose command and the image's own CMD)
+    # load minsheng/gunicorn_config.py, and that file keeps the settings a quick restart needs.
+    cmd = re.search(r"^CMD (\[.*\])$", (DOCKER / "Dockerfile").read_text(), re.MULTILINE)
+    assert cmd, "the Dockerfile has no one-line CMD"
+    image = " ".join(json.loads(cmd.group(1)))
+    for command in (compose["services"]["web"]["command"], image):
+        assert "gunicorn -c python:minsheng.gunicorn_config " in command, command
+        assert "--bind" not in command and "--access-logfile" not in command, command
+    config = runpy.run_path(str(ROOT / "minsheng" / "gunicorn_config.py"))
+    assert config["preload_app"] is True and config["bind"] == "0.0.0.0:8000"
+    assert config["max_requests"] > 0 and 0 < config["max_requests_jitter"] < config["max_requests"]
+    assert config["accesslog"] == "-" and "%(f)s" not in config["access_log_format"]
