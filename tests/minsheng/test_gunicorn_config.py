@@ -53,7 +53,7 @@ def test_gunicorn_serves_the_app_and_its_access_log_keeps_no_tokens_or_codes(
         "PYTHONPATH": str(ROOT),
         "MINSHENG_DATABASE_URL": database_url,
         "MINSHENG_INSTANCE_PATH": str(tmp_path / "instance"),
-        "MINSHENG_SECRET_KEY": "gunicorn-config-test",
+        "MINSHENG_DEVELOPMENT": "true",  # throwaway keys: this server serves nobody
     }
     command = ["-m", "gunicorn", "-c", "python:minsheng.gunicorn_config"]
     server = subprocess.Popen(
