@@ -33,12 +33,14 @@ from forms.ingest import (
     open_questionnaire,
     submit_response,
 )
+from forms.models import QuestionnaireVersion, Response
 from forms.publishing import current_version, form_of
 from forms.schema import form_to_dict
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.i18n import LOCALES
+from minsheng.text import unsafe_character, unsafe_in
 
 bp = Blueprint("forms_api", __name__, url_prefix="/api/v1")
 
@@ -64,6 +66,15 @@ def _submission_fields(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[Pr
     if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
         problems.append(
             Problem("submission_id", "expected a string of 8-64 characters chosen by the client")
+        )
+    elif unsafe_character(submission_id):
+        problems.append(Problem("submission_id", unsafe_character(submission_id) or ""))
+    point = body.get("collection_point")
+    if point is not None and (not isinstance(point, str) or unsafe_character(point)):
+        problems.append(
+            Problem(
+                "collection_point", unsafe_in(point) or f"expected a code as text, got {point!r}"
+            )
         )
     fields["submission_id"] = submission_id
     started = body.get("started_at")
@@ -122,7 +133,8 @@ def _create_response(slug: str, body: dict[str, Any], snapshot: bool) -> Respons
     campaign, version = found.campaign, found.version
     fields, problems = _submission_fields(body)
     point_id = None
-    if body.get("collection_point") is not None:
+    code = body.get("collection_point")
+    if isinstance(code, str) and not unsafe_character(code):
         point = collection_point_of(session, campaign, str(body["collection_point"]))
         if point is None and found.cached:
             raise StaleSnapshotError(slug)  # the point may be newer than the cached campaign
@@ -165,18 +177,40 @@ def _create_response(slug: str, body: dict[str, Any], snapshot: bool) -> Respons
     except IngestError as exc:
         session.rollback()
         return _error(409, str(exc))
-    location = url_for("forms_api.create_response", slug=slug) + f"/{response.id}"
-    return (
-        {
-            "id": response.id,
-            "submission_id": response.submission_id,
-            "version": version.number,
-            "submitted_at": response.submitted_at.isoformat(),
-            "created": new,
-        },
-        201 if new else 200,
-        {"Location": location},
+    location = url_for("forms_api.stored_response", slug=slug, submission_id=response.submission_id)
+    return _receipt(response, version.number, new), 201 if new else 200, {"Location": location}
+
+
+def _receipt(response: Response, version: int, new: bool) -> dict[str, Any]:
+    return {
+        "id": response.id,
+        "submission_id": response.submission_id,
+        "version": version,
+        "submitted_at": response.submitted_at.isoformat(),
+        "created": new,
+    }
+
+
+@bp.get("/campaigns/<slug>/responses/<submission_id>")
+@public
+def stored_response(slug: str, submission_id: str) -> ResponseReturnValue:
+    """Whether the submission with this client-chosen id is stored (the `Location` of a created
+    response): a client unsure whether a submit got through asks here. Only the receipt is
+    shown, never the answers; the id is known to the client that chose it."""
+    session = get_session()
+    campaign = get_campaign(session, slug) if not unsafe_character(slug) else None
+    found = (
+        session.execute(
+            select(Response, QuestionnaireVersion.number)
+            .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.version_id)
+            .where(Response.campaign_id == campaign.id, Response.submission_id == submission_id)
+        ).first()
+        if campaign is not None and not unsafe_character(submission_id)
+        else None
     )
+    if found is None:
+        return _error(404, f"no response {submission_id!r} stored for campaign {slug!r}")
+    return _receipt(found[0], found[1], False)
 
 
 def _located(problems: list[Problem]) -> list[Problem]:
@@ -315,6 +349,32 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 "404": _errors("No such campaign, or it has no questionnaire."),
                 "409": _errors("The campaign is not accepting responses."),
                 "422": _errors("Every problem with the submission, one per field."),
+            },
+        }
+    },
+    "/campaigns/{slug}/responses/{submission_id}": {
+        "get": {
+            "operationId": "getStoredResponse",
+            "summary": "The receipt of a stored submission (the Location of a created response)",
+            "parameters": [
+                SLUG,
+                {
+                    "name": "submission_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "Stored; the answers are not shown.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/StoredResponse"}
+                        }
+                    },
+                },
+                "404": _errors("Nothing is stored under this submission_id."),
             },
         }
     },

@@ -22,6 +22,7 @@ from invitations.models import Quota
 from invitations.quotas import claim_quota, quota_attributes
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
+from minsheng.text import unsafe_character
 
 CHANNELS = ("web", "invitation", "qr", "api", "import")
 
@@ -83,6 +84,8 @@ def open_questionnaire(
     `SNAPSHOT_SECONDS` is reused without a query; `submit_response(..., snapshot=True)` then
     checks it inside the INSERT.
     """
+    if unsafe_character(slug):
+        return None  # no campaign is named so; PostgreSQL would refuse the NUL in the query
     now = time.monotonic()
     if snapshot:
         kept = _SNAPSHOTS.get(slug)
@@ -138,7 +141,7 @@ def collection_point_of(
 ) -> CollectionPoint | None:
     """The campaign's collection point (征集点位) with this code, or None (also for an unknown
     code: a mistyped poster link still gets its response stored, as `web`)."""
-    if not code:
+    if not code or unsafe_character(code):
         return None
     return session.scalar(
         select(CollectionPoint).where(
@@ -179,6 +182,10 @@ def submit_response(
     """
     if not 8 <= len(submission.submission_id) <= 64:
         raise InputError([Problem("submission_id", "expected 8-64 characters")])
+    if unsafe_character(submission.submission_id):
+        raise InputError(
+            [Problem("submission_id", unsafe_character(submission.submission_id) or "")]
+        )
     if submission.channel not in CHANNELS:
         raise InputError(
             [

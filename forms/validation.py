@@ -20,6 +20,7 @@ from babel import Locale, UnknownLocaleError, support
 from forms.expressions import Context, Value, boolean, evaluate, stored_value
 from forms.schema import Choice, Form, Group, Question, compiled, evaluation_order, text_in
 from minsheng.errors import InputError, Problem
+from minsheng.text import unsafe_in
 
 Answers = dict[str, Any]
 
@@ -101,7 +102,12 @@ def _number(question: Question, value: Any, kind: type[int | float]) -> int | fl
 
 
 def normalise_value(form: Form, question: Question, value: Any) -> Any:
-    """One answer in its stored form, or `AnswerError` (a `ValueError`) saying what is allowed."""
+    """One answer in its stored form, or `AnswerError` (a `ValueError`) saying what is allowed.
+    A value of the wrong kind (an object, NaN, an object for a text) is refused, never coerced."""
+    if isinstance(value, dict) or (isinstance(value, float) and not math.isfinite(value)):
+        raise AnswerError("expected %(what)s, got %(value)r", what=question.type, value=value)
+    if question.type == "text" and not isinstance(value, str):
+        raise AnswerError("expected text, got %(value)r", value=value)
     names = [c.name for c in form.choices_for(question)]
     if question.type == "select_one":
         chosen = str(value)
@@ -167,9 +173,17 @@ def validate_answers(
     """
     problems: list[Problem] = []
     known = {q.name for q in form.questions()}
-    for name in raw:
-        if name not in known and not name.endswith("_other"):
+    unsafe: set[str] = set()
+    for name, value in raw.items():
+        # NUL and lone surrogates break every page that shows them later (issue 11): refused.
+        bad = unsafe_in(name) or unsafe_in(value)
+        if bad:
+            unsafe.add(name)
+            problems.append(Problem(name.encode("utf-8", "replace").decode(), bad))
+        elif name not in known and not name.endswith("_other"):
             problems.append(Problem(name, say(language, "no such question in this questionnaire")))
+    if unsafe:
+        raw = {k: v for k, v in raw.items() if k not in unsafe}
     parents = form.enclosing_groups()
     answers: Answers = {}
     for question in evaluation_order(form):
@@ -235,7 +249,12 @@ def _check_question(
     answers[question.name] = answer
     other_key = f"{question.name}_other"
     if question.or_other and "other" in _as_list(answer):
-        other = str(raw.get(other_key) or "").strip()
+        other_value = raw.get(other_key)
+        if other_value is not None and not isinstance(other_value, str):
+            return Problem(
+                other_key, say(language, "expected text, got %(value)r", value=other_value)
+            )
+        other = (other_value or "").strip()
         if not other:
             return Problem(other_key, say(language, "please specify 'other'"))
         answers[other_key] = other

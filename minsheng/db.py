@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from minsheng.text import json_loads
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -62,7 +64,7 @@ class Base(DeclarativeBase):
 def make_engine(url: str) -> Engine:
     """Engine for `url`; SQLite gets WAL and foreign keys so the demo behaves like production."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_deserializer=json_loads)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -80,7 +82,9 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_deserializer=json_loads
+    )
 
 
 class Database:

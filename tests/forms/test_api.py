@@ -54,7 +54,14 @@ def test_valid_submission_is_created_with_channel_and_duration(client, session, 
     assert stored.language == "en"
     assert stored.answers["commute_mode_other"] == "轮滑"
     assert stored.duration_seconds > 0
-    assert reply.headers["Location"].endswith(f"{URL}/{stored.id}")
+    receipt = client.get(reply.headers["Location"])
+    assert receipt.status_code == 200, receipt.json
+    assert receipt.json == {**reply.json, "created": False}
+    assert "answers" not in receipt.json
+
+
+def test_the_location_of_an_unknown_submission_is_not_found(client, campaign):
+    assert client.get(f"{URL}/never-sent-000").status_code == 404
 
 
 def test_repeated_submission_id_answers_200_and_stores_one(client, session, campaign):
