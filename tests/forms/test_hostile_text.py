@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
 from forms.models import Response
-from forms.publishing import current_version, form_of, load_campaign_file
+from forms.publishing import current_version, form_of
 from forms.webforms import page_field_names
+from tests.forms.test_api import ANSWERS, campaign
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 SLUG = "transport-2026"
 URL = f"/api/v1/campaigns/{SLUG}/responses"
-ANSWERS = {
-    "district": "wuhou",
-    "age_group": "a30_44",
-    "commute_mode": "other",
-    "commute_mode_other": "轮滑",
-    "commute_time": "m30_60",
-    "problems": ["parking", "congestion"],
-    "sat_bus": "3",
-    "sat_metro": 4,
-    "sat_parking": "2",
-    "suggestion": "建议在地铁站周边增加非机动车停放区。",
-}
-
-
-@pytest.fixture()
-def campaign(session):
-    campaign, _ = load_campaign_file(session, str(EXAMPLE))
-    session.commit()
-    return campaign
+__all__ = ["campaign"]  # the fixture, shared with the API tests
 
 
 def stored(session):
