@@ -80,3 +80,19 @@ def test_bad_text_written_straight_into_the_database_is_read_with_a_replacement(
     answers = session.scalar(select(Response.answers))
     assert answers["suggestion"] == "bad \ufffd and \ufffd here"
     assert client.get(f"/api/v1/campaigns/{SLUG}/responses/hostile-00003").status_code == 200
+
+
+def test_the_results_page_and_summary_api_work_with_bad_text_already_stored(
+    client, session, campaign, login
+):
+    for n in range(3):
+        sid = f"hostile-1000{n}"
+        assert client.post(URL, json={"answers": ANSWERS, "submission_id": sid}).status_code == 201
+    session.execute(
+        text("UPDATE responses SET answers = :a WHERE submission_id = 'hostile-10000'"),
+        {"a": json.dumps({**ANSWERS, "suggestion": "bad \ud800 and \x00 here"})},
+    )
+    session.commit()
+    login("admin")
+    assert client.get(f"/api/v1/campaigns/{SLUG}/summary").status_code == 200
+    assert client.get(f"/campaigns/{SLUG}/results").status_code == 200
