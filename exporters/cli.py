@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
 
 from campaigns.store import require_campaign
-from exporters.reports import mark_running, produce_report, request_report
+from exporters.reports import mark_running, produce_report, report_download_name, request_report
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
+from minsheng.files import file_store
 
 report_cli = CommandGroup("report", help="Thematic reports (专题报告).")
 
@@ -21,7 +23,7 @@ report_cli = CommandGroup("report", help="Thematic reports (专题报告).")
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for the PDF (default: REPORT_DIR).",
+    help="Also copy the PDF into this folder and print its path there.",
 )
 @click.option(
     "--audience",
@@ -31,7 +33,8 @@ report_cli = CommandGroup("report", help="Thematic reports (专题报告).")
     help="department: cells below SUPPRESSION_THRESHOLD are suppressed.",
 )
 def render_command(slug: str, out_dir: Path | None, audience: str) -> None:
-    """Render the PDF report of campaign SLUG in this process and print its path.
+    """Render the PDF report of campaign SLUG in this process into the file store and print
+    where it is.
 
     The report is recorded like one requested on the organizer page, so it can be downloaded
     there too.
@@ -41,8 +44,15 @@ def render_command(slug: str, out_dir: Path | None, audience: str) -> None:
     report = request_report(session, campaign, audience=audience)
     mark_running(session, report)
     session.commit()
-    path = produce_report(session, report, out_dir)
+    key = produce_report(session, report)
     session.commit()
-    if path is None:
+    if key is None:
         raise click.ClickException(report.error)
-    click.echo(str(path.resolve()))
+    if out_dir is None:
+        click.echo(file_store().location(key))
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copy = out_dir / report_download_name(report)
+    with file_store().open(key) as stored, copy.open("wb") as target:
+        shutil.copyfileobj(stored.stream, target)
+    click.echo(str(copy.resolve()))

@@ -1,4 +1,4 @@
-"""Reports rendered for a campaign: what was asked for, its state, and where the file is."""
+"""Reports rendered for a campaign: what was asked for, its state, and the key of its file."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ REPORT_STATUSES = ("queued", "running", "done", "failed")
 class Report(Base):
     """One requested report (专题报告) of a campaign.
 
-    `status` goes queued -> running -> done | failed; `file_path` is set once the file is
-    complete, so a done report always has its file. `job_id` points at the `Job` row whose
-    progress the organizer page shows. `audience` "department" means small cells are suppressed.
+    `status` goes queued -> running -> done | failed; `file_key` (in the file store) is set
+    once the file is complete, so a done report always has its file. `job_id` points at the
+    `Job` row whose progress the organizer page shows. `audience` "department" means small
+    cells are suppressed.
     """
 
     __tablename__ = "reports"
@@ -32,7 +33,7 @@ class Report(Base):
     audience: Mapped[str] = mapped_column(String(20), default="staff")
     language: Mapped[str] = mapped_column(String(10), default="zh_CN")
     status: Mapped[str] = mapped_column(String(20), default="queued")
-    file_path: Mapped[str | None] = mapped_column(String(500))
+    file_key: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str] = mapped_column(String(1000), default="")
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

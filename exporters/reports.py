@@ -4,7 +4,7 @@ someone asks, and `produce_report` renders it once, whoever runs it (worker, eag
 
 from __future__ import annotations
 
-from pathlib import Path
+import tempfile
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -18,6 +18,7 @@ from exporters.models import REPORT_AUDIENCES, Report
 from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
+from minsheng.files import file_store
 from minsheng.jobs import Job, update_job
 
 if TYPE_CHECKING:
@@ -63,10 +64,21 @@ def request_report(
     return report
 
 
-def report_file(report: Report) -> Path | None:
-    """The finished file of `report`, or None while it is not done (or the file is gone)."""
-    if report.status == "done" and report.file_path and Path(report.file_path).exists():
-        return Path(report.file_path)
+def report_key(report: Report) -> str:
+    """The file store key of the report's PDF: `reports/<campaign slug>/<report id>.pdf`."""
+    return f"reports/{report.campaign.slug}/{report.id}.pdf"
+
+
+def report_download_name(report: Report) -> str:
+    """The file name a download of the report is saved under."""
+    return f"{report.campaign.slug}-report-{report.id}.pdf"
+
+
+def report_file(report: Report) -> str | None:
+    """The file store key of the finished file of `report`, or None while it is not done (or
+    the file is gone from the store)."""
+    if report.status == "done" and report.file_key and file_store().exists(report.file_key):
+        return report.file_key
     return None
 
 
@@ -83,15 +95,15 @@ def mark_running(session: Session, report: Report) -> Job | None:
 def produce_report(
     session: Session,
     report: Report,
-    out_dir: Path | str | None = None,
     progress: Progress | None = None,
-) -> Path | None:
-    """Render `report` unless it is already done; return its file, or None if rendering failed.
+) -> str | None:
+    """Render `report` into the file store unless it is already done; return its key, or None
+    if rendering failed.
 
-    Idempotent: a report whose file exists is returned as is, so a task delivered twice (acks_late
-    after a worker crash) never renders a second file. A failure the operator must fix (missing
-    font, no questionnaire) marks the report and its job failed with the reason. The caller
-    commits either way.
+    Idempotent: a report whose file is stored is returned as is, so a task delivered twice
+    (acks_late after a worker crash) never renders a second file. A failure the operator must fix
+    (missing font, no questionnaire) marks the report and its job failed with the reason. The
+    caller commits either way.
     """
     done = report_file(report)
     if done is not None:
@@ -106,17 +118,20 @@ def produce_report(
     # process that can request one (issue 10).
     from exporters.pdf_report import render_campaign_report
 
-    folder = Path(out_dir or current_app.config["REPORT_DIR"])
+    key = report_key(report)
     try:
-        path = render_campaign_report(
-            session,
-            report.campaign,
-            folder,
-            audience=report.audience,
-            filename=f"{report.campaign.slug}-report-{report.id}.pdf",
-            language=report.language,
-            progress=progress,
-        )
+        with tempfile.TemporaryDirectory(prefix="minsheng-report-") as folder:
+            path = render_campaign_report(
+                session,
+                report.campaign,
+                folder,
+                audience=report.audience,
+                filename=report_download_name(report),
+                language=report.language,
+                progress=progress,
+            )
+            with path.open("rb") as pdf:
+                file_store().put(key, pdf)
     except (ExportError, InputError, AnalysisError) as exc:
         report.status = "failed"
         report.error = str(exc)[:1000]
@@ -125,11 +140,11 @@ def produce_report(
             update_job(session, job, state="failed", message=str(exc))
         return None
     report.status = "done"
-    report.file_path = str(path)
+    report.file_key = key
     report.finished_at = utcnow()
     if job is not None:
-        update_job(session, job, state="done", progress=1.0, message="", result={"path": str(path)})
-    return path
+        update_job(session, job, state="done", progress=1.0, message="", result={"key": key})
+    return key
 
 
 def campaign_reports(session: Session, campaign: Campaign) -> list[Report]:

@@ -23,7 +23,8 @@ from minsheng.jobs import update_job
     max_retries=3,
 )
 def render_report(self: Task[Any, Any], report_id: int) -> str | None:
-    """Render the report `report_id`; return the PDF path, or None if it failed or is gone.
+    """Render the report `report_id`; return the PDF's file store key, or None if it failed or
+    is gone.
 
     Progress and failures are visible on the report's `Job` row; a failure that only the
     operator can fix (missing CJK font) is recorded there rather than retried.
@@ -34,7 +35,7 @@ def render_report(self: Task[Any, Any], report_id: int) -> str | None:
         return None
     done = report_file(report)
     if done is not None:
-        return str(done)
+        return done
     job = mark_running(session, report)
     session.commit()
 
@@ -43,6 +44,6 @@ def render_report(self: Task[Any, Any], report_id: int) -> str | None:
             update_job(session, job, progress=fraction, message=step)
             session.commit()
 
-    path = produce_report(session, report, progress=progress)
+    key = produce_report(session, report, progress=progress)
     session.commit()
-    return str(path) if path is not None else None
+    return key

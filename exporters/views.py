@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,12 +10,13 @@ from sqlalchemy import select
 
 from campaigns.web import get_campaign_or_404
 from exporters.models import Report
-from exporters.reports import campaign_reports, request_report
+from exporters.reports import campaign_reports, report_download_name, request_report
 from exporters.tasks import render_report
 from exporters.webforms import ReportRequestForm
 from forms.schema import text_in
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
+from minsheng.files import send_stored_file
 from minsheng.jobs import Job, enqueue_after_commit
 from minsheng.web import label_language
 
@@ -59,15 +58,10 @@ def campaign_report_list(slug: str) -> ResponseReturnValue:
 @bp.route("/reports/<int:report_id>/download")
 @require_role("organizer")
 def download(report_id: int) -> ResponseReturnValue:
-    """The PDF of a finished report."""
+    """The PDF of a finished report, streamed from the file store (any node serves it)."""
     report = get_session().get(Report, report_id)
     if report is None:
         abort(404, description=f"No report {report_id}.")
-    if report.status != "done" or not report.file_path or not Path(report.file_path).exists():
+    if report.status != "done" or not report.file_key:
         abort(404, description=f"Report {report_id} is {report.status}; it has no file yet.")
-    return send_file(
-        report.file_path,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=Path(report.file_path).name,
-    )
+    return send_stored_file(report.file_key, report_download_name(report))

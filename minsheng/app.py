@@ -1,4 +1,5 @@
-"""`create_app()`: configuration, database, jobs, accounts, then each stage of the pipeline.
+"""`create_app()`: configuration, database, file store, jobs, accounts, then each stage of the
+pipeline.
 
 Read top to bottom, it lists every part of the system.
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from minsheng import access_log, db, errors, i18n, jobs, navigation
+from minsheng import access_log, db, errors, files, i18n, jobs, navigation
 from minsheng.config import DEVELOPMENT_SECRET_KEY, key_problems, load_settings
 from minsheng.errors import InputError
 
@@ -41,6 +42,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         )
 
     db.init_app(app)
+    files.init_app(app)
     jobs.celery_init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from minsheng.errors import InputError, Problem
+from minsheng.files import FILE_STORES
 
 
 def _bool(raw: str) -> bool:
@@ -32,6 +33,13 @@ def _int(raw: str) -> int:
 
 def _str(raw: str) -> str:
     return raw
+
+
+def _file_store(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in FILE_STORES:
+        raise ValueError(f"expected one of {', '.join(FILE_STORES)}")
+    return value
 
 
 def _memory_pool(raw: str) -> str:
@@ -103,7 +111,7 @@ SETTINGS: tuple[Setting, ...] = (
         "INSTANCE_PATH",
         _str,
         None,
-        "Folder for the SQLite database, reports, exports and snapshots (default: ./instance).",
+        "Folder for the SQLite database, snapshots and the local file store (default: ./instance).",
         accepted="a directory path",
     ),
     Setting(
@@ -185,12 +193,47 @@ SETTINGS: tuple[Setting, ...] = (
         accepted="zh_CN or en",
     ),
     Setting(
-        "REPORT_DIR",
+        "FILE_STORE",
+        _file_store,
+        "local",
+        "Where reports, exports and uploaded files are kept, by key: local (a folder, "
+        "FILE_STORE_DIR) or s3 (an S3-compatible object store: AWS S3, MinIO, Ceph). With more "
+        "than one web node or worker, use s3 or a folder every node mounts.",
+        accepted="local or s3",
+    ),
+    Setting(
+        "FILE_STORE_DIR",
         _str,
         None,
-        "Where rendered reports and exports are stored (default: <INSTANCE_PATH>/reports).",
+        "Folder of the local file store (default: <INSTANCE_PATH>/files).",
         accepted="a directory path",
     ),
+    Setting("S3_BUCKET", _str, "", "Bucket of the s3 file store; required when FILE_STORE=s3."),
+    Setting(
+        "S3_PREFIX",
+        _str,
+        "",
+        "Prefix of every key in the bucket (e.g. minsheng/), so one bucket can hold several "
+        "instances.",
+    ),
+    Setting(
+        "S3_ENDPOINT_URL",
+        _str,
+        "",
+        "Endpoint of an S3-compatible server such as MinIO (http://minio:9000; addressed "
+        "path-style); empty: AWS S3.",
+        accepted="empty or an http(s) URL",
+    ),
+    Setting("S3_REGION", _str, "", "Region of the bucket (e.g. us-east-1); empty: boto3 chooses."),
+    Setting(
+        "S3_ACCESS_KEY_ID",
+        _str,
+        "",
+        "Access key of the s3 file store; empty: boto3 finds credentials itself (instance "
+        "role, ~/.aws).",
+        secret=True,
+    ),
+    Setting("S3_SECRET_ACCESS_KEY", _str, "", "Secret key for S3_ACCESS_KEY_ID.", secret=True),
     Setting(
         "CJK_FONT_FAMILY",
         _str,
@@ -297,6 +340,8 @@ def load_settings(
         if name not in BY_NAME and not name.isupper():
             problems.append(Problem(name, "unknown setting"))
         values[name] = value
+    if values.get("FILE_STORE") == "s3" and not values["S3_BUCKET"]:
+        problems.append(Problem("MINSHENG_S3_BUCKET", "empty; required when FILE_STORE is s3"))
     if problems:
         raise InputError(problems)
     _derive(values)
@@ -308,8 +353,8 @@ def _derive(values: dict[str, Any]) -> None:
     values["INSTANCE_PATH"] = str(instance)
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance / 'minsheng.sqlite'}"
-    if not values["REPORT_DIR"]:
-        values["REPORT_DIR"] = str(instance / "reports")
+    if not values["FILE_STORE_DIR"]:
+        values["FILE_STORE_DIR"] = str(instance / "files")
     if not values["RESULT_BACKEND"] and str(values["BROKER_URL"]).startswith("redis"):
         values["RESULT_BACKEND"] = values["BROKER_URL"]
 

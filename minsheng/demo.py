@@ -19,6 +19,7 @@ from werkzeug.security import generate_password_hash
 from minsheng.accounts.models import User
 from minsheng.accounts.users import create_user
 from minsheng.audit import record
+from minsheng.files import file_store
 
 DEMO_FILE = Path("examples") / "transport.yaml"
 ORGANIZER = "organizer"
@@ -29,14 +30,15 @@ DEFAULT_SEED = 2026
 @dataclass(frozen=True)
 class DemoResult:
     """What the demo prepared, for printing: the campaign, its response count (and how many were
-    added this time), the organizer's credentials and the report file."""
+    added this time), the organizer's credentials and where the report's PDF is (a path or an
+    `s3://` URL: `FileStore.location`)."""
 
     campaign_slug: str
     responses: int
     added: int
     username: str
     password: str
-    report: Path
+    report: str
 
 
 def find_demo_file(start: Path | None = None) -> Path:
@@ -56,7 +58,7 @@ def prepare_demo(
 ) -> DemoResult:
     """Load the campaign, top it up to `responses` synthetic responses (nothing is added when it
     already has that many), give the `organizer` account a new random password, commit, then
-    render the staff report into REPORT_DIR the way the report task does."""
+    render the staff report into the file store the way the report task does."""
     from exporters.reports import produce_report, request_report
     from forms.models import Response
     from forms.publishing import load_campaign_file
@@ -75,11 +77,14 @@ def prepare_demo(
     user = _reset_organizer(session, password)
     report = request_report(session, campaign, actor_id=user.id)
     session.commit()
-    path = produce_report(session, report)
+    key = produce_report(session, report)
     session.commit()
-    if path is None:
+    if key is None:
         raise RuntimeError(f"the report could not be rendered: {report.error}")
-    return DemoResult(campaign.slug, (existing or 0) + added, added, user.username, password, path)
+    location = file_store().location(key)
+    return DemoResult(
+        campaign.slug, (existing or 0) + added, added, user.username, password, location
+    )
 
 
 def _reset_organizer(session: Session, password: str) -> User:

@@ -122,12 +122,12 @@ def record_progress(
         )
         or 0
     )
-    names = store_uploads(assignment.id, number, list(uploads)) if uploads else []
+    keys = store_uploads(assignment.id, number, list(uploads)) if uploads else []
     update = ProgressUpdate(
         assignment_id=assignment.id,
         author_id=author.id,
         note=note.strip(),
-        attachments=names,
+        attachments=keys,
         completes=completes,
     )
     session.add(update)
@@ -142,7 +142,7 @@ def record_progress(
         "assignment",
         assignment.id,
         completes=completes,
-        attachments=names,
+        attachments=keys,
     )
     _advance(session, assignment.recommendation, author.id)
     return update

@@ -1,5 +1,5 @@
-"""Evidence files attached to progress updates, kept in the instance file store under
-`<INSTANCE_PATH>/recommendations/<assignment id>/`. Only the file name is stored in the row."""
+"""Evidence files attached to progress updates, kept in the file store under
+`evidence/<assignment id>/<update number>-<safe name>`; the update's row lists their keys."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
-
 from minsheng.errors import Problem
+from minsheng.files import file_store
+from recommendations.models import Assignment
 
 ALLOWED_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".txt")
 MAX_BYTES = 10 * 1024 * 1024
@@ -24,10 +24,6 @@ class Upload:
 
     filename: str
     content: bytes
-
-
-def evidence_folder(assignment_id: int) -> Path:
-    return Path(current_app.config["INSTANCE_PATH"]) / "recommendations" / str(assignment_id)
 
 
 def safe_name(filename: str) -> str:
@@ -58,21 +54,26 @@ def check_uploads(uploads: list[Upload]) -> list[Problem]:
 
 
 def store_uploads(assignment_id: int, update_number: int, uploads: list[Upload]) -> list[str]:
-    """Write checked uploads and return their stored names (`<update number>-<safe name>`, so a
-    second file with the same name never overwrites the first)."""
-    folder = evidence_folder(assignment_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    names = []
+    """Put checked uploads into the file store and return their keys (the name is prefixed by
+    the update number, so a second file with the same name never overwrites the first)."""
+    keys = []
     for upload in uploads:
-        name = f"{update_number}-{safe_name(upload.filename)}"
-        (folder / name).write_bytes(upload.content)
-        names.append(name)
-    return names
+        key = f"evidence/{assignment_id}/{update_number}-{safe_name(upload.filename)}"
+        file_store().put(key, upload.content)
+        keys.append(key)
+    return keys
 
 
-def evidence_path(assignment_id: int, name: str) -> Path | None:
-    """The stored file, or None when `name` is not a plain file name in the folder."""
-    if name != safe_name(name) and not re.fullmatch(r"\d+-[\w.\-]+", name):
-        return None
-    path = evidence_folder(assignment_id) / name
-    return path if path.is_file() and path.parent == evidence_folder(assignment_id) else None
+def evidence_name(key: str) -> str:
+    """The file name an evidence file is shown and downloaded under (the key's last part)."""
+    return key.rsplit("/", 1)[-1]
+
+
+def evidence_key(assignment: Assignment, name: str) -> str | None:
+    """The key of the evidence file `name` of one of the assignment's updates, or None: only
+    files that an update of this assignment lists can be reached through it."""
+    for update in assignment.updates:
+        for key in update.attachments:
+            if evidence_name(str(key)) == name:
+                return str(key)
+    return None

@@ -83,8 +83,8 @@ class Assignment(Base):
 
 
 class ProgressUpdate(Base):
-    """A progress note from the department with its evidence: `attachments` lists file names in
-    the instance file store (`<INSTANCE_PATH>/recommendations/<assignment id>/`)."""
+    """A progress note from the department with its evidence: `attachments` lists the file store
+    keys of its files (`evidence/<assignment id>/<update number>-<name>`)."""
 
     __tablename__ = "progress_updates"
 

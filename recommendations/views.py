@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,13 +20,17 @@ from minsheng.accounts.models import Department, User
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
+<<<<<<< HEAD
 from minsheng.web import label_language
+=======
+from minsheng.files import send_stored_file
+>>>>>>> 2ca0647 (Reports and evidence files live in a file store addressed by key (local folder or S3 through boto3), so any web node or worker serves what another wrote)
 from recommendations.assignments import (
     assign_to_departments,
     department_assignments,
     record_progress,
 )
-from recommendations.evidence import Upload, evidence_path
+from recommendations.evidence import Upload, evidence_key
 from recommendations.feedback import (
     evaluate,
     evaluations,
@@ -259,10 +263,10 @@ def progress(assignment_id: int) -> ResponseReturnValue:
 @require_role("organizer", "department")
 def evidence(assignment_id: int, name: str) -> ResponseReturnValue:
     assignment = _assignment(assignment_id)
-    path = evidence_path(assignment.id, name)
-    if path is None:
+    key = evidence_key(assignment, name)
+    if key is None:
         abort(404, description=f"No file {name!r} for assignment {assignment_id}.")
-    return send_file(path, as_attachment=True, download_name=name)
+    return send_stored_file(key, name)
 
 
 @bp.route("/recommendations/<int:rec_id>/feedback", methods=["POST"])

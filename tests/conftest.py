@@ -8,6 +8,7 @@ The database is SQLite in a temporary folder unless `MINSHENG_TEST_DATABASE_URL`
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,43 @@ def base_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
         "BROKER_URL": "",
     }
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible server (moto's, in a thread) on 127.0.0.1 for this run."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture()
+def s3_settings(s3_endpoint: str) -> dict[str, str]:
+    """File store settings for a new, empty bucket on the test S3 server."""
+    from minsheng.files import S3Store
+
+    settings = {
+        "FILE_STORE": "s3",
+        "S3_BUCKET": f"minsheng-{uuid.uuid4().hex[:12]}",
+        "S3_PREFIX": "instance-a/",
+        "S3_ENDPOINT_URL": s3_endpoint,
+        "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": "test-access-key",
+        "S3_SECRET_ACCESS_KEY": "test-secret-key",
+    }
+    store = S3Store(
+        settings["S3_BUCKET"],
+        endpoint_url=s3_endpoint,
+        region="us-east-1",
+        access_key_id="test-access-key",
+        secret_access_key="test-secret-key",
+    )
+    store.client.create_bucket(Bucket=settings["S3_BUCKET"])
+    return settings
 
 
 @pytest.fixture(scope="session")

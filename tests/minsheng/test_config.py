@@ -11,7 +11,8 @@ from minsheng.errors import InputError
 def test_defaults_put_the_database_in_the_instance_folder(tmp_path):
     values = load_settings(environ={"MINSHENG_INSTANCE_PATH": str(tmp_path)})
     assert values["DATABASE_URL"] == f"sqlite:///{tmp_path / 'minsheng.sqlite'}"
-    assert values["REPORT_DIR"] == str(tmp_path / "reports")
+    assert values["FILE_STORE"] == "local"
+    assert values["FILE_STORE_DIR"] == str(tmp_path / "files")
     assert values["BROKER_URL"] == ""
 
 
@@ -55,3 +56,14 @@ def test_arrow_memory_pool_is_one_arrow_has():
     with pytest.raises(InputError) as caught:
         load_settings(environ={"MINSHENG_ARROW_MEMORY_POOL": "tcmalloc"})
     assert "expected jemalloc, mimalloc or system" in str(caught.value)
+
+
+def test_the_s3_file_store_needs_a_bucket_and_an_unknown_store_is_named():
+    with pytest.raises(InputError) as caught:
+        load_settings(environ={"MINSHENG_FILE_STORE": "s3"})
+    assert "MINSHENG_S3_BUCKET: empty; required when FILE_STORE is s3" in str(caught.value)
+    with pytest.raises(InputError) as caught:
+        load_settings(environ={"MINSHENG_FILE_STORE": "nfs"})
+    assert "MINSHENG_FILE_STORE: got 'nfs'; expected local or s3" in str(caught.value)
+    values = load_settings(environ={"MINSHENG_FILE_STORE": " S3 ", "MINSHENG_S3_BUCKET": "b"})
+    assert (values["FILE_STORE"], values["S3_BUCKET"]) == ("s3", "b")
