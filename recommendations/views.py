@@ -20,11 +20,8 @@ from minsheng.accounts.models import Department, User
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
-<<<<<<< HEAD
-from minsheng.web import label_language
-=======
 from minsheng.files import send_stored_file
->>>>>>> 2ca0647 (Reports and evidence files live in a file store addressed by key (local folder or S3 through boto3), so any web node or worker serves what another wrote)
+from minsheng.web import label_language
 from recommendations.assignments import (
     assign_to_departments,
     department_assignments,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from exporters.models import Report
 from exporters.tasks import render_report
+from minsheng.files import file_store
 from minsheng.jobs import Job
 
 
@@ -51,11 +52,12 @@ def test_organizer_requests_a_report_downloads_it_and_a_rerun_renders_nothing_ne
         assert download.get_data().startswith(b"%PDF")
 
     # A redelivery (acks_late after a worker crash) goes through the same public task.
-    path = Path(report.file_path)
+    assert report.file_key == f"reports/transport-2026/{report.id}.pdf"
+    path = Path(file_store().location(report.file_key))
     written = path.stat().st_mtime_ns
-    assert render_report.delay(report.id).get() == str(path)
+    assert render_report.delay(report.id).get() == report.file_key
     assert path.stat().st_mtime_ns == written
-    assert list(path.parent.glob(f"transport-2026-report-{report.id}*")) == [path]
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
 def test_a_missing_font_marks_the_report_failed_with_the_fix(

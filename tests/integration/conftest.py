@@ -106,7 +106,6 @@ def it_settings(it_database_url: str, broker_url: str, it_instance: Path) -> dic
         "BROKER_URL": broker_url,
         "RESULT_BACKEND": broker_url,
         "INSTANCE_PATH": str(it_instance),
-        "REPORT_DIR": str(it_instance / "reports"),
         # Production-like keys: the worker subprocess is not in TESTING mode, and it decrypts
         # the contacts the test-side app encrypted.
         "SECRET_KEY": "integration-secret-" + "x" * 32,

@@ -54,9 +54,10 @@ def test_report_is_rendered_by_the_worker_after_commit(
     with Session(it_engine) as session:
         stored = session.get_one(Report, report_id)
         job = session.get_one(Job, job_id)
-        path = Path(stored.file_path or "")
-        assert job.state == "done" and job.result == {"path": str(path)}
-    assert path.parent == it_instance / "reports"
+        key = stored.file_key or ""
+        assert job.state == "done" and job.result == {"key": key}
+    path = it_instance / "files" / key
+    assert key.startswith("reports/") and key.endswith(f"/{report_id}.pdf")
     assert path.read_bytes().startswith(b"%PDF")
     assert [path.name in line for line in SUCCEEDED.findall(worker.output())] == [True]
 

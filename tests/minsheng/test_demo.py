@@ -35,7 +35,7 @@ def test_demo_loads_responses_prints_a_working_login_and_renders_the_pdf(
     assert stored == 150
 
     username, password, pdf = _printed(result.output)
-    assert pdf.parent == Path(app.config["REPORT_DIR"])
+    assert pdf.is_relative_to(Path(app.config["FILE_STORE_DIR"]) / "reports" / "transport-2026")
     assert pdf.read_bytes().startswith(b"%PDF")
     reply = client.post("/login", data={"username": username, "password": password})
     assert reply.status_code == 302

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from minsheng.errors import InputError
+from minsheng.files import file_store
 from recommendations.assignments import assign_to_departments, record_progress
-from recommendations.evidence import Upload, evidence_path
+from recommendations.evidence import Upload, evidence_key
 from recommendations.feedback import evaluate, public_feedback, publish_feedback, recognise
 from recommendations.proposals import create_recommendation, decide
 from recommendations.rates import campaign_rates, department_rates
@@ -95,9 +96,11 @@ def test_progress_with_evidence_moves_the_recommendation_to_completed(
     update = record_progress(
         session, transport, transport_user, "已调整时刻表", [Upload("../时刻表.pdf", b"%PDF-1.4")]
     )
-    assert update.attachments == ["1-时刻表.pdf"]
-    assert evidence_path(transport.id, "1-时刻表.pdf").read_bytes() == b"%PDF-1.4"
-    assert evidence_path(transport.id, "../../secret") is None
+    assert update.attachments == [f"evidence/{transport.id}/1-时刻表.pdf"]
+    with file_store().open(evidence_key(transport, "1-时刻表.pdf")) as stored:
+        assert stored.stream.read() == b"%PDF-1.4"
+    assert evidence_key(transport, "../../secret") is None
+    assert evidence_key(planning, "1-时刻表.pdf") is None
     assert assigned.status == "in_progress"
 
     record_progress(session, transport, transport_user, "已完成", completes=True)
