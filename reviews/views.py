@@ -14,7 +14,7 @@ from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
 from forms.schema import text_in
 from minsheng.accounts.models import User
-from minsheng.accounts.permissions import require_role
+from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.web import flash_form_errors, label_language
@@ -41,7 +41,7 @@ from reviews.webforms import (
     ScoreForm,
 )
 
-bp = Blueprint("reviews", __name__, template_folder="templates", url_prefix="/reviews")
+bp = Blueprint("reviews", __name__, template_folder="templates")
 PAGE_SIZE = 50
 
 
@@ -58,7 +58,7 @@ def _flash_problems(exc: InputError) -> None:
         flash(str(problem), "error")
 
 
-@bp.route("/")
+@bp.route("/reviews/")
 @require_role("expert")
 def index() -> ResponseReturnValue:
     """The campaigns the expert reviews, with how many suggestions are still to score."""
@@ -71,7 +71,7 @@ def index() -> ResponseReturnValue:
     return render_template("reviews/index.html", rows=rows)
 
 
-@bp.route("/campaigns/<slug>/queue")
+@bp.route("/campaigns/<slug>/reviews/queue")
 @require_role("expert")
 def queue(slug: str) -> ResponseReturnValue:
     """The suggestions to score, those not scored yet first, 50 a page."""
@@ -98,7 +98,9 @@ def queue(slug: str) -> ResponseReturnValue:
     )
 
 
-@bp.route("/campaigns/<slug>/suggestions/<int:response_id>/<question>", methods=["GET", "POST"])
+@bp.route(
+    "/campaigns/<slug>/reviews/suggestions/<int:response_id>/<question>", methods=["GET", "POST"]
+)
 @require_role("expert")
 def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
     """Score one suggestion; the form shows the expert's earlier score while the round is open."""
@@ -165,7 +167,7 @@ def _annotation_form(campaign: Campaign) -> AnnotationForm:
     return form
 
 
-@bp.route("/campaigns/<slug>/annotations", methods=["POST"])
+@bp.route("/campaigns/<slug>/reviews/annotations", methods=["POST"])
 @require_role("expert", "organizer")
 def add_annotation(slug: str) -> ResponseReturnValue:
     session = get_session()
@@ -190,7 +192,7 @@ def add_annotation(slug: str) -> ResponseReturnValue:
     return redirect(back)
 
 
-@bp.route("/campaigns/<slug>")
+@bp.route("/campaigns/<slug>/reviews")
 @require_role("organizer")
 def overview(slug: str) -> ResponseReturnValue:
     """Experts, round, agreement per criterion, the ranking and the golden ideas."""
@@ -214,7 +216,7 @@ def overview(slug: str) -> ResponseReturnValue:
     )
 
 
-@bp.route("/campaigns/<slug>/experts", methods=["POST"])
+@bp.route("/campaigns/<slug>/reviews/experts", methods=["POST"])
 @require_role("organizer")
 def add_expert(slug: str) -> ResponseReturnValue:
     session = get_session()
@@ -236,7 +238,7 @@ def add_expert(slug: str) -> ResponseReturnValue:
     return redirect(url_for("reviews.overview", slug=slug))
 
 
-@bp.route("/campaigns/<slug>/round", methods=["POST"])
+@bp.route("/campaigns/<slug>/reviews/round", methods=["POST"])
 @require_role("organizer")
 def change_round(slug: str) -> ResponseReturnValue:
     session = get_session()
@@ -255,7 +257,7 @@ def change_round(slug: str) -> ResponseReturnValue:
     return redirect(url_for("reviews.overview", slug=slug))
 
 
-@bp.route("/campaigns/<slug>/nominations", methods=["POST"])
+@bp.route("/campaigns/<slug>/reviews/nominations", methods=["POST"])
 @require_role("organizer")
 def add_nomination(slug: str) -> ResponseReturnValue:
     session = get_session()
@@ -282,7 +284,7 @@ def add_nomination(slug: str) -> ResponseReturnValue:
     return redirect(url_for("reviews.overview", slug=slug))
 
 
-@bp.route("/campaigns/<slug>/golden-ideas", methods=["POST"])
+@bp.route("/campaigns/<slug>/reviews/golden-ideas", methods=["POST"])
 @require_role("organizer")
 def add_golden_idea(slug: str) -> ResponseReturnValue:
     session = get_session()
@@ -305,3 +307,14 @@ def add_golden_idea(slug: str) -> ResponseReturnValue:
         session.commit()
         flash(_("The golden idea has been recorded."), "info")
     return redirect(url_for("reviews.overview", slug=slug))
+
+
+@bp.route("/reviews/campaigns/<slug>", defaults={"rest": ""}, methods=["GET", "POST"])
+@bp.route("/reviews/campaigns/<slug>/<path:rest>", methods=["GET", "POST"])
+@public
+def old_campaign_url(slug: str, rest: str) -> ResponseReturnValue:
+    """The review pages of a campaign moved under `/campaigns/<slug>/reviews`; bookmarks and
+    links already sent keep working (308 keeps a POST a POST; the target checks the role)."""
+    query = request.query_string.decode()
+    target = f"/campaigns/{slug}/reviews" + (f"/{rest}" if rest else "")
+    return redirect(target + (f"?{query}" if query else ""), code=308)

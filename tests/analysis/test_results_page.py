@@ -72,7 +72,7 @@ def test_results_page_leads_organizers_to_the_rest_of_the_campaign(client, login
     for href, label in [
         (f"/campaigns/{campaign.slug}/funnel", "邀请漏斗"),
         (f"/campaigns/{campaign.slug}/reports", "专题报告"),
-        (f"/reviews/campaigns/{campaign.slug}", "专家评审"),
+        (f"/campaigns/{campaign.slug}/reviews", "专家评审"),
         (f"/campaigns/{campaign.slug}/recommendations", "建议事项"),
     ]:
         assert f'href="{href}"' in text and label in text

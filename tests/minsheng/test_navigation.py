@@ -49,7 +49,7 @@ def test_campaign_pages_show_the_tabs_the_packages_added_for_the_role(runner, cl
         "/campaigns/transport-2026/sending",
         "/campaigns/transport-2026/funnel",
         "/campaigns/transport-2026/reports",
-        "/reviews/campaigns/transport-2026",
+        "/campaigns/transport-2026/reviews",
         "/campaigns/transport-2026/recommendations",
     ]
     assert 'href="/campaigns/transport-2026/results" aria-current="page"' in page

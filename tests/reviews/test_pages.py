@@ -22,31 +22,31 @@ def test_expert_queue_lists_masked_suggestions_of_assigned_campaigns(
     expert = login("expert")
     assign_expert(session, campaign, expert)
     session.commit()
-    page = client.get("/reviews/campaigns/transport-2026/queue?lang=en")
+    page = client.get("/campaigns/transport-2026/reviews/queue?lang=en")
     assert page.status_code == 200
     assert "建议增加地铁末班车的班次" in page.text
     assert "138****5678" in page.text
     assert "13812345678" not in page.text
     assert "5 not scored yet" in page.text
     assert "transport-2026" in client.get("/reviews/").text
-    assert "待评分建议" in client.get("/reviews/campaigns/transport-2026/queue?lang=zh_CN").text
+    assert "待评分建议" in client.get("/campaigns/transport-2026/reviews/queue?lang=zh_CN").text
 
 
 def test_an_expert_not_assigned_gets_403(client, login, campaign, responses):
     login("expert")
-    assert client.get("/reviews/campaigns/transport-2026/queue").status_code == 403
+    assert client.get("/campaigns/transport-2026/reviews/queue").status_code == 403
 
 
 def test_department_users_cannot_open_review_pages(client, login, campaign):
     login("department")
-    assert client.get("/reviews/campaigns/transport-2026").status_code == 403
+    assert client.get("/campaigns/transport-2026/reviews").status_code == 403
 
 
 def test_scoring_form_stores_the_score_and_audits_it(client, login, session, campaign, responses):
     expert = login("expert")
     assign_expert(session, campaign, expert)
     session.commit()
-    url = f"/reviews/campaigns/transport-2026/suggestions/{responses[0].id}/suggestion"
+    url = f"/campaigns/transport-2026/reviews/suggestions/{responses[0].id}/suggestion"
     assert "建议增加地铁末班车的班次" in client.get(url).text
     answer = client.post(url, data=SCORE)
     assert answer.status_code == 302
@@ -69,7 +69,7 @@ def test_scoring_form_with_a_missing_criterion_is_shown_again_with_the_error(
     expert = login("expert")
     assign_expert(session, campaign, expert)
     session.commit()
-    url = f"/reviews/campaigns/transport-2026/suggestions/{responses[0].id}/suggestion?lang=en"
+    url = f"/campaigns/transport-2026/reviews/suggestions/{responses[0].id}/suggestion?lang=en"
     answer = client.post(url, data={"authenticity": "4", "cause": "3"})
     assert answer.status_code == 422
     assert "This field is required" in answer.text
@@ -88,14 +88,14 @@ def test_organizer_overview_shows_agreement_ranking_and_golden_idea_flow(
             score_suggestion(session, campaign, expert, response.id, "suggestion", scores)
     session.commit()
     login("organizer")
-    page = client.get("/reviews/campaigns/transport-2026?lang=en")
+    page = client.get("/campaigns/transport-2026/reviews?lang=en")
     assert page.status_code == 200
     assert "ICC(2,1)" in page.text
     assert "1.00" in page.text  # identical scores: perfect agreement
     assert page.text.index("建议增加地铁末班车的班次") < page.text.index("立体停车场")
 
     top = responses[0].id
-    base = "/reviews/campaigns/transport-2026"
+    base = "/campaigns/transport-2026/reviews"
     client.post(
         f"{base}/nominations",
         data={"nominate-response_id": top, "nominate-question_name": "suggestion"},
@@ -124,7 +124,7 @@ def test_organizer_assigns_experts_and_both_annotate(client, login, session, cam
     expert = make_user(session, "expert")
     session.commit()
     login("organizer")
-    base = "/reviews/campaigns/transport-2026"
+    base = "/campaigns/transport-2026/reviews"
     client.post(f"{base}/experts", data={"assign-username": expert.username})
     client.post(
         f"{base}/annotations",
@@ -174,27 +174,38 @@ def test_overview_forms_carry_their_csrf_token_when_protection_is_on(
             "/login",
             data={"username": organizer.username, "password": "password123", "csrf_token": token},
         )
-        page = client.get("/reviews/campaigns/transport-2026").text
+        page = client.get("/campaigns/transport-2026/reviews").text
         token = re.search(r'name="round-csrf_token" type="hidden" value="([^"]+)"', page)[1]
         refused = client.post(
-            "/reviews/campaigns/transport-2026/round", data={"round-action": "close"}
+            "/campaigns/transport-2026/reviews/round", data={"round-action": "close"}
         )
         assert refused.status_code == 400
         client.post(
-            "/reviews/campaigns/transport-2026/round",
+            "/campaigns/transport-2026/reviews/round",
             data={"round-action": "close", "round-csrf_token": token},
         )
         assert (
             "Closed: scores are final."
-            in client.get("/reviews/campaigns/transport-2026?lang=en").text
+            in client.get("/campaigns/transport-2026/reviews?lang=en").text
         )
 
 
 def test_a_refused_nomination_form_shows_its_field_errors_not_a_raw_dict(client, login, campaign):
     login("organizer")
-    base = "/reviews/campaigns/transport-2026"
+    base = "/campaigns/transport-2026/reviews"
     refused = client.post(f"{base}/nominations?lang=en", data={"nominate-reason": "x"})
     assert refused.status_code == 302
     page = client.get(f"{base}?lang=en").get_data(as_text=True)
     assert "Response Id: This field is required." in page
     assert "{&#39;" not in page and "nomination form:" not in page
+
+
+def test_old_review_urls_redirect_permanently_to_the_campaign_pages(client, login, campaign):
+    login("organizer")
+    old = client.get("/reviews/campaigns/transport-2026?lang=en")
+    assert old.status_code == 308
+    assert old.headers["Location"] == "/campaigns/transport-2026/reviews?lang=en"
+    posted = client.post("/reviews/campaigns/transport-2026/round", data={"round-action": "close"})
+    assert posted.status_code == 308
+    assert posted.headers["Location"] == "/campaigns/transport-2026/reviews/round"
+    assert client.get(old.headers["Location"]).status_code == 200
