@@ -45,7 +45,7 @@ from analysis.summary_types import (
 )
 from analysis.text import text_summary_from_counts
 from analysis.weighting import Margins
-from forms.schema import Form, Question
+from questionnaire.schema import Form, Question
 
 
 def summarize_table(

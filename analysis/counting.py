@@ -35,7 +35,7 @@ from analysis.arrow import (
 from analysis.frames import choice_names, option_column
 from analysis.quality import FLAGS, MIN_BLOCK_ITEMS, SPEED_FACTOR, QualityReport
 from analysis.screening import Screen, speed_threshold
-from forms.schema import Form
+from questionnaire.schema import Form
 
 IntArray = npt.NDArray[np.signedinteger[Any]]
 Cell = tuple[int, ...]

@@ -53,7 +53,7 @@ from analysis.summary_types import (
 )
 from analysis.text import text_summary
 from analysis.weighting import Margins, raked_weights
-from forms.schema import Form, Question
+from questionnaire.schema import Form, Question
 
 WEIGHT_COLUMN = "__weight__"
 

@@ -30,7 +30,7 @@ from campaigns.models import Campaign
 from forms.ingest import CHANNELS
 from forms.models import Questionnaire, QuestionnaireVersion, Response
 from forms.publishing import form_of
-from forms.schema import Choice, Form, Group, Question
+from questionnaire.schema import Choice, Form, Group, Question
 
 #: Response metadata columns, in frame order.
 META_COLUMNS = (

@@ -14,7 +14,7 @@ import pandas as pd
 from analysis.errors import UnknownOptionError
 from analysis.frames import answer_columns, category_codes_of, choice_names, rating_scores
 from analysis.results import Result, nan_to_none
-from forms.schema import Form, Group, Question
+from questionnaire.schema import Form, Group, Question
 
 #: Every flag, in report order.
 FLAGS = ("speeder", "straightliner", "duplicate")

@@ -41,7 +41,7 @@ from analysis.quality import (
     rating_blocks,
     text_columns,
 )
-from forms.schema import Form
+from questionnaire.schema import Form
 
 BoolArray = npt.NDArray[np.bool_]
 ROW = "__row__"

@@ -37,7 +37,7 @@ from analysis.frames import (
 )
 from campaigns.models import Campaign
 from forms.models import Questionnaire, QuestionnaireVersion, Response
-from forms.schema import Form
+from questionnaire.schema import Form
 
 #: Bump when the frame layout changes, so old snapshots are rebuilt.
 LAYOUT_VERSION = 2

@@ -30,7 +30,7 @@ from analysis.results import Result
 from analysis.scales import MeanEstimate, NetPromoterScore, NumericSummary, RankedItem
 from analysis.text import TextSummary
 from analysis.weighting import RakingReport
-from forms.schema import Form, Question, text_in
+from questionnaire.schema import Form, Question, text_in
 
 Label = dict[str, str]
 

@@ -10,10 +10,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from campaigns.web import get_campaign_or_404
-from forms.schema import text_in
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.web import label_language
+from questionnaire.schema import text_in
 
 if TYPE_CHECKING:
     from analysis.summary import CampaignSummary

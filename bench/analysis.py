@@ -310,8 +310,8 @@ def run_summary(path: Path) -> dict[str, Any]:
     from analysis.summary import summarize_tally
     from analysis.text import tokenizer
     from analysis.weighting import raked_cell_weights
-    from forms.schema import parse_form
     from minsheng.config import BY_NAME
+    from questionnaire.schema import parse_form
 
     form = parse_form(form_definition(), source="bench")
     lists = {**DEMOGRAPHICS, **SINGLES, **{r: SCALE for r in RATINGS}}
@@ -364,8 +364,8 @@ def run_frame_summary(path: Path) -> dict[str, Any]:
     from analysis.summary import summarize_frame
     from analysis.text import tokenizer
     from analysis.weighting import raked_weights
-    from forms.schema import parse_form
     from minsheng.config import BY_NAME
+    from questionnaire.schema import parse_form
 
     form = parse_form(form_definition(), source="bench")
     use_memory_pool(BY_NAME["ARROW_MEMORY_POOL"].default)

@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     procs = max(1, min(args.procs, clients))
     args.rounds = max(1, min(args.rounds, 20))
 
-    from invitations.pii import generate_key
+    from contacts.pii import generate_key
     from minsheng.dbtool import upgrade
 
     with postgres() as url, tempfile.TemporaryDirectory() as instance:

@@ -46,10 +46,11 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from contacts.lists import get_or_create_list, import_contacts  # noqa: E402
+from contacts.models import Contact  # noqa: E402
+from contacts.pii import generate_key  # noqa: E402
 from forms.publishing import load_campaign_file  # noqa: E402
-from invitations.contacts import get_or_create_list, import_contacts  # noqa: E402
-from invitations.models import Contact, Delivery  # noqa: E402
-from invitations.pii import generate_key  # noqa: E402
+from invitations.models import Delivery  # noqa: E402
 from invitations.sending import plan_first_messages  # noqa: E402
 from invitations.tasks import send_batch_task  # noqa: E402
 from invitations.tokens import create_invitations, new_tokens, token_hash  # noqa: E402

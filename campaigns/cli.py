@@ -9,9 +9,9 @@ from sqlalchemy import select
 from campaigns.lifecycle import change_status
 from campaigns.models import Campaign
 from campaigns.store import require_campaign
-from forms.schema import text_in
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
+from questionnaire.schema import text_in
 
 campaign_cli = CommandGroup("campaign", help="Campaigns (专项征集).")
 

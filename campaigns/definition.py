@@ -1,8 +1,8 @@
 """The campaign definition file (YAML): parse and validate it into a plain `CampaignDefinition`,
 and write a stored campaign back out. Loading and dumping round-trip.
 
-The file carries its questionnaire; it is validated here with `forms.schema`, and published by the
-caller (see `forms.publishing.load_campaign_file`), in the same transaction.
+The file carries its questionnaire; it is validated here with `questionnaire.schema`, and
+published by the caller (see `forms.publishing.load_campaign_file`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from campaigns.lifecycle import STATUSES
-from forms.schema import Form, parse_form
 from minsheng.errors import InputError, Problem
+from questionnaire.schema import Form, parse_form
 
 CAMPAIGN_FIELDS = frozenset(
     {

@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session
 
 from campaigns.definition import CampaignDefinition
 from campaigns.models import Campaign, CollectionPoint, TargetGroup
-from forms.schema import Form
 from minsheng.accounts.users import get_or_create_department
 from minsheng.audit import record
 from minsheng.errors import InputError, Problem
+from questionnaire.schema import Form
 
 
 def store_campaign(

@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from campaigns.models import Campaign
-from forms.schema import text_in
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
+from questionnaire.schema import text_in
 
 bp = Blueprint("campaigns", __name__, template_folder="templates")
 

@@ -31,8 +31,8 @@ from exporters.charts import Bar, LikertItem, likert_bars, percent_bars
 from exporters.fonts import CJKFont, find_cjk_font
 from exporters.locales import report_translations
 from forms.models import Response
-from forms.schema import text_in
 from minsheng.db import utcnow
+from questionnaire.schema import text_in
 
 AUDIENCES = ("staff", "department")
 #: `progress(fraction, step)`: told how far rendering has got (0..1) and what was just done.

@@ -13,12 +13,12 @@ from exporters.models import Report
 from exporters.reports import campaign_reports, report_download_name, request_report
 from exporters.tasks import render_report
 from exporters.webforms import ReportRequestForm
-from forms.schema import text_in
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.files import send_stored_file
 from minsheng.jobs import Job, enqueue_after_commit
 from minsheng.web import label_language
+from questionnaire.schema import text_in
 
 bp = Blueprint("exporters", __name__, template_folder="templates")
 

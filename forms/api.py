@@ -35,12 +35,12 @@ from forms.ingest import (
 )
 from forms.models import QuestionnaireVersion, Response
 from forms.publishing import current_version, form_of
-from forms.schema import form_to_dict
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.i18n import LOCALES
 from minsheng.text import unsafe_character, unsafe_in
+from questionnaire.schema import form_to_dict
 
 bp = Blueprint("forms_api", __name__, url_prefix="/api/v1")
 

@@ -21,11 +21,11 @@ from forms.publishing import (
     load_campaign_file,
     publish_form,
 )
-from forms.schema import form_to_dict
 from forms.xlsform import read_xlsform, write_xlsform
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
+from questionnaire.schema import form_to_dict
 
 
 @campaign_cli.command("load")

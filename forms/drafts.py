@@ -14,15 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from forms import expressions
-from forms.expressions import Context, boolean, evaluate, parse_expression
 from forms.ingest import Submission, submit_response
-from forms.logic import logic_json
 from forms.models import Draft, QuestionnaireVersion, Response
-from forms.schema import Choice, Form, Group, Question
 from forms.validation import validate_answers
 from forms.webforms import page_field_names
 from minsheng.errors import InputError, Problem
+from questionnaire import expressions
+from questionnaire.expressions import Context, boolean, evaluate, parse_expression
+from questionnaire.logic import logic_json
+from questionnaire.schema import Choice, Form, Group, Question
 
 # Crockford-like alphabet: no 0/O or 1/I/L to misread when copying a code from a phone screen.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -183,8 +183,8 @@ def page_with_problem(form: Form, problems: Sequence[Problem], default: int) -> 
 class PageLogic:
     """What a page needs from the skip logic: `hidden` nodes (already decided by earlier pages),
     `choices` left by cascading filters decided by earlier pages, and `script_data` for the
-    page's script (`forms.logic.logic_json`, the other pages' answers, today's date) when a rule
-    depends on answers given on this very page (None: the page needs no script)."""
+    page's script (`questionnaire.logic.logic_json`, the other pages' answers, today's date) when
+    a rule depends on answers given on this very page (None: the page needs no script)."""
 
     hidden: frozenset[str]
     choices: dict[str, set[str]]

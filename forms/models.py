@@ -28,7 +28,8 @@ class Questionnaire(Base):
 
 
 class QuestionnaireVersion(Base):
-    """One published definition (`forms.schema.form_to_dict`); immutable once it has responses."""
+    """One published definition (`questionnaire.schema.form_to_dict`); immutable once it has
+    responses."""
 
     __tablename__ = "questionnaire_versions"
     __table_args__ = (UniqueConstraint("questionnaire_id", "number"),)

@@ -17,9 +17,9 @@ from campaigns.definition import CampaignDefinition, read_campaign_file
 from campaigns.models import Campaign
 from campaigns.store import store_campaign
 from forms.models import Questionnaire, QuestionnaireVersion, Response
-from forms.schema import Form, Label, Question, form_to_dict, parse_form
 from minsheng.audit import record
 from minsheng.errors import InputError, Problem
+from questionnaire.schema import Form, Label, Question, form_to_dict, parse_form
 
 
 class VersionLockedError(InputError):

@@ -17,10 +17,10 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError, support
 
-from forms.expressions import Context, Value, boolean, evaluate, stored_value
-from forms.schema import Choice, Form, Group, Question, compiled, evaluation_order, text_in
 from minsheng.errors import InputError, Problem
 from minsheng.text import unsafe_in
+from questionnaire.expressions import Context, Value, boolean, evaluate, stored_value
+from questionnaire.schema import Choice, Form, Group, Question, compiled, evaluation_order, text_in
 
 Answers = dict[str, Any]
 
@@ -165,8 +165,8 @@ def validate_answers(
     """Normalised answers for `form`, or `InputError` with one problem per field (the field's
     `name` is the location, so pages show each message under its question).
 
-    Questions are visited in dependency order (`forms.schema.evaluation_order`). A question whose
-    `relevant` (or an enclosing group's) is false is hidden: its answer is discarded and
+    Questions are visited in dependency order (`questionnaire.schema.evaluation_order`). A question
+    whose `relevant` (or an enclosing group's) is false is hidden: its answer is discarded and
     `required` does not apply. `constraint` runs with `.` bound to the answer; a choice excluded by
     `choice_filter` is refused; `calculate` results are stored with the answers. `today` is the
     date `today()` returns (the server's date by default).

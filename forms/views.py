@@ -51,7 +51,6 @@ from forms.ingest import (
 )
 from forms.models import Draft, QuestionnaireVersion
 from forms.publishing import current_version, form_of
-from forms.schema import Form, Group, Question, text_in
 from forms.webforms import (
     RespondentForm,
     initial_data,
@@ -66,6 +65,7 @@ from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.i18n import select_locale
+from questionnaire.schema import Form, Group, Question, text_in
 
 bp = Blueprint(
     "forms",

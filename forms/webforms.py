@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forms.schema import Choice, Form, Group, Question, text_in
+from questionnaire.schema import Choice, Form, Group, Question, text_in
 
 # Types with a field on the page that posts one value.
 ANSWERED_TYPES = frozenset({"select_one", "range", "text", "integer", "decimal", "date"})

@@ -1,5 +1,5 @@
 """XLSForm files: read .xlsx, .xls, .csv and .md (pyxform's markdown tables) into the mapping that
-`forms.schema.parse_form` reads, and write a `Form` back out as an .xlsx workbook.
+`questionnaire.schema.parse_form` reads, and write a `Form` back out as an .xlsx workbook.
 
 What minsheng cannot represent (repeats, location, media and device types, external choices,
 media columns, unknown settings) is refused with the sheet, row and column named; nothing is
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forms.schema import SETTINGS_FIELDS, Form, form_to_dict, parse_form
 from minsheng.errors import InputError, Problem
+from questionnaire.schema import SETTINGS_FIELDS, Form, form_to_dict, parse_form
 
 SUFFIXES = (".xlsx", ".xls", ".csv", ".md")
 TRANSLATABLE = ("label", "hint", "constraint_message", "required_message")

@@ -1,10 +1,12 @@
-"""Contacts, target lists, sampling, invitation links, channels and sending."""
+"""Sampling from target lists, invitation links, channels and sending."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.store import require_campaign
-from invitations.contacts import get_or_create_list, import_contacts
+from contacts.lists import get_or_create_list, import_contacts
+from contacts.models import ContactList
+from contacts.pii import current_keys
 from invitations.key_rotation import rekey_contacts
-from invitations.models import ContactList
-from invitations.pii import current_keys
 from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
 from invitations.sampling import draw_sample
 from invitations.tokens import status_counts

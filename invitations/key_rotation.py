@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from invitations.models import Contact, ContactUpload, OptOut
-from invitations.pii import (
+from contacts.models import Contact, ContactUpload, OptOut
+from contacts.pii import (
     PIIKeys,
     decrypt,
     decrypt_bytes,

@@ -15,9 +15,9 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from campaigns.models import Campaign
-from forms.schema import text_in
 from invitations.channels import CHANNEL_NAMES, sms_segments
 from minsheng.errors import Problem
+from questionnaire.schema import text_in
 
 MESSAGE_KINDS = ("invitation", "reminder")
 MESSAGE_LANGUAGES = ("zh_CN", "en")

@@ -10,9 +10,10 @@ import hmac
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from invitations.contacts import opt_out_contact
+from contacts.lists import opt_out_contact
+from contacts.models import Contact
 from invitations.lifecycle import OPENED, advance
-from invitations.models import Contact, Delivery, Invitation, OptOutEvent
+from invitations.models import Delivery, Invitation, OptOutEvent
 from minsheng.db import utcnow
 
 # 72 bits: unguessable for this purpose, and 12 characters, so the link fits in an SMS.

@@ -12,7 +12,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from campaigns.models import Campaign, CollectionPoint
-from forms.schema import text_in
+from questionnaire.schema import text_in
 
 # Error correction level Q (25% of codewords) survives a poster that is scuffed, folded or
 # photographed at an angle, at the cost of a denser code (ISO/IEC 18004 section 6.5.1).

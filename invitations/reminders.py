@@ -11,10 +11,11 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from invitations.contacts import not_opted_out
+from contacts.lists import not_opted_out
+from contacts.models import Contact
 from invitations.lifecycle import NO_MORE_MESSAGES
 from invitations.messages import campaign_sending_settings
-from invitations.models import Contact, Delivery, Invitation
+from invitations.models import Delivery, Invitation
 from invitations.sending import BATCH_SIZE, batches
 from minsheng.db import utcnow
 

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from invitations.contacts import not_opted_out
-from invitations.models import Contact, ContactList, Invitation, Sample
+from contacts.lists import not_opted_out
+from contacts.models import Contact, ContactList
+from invitations.models import Invitation, Sample
 from invitations.quotas import open_for, quota_open, quotas_of, stratum_key, stratum_values
 from invitations.tokens import CreatedInvitations, create_invitations
 from minsheng.audit import record

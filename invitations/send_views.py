@@ -20,7 +20,6 @@ from flask_login import current_user
 
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
-from forms.schema import text_in
 from invitations.channels import CHANNEL_NAMES
 from invitations.funnel import DISPOSITIONS, STAGES, funnel, stratum_label
 from invitations.messages import (
@@ -39,6 +38,7 @@ from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.web import label_language
+from questionnaire.schema import text_in
 
 bp = Blueprint("invitations_send", __name__, template_folder="templates")
 

@@ -25,6 +25,9 @@ from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
+from contacts.lists import contact_details, not_opted_out
+from contacts.models import Contact
+from contacts.pii import PIIKeys
 from invitations.channels import (
     CHANNEL_NAMES,
     Channel,
@@ -32,7 +35,6 @@ from invitations.channels import (
     PermanentFailure,
     TemporaryFailure,
 )
-from invitations.contacts import contact_details, not_opted_out
 from invitations.lifecycle import BOUNCED, NO_MORE_MESSAGES, SENT, advance_many
 from invitations.messages import (
     MESSAGE_LANGUAGES,
@@ -41,9 +43,8 @@ from invitations.messages import (
     message_context,
     render_message,
 )
-from invitations.models import Contact, Delivery, Invitation
+from invitations.models import Delivery, Invitation
 from invitations.optout import opt_out_url, pixel_url
-from invitations.pii import PIIKeys
 from invitations.ratelimits import DEFAULT_RATES, RateLimiter
 from invitations.tokens import invitation_url, issue_tokens
 from minsheng.db import utcnow

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from campaigns.models import Campaign
+from contacts.pii import current_keys
 from invitations.channels import channel_from_config
 from invitations.models import Invitation
-from invitations.pii import current_keys
 from invitations.ratelimits import rate_limiter
 from invitations.reminders import plan_reminders
 from invitations.sending import (

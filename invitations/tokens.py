@@ -16,10 +16,11 @@ from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from invitations.bulk import bulk_insert
-from invitations.contacts import is_opted_out, not_opted_out
+from contacts.bulk import bulk_insert
+from contacts.lists import is_opted_out, not_opted_out
+from contacts.models import Contact
 from invitations.lifecycle import COMPLETED, CREATED, STARTED, STATES, advance
-from invitations.models import Contact, Invitation, InvitationToken
+from invitations.models import Invitation, InvitationToken
 from invitations.quotas import open_for, quotas_of, record_completion, stratum_values
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem

@@ -14,9 +14,10 @@ from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
-from invitations.contacts import get_or_create_list, masked_contact
-from invitations.import_jobs import JOB_KIND, start_import
-from invitations.models import Contact, ContactImport, ContactList, Sample
+from contacts.import_jobs import JOB_KIND, start_import
+from contacts.lists import get_or_create_list, masked_contact
+from contacts.models import Contact, ContactImport, ContactList
+from invitations.models import Sample
 from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
 from invitations.sampling import draw_sample
 from invitations.tokens import status_counts

@@ -6,6 +6,7 @@ Read top to bottom, it lists every part of the system.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from minsheng import access_log, db, errors, files, i18n, jobs, navigation
 from minsheng.config import DEVELOPMENT_SECRET_KEY, key_problems, load_settings
 from minsheng.errors import InputError
+from minsheng.packages import FEATURE_PACKAGES
 
 csrf = CSRFProtect()
 logger = logging.getLogger(__name__)
@@ -57,22 +59,6 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     cli.init_app(app)
 
     # The pipeline, in order; each package registers its own blueprints, tasks, CLI and beat.
-    import analysis
-    import campaigns
-    import exporters
-    import forms
-    import invitations
-    import recommendations
-    import reviews
-
-    for package in (
-        campaigns,
-        invitations,
-        forms,
-        analysis,
-        reviews,
-        exporters,
-        recommendations,
-    ):
-        package.init_app(app)
+    for name in FEATURE_PACKAGES:
+        importlib.import_module(name).init_app(app)
     return app

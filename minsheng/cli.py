@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup
 
 from minsheng.commands import CommandGroup
 from minsheng.config import masked, settings_markdown
@@ -60,46 +57,9 @@ def i18n_compile() -> None:
         click.echo(f"wrote {path}")
 
 
-@click.command("demo")
-@click.option(
-    "--responses",
-    type=click.IntRange(min=0),
-    default=20_000,
-    show_default=True,
-    help="Synthetic responses the demo campaign should have.",
-)
-@click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
-@click.option(
-    "--file",
-    "campaign_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Campaign file (default: examples/transport.yaml).",
-)
-@with_appcontext
-def demo_command(responses: int, seed: int, campaign_file: Path | None) -> None:
-    """Load the demo campaign with synthetic responses, an organizer login and its PDF report."""
-    from minsheng.db import get_session
-    from minsheng.demo import find_demo_file, prepare_demo
-
-    # WeasyPrint warns once per SVG attribute it passes over; the demo's output stays readable.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    try:
-        result = prepare_demo(get_session(), campaign_file or find_demo_file(), responses, seed)
-    except InputError as exc:
-        echo_problems(exc)
-        raise SystemExit(2) from exc
-    click.echo(
-        f"campaign {result.campaign_slug}: {result.responses} responses ({result.added} added now)"
-    )
-    click.echo(f"organizer login: {result.username} / {result.password}")
-    click.echo(f"PDF report: {result.report}")
-
-
 def init_app(app: Flask) -> None:
     for group in (db_cli, config_cli, jobs_cli, i18n_cli):
         app.cli.add_command(group)
-    app.cli.add_command(demo_command)
 
 
 def _create_app() -> Flask:

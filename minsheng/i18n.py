@@ -13,17 +13,10 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale, refresh
 
+from minsheng.packages import FEATURE_PACKAGES
+
 LOCALES = ("zh_CN", "en")
-PACKAGES = (
-    "minsheng",
-    "campaigns",
-    "invitations",
-    "forms",
-    "analysis",
-    "reviews",
-    "exporters",
-    "recommendations",
-)
+PACKAGES = ("minsheng", *FEATURE_PACKAGES)
 
 
 def translation_dirs() -> list[str]:

@@ -20,6 +20,7 @@ from minsheng.db import Base, utcnow
 
 QUEUES = ("default", "invitations", "analysis", "reports")
 ROUTES = {
+    "contacts.*": {"queue": "invitations"},
     "invitations.*": {"queue": "invitations"},
     "analysis.*": {"queue": "analysis"},
     "exporters.*": {"queue": "reports"},

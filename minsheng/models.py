@@ -7,18 +7,13 @@ import importlib
 from sqlalchemy import MetaData
 
 from minsheng.db import Base
+from minsheng.packages import FEATURE_PACKAGES
 
 MODEL_MODULES = (
     "minsheng.accounts.models",
     "minsheng.audit",
     "minsheng.jobs",
-    "campaigns.models",
-    "invitations.models",
-    "forms.models",
-    "analysis.models",
-    "reviews.models",
-    "exporters.models",
-    "recommendations.models",
+    *(f"{package}.models" for package in FEATURE_PACKAGES),
 )
 
 

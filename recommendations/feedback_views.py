@@ -8,11 +8,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from campaigns.web import get_campaign_or_404
-from forms.schema import text_in
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.web import label_language
+from questionnaire.schema import text_in
 from recommendations.feedback import evaluate, public_feedback
 from recommendations.models import Recommendation
 from recommendations.webforms import PublicEvaluationForm

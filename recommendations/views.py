@@ -15,13 +15,13 @@ from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
-from forms.schema import text_in
 from minsheng.accounts.models import Department, User
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.files import send_stored_file
 from minsheng.web import label_language
+from questionnaire.schema import text_in
 from recommendations.assignments import (
     assign_to_departments,
     department_assignments,

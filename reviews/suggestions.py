@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
+from contacts.pii import mask_email, mask_phone, mask_text
 from forms.models import Response
-from forms.schema import Label, Question
-from invitations.pii import mask_email, mask_phone, mask_text
 from minsheng.errors import InputError, Problem
+from questionnaire.schema import Label, Question
 
 # Mainland mobile numbers, e-mail addresses and 18-character resident ID numbers (GB 11643).
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")

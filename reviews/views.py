@@ -12,12 +12,12 @@ from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
-from forms.schema import text_in
 from minsheng.accounts.models import User
 from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.web import flash_form_errors, label_language
+from questionnaire.schema import text_in
 from reviews.annotations import annotate, campaign_annotations
 from reviews.experts import (
     assign_expert,

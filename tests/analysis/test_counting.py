@@ -23,7 +23,7 @@ from analysis.quality import quality_check
 from analysis.screening import quality_flags
 from analysis.summary import summarize, summarize_frame, summarize_parquet, summarize_table
 from analysis.weighting import raked_cell_weights, raked_weights
-from forms.schema import parse_form
+from questionnaire.schema import parse_form
 
 from .conftest import add_responses, random_answers
 

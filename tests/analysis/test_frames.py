@@ -16,7 +16,7 @@ from analysis.frames import (
 )
 from campaigns.definition import read_campaign_file
 from forms.publishing import publish_form
-from forms.schema import Choice
+from questionnaire.schema import Choice
 
 from .conftest import EXAMPLE, add_responses
 

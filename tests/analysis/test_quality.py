@@ -12,8 +12,8 @@ from analysis.errors import UnknownOptionError
 from analysis.frames import answers_frame
 from analysis.quality import duplicates, quality_check, rating_blocks, speeders, straightliners
 from analysis.summary import summarize, summarize_frame
-from forms.schema import parse_form
 from minsheng.db import utcnow
+from questionnaire.schema import parse_form
 
 from .conftest import add_responses
 

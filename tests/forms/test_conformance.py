@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 import xlrd
 
-from forms.schema import form_to_dict
 from forms.xlsform import read_xlsform, write_xlsform
 from minsheng.errors import InputError
+from questionnaire.schema import form_to_dict
 from tests.conftest import SHARED
 
 CORPUS = SHARED / "conformance" / "xlsforms"

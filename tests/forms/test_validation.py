@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from forms.schema import logic_json, parse_form
 from forms.validation import choice_allowed, validate_answers
 from minsheng.errors import InputError
+from questionnaire.schema import logic_json, parse_form
 
 FORM_CHOICES = {
     "district": [{"name": "wuhou", "label": "武侯"}, {"name": "jinjiang", "label": "锦江"}],

@@ -18,8 +18,8 @@ from forms.publishing import (
     question_map,
     versions_of,
 )
-from forms.schema import form_to_dict, parse_form
 from minsheng.audit import events_for
+from questionnaire.schema import form_to_dict, parse_form
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 ANSWERS = {

@@ -10,9 +10,9 @@ import pytest
 
 from campaigns.definition import read_campaign_file
 from forms.publishing import current_version, load_campaign_file
-from forms.schema import form_to_dict
 from forms.xlsform import read_xlsform, write_xlsform
 from minsheng.errors import InputError
+from questionnaire.schema import form_to_dict
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 

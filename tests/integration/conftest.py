@@ -27,7 +27,7 @@ from flask import Flask
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
-from invitations.pii import generate_key
+from contacts.pii import generate_key
 from minsheng.db import make_engine
 from minsheng.dbtool import upgrade
 from minsheng.jobs import QUEUES, get_celery

@@ -13,8 +13,8 @@ from aiosmtpd.controller import Controller
 from celery import _state as celery_state
 from sqlalchemy import func, select
 
+from contacts.pii import generate_key
 from invitations.models import Delivery
-from invitations.pii import generate_key
 from invitations.sending import plan_first_messages
 from invitations.tasks import send_batch_task
 from minsheng.db import get_database, get_session

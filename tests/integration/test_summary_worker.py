@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from analysis.summary import summarize
 from analysis.tasks import request_summary
 from campaigns.definition import read_campaign_file
+from demo.synthetic import add_synthetic_responses
 from forms.publishing import load_campaign
-from forms.synthetic import add_synthetic_responses
 from minsheng.jobs import Job
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "transport.yaml"

@@ -11,11 +11,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from demo.synthetic import add_synthetic_responses
 from exporters.models import Report
 from exporters.reports import request_report
 from exporters.tasks import render_report
 from forms.publishing import load_campaign_file
-from forms.synthetic import add_synthetic_responses
 from minsheng.jobs import Job, enqueue_after_commit
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "transport.yaml"

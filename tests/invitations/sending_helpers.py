@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from contacts.lists import get_or_create_list, import_contacts
+from contacts.models import Contact
+from contacts.pii import current_keys
 from invitations.channels import HttpSmsGateway, SmsChannel, SmtpChannel, SmtpSettings
-from invitations.contacts import get_or_create_list, import_contacts
 from invitations.lifecycle import advance
-from invitations.models import Contact, Invitation
+from invitations.models import Invitation
 from invitations.optout import record_opt_out
-from invitations.pii import current_keys
 from invitations.quotas import stratum_key
 from invitations.ratelimits import LocalTokenBucket
 from invitations.sending import SendContext, send_batch

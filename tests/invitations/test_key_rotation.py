@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from invitations.contacts import (
+from contacts.import_jobs import start_import
+from contacts.lists import (
     contact_details,
     get_or_create_list,
     import_contacts,
@@ -14,10 +15,9 @@ from invitations.contacts import (
     opt_out_address,
     opt_out_contact,
 )
-from invitations.import_jobs import start_import
+from contacts.models import Contact, ContactUpload
+from contacts.pii import PIIError, PIIKeys, decrypt_bytes, generate_key, lookup_hash
 from invitations.key_rotation import rekey_contacts
-from invitations.models import Contact, ContactUpload
-from invitations.pii import PIIError, PIIKeys, decrypt_bytes, generate_key, lookup_hash
 from minsheng.audit import AuditEvent
 
 from .builders import csv_bytes, people

@@ -8,8 +8,9 @@ import io
 
 from sqlalchemy import func, select
 
-from invitations.import_jobs import run_import
-from invitations.models import Contact, ContactImport, ContactUpload, Invitation, Sample
+from contacts.import_jobs import run_import
+from contacts.models import Contact, ContactImport, ContactUpload
+from invitations.models import Invitation, Sample
 
 from .builders import campaign, csv_bytes, people, xlsx_bytes
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from contacts.lists import get_or_create_list, import_contacts
+from contacts.models import Contact
 from forms.ingest import Submission, submit_response
 from forms.models import Response
 from forms.publishing import current_version
-from invitations.contacts import get_or_create_list, import_contacts
-from invitations.models import Contact, Invitation
+from invitations.models import Invitation
 from invitations.quotas import claim_quota, quota_attributes, quota_open, set_quota
 from invitations.tokens import create_invitations, mark_completed, mark_started, resolve_invitation
 

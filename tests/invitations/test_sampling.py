@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from invitations.contacts import get_or_create_list, import_contacts, opt_out_contact
-from invitations.models import Contact, Invitation
+from contacts.lists import get_or_create_list, import_contacts, opt_out_contact
+from contacts.models import Contact
+from invitations.models import Invitation
 from invitations.quotas import set_quota, stratum_key
 from invitations.sampling import draw_sample, largest_remainder, sample_members
 from minsheng.errors import InputError

@@ -9,17 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from contacts.lists import opt_out_contact
+from contacts.models import Contact, OptOut
 from invitations.channels import SmtpChannel, SmtpSettings
-from invitations.contacts import opt_out_contact
 from invitations.messages import MessageError, preview_message, template_problems
-from invitations.models import (
-    Contact,
-    Delivery,
-    Invitation,
-    InvitationToken,
-    OptOut,
-    OptOutEvent,
-)
+from invitations.models import Delivery, Invitation, InvitationToken, OptOutEvent
 from invitations.ratelimits import LocalTokenBucket
 from invitations.reminders import plan_reminders
 from invitations.sending import (

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from invitations.contacts import get_or_create_list, import_contacts, opt_out_contact
-from invitations.models import Contact, Invitation
+from contacts.lists import get_or_create_list, import_contacts, opt_out_contact
+from contacts.models import Contact
+from invitations.models import Invitation
 from invitations.quotas import quota_open, set_quota, stratum_key
 from invitations.tokens import (
     create_invitation,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from invitations.pii import generate_key
+from contacts.pii import generate_key
 from minsheng.app import create_app
 from minsheng.config import DEVELOPMENT_SECRET_KEY
 from minsheng.errors import InputError

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms.logic import check_logic, compiled, dependencies, evaluation_order, logic_json
 from minsheng.errors import InputError, Problem
+from questionnaire.logic import check_logic, compiled, dependencies, evaluation_order, logic_json
 
 # XLSForm base types minsheng supports, with the value each stores.
 QUESTION_TYPES: dict[str, str] = {

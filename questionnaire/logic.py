@@ -1,7 +1,7 @@
 """The questionnaire's logic as a whole: which question reads which (the dependency graph), the
 checks `parse_form` runs on every expression, the order answers are evaluated in, and the logic as
-JSON for the browser. Pure, like `forms.schema`; it works on `Form` objects without importing
-that module at run time, so `forms.schema` can call it.
+JSON for the browser. Pure, like `questionnaire.schema`; it works on `Form` objects without
+importing that module at run time, so `questionnaire.schema` can call it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from forms.expressions import (
+from questionnaire.expressions import (
     ExpressionError,
     Node,
     parse_expression,
@@ -21,13 +21,13 @@ from forms.expressions import (
 )
 
 if TYPE_CHECKING:
-    from forms.schema import Form, Group, Question
+    from questionnaire.schema import Form, Group, Question
 
 MATRIX_APPEARANCES = ("table-list", "matrix")
 
 
 class Reporter(Protocol):
-    """Where load-time problems go (`forms.schema`'s parser): `where(name)` is a question's
+    """Where load-time problems go (`questionnaire.schema`'s parser): `where(name)` is a question's
     place, `error(place, message)` records one problem."""
 
     def where(self, name: str, kind: str = "question") -> str: ...
@@ -210,7 +210,7 @@ def _default_problem(form: Form, question: Question, default: str) -> str | None
 def _check_matrix(parser: Reporter, form: Form, group: Group) -> None:
     if not any(a in (group.appearance or "") for a in MATRIX_APPEARANCES):
         return
-    from forms.schema import Group  # at call time: forms.schema imports this module
+    from questionnaire.schema import Group  # at call time: questionnaire.schema imports this module
 
     lists = set()
     for child in group.children:

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from invitations.contact_files import ContactTable
-from invitations.pii import (
+from contacts.files import ContactTable
+from contacts.pii import (
     PIIKeys,
     lookup_hash,
     mask_email,

@@ -1,5 +1,5 @@
 """Importing a contact file in the background: the upload is stored encrypted, a Celery task
-(`invitations.import_contacts`) imports it and reports progress in a `minsheng.jobs.Job` row
+(`contacts.import_contacts`) imports it and reports progress in a `minsheng.jobs.Job` row
 that the organizer's page polls. Running the task again after a crash imports the file once."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from invitations.contacts import import_contacts
-from invitations.models import ContactList, ContactUpload
-from invitations.pii import PIIKeys, current_keys, decrypt_bytes, encrypt_bytes
+from contacts.lists import import_contacts
+from contacts.models import ContactList, ContactUpload
+from contacts.pii import PIIKeys, current_keys, decrypt_bytes, encrypt_bytes
 from minsheng.audit import record
 from minsheng.db import get_database, get_session
 from minsheng.errors import InputError
@@ -62,7 +62,7 @@ def start_import(
     return job
 
 
-@shared_task(name="invitations.import_contacts", acks_late=True)
+@shared_task(name="contacts.import_contacts", acks_late=True)
 def import_contacts_task(job_id: int) -> None:
     run_import(get_session(), job_id)
 

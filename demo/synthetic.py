@@ -23,12 +23,12 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from forms.expressions import Context, boolean, evaluate, stored_value
 from forms.models import QuestionnaireVersion, Response
 from forms.publishing import form_of
-from forms.schema import Choice, Form, Group, Question, compiled, evaluation_order
 from forms.validation import choice_allowed, validate_answers
 from minsheng.db import utcnow
+from questionnaire.expressions import Context, boolean, evaluate, stored_value
+from questionnaire.schema import Choice, Form, Group, Question, compiled, evaluation_order
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -148,10 +148,11 @@ def synthetic_answers(form: Form, n: int, seed: int) -> list[Answers]:
     seeded skewed distribution. Required questions are always answered, optional ones by ~93 %
     of respondents, open suggestions by about a third. `select_multiple` respects
     `min_selections`/`max_selections`, text respects `max_length`, numbers their bounds. The
-    form's logic is evaluated with `forms.expressions`, as ingest does: hidden (non-relevant)
-    questions stay unanswered, choices a `choice_filter` excludes are never picked, and an answer
-    failing its `constraint` is drawn again (up to `RETRIES` times, then left out). A required
-    question whose constraint no draw satisfies is the one case that can leave a row invalid.
+    form's logic is evaluated with `questionnaire.expressions`, as ingest does: hidden
+    (non-relevant) questions stay unanswered, choices a `choice_filter` excludes are never picked,
+    and an answer failing its `constraint` is drawn again (up to `RETRIES` times, then left out).
+    A required question whose constraint no draw satisfies is the one case that can leave a row
+    invalid.
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")

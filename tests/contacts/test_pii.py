@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from invitations.pii import (
+from contacts.pii import (
     PIIError,
     PIIKeys,
     decrypt,

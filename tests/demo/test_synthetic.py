@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from campaigns.definition import read_campaign_file
+from demo.synthetic import CENTRAL, add_synthetic_responses, synthetic_answers
 from forms.models import Response
 from forms.publishing import load_campaign_file
-from forms.schema import parse_form
-from forms.synthetic import CENTRAL, add_synthetic_responses, synthetic_answers
 from forms.validation import validate_answers
+from questionnaire.schema import parse_form
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"

@@ -9,7 +9,7 @@ import io
 import pytest
 from sqlalchemy import func, select, text
 
-from invitations.contacts import (
+from contacts.lists import (
     get_or_create_list,
     import_contacts,
     is_opted_out,
@@ -17,10 +17,9 @@ from invitations.contacts import (
     opt_out_address,
     opt_out_contact,
 )
-from invitations.models import Contact
+from contacts.models import Contact
 from minsheng.errors import InputError
-
-from .builders import csv_bytes, people, xlsx_bytes
+from tests.invitations.builders import csv_bytes, people, xlsx_bytes
 
 
 def contacts_on(session, contact_list):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from forms.expressions import (
+from questionnaire.expressions import (
     Context,
     ExpressionError,
     evaluate,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from forms.schema import choice_order, evaluation_order, form_to_dict, parse_form, text_in
 from minsheng.errors import InputError
+from questionnaire.schema import choice_order, evaluation_order, form_to_dict, parse_form, text_in
 
 LIKERT = [{"name": str(i), "label": {"zh": f"{i}分", "en": str(i)}} for i in range(1, 6)]
 

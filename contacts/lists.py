@@ -11,17 +11,10 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, exists, or_, select
 from sqlalchemy.orm import Session
 
-from invitations.bulk import bulk_insert
-from invitations.contact_files import read_contact_file
-from invitations.contact_rows import (
-    ParsedRow,
-    RowProblem,
-    column_layout,
-    error_report_csv,
-    parse_row,
-)
-from invitations.models import Contact, ContactImport, ContactList, OptOut
-from invitations.pii import (
+from contacts.bulk import bulk_insert
+from contacts.files import read_contact_file
+from contacts.models import Contact, ContactImport, ContactList, OptOut
+from contacts.pii import (
     PIIKeys,
     current_keys,
     decrypt,
@@ -32,6 +25,13 @@ from invitations.pii import (
     mask_phone,
     normalize_email,
     normalize_phone,
+)
+from contacts.rows import (
+    ParsedRow,
+    RowProblem,
+    column_layout,
+    error_report_csv,
+    parse_row,
 )
 from minsheng.audit import record
 from minsheng.db import utcnow
@@ -74,6 +74,15 @@ def get_or_create_list(session: Session, name: str, campaign_id: int | None = No
         found = ContactList(name=name, campaign_id=campaign_id)
         session.add(found)
         session.flush()
+    return found
+
+
+def contact_list_named(session: Session, name: str, location: str = "list") -> ContactList:
+    """The target list called `name`, or an `InputError` at `location` naming the lists."""
+    found = session.scalar(select(ContactList).where(ContactList.name == name))
+    if found is None:
+        names = ", ".join(session.scalars(select(ContactList.name).order_by(ContactList.name)))
+        raise InputError([Problem(location, f"no list {name!r}; lists: {names or 'none yet'}")])
     return found
 
 

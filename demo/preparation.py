@@ -59,10 +59,10 @@ def prepare_demo(
     """Load the campaign, top it up to `responses` synthetic responses (nothing is added when it
     already has that many), give the `organizer` account a new random password, commit, then
     render the staff report into the file store the way the report task does."""
+    from demo.synthetic import add_synthetic_responses
     from exporters.reports import produce_report, request_report
     from forms.models import Response
     from forms.publishing import load_campaign_file
-    from forms.synthetic import add_synthetic_responses
 
     campaign, version = load_campaign_file(session, str(campaign_file))
     existing = session.scalar(

@@ -1,0 +1,14 @@
+"""People to invite: target lists, contact file imports with row errors, personal data encrypted
+at rest and masked, opt-outs across campaigns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Registers the contact import task."""
+    from contacts import import_jobs  # noqa: F401 (registers the Celery task)
