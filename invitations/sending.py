@@ -190,10 +190,47 @@ def _claim(session: Session, invitation: Invitation, step: int, channel: str) ->
     return int(retried) if retried is not None else None
 
 
-def _outcome(session: Session, delivery_id: int, invitation_id: int, **values: Any) -> None:
+def _outcome(
+    session: Session,
+    delivery_id: int,
+    invitation_id: int,
+    settled: dict[str, list[int]],
+    **values: Any,
+) -> None:
+    """Record a step's outcome; a `sent` or `bounced` one also goes into `settled`, the
+    invitations whose status `_advance_settled` moves a few dozen at a time."""
     session.connection().execute(_SETTLE, {"b_id": delivery_id, "updated_at": utcnow(), **values})
-    if values["state"] in (SENT, BOUNCED):
-        advance_many(session, [invitation_id], values["state"])
+    if values["state"] in settled:
+        settled[values["state"]].append(invitation_id)
+
+
+# Invitations whose status moves in one UPDATE: one statement per message less, and a worker that
+# dies leaves at most this many statuses behind their deliveries, which the next run of the
+# batch catches up (`_catch_up`) and the funnel does not need (it reads the deliveries).
+_SETTLE_EVERY = 50
+
+
+def _advance_settled(session: Session, settled: dict[str, list[int]], at_least: int = 1) -> None:
+    if sum(map(len, settled.values())) < at_least:
+        return
+    for state, ids in settled.items():
+        advance_many(session, ids, state)
+        ids.clear()
+
+
+def _catch_up(session: Session, invitation_ids: Sequence[int], step: int) -> None:
+    """Move the invitations whose step was settled by a run that died before moving them."""
+    rows = session.execute(
+        select(Delivery.state, Delivery.invitation_id).where(
+            Delivery.invitation_id.in_(list(invitation_ids)),
+            Delivery.step == step,
+            Delivery.state.in_((SENT, BOUNCED)),
+        )
+    )
+    settled: dict[str, list[int]] = {SENT: [], BOUNCED: []}
+    for state, invitation_id in rows:
+        settled[state].append(invitation_id)
+    _advance_settled(session, settled)
 
 
 def _message(
@@ -256,6 +293,7 @@ def send_batch(
     """
     commit = commit or session.commit
     result = BatchResult()
+    _catch_up(session, invitation_ids, step)
     rows = _load(session, invitation_ids, ctx.channel.name, step)
     result.skipped += len(set(invitation_ids)) - len(rows)
     if not rows:
@@ -273,20 +311,23 @@ def send_batch(
         return result
     tokens = issue_tokens(session, [invitation.id for invitation, _ in rows])
     commit()
+    settled: dict[str, list[int]] = {SENT: [], BOUNCED: []}
     try:
         for index, (invitation, contact) in enumerate(rows):
+            _advance_settled(session, settled, at_least=_SETTLE_EVERY)
             delivery_id = _claim(session, invitation, step, ctx.channel.name)
             commit()
             if delivery_id is None:
                 result.skipped += 1
                 continue
             stop = _send_one(
-                session, ctx, campaign, invitation, contact, step, tokens, delivery_id, result
-            )
+                session, ctx, campaign, invitation, contact, step, tokens, delivery_id, result,
+                settled,
+            )  # fmt: skip
             if stop:
-                commit()
                 result.retry.extend(inv.id for inv, _ in rows[index + 1 :])
                 break
+        _advance_settled(session, settled)
         commit()
     finally:
         ctx.channel.close()
@@ -303,6 +344,7 @@ def _send_one(
     tokens: dict[int, str],
     delivery_id: int,
     result: BatchResult,
+    settled: dict[str, list[int]],
 ) -> bool:
     """Send one claimed step and record its outcome (uncommitted); True when the channel asked
     to slow down and the rest of the batch should wait for the retry."""
@@ -313,19 +355,19 @@ def _send_one(
         ctx.limiter.wait()
         receipt = ctx.channel.send(message)
     except TemporaryFailure as exc:
-        _outcome(session, delivery_id, invitation.id, state="retry", error=str(exc)[:500])
+        _outcome(session, delivery_id, invitation.id, settled, state="retry", error=str(exc)[:500])
         result.retry.append(invitation.id)
         if exc.retry_after is not None:
             result.retry_after = max(result.retry_after or 0.0, exc.retry_after)
             return True
         return False
     except MessageError as exc:  # a campaign template that does not render: fix, then resend
-        _outcome(session, delivery_id, invitation.id, state="failed", error=str(exc)[:500])
+        _outcome(session, delivery_id, invitation.id, settled, state="failed", error=str(exc)[:500])
         result.failed += 1
         return False
     except PermanentFailure as exc:
         state = "bounced" if exc.bounce else "failed"
-        _outcome(session, delivery_id, invitation.id, state=state, error=str(exc)[:500])
+        _outcome(session, delivery_id, invitation.id, settled, state=state, error=str(exc)[:500])
         if exc.bounce:
             result.bounced += 1
         else:
@@ -335,6 +377,7 @@ def _send_one(
         session,
         delivery_id,
         invitation.id,
+        settled,
         state="sent",
         sent_at=utcnow(),
         provider_id=receipt.provider_id[:200],

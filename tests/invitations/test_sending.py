@@ -101,6 +101,9 @@ def test_batch_run_again_after_a_worker_died_sends_no_second_message(app, sessio
     assert resolve_stale(session, now=utcnow() + timedelta(minutes=16)) == 1
     session.expire_all()
     assert _deliveries(session)[ids[2]].state == "uncertain"
+    # the statuses the dead run had not moved yet were caught up by the second run
+    statuses = {i.id: i.status for i in session.scalars(select(Invitation))}
+    assert statuses == {i: "created" if i == ids[2] else "sent" for i in ids}
 
 
 def test_refused_address_is_a_bounce_and_a_4xx_is_retried_later(app, session):
