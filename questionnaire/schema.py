@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from minsheng.errors import InputError, Problem
+from minsheng.problems import InputError, Problem
 from questionnaire.logic import check_logic, compiled, dependencies, evaluation_order, logic_json
 
 # XLSForm base types minsheng supports, with the value each stores.
