@@ -187,23 +187,39 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture()
+def instance_folder(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Snapshots and other instance files go to a folder of this test: ids are reused between
+    rolled-back tests, so a snapshot left by one would answer for another."""
+    monkeypatch.setitem(app.config, "INSTANCE_PATH", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture()
+def campaign(request: pytest.FixtureRequest, session: Session, instance_folder: Path) -> Any:
+    """The demo campaign (`examples/transport.yaml`) loaded with its questionnaire and
+    committed; a test or module marked `@pytest.mark.campaign_file(path)` gets that file's."""
+    from tests.factories import CampaignFactory
+
+    marker = request.node.get_closest_marker("campaign_file")
+    loaded = CampaignFactory(file=marker.args[0]) if marker else CampaignFactory()
+    session.commit()
+    return loaded
+
+
+@pytest.fixture()
 def login(client: FlaskClient, session: Session) -> Callable[..., Any]:
     """`login("organizer")` creates a user with that role and logs the test client in."""
-    from minsheng.accounts.users import create_user, get_or_create_department
-
-    counter = {"n": 0}
+    from minsheng.accounts.users import get_or_create_department
+    from tests.factories import PASSWORD, UserFactory
 
     def _login(role: str = "organizer", department_code: str | None = None) -> Any:
-        counter["n"] += 1
         dept = None
         if role == "department":
             code = department_code or "dept"
             dept = get_or_create_department(session, code, code)
-        user = create_user(session, f"{role}{counter['n']}", "password123", role, department=dept)
+        user = UserFactory(role=role, department=dept)
         session.commit()
-        response = client.post(
-            "/login", data={"username": user.username, "password": "password123"}
-        )
+        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
         assert response.status_code == 302, response.text
         return user
 

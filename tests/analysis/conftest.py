@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from forms.ingest import Submission, submit_response
-from forms.publishing import current_version, load_campaign_file
+from forms.publishing import current_version
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 TODAY = date(2026, 6, 1)
@@ -62,20 +62,6 @@ def add_responses(session, campaign, answers_list, channel="web", **extra):
         stored.append(response)
     session.flush()
     return stored
-
-
-@pytest.fixture()
-def instance_folder(app, tmp_path, monkeypatch):
-    """Snapshots go to a folder of this test: ids are reused between rolled-back tests."""
-    monkeypatch.setitem(app.config, "INSTANCE_PATH", str(tmp_path))
-    return tmp_path
-
-
-@pytest.fixture()
-def campaign(session, instance_folder):
-    campaign, _ = load_campaign_file(session, str(EXAMPLE))
-    session.commit()
-    return campaign
 
 
 @pytest.fixture()

@@ -1,5 +1,5 @@
-"""The transport campaign of the demo with a few hundred responses, submitted the way the
-respondent page submits them (`forms.ingest.submit_response`)."""
+"""Responses to the demo's transport campaign (the shared `campaign` fixture), a few hundred,
+submitted the way the respondent page submits them (`forms.ingest.submit_response`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from campaigns.models import Campaign
 from forms.ingest import Submission, submit_response
-from forms.publishing import current_version, load_campaign_file
+from forms.publishing import current_version
 from minsheng.jobs import get_celery
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
@@ -42,27 +41,20 @@ def random_answers(rng: random.Random) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def transport(session) -> Campaign:
-    campaign, _ = load_campaign_file(session, str(EXAMPLE))
-    session.commit()
-    return campaign
-
-
-@pytest.fixture()
-def add_responses(session, transport) -> Callable[[int], list[dict[str, Any]]]:
-    """`add_responses(n)` submits n responses to the transport campaign and returns their
+def add_responses(session, campaign) -> Callable[[int], list[dict[str, Any]]]:
+    """`add_responses(n)` submits n responses to the campaign and returns their
     answers."""
 
     def _add(n: int, seed: int = 7) -> list[dict[str, Any]]:
         rng = random.Random(seed)
-        version = current_version(session, transport)
+        version = current_version(session, campaign)
         submitted = []
         for i in range(n):
             answers = random_answers(rng)
             channel = rng.choices(["web", "qr", "import"], [6, 3, 1])[0]
             submit_response(
                 session,
-                transport,
+                campaign,
                 version,
                 answers,
                 Submission(submission_id=f"report-test-{seed}-{i:05d}", channel=channel),

@@ -27,10 +27,10 @@ def pdf_fonts(path) -> list[list[str]]:
 
 
 def test_report_reads_back_in_chinese_with_labels_percentages_and_an_embedded_cjk_font(
-    session, transport, add_responses, tmp_path
+    session, campaign, add_responses, tmp_path
 ):
     answers = add_responses(300)
-    path = render_campaign_report(session, transport, tmp_path)
+    path = render_campaign_report(session, campaign, tmp_path)
 
     assert path.parent == tmp_path and path.read_bytes().startswith(b"%PDF")
     text = pdf_text(path)
@@ -67,15 +67,13 @@ def test_report_reads_back_in_chinese_with_labels_percentages_and_an_embedded_cj
     assert all(row[-5] == "yes" for row in cjk), cjk
 
 
-def test_missing_cjk_font_stops_with_the_package_to_install(
-    other_app, session, transport, tmp_path
-):
+def test_missing_cjk_font_stops_with_the_package_to_install(other_app, session, campaign, tmp_path):
     app = other_app(CJK_FONT_FAMILY="Nonexistent Sans CJK XX")
     with app.app_context(), pytest.raises(FontMissingError) as raised:
         from minsheng.db import get_session
 
         other = get_session()
-        render_campaign_report(other, other.merge(transport), tmp_path)
+        render_campaign_report(other, other.merge(campaign), tmp_path)
     message = str(raised.value)
     assert "Nonexistent Sans CJK XX" in message
     assert "apt-get install fonts-noto-cjk" in message
@@ -83,10 +81,10 @@ def test_missing_cjk_font_stops_with_the_package_to_install(
 
 
 def test_department_edition_hides_cells_below_the_threshold(
-    session, transport, add_responses, tmp_path
+    session, campaign, add_responses, tmp_path
 ):
     answers = add_responses(12)
-    path = render_campaign_report(session, transport, tmp_path, audience="department")
+    path = render_campaign_report(session, campaign, tmp_path, audience="department")
     text = pdf_text(path)
 
     assert "人数少于 5 的单元格" in text
@@ -104,21 +102,21 @@ def test_department_edition_hides_cells_below_the_threshold(
         assert row == [labels[mode], "—", "—", "—"], row
 
 
-def test_campaign_without_responses_gets_a_report_that_says_so(session, transport, tmp_path):
-    text = pdf_text(render_campaign_report(session, transport, tmp_path))
+def test_campaign_without_responses_gets_a_report_that_says_so(session, campaign, tmp_path):
+    text = pdf_text(render_campaign_report(session, campaign, tmp_path))
     assert "交通出行专项征集" in text
     assert "基数：n = 0" in text
 
 
-def test_report_can_be_written_in_english(app, session, transport, add_responses):
+def test_report_can_be_written_in_english(app, session, campaign, add_responses):
     from analysis.summary import summarize
     from exporters.fonts import find_cjk_font
     from exporters.pdf_report import campaign_facts, report_html
 
     add_responses(20)
     html = report_html(
-        summarize(session, transport).to_dict(),
-        campaign_facts(session, transport),
+        summarize(session, campaign).to_dict(),
+        campaign_facts(session, campaign),
         find_cjk_font(app.config["CJK_FONT_FAMILY"]),
         language="en",
     )

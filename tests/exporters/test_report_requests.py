@@ -14,7 +14,7 @@ from minsheng.files import file_store
 from minsheng.jobs import Job
 
 
-def test_cli_render_prints_the_path_of_the_pdf(runner, transport, add_responses, tmp_path):
+def test_cli_render_prints_the_path_of_the_pdf(runner, campaign, add_responses, tmp_path):
     add_responses(60)
     result = runner.invoke(args=["report", "render", "transport-2026", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -31,7 +31,7 @@ def test_cli_render_names_an_unknown_campaign(runner, tmp_path):
 
 
 def test_organizer_requests_a_report_downloads_it_and_a_rerun_renders_nothing_new(
-    client, login, session, transport, add_responses
+    client, login, session, campaign, add_responses
 ):
     add_responses(80)
     login("organizer")
@@ -62,7 +62,7 @@ def test_organizer_requests_a_report_downloads_it_and_a_rerun_renders_nothing_ne
 
 
 def test_a_missing_font_marks_the_report_failed_with_the_fix(
-    other_app, session, transport, add_responses
+    other_app, session, campaign, add_responses
 ):
     add_responses(10)
     app = other_app(CJK_FONT_FAMILY="Nonexistent Sans CJK XX")
@@ -82,13 +82,13 @@ def test_a_missing_font_marks_the_report_failed_with_the_fix(
     assert session.get(Job, report.job_id).state == "failed"
 
 
-def test_other_roles_cannot_request_reports(client, login, transport):
+def test_other_roles_cannot_request_reports(client, login, campaign):
     login("expert")
     assert client.post("/campaigns/transport-2026/reports", data={}).status_code == 403
     assert client.get("/campaigns/transport-2026/reports").status_code == 403
 
 
-def test_a_rendered_report_is_marked_running_once(client, login, session, transport, add_responses):
+def test_a_rendered_report_is_marked_running_once(client, login, session, campaign, add_responses):
     from sqlalchemy import event
 
     started: list[str] = []

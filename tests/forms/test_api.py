@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from campaigns.models import CollectionPoint
 from forms.models import Response
-from forms.publishing import load_campaign_file
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 URL = "/api/v1/campaigns/transport-2026/responses"
@@ -27,13 +26,6 @@ ANSWERS = {
     "sat_parking": "2",
     "suggestion": "建议在地铁站周边增加非机动车停放区。",
 }
-
-
-@pytest.fixture()
-def campaign(session):
-    campaign, _ = load_campaign_file(session, str(EXAMPLE))
-    session.commit()
-    return campaign
 
 
 def count(session):

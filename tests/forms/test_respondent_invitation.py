@@ -9,25 +9,17 @@ import pytest
 from sqlalchemy import func, select
 
 from forms.models import Draft, Response
-from forms.publishing import load_campaign_file
 from invitations.models import Invitation
 from invitations.quotas import set_quota
-from invitations.tokens import create_invitation
+from tests.factories import InvitationFactory
 from tests.forms.test_respondent_page import PAGES, post_page, walk
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 
 
 @pytest.fixture()
-def campaign(session):
-    campaign, _ = load_campaign_file(session, str(EXAMPLE))
-    session.commit()
-    return campaign
-
-
-@pytest.fixture()
 def link(session, campaign):
-    invitation, token = create_invitation(session, campaign)
+    invitation, token = InvitationFactory.with_token(campaign=campaign)
     session.commit()
     return invitation, f"/i/{token}"
 

@@ -11,17 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from forms.models import Response
-from forms.publishing import load_campaign_file
 
 FIXTURE = Path(__file__).parents[1] / "e2e" / "fixtures" / "community.yaml"
+pytestmark = pytest.mark.campaign_file(FIXTURE)
 URL = "/s/e2e-community"
-
-
-@pytest.fixture()
-def campaign(session):
-    campaign, _ = load_campaign_file(session, str(FIXTURE))
-    session.commit()
-    return campaign
 
 
 def post(client, page, nav="next", **answers):

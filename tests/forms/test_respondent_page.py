@@ -6,12 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from campaigns.models import CollectionPoint
 from forms.models import Draft, Response
-from forms.publishing import load_campaign_file
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 URL = "/s/transport-2026"
@@ -22,13 +20,6 @@ PAGES = [
     {"sat_bus": "3", "sat_metro": "4", "sat_parking": "2"},
     {"suggestion": "建议在地铁站周边增加非机动车停放区。"},
 ]
-
-
-@pytest.fixture()
-def campaign(session):
-    campaign, _ = load_campaign_file(session, str(EXAMPLE))
-    session.commit()
-    return campaign
 
 
 def count(session, model=Response):

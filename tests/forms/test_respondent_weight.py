@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from forms.publishing import load_campaign_file
-
 FIXTURE = Path(__file__).parents[1] / "e2e" / "fixtures" / "community.yaml"
+pytestmark = pytest.mark.campaign_file(FIXTURE)
 BUDGET_BYTES = 50_000
 BUDGET_REQUESTS = 5
-
-
-@pytest.fixture()
-def campaign(session):
-    campaign, _ = load_campaign_file(session, str(FIXTURE))
-    session.commit()
-    return campaign
 
 
 def test_a_page_with_live_logic_stays_within_the_weight_budget(client, campaign):

@@ -13,7 +13,6 @@ from forms.publishing import (
     VersionLockedError,
     current_version,
     form_of,
-    load_campaign_file,
     publish_form,
     question_map,
     versions_of,
@@ -32,13 +31,6 @@ ANSWERS = {
     "sat_metro": "4",
     "sat_parking": "2",
 }
-
-
-@pytest.fixture()
-def campaign(session):
-    campaign, _ = load_campaign_file(session, str(EXAMPLE))
-    session.commit()
-    return campaign
 
 
 def respond(session, campaign, version, submission_id="sub-0001-abcdef"):

@@ -1,17 +1,12 @@
-"""Builders for contact files and campaigns used by the target-list, sampling and link tests."""
+"""Builders for contact files used by the target-list, sampling and link tests."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Sequence
-from pathlib import Path
 
 from openpyxl import Workbook
-
-from forms.publishing import load_campaign_file
-
-EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 
 DISTRICTS = ("锦江区", "青羊区", "金牛区", "武侯区")
 AGE_GROUPS = ("18-34", "35-59", "60+")
@@ -49,10 +44,3 @@ def people(count: int, start: int = 0) -> list[list[object]]:
             ]
         )
     return rows
-
-
-def campaign(session, anonymous: bool = True):
-    loaded, _ = load_campaign_file(session, str(EXAMPLE))
-    loaded.anonymous = anonymous
-    session.flush()
-    return loaded

@@ -19,8 +19,9 @@ from invitations.quotas import stratum_key
 from invitations.ratelimits import LocalTokenBucket
 from invitations.sending import SendContext, send_batch
 from invitations.tokens import create_invitations, mark_completed, mark_started
+from tests.factories import CampaignFactory
 
-from .builders import campaign, csv_bytes, people
+from .builders import csv_bytes, people
 from .local_servers import sms_gateway, smtp_server
 
 LINK_RE = re.compile(r"https?://\S+/i/([A-Za-z0-9_-]{43})")
@@ -30,7 +31,7 @@ OPT_OUT_RE = re.compile(r"https?://\S+/o/([0-9a-z]+\.[A-Za-z0-9_-]{12})")
 def invited_campaign(session, count: int, settings: dict[str, Any] | None = None, start: int = 0):
     """The example campaign with `count` invited contacts (stratum = district); returns the
     campaign and its invitation ids in order."""
-    camp = campaign(session)
+    camp = CampaignFactory()
     if settings:
         camp.settings = {**camp.settings, **settings}
     contact_list = get_or_create_list(session, f"list-{camp.slug}-{start}")

@@ -11,8 +11,8 @@ from invitations.models import Delivery, Invitation
 from invitations.receipts import record_receipt
 from invitations.sending import send_batch
 from invitations.tokens import create_invitation
+from tests.factories import CampaignFactory
 
-from .builders import campaign
 from .local_servers import smtp_server
 from .sending_helpers import email_context, invited_campaign
 
@@ -59,7 +59,7 @@ MUST_BE_REFUSED = [
 
 
 def _invitation(session):
-    invitation, _token = create_invitation(session, campaign(session))
+    invitation, _token = create_invitation(session, CampaignFactory())
     return invitation
 
 
@@ -90,7 +90,7 @@ def test_unknown_status_is_refused_naming_the_known_ones(session):
 
 
 def test_bulk_advance_moves_only_the_invitations_the_table_allows(session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     invitations = [create_invitation(session, camp)[0] for _ in range(4)]
     ids = [i.id for i in invitations]
     advance(session, invitations[1], "completed")

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from contacts.import_jobs import run_import
 from contacts.models import Contact, ContactImport, ContactUpload
 from invitations.models import Invitation, Sample
+from tests.factories import CampaignFactory
 
-from .builders import campaign, csv_bytes, people, xlsx_bytes
+from .builders import csv_bytes, people, xlsx_bytes
 
 
 def bad_file_rows():
@@ -59,7 +60,7 @@ def test_cli_import_refuses_a_file_without_contact_columns_with_status_2(runner,
 
 
 def test_cli_sample_then_status_counts_invitations(runner, session, tmp_path):
-    campaign(session)
+    CampaignFactory()
     session.commit()
     source = tmp_path / "p.xlsx"
     source.write_bytes(xlsx_bytes(people(60)))
@@ -146,7 +147,7 @@ def test_list_page_shows_contacts_masked_only(client, login, session):
 
 
 def test_sample_page_draws_and_shows_strata(client, login, session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     session.commit()
     login("organizer")
     client.post(
@@ -212,7 +213,7 @@ def test_running_the_import_task_again_imports_nothing_more(client, login, sessi
 
 
 def test_organizer_sets_a_quota_on_the_status_page(client, login, session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     session.commit()
     login("organizer")
     saved = client.post(
@@ -234,7 +235,7 @@ def test_a_quota_set_on_the_page_or_the_cli_is_audited_once_with_the_same_detail
 ):
     from minsheng.audit import AuditEvent
 
-    camp = campaign(session)
+    camp = CampaignFactory()
     session.commit()
     cli = runner.invoke(
         args=["invitations", "quota", camp.slug, "--stratum", "district=锦江区", "--max", "5"]

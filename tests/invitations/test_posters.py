@@ -17,13 +17,6 @@ from invitations.posters import point_link, point_qr, poster_pdf
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 
 
-@pytest.fixture()
-def campaign(runner, session):
-    result = runner.invoke(args=["campaign", "load", str(EXAMPLE)])
-    assert result.exit_code == 0, result.output
-    return session.query(Campaign).filter_by(slug="transport-2026").one()
-
-
 def _pdf_text(pdf: Path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True

@@ -17,8 +17,9 @@ from forms.publishing import current_version
 from invitations.models import Invitation
 from invitations.quotas import claim_quota, quota_attributes, quota_open, set_quota
 from invitations.tokens import create_invitations, mark_completed, mark_started, resolve_invitation
+from tests.factories import CampaignFactory
 
-from .builders import campaign, csv_bytes, people
+from .builders import csv_bytes, people
 
 ANSWERS = {
     "district": "wuhou",
@@ -59,7 +60,7 @@ def invited(session):
 
 @pytest.mark.parametrize("anonymous", [True, False])
 def test_response_links_back_to_the_invitation_only_when_not_anonymous(session, invited, anonymous):
-    camp = campaign(session, anonymous=anonymous)
+    camp = CampaignFactory(anonymous=anonymous)
     tokens = create_invitations(session, camp, invited, keep_tokens=True).tokens
     response, invitation = respond(session, camp, tokens[0][1], "sub-00000001")
     assert invitation.status == "completed"
@@ -67,7 +68,7 @@ def test_response_links_back_to_the_invitation_only_when_not_anonymous(session, 
 
 
 def test_a_second_response_through_the_same_anonymous_link_is_refused(session, invited):
-    camp = campaign(session, anonymous=True)
+    camp = CampaignFactory(anonymous=True)
     token = create_invitations(session, camp, invited, keep_tokens=True).tokens[0][1]
     respond(session, camp, token, "sub-00000001")
     # the page rolls back its transaction when refusing; a savepoint stands in for it here
@@ -79,7 +80,7 @@ def test_a_second_response_through_the_same_anonymous_link_is_refused(session, i
 
 
 def test_anonymous_invitation_times_keep_only_the_day(session, invited):
-    camp = campaign(session, anonymous=True)
+    camp = CampaignFactory(anonymous=True)
     create_invitations(session, camp, invited)
     invitation = session.scalars(select(Invitation)).first()
     mark_started(session, invitation)
@@ -87,7 +88,7 @@ def test_anonymous_invitation_times_keep_only_the_day(session, invited):
 
 
 def test_public_link_quota_admits_until_full_then_refuses_without_counting(session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     set_quota(session, camp, {"district": "wuhou"}, 2)
     assert quota_attributes(session, camp) == ["district"]
     answers = {"district": "wuhou", "age_group": "a30_44"}
@@ -103,7 +104,7 @@ def test_public_link_quota_admits_until_full_then_refuses_without_counting(sessi
 def test_personal_data_of_invited_respondents_never_reaches_the_analysis_frame(session, invited):
     from analysis.frames import response_frame
 
-    camp = campaign(session, anonymous=False)
+    camp = CampaignFactory(anonymous=False)
     tokens = create_invitations(session, camp, invited, keep_tokens=True).tokens
     respond(session, camp, tokens[0][1], "sub-00000001")
     respond(session, camp, tokens[1][1], "sub-00000002")

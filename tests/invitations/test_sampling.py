@@ -13,8 +13,9 @@ from invitations.models import Invitation
 from invitations.quotas import set_quota, stratum_key
 from invitations.sampling import draw_sample, largest_remainder, sample_members
 from minsheng.errors import InputError
+from tests.factories import CampaignFactory
 
-from .builders import campaign, csv_bytes, people
+from .builders import csv_bytes, people
 
 
 @pytest.fixture()
@@ -40,7 +41,7 @@ def test_largest_remainder_sums_to_the_total_and_favours_larger_remainders():
 
 
 def test_proportional_sample_allocates_by_stratum_size(session, contact_list):
-    camp = campaign(session)
+    camp = CampaignFactory()
     result = draw_sample(session, camp, contact_list, ["district"], size=40, seed=7)
     assert result.invited.created == 40
     counts = invited_strata(session, result.sample)
@@ -54,7 +55,7 @@ def test_proportional_sample_allocates_by_stratum_size(session, contact_list):
 
 
 def test_fixed_count_per_stratum_over_two_attributes(session, contact_list):
-    camp = campaign(session)
+    camp = CampaignFactory()
     result = draw_sample(
         session, camp, contact_list, ["district", "age_group"], per_stratum=3, seed=1
     )
@@ -63,7 +64,7 @@ def test_fixed_count_per_stratum_over_two_attributes(session, contact_list):
 
 
 def test_same_seed_draws_the_same_people_and_another_seed_does_not(session, contact_list):
-    camp = campaign(session)
+    camp = CampaignFactory()
     first = draw_sample(session, camp, contact_list, ["district"], size=20, seed=2026)
     assert sample_members(session, first.sample) == first.drawn
     again = draw_sample(session, camp, contact_list, ["district"], size=20, seed=2026)
@@ -74,7 +75,7 @@ def test_same_seed_draws_the_same_people_and_another_seed_does_not(session, cont
 
 
 def test_opted_out_contacts_are_never_drawn(session, contact_list):
-    camp = campaign(session)
+    camp = CampaignFactory()
     out = list(session.scalars(select(Contact).where(Contact.list_id == contact_list.id)))[:30]
     for contact in out:
         opt_out_contact(session, contact)
@@ -85,7 +86,7 @@ def test_opted_out_contacts_are_never_drawn(session, contact_list):
 
 
 def test_full_quota_stops_invitations_in_its_stratum(session, contact_list):
-    camp = campaign(session)
+    camp = CampaignFactory()
     quota = set_quota(session, camp, {"district": "锦江区"}, 0)
     assert quota.maximum == 0
     result = draw_sample(session, camp, contact_list, ["district"], per_stratum=5, seed=4)
@@ -96,6 +97,6 @@ def test_full_quota_stops_invitations_in_its_stratum(session, contact_list):
 
 def test_unknown_attribute_names_the_ones_the_list_has(session, contact_list):
     with pytest.raises(InputError) as caught:
-        draw_sample(session, campaign(session), contact_list, ["distrct"], size=5, seed=1)
+        draw_sample(session, CampaignFactory(), contact_list, ["distrct"], size=5, seed=1)
     assert "unknown attribute 'distrct'" in str(caught.value)
     assert "age_group, district" in str(caught.value)

@@ -23,8 +23,9 @@ from invitations.tokens import (
 )
 from minsheng.db import utcnow
 from minsheng.errors import InputError
+from tests.factories import CampaignFactory
 
-from .builders import campaign, csv_bytes, people
+from .builders import csv_bytes, people
 
 
 def listed(session, count, name="list"):
@@ -38,7 +39,7 @@ def listed(session, count, name="list"):
 
 
 def test_each_link_resolves_to_its_own_invitation_and_only_the_hash_is_stored(session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     ids = listed(session, 20)
     created = create_invitations(session, camp, ids, keep_tokens=True)
     assert created.created == 20
@@ -53,7 +54,7 @@ def test_each_link_resolves_to_its_own_invitation_and_only_the_hash_is_stored(se
 
 
 def test_unknown_and_expired_tokens_resolve_to_nothing(session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     _invitation, token = create_invitation(session, camp, expires_at=utcnow() + timedelta(days=1))
     assert resolve_invitation(session, token) is not None
     assert resolve_invitation(session, token, now=utcnow() + timedelta(days=2)) is None
@@ -67,7 +68,7 @@ def test_invitation_url_uses_the_configured_base_url(app):
 
 
 def test_opted_out_and_already_invited_contacts_are_not_invited_again(session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     ids = listed(session, 6)
     opt_out_contact(session, session.get(Contact, ids[0]))
     first = create_invitations(session, camp, ids[:3])
@@ -78,7 +79,7 @@ def test_opted_out_and_already_invited_contacts_are_not_invited_again(session):
 
 
 def test_reissued_links_lead_to_the_same_invitation(session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     invitation, first = create_invitation(session, camp)
     second = issue_tokens(session, [invitation.id])[invitation.id]
     assert second != first
@@ -87,7 +88,7 @@ def test_reissued_links_lead_to_the_same_invitation(session):
 
 
 def test_an_invitation_completes_once(session):
-    camp = campaign(session, anonymous=False)
+    camp = CampaignFactory(anonymous=False)
     invitation, _token = create_invitation(session, camp)
     mark_started(session, invitation)
     assert invitation.status == "started" and invitation.started_at is not None
@@ -99,7 +100,7 @@ def test_an_invitation_completes_once(session):
 
 
 def test_anonymous_campaign_keeps_only_the_day_of_completion(session):
-    camp = campaign(session, anonymous=True)
+    camp = CampaignFactory(anonymous=True)
     invitation, _token = create_invitation(session, camp)
     assert mark_completed(session, invitation)
     completed = invitation.completed_at
@@ -107,7 +108,7 @@ def test_anonymous_campaign_keeps_only_the_day_of_completion(session):
 
 
 def test_completions_fill_the_quota_of_their_stratum_and_close_it(session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     set_quota(session, camp, {"district": "锦江区"}, 1)
     key = stratum_key({"district": "锦江区", "age_group": "18-34"})
     invitation, _ = create_invitation(session, camp, stratum=key)
@@ -118,14 +119,14 @@ def test_completions_fill_the_quota_of_their_stratum_and_close_it(session):
 
 
 def test_letters_without_contacts_are_created_over_several_chunks_with_distinct_tokens(session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     created = create_invitations(session, camp, None, count=12_345)
     assert created.created == 12_345
     assert session.scalar(select(func.count(func.distinct(Invitation.token_hash)))) == 12_345
 
 
 def test_a_single_invitation_to_someone_who_opted_out_is_refused(session):
-    camp = campaign(session)
+    camp = CampaignFactory()
     contact = session.get(Contact, listed(session, 1)[0])
     opt_out_contact(session, contact)
     with pytest.raises(InputError, match="opted out"):

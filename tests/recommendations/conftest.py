@@ -6,17 +6,11 @@ import pytest
 
 from minsheng.accounts.users import get_or_create_department
 from recommendations.assignments import assign_to_departments
-from recommendations.proposals import create_recommendation, decide
-from tests.reviews.builders import load_transport, submit_suggestions
+from recommendations.proposals import decide
+from tests.factories import RecommendationFactory, UserFactory
+from tests.reviews.builders import submit_suggestions
 
 TODAY = date(2026, 7, 1)
-
-
-@pytest.fixture()
-def campaign(session):
-    campaign = load_transport(session)
-    session.commit()
-    return campaign
 
 
 @pytest.fixture()
@@ -28,10 +22,7 @@ def departments(session, campaign):
 @pytest.fixture()
 def make_recommendation(session, campaign):
     def _make(title="延长地铁末班车运营时间", **extra):
-        extra.setdefault("source", "expert")
-        return create_recommendation(
-            session, campaign, title, "根据征集意见，建议末班车延后30分钟。", **extra
-        )
+        return RecommendationFactory(campaign=campaign, title=title, **extra)
 
     return _make
 
@@ -59,7 +50,5 @@ def responses(session, campaign):
     return stored
 
 
-def department_user(session, code, make_user):
-    return make_user(
-        session, "department", department=get_or_create_department(session, code, code)
-    )
+def department_user(session, code):
+    return UserFactory(role="department", department=get_or_create_department(session, code, code))

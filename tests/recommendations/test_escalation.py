@@ -19,7 +19,7 @@ from recommendations.assignments import record_progress
 from recommendations.escalation import escalate_overdue, escalation_level, notify_escalations
 from recommendations.models import Escalation
 from recommendations.tasks import escalate_overdue_task
-from tests.reviews.builders import make_user
+from tests.factories import UserFactory
 
 
 class Inbox:
@@ -58,15 +58,14 @@ def people(session, departments):
     """Department users of transport and planning, an organizer and an admin, with e-mail."""
     made = {}
     for code in ("transport", "planning"):
-        made[code] = make_user(
-            session,
-            "department",
+        made[code] = UserFactory(
+            role="department",
             department=get_or_create_department(session, code, code),
             email=f"{code}@dept.example",
         )
-    made["organizer"] = make_user(session, "organizer", email="organizer@example.org")
-    made["admin"] = make_user(session, "admin", email="admin@example.org")
-    made["silent"] = make_user(session, "organizer")  # no e-mail: never addressed
+    made["organizer"] = UserFactory(role="organizer", email="organizer@example.org")
+    made["admin"] = UserFactory(role="admin", email="admin@example.org")
+    made["silent"] = UserFactory(role="organizer")  # no e-mail: never addressed
     session.commit()
     return made
 
@@ -92,7 +91,7 @@ def test_running_twice_a_day_escalates_once_per_level(session, assigned):
 
 def test_completed_and_not_yet_due_assignments_are_not_escalated(session, assigned):
     transport, planning = assigned.assignments
-    record_progress(session, transport, make_user(session, "organizer"), "办结", completes=True)
+    record_progress(session, transport, UserFactory(role="organizer"), "办结", completes=True)
     assert escalate_overdue(session, date(2026, 7, 15)) == []  # due today: not overdue
     (only,) = escalate_overdue(session, date(2026, 7, 20))
     assert only.assignment_id == planning.id

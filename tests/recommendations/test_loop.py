@@ -16,8 +16,8 @@ from recommendations.proposals import create_recommendation, decide
 from recommendations.rates import campaign_rates, department_rates
 from reviews.experts import assign_expert, close_review_round
 from reviews.golden_ideas import choose_golden_ideas, nominate
+from tests.factories import UserFactory
 from tests.recommendations.conftest import TODAY, department_user
-from tests.reviews.builders import make_user
 
 
 def test_a_golden_idea_source_must_name_a_golden_idea_of_the_campaign(session, campaign, responses):
@@ -32,7 +32,7 @@ def test_a_golden_idea_source_must_name_a_golden_idea_of_the_campaign(session, c
     with pytest.raises(InputError, match="golden ideas of 'transport-2026': none yet"):
         create_recommendation(session, campaign, "t", "x", "golden_idea", golden_idea_id=1)
 
-    assign_expert(session, campaign, make_user(session, "expert"))
+    assign_expert(session, campaign, UserFactory(role="expert"))
     nomination = nominate(session, campaign, responses[0].id, "suggestion")
     close_review_round(session, campaign)
     (golden,) = choose_golden_ideas(session, campaign, {nomination.id: "好建议"})
@@ -77,8 +77,8 @@ def test_assignment_refuses_undecided_past_deadlines_and_repeated_departments(
 def test_progress_with_evidence_moves_the_recommendation_to_completed(
     app, session, assigned, departments
 ):
-    transport_user = department_user(session, "transport", make_user)
-    planning_user = department_user(session, "planning", make_user)
+    transport_user = department_user(session, "transport")
+    planning_user = department_user(session, "planning")
     transport, planning = assigned.assignments
     with pytest.raises(InputError, match=r"'department-.*' is not in 'transport'"):
         record_progress(session, transport, planning_user, "越权上报")
@@ -112,7 +112,7 @@ def test_progress_with_evidence_moves_the_recommendation_to_completed(
 
 
 def _complete(session, recommendation):
-    organizer = make_user(session, "organizer")
+    organizer = UserFactory(role="organizer")
     for assignment in recommendation.assignments:
         record_progress(session, assignment, organizer, "办结", completes=True)
 
@@ -134,7 +134,7 @@ def test_feedback_evaluation_and_recognition_close_the_loop(session, campaign, a
     evaluate(session, assigned, 2, "organizer", "进度偏慢")
     assert assigned.status == "evaluated"
 
-    expert = make_user(session, "expert")
+    expert = UserFactory(role="expert")
     with pytest.raises(InputError, match="name a response of this campaign"):
         recognise(session, assigned, "suggester", response_id=999999)
     recognise(session, assigned, "suggester", response_id=responses[0].id, note="金点子提出者")
@@ -155,7 +155,7 @@ def test_rates_per_campaign_and_department_with_wilson_intervals(
     for rec, codes in ((recs[0], ["transport"]), (recs[1], ["transport", "planning"])):
         assign_to_departments(session, rec, [departments[c] for c in codes], deadline, today=TODAY)
     assign_to_departments(session, recs[2], [departments["transport"]], deadline, today=TODAY)
-    organizer = make_user(session, "organizer")
+    organizer = UserFactory(role="organizer")
     a_on_time, a_late, b_planning = recs[0].assignments[0], *recs[1].assignments
     record_progress(session, a_on_time, organizer, "办结", completes=True)
     a_on_time.completed_at = datetime(2026, 7, 10, 15, 0, tzinfo=UTC)  # 23:00 in Beijing

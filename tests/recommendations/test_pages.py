@@ -12,8 +12,8 @@ from recommendations.assignments import assign_to_departments, record_progress
 from recommendations.feedback import publish_feedback
 from recommendations.models import Recommendation
 from recommendations.proposals import decide
+from tests.factories import UserFactory
 from tests.recommendations.conftest import TODAY
-from tests.reviews.builders import make_user
 
 
 def test_organizer_adds_decides_and_assigns_through_the_pages(
@@ -120,7 +120,7 @@ def test_department_reports_progress_with_an_evidence_file(
 def test_public_feedback_page_shows_feedback_and_takes_one_rating_per_browser(
     client, session, assigned
 ):
-    organizer = make_user(session, "organizer")
+    organizer = UserFactory(role="organizer")
     for assignment in assigned.assignments:
         record_progress(session, assignment, organizer, "办结", completes=True)
     publish_feedback(session, assigned, "末班车已延后30分钟。")

@@ -3,14 +3,8 @@ from __future__ import annotations
 import pytest
 
 from reviews.experts import assign_expert
-from tests.reviews.builders import load_transport, make_user, submit_suggestions
-
-
-@pytest.fixture()
-def campaign(session):
-    campaign = load_transport(session)
-    session.commit()
-    return campaign
+from tests.factories import UserFactory
+from tests.reviews.builders import submit_suggestions
 
 
 @pytest.fixture()
@@ -24,7 +18,7 @@ def responses(session, campaign):
 @pytest.fixture()
 def experts(session, campaign):
     """Three experts assigned to the campaign."""
-    users = [make_user(session, "expert") for _ in range(3)]
+    users = [UserFactory(role="expert") for _ in range(3)]
     for user in users:
         assign_expert(session, campaign, user)
     session.commit()

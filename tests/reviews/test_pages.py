@@ -11,7 +11,7 @@ from minsheng.audit import AuditEvent
 from reviews.experts import assign_expert
 from reviews.models import GoldenIdea, SuggestionScore
 from reviews.scoring import score_suggestion
-from tests.reviews.builders import make_user
+from tests.factories import UserFactory
 
 SCORE = {"authenticity": "4", "cause": "3", "feasibility": "5", "comment": "可行"}
 
@@ -79,7 +79,7 @@ def test_scoring_form_with_a_missing_criterion_is_shown_again_with_the_error(
 def test_organizer_overview_shows_agreement_ranking_and_golden_idea_flow(
     client, login, session, campaign, responses
 ):
-    experts = [make_user(session, "expert") for _ in range(2)]
+    experts = [UserFactory(role="expert") for _ in range(2)]
     for expert in experts:
         assign_expert(session, campaign, expert)
         for i, response in enumerate(responses[:5]):
@@ -121,7 +121,7 @@ def test_organizer_overview_shows_agreement_ranking_and_golden_idea_flow(
 
 
 def test_organizer_assigns_experts_and_both_annotate(client, login, session, campaign):
-    expert = make_user(session, "expert")
+    expert = UserFactory(role="expert")
     session.commit()
     login("organizer")
     base = "/campaigns/transport-2026/reviews"
@@ -136,7 +136,7 @@ def test_organizer_assigns_experts_and_both_annotate(client, login, session, cam
 
 
 def test_cli_assigns_experts_and_prints_agreement(runner, session, campaign, responses):
-    expert = make_user(session, "expert")
+    expert = UserFactory(role="expert")
     session.commit()
     result = runner.invoke(args=["reviews", "assign", "transport-2026", expert.username])
     assert result.exit_code == 0, result.output
@@ -165,7 +165,7 @@ def test_overview_forms_carry_their_csrf_token_when_protection_is_on(
 ):
     app = bind_app(make_app(WTF_CSRF_ENABLED=True))
     client = app.test_client()
-    organizer = make_user(session, "organizer")
+    organizer = UserFactory(role="organizer")
     session.commit()
     with app.app_context():
         login_page = client.get("/login").text

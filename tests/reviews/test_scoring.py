@@ -11,7 +11,7 @@ from reviews.experts import assign_expert, close_review_round, reopen_review_rou
 from reviews.golden_ideas import choose_golden_ideas, golden_ideas, nominate, ranking
 from reviews.scoring import campaign_agreement, score_suggestion
 from reviews.suggestions import campaign_suggestions, masked
-from tests.reviews.builders import make_user
+from tests.factories import UserFactory
 
 GOOD = {"authenticity": 5, "cause": 4, "feasibility": 5}
 
@@ -65,7 +65,7 @@ def test_bad_scores_are_refused_with_every_problem_named(session, campaign, resp
 
 
 def test_an_expert_not_assigned_to_the_campaign_cannot_score(session, campaign, responses):
-    outsider = make_user(session, "expert")
+    outsider = UserFactory(role="expert")
     with pytest.raises(InputError, match="not assigned to campaign 'transport-2026'"):
         score_suggestion(session, campaign, outsider, responses[0].id, "suggestion", GOOD)
 
@@ -79,7 +79,7 @@ def test_a_response_without_a_suggestion_cannot_be_scored(session, campaign, res
 
 
 def test_only_expert_accounts_can_be_assigned(session, campaign):
-    organizer = make_user(session, "organizer")
+    organizer = UserFactory(role="organizer")
     with pytest.raises(InputError, match="only role 'expert'"):
         assign_expert(session, campaign, organizer)
 
@@ -162,7 +162,7 @@ def test_golden_ideas_need_a_nomination_a_closed_round_and_a_citation(
 def test_annotations_need_an_assigned_expert_a_real_question_and_text(session, campaign, experts):
     annotate(session, campaign, experts[0], "sat_bus", "公交满意度偏低，与班次少一致")
     with pytest.raises(InputError) as caught:
-        annotate(session, campaign, make_user(session, "expert"), "no_such", "  ")
+        annotate(session, campaign, UserFactory(role="expert"), "no_such", "  ")
     assert {p.location for p in caught.value.problems} == {"author", "question", "text"}
     assert [a.text for a in campaign_annotations(session, campaign)] == [
         "公交满意度偏低，与班次少一致"
