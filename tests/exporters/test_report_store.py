@@ -25,7 +25,7 @@ def _client(app, user):
 
 
 def test_a_second_node_with_another_instance_folder_serves_the_report(
-    other_app, session, transport, add_responses, tmp_path, shared_store
+    other_app, session, campaign, add_responses, tmp_path, shared_store
 ):
     add_responses(20)
     organizer = create_user(session, "organizer-nodes", "password123", "organizer")
@@ -36,7 +36,7 @@ def test_a_second_node_with_another_instance_folder_serves_the_report(
     node_a = other_app(INSTANCE_PATH=str(tmp_path / "a"), **shared_store)
     with node_a.app_context():
         worker_session = get_session()
-        report = request_report(worker_session, worker_session.merge(transport))
+        report = request_report(worker_session, worker_session.merge(campaign))
         worker_session.commit()
         key = produce_report(worker_session, report)
         worker_session.commit()
