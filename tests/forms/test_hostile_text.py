@@ -10,11 +10,10 @@ from sqlalchemy import func, select, text
 from forms.models import Response
 from forms.publishing import current_version, form_of
 from forms.webforms import page_field_names
-from tests.forms.test_api import ANSWERS, campaign
+from tests.forms.test_api import ANSWERS
 
 SLUG = "transport-2026"
 URL = f"/api/v1/campaigns/{SLUG}/responses"
-__all__ = ["campaign"]  # the fixture, shared with the API tests
 
 
 def stored(session):
