@@ -27,12 +27,12 @@ from contacts.models import Contact, ContactList
 from forms.ingest import Submission, submit_response
 from forms.models import QuestionnaireVersion, Response
 from forms.publishing import current_version, form_of, load_campaign, publish_form
-from questionnaire.schema import form_to_dict, parse_form
 from invitations.models import Invitation
 from invitations.tokens import create_invitation
 from minsheng.accounts.models import Department, User
 from minsheng.accounts.users import create_user
 from minsheng.db import get_session
+from questionnaire.schema import form_to_dict, parse_form
 from recommendations.models import Recommendation
 from recommendations.proposals import create_recommendation
 
