@@ -70,7 +70,7 @@ def may_open(endpoint: str) -> bool:
     from flask import current_app
     from flask_login import current_user
 
-    from minsheng.accounts.permissions import PUBLIC_ATTR, ROLES_ATTR
+    from minsheng.accounts.permissions import PUBLIC_ATTR, ROLES_ATTR, role_allows
 
     view = current_app.view_functions.get(endpoint)
     if view is None:
@@ -79,7 +79,7 @@ def may_open(endpoint: str) -> bool:
         return True
     if not current_user.is_authenticated:
         return False
-    return current_user.role == "admin" or current_user.role in getattr(view, ROLES_ATTR, ())
+    return role_allows(current_user.role, getattr(view, ROLES_ATTR, ()))
 
 
 def init_app(app: Flask) -> None:
