@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from minsheng.packages import FEATURE_PACKAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (
     "datasketch",
@@ -59,19 +61,7 @@ loaded = {name: culprits.get(name, "?") for name in HEAVY if name in sys.modules
 print("\\n" + json.dumps(loaded), file=sys.stderr)
 """
 
-FIRST_PARTY = (
-    "minsheng",
-    "campaigns",
-    "contacts",
-    "invitations",
-    "questionnaire",
-    "forms",
-    "analysis",
-    "reviews",
-    "recommendations",
-    "exporters",
-    "demo",
-)
+FIRST_PARTY = ("minsheng", "questionnaire", *FEATURE_PACKAGES)
 
 
 def heavy_modules_loaded_by(code: str, tmp_path: Path) -> dict[str, str]:
