@@ -11,6 +11,13 @@ from typing import Any
 # and report that renders it fails.
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
+# The same characters as JSON escapes: `\u0000` and `\ud800`-`\udfff` (not `\ud000`-`\ud7ff`,
+# which are Hangul). A paired surrogate escape (an emoji) also matches; the walk then keeps it.
+_ESCAPES = r"\\u(?:0000|[dD][89a-fA-F])"
+_ESCAPED_UNSAFE = re.compile(_ESCAPES)
+_ESCAPED_UNSAFE_BYTES = re.compile(_ESCAPES.encode())
+# A lone surrogate's bytes in (invalid) UTF-8, which `json.loads` decodes with "surrogatepass".
+_RAW_SURROGATE_BYTES = re.compile(rb"\xed[\xa0-\xbf]")
 
 
 def unsafe_character(text: str) -> str | None:
@@ -47,9 +54,18 @@ def sanitised(value: Any) -> Any:
 def json_loads(text: str | bytes) -> Any:
     """`json.loads` for the database's JSON columns: a value written before the doors refused bad
     text (or straight into the database) is read with U+FFFD in place of NUL and lone surrogates.
-    Only text holding a `\\u0000` or `\\ud...` escape is walked, so reading stays fast."""
+
+    Every JSON read passes here, so the check is one scan for the escapes the serializer writes
+    for them, on the bytes psycopg hands over without decoding them; only a hit walks the value.
+    A raw NUL is not valid JSON, and a raw lone surrogate can only be in non-ASCII text (the
+    serializer writes ASCII), so that second scan is skipped for ASCII text.
+    """
     value = json.loads(text)
-    raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    if "\\u0000" in raw or "\\ud" in raw or "\\uD" in raw or _UNSAFE.search(raw):
-        return sanitised(value)
-    return value
+    if isinstance(text, bytes):
+        unsafe = bool(
+            _ESCAPED_UNSAFE_BYTES.search(text)
+            or (not text.isascii() and _RAW_SURROGATE_BYTES.search(text))
+        )
+    else:
+        unsafe = bool(_ESCAPED_UNSAFE.search(text) or (not text.isascii() and _UNSAFE.search(text)))
+    return sanitised(value) if unsafe else value
