@@ -10,6 +10,7 @@ from campaigns.models import Campaign, CollectionPoint, TargetGroup
 from minsheng.accounts.users import get_or_create_department
 from minsheng.audit import record
 from minsheng.errors import InputError, Problem
+from minsheng.text import unsafe_character
 from questionnaire.schema import Form
 
 
@@ -95,6 +96,10 @@ def campaign_definition(campaign: Campaign, form: Form) -> CampaignDefinition:
 
 
 def get_campaign(session: Session, slug: str) -> Campaign | None:
+    """The campaign `slug`, or None. A slug from a URL (`%00`) or a request body may hold a NUL
+    or a lone surrogate, which no campaign is named with and PostgreSQL refuses in a query."""
+    if unsafe_character(slug):
+        return None
     return session.scalar(select(Campaign).where(Campaign.slug == slug))
 
 

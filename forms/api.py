@@ -198,7 +198,7 @@ def stored_response(slug: str, submission_id: str) -> ResponseReturnValue:
     response): a client unsure whether a submit got through asks here. Only the receipt is
     shown, never the answers; the id is known to the client that chose it."""
     session = get_session()
-    campaign = get_campaign(session, slug) if not unsafe_character(slug) else None
+    campaign = get_campaign(session, slug)
     found = (
         session.execute(
             select(Response, QuestionnaireVersion.number)

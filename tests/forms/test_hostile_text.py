@@ -95,3 +95,16 @@ def test_the_results_page_and_summary_api_work_with_bad_text_already_stored(
     login("admin")
     assert client.get(f"/api/v1/campaigns/{SLUG}/summary").status_code == 200
     assert client.get(f"/campaigns/{SLUG}/results").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/campaigns/%00/questionnaire",
+        "/api/v1/campaigns/a%00b/responses/hostile-00004",
+        "/campaigns/a%00b/results",
+    ],
+)
+def test_a_nul_in_a_campaign_slug_is_not_found_on_every_door(client, campaign, login, url):
+    login("admin")
+    assert client.get(url).status_code == 404
