@@ -6,12 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from campaigns.store import require_campaign
-from contacts.lists import get_or_create_list, import_contacts
-from contacts.models import ContactList
+from contacts.lists import contact_list_named, get_or_create_list, import_contacts
 from contacts.pii import current_keys
 from invitations.key_rotation import rekey_contacts
 from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
@@ -19,18 +16,9 @@ from invitations.sampling import draw_sample
 from invitations.tokens import status_counts
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
-from minsheng.errors import InputError, Problem
 
 contacts_cli = CommandGroup("contacts", help="Target lists (名单) and their contacts.")
 invitations_cli = CommandGroup("invitations", help="Samples, invitation links and their status.")
-
-
-def _list(session: Session, name: str) -> ContactList:
-    found = session.scalar(select(ContactList).where(ContactList.name == name))
-    if found is None:
-        names = ", ".join(session.scalars(select(ContactList.name).order_by(ContactList.name)))
-        raise InputError([Problem("--list", f"no list {name!r}; lists: {names or 'none yet'}")])
-    return found
 
 
 @contacts_cli.command("import")
@@ -117,7 +105,7 @@ def sample_command(
     result = draw_sample(
         session,
         campaign,
-        _list(session, list_name),
+        contact_list_named(session, list_name, "--list"),
         strata,
         size=size,
         per_stratum=per_stratum,
