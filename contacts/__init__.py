@@ -10,5 +10,8 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Registers the contact import task."""
+    """Registers the contact import task and the `minsheng contacts` commands."""
     from contacts import import_jobs  # noqa: F401 (registers the Celery task)
+    from contacts.cli import contacts_cli
+
+    app.cli.add_command(contacts_cli)

@@ -11,11 +11,10 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """Registers this package's blueprints, tasks, CLI and beat entries."""
-    from invitations.cli import contacts_cli, invitations_cli
+    from invitations.cli import invitations_cli
     from invitations.views import bp
 
     app.register_blueprint(bp)
-    app.cli.add_command(contacts_cli)
     app.cli.add_command(invitations_cli)
     # Sending, reminders, opt-out and the funnel.
     from invitations import send_api, send_cli, send_views, tasks  # noqa: F401 (send_cli: commands)

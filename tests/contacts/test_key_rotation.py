@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from contacts.import_jobs import start_import
+from contacts.key_rotation import rekey_contacts
 from contacts.lists import (
     contact_details,
     get_or_create_list,
@@ -17,10 +18,8 @@ from contacts.lists import (
 )
 from contacts.models import Contact, ContactUpload
 from contacts.pii import PIIError, PIIKeys, decrypt_bytes, generate_key, lookup_hash
-from invitations.key_rotation import rekey_contacts
 from minsheng.audit import AuditEvent
-
-from .builders import csv_bytes, people
+from tests.invitations.builders import csv_bytes, people
 
 OLD, NEW = generate_key(), generate_key()
 
