@@ -59,9 +59,12 @@ VERSION_TABLE = Table(
 
 
 def _ensure_version_table(connection: Connection) -> None:
+    # The inspection autobegins a transaction; it must end here, or Alembic joins it instead of
+    # opening its own and the connection's close rolls back every migration it ran (an upgrade
+    # of an existing database did nothing, silently).
     if not inspect(connection).has_table("alembic_version"):
         VERSION_TABLE.create(connection)
-        connection.commit()
+    connection.commit()
 
 
 def _run(connection: Connection) -> None:

@@ -73,9 +73,12 @@ def _mark_lost(report_id: int, column: str, where: str) -> None:
         REPORTS.update()
         .where(REPORTS.c.id == report_id)
         .values(
-            {column: None},
-            status="failed",
-            error=f"its file {where} was not found when reports moved; request the report again",
+            {
+                column: None,
+                "status": "failed",
+                "error": f"its file {where} was not found when reports moved; "
+                "request the report again",
+            }
         )
     )
 
@@ -153,4 +156,6 @@ def downgrade() -> None:
             _copy_out(store, key, instance / "recommendations" / str(assignment_id) / name)
             names.append(name)
         if names:
-            bind.execute(UPDATES.update().where(UPDATES.c.id == update_id).values(attachments=names))
+            bind.execute(
+                UPDATES.update().where(UPDATES.c.id == update_id).values(attachments=names)
+            )
