@@ -1,10 +1,15 @@
-"""The `minsheng` command: `db`, `config`, `jobs`, `i18n` here; each package adds its own group."""
+"""The `minsheng` command: `db`, `config`, `jobs`, `i18n`, `backup` and `restore` here; each
+package adds its own group."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from minsheng.commands import CommandGroup
 from minsheng.config import masked, settings_markdown
@@ -14,6 +19,7 @@ db_cli = CommandGroup("db", help="Database schema.")
 config_cli = CommandGroup("config", help="Settings.")
 jobs_cli = CommandGroup("jobs", help="Background jobs.")
 i18n_cli = CommandGroup("i18n", help="Translations.")
+T = TypeVar("T")
 
 
 @db_cli.command("upgrade")
@@ -57,9 +63,53 @@ def i18n_compile() -> None:
         click.echo(f"wrote {path}")
 
 
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path) -> None:
+    """Write an archive of the database and the file store to TARGET (.tar.gz)."""
+    from minsheng.backup import create_backup
+
+    manifest = _problems_exit(lambda: create_backup(current_app.config, target))
+    rows = sum(n for name, n in manifest.tables.items() if name != "alembic_version")
+    click.echo(
+        f"wrote {target}: {rows} rows in {len(manifest.tables)} tables, "
+        f"{len(manifest.file_keys)} files, schema {manifest.revision}"
+    )
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite a database and store that hold data.")
+@with_appcontext
+def restore_command(source: Path, replace: bool) -> None:
+    """Restore the database and the file store from the archive SOURCE, after checking it.
+
+    Stop the web nodes and workers first; run `minsheng db upgrade` after restoring an archive
+    of an older schema.
+    """
+    from minsheng.backup import restore_backup
+
+    manifest = _problems_exit(lambda: restore_backup(current_app.config, source, replace=replace))
+    click.echo(
+        f"restored {source} (made {manifest.created_at}): every table's row count and "
+        f"{len(manifest.file_keys)} files' checksums match"
+    )
+
+
+def _problems_exit(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except InputError as exc:
+        echo_problems(exc)
+        raise SystemExit(2) from exc
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, config_cli, jobs_cli, i18n_cli):
         app.cli.add_command(group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _create_app() -> Flask:

@@ -11,7 +11,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -101,6 +101,9 @@ class FileStore(Protocol):
     def location(self, key: str) -> str:
         """Where an operator finds the file (a path or an `s3://` URL), for messages only."""
 
+    def all_keys(self) -> Iterator[str]:
+        """Every stored key, in no particular order (for backups and checks)."""
+
 
 class LocalStore:
     """Files under one folder of this machine: the embedded default (`<INSTANCE_PATH>/files`), or a
@@ -146,6 +149,15 @@ class LocalStore:
 
     def location(self, key: str) -> str:
         return str(self._path(key).resolve())
+
+    def all_keys(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            # Temporary `.name.*` files of a write in progress are not keys.
+            if path.is_file() and all(_SEGMENT.fullmatch(s) for s in key.split("/")):
+                yield key
 
 
 class S3Store:
@@ -226,6 +238,12 @@ class S3Store:
 
     def location(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._name(key)}"
+
+    def all_keys(self) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2")
+        for page in pages.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"][len(self.prefix) :]
 
 
 def _is_missing(exc: Any) -> bool:
