@@ -76,6 +76,9 @@ def test_image_has_cjk_fonts_weasyprint_libraries_and_a_non_root_user():
     assert dockerfile.startswith("#") and "FROM python:3.11-slim-bookworm" in dockerfile
     for package in ("fonts-noto-cjk", "libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"):
         assert package in dockerfile
+    # `minsheng backup` runs pg_dump, which must not be older than the compose database.
+    server = re.search(r"image: postgres:(\d+)", (DOCKER / "compose.yaml").read_text())
+    assert server and f"postgresql-client-{server.group(1)}" in dockerfile
     assert "i18n compile" in dockerfile
     users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert users and users[-1] not in ("root", "0")
