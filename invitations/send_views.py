@@ -36,8 +36,7 @@ from invitations.send_runs import recent_runs, send_progress, start_send_run
 from invitations.webforms import SendForm
 from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
-from minsheng.errors import InputError
-from minsheng.web import label_language
+from minsheng.web import commit_or_show, label_language
 from questionnaire.schema import text_in
 
 bp = Blueprint("invitations_send", __name__, template_folder="templates")
@@ -89,36 +88,32 @@ def sending_page(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     session = get_session()
     form = SendForm()
-    error: InputError | None = None
     nothing = False
     if form.validate_on_submit():
-        try:
-            job = start_send_run(
+        job = commit_or_show(  # the batches are queued by this commit
+            session,
+            form,
+            lambda: start_send_run(
                 session,
                 campaign,
                 form.kind.data or "invitation",
                 form.channel.data or "email",
                 actor_id=current_user.id,
-            )
-        except InputError as exc:
-            session.rollback()
-            error = exc
-        else:
-            if job is not None:
-                session.commit()  # the batches are queued by this commit
-                return redirect(url_for("invitations_send.sending_page", slug=slug))
-            nothing = True
+            ),
+        )
+        if job is not None:
+            return redirect(url_for("invitations_send.sending_page", slug=slug))
+        nothing = not form.errors
     runs = [send_progress(session, job, campaign) for job in recent_runs(session, campaign)]
     return render_template(
         "invitations/sending.html",
         campaign=campaign,
         title=text_in(campaign.title, label_language(), "zh"),
         form=form,
-        error=error,
         nothing=nothing,
         runs=runs,
         running=any(not run.done for run in runs),
-    ), (422 if error else 200)
+    ), (422 if form.errors else 200)
 
 
 @bp.get("/campaigns/<slug>/funnel")

@@ -17,15 +17,15 @@ from campaigns.web import get_campaign_or_404
 from contacts.import_jobs import JOB_KIND, start_import
 from contacts.lists import get_or_create_list, masked_contact
 from contacts.models import Contact, ContactImport, ContactList
-from invitations.models import Sample
+from invitations.models import Quota, Sample
 from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
 from invitations.sampling import draw_sample
 from invitations.tokens import status_counts
 from invitations.webforms import ContactUploadForm, QuotaForm, SampleForm
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
-from minsheng.errors import InputError
 from minsheng.jobs import Job
+from minsheng.web import commit_or_show
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
 
@@ -46,25 +46,25 @@ def _lists() -> list[tuple[ContactList, int]]:
 @require_role("organizer")
 def lists() -> ResponseReturnValue:
     form = ContactUploadForm()
-    error: InputError | None = None
     if form.validate_on_submit():
         session = get_session()
         upload = form.file.data
         required = [a.strip() for a in (form.required.data or "").split(",") if a.strip()]
-        try:
+
+        def start() -> Job:
             contact_list = get_or_create_list(session, form.list_name.data or "")
-        except InputError as exc:
-            session.rollback()
-            error = exc
-        else:
             filename = upload.filename or "upload"
-            job = start_import(
-                session, contact_list, upload.read(), filename, required, actor_id=current_user.id
+            data = upload.read()
+            return start_import(
+                session, contact_list, data, filename, required, actor_id=current_user.id
             )
-            session.commit()
+
+        job = commit_or_show(session, form, start, {"list": "list_name"})
+        if job is not None:
             return redirect(url_for("invitations.import_job", job_id=job.id))
-    status = 422 if (error or form.errors) else 200
-    return render_template("invitations/lists.html", form=form, lists=_lists(), error=error), status
+    return render_template("invitations/lists.html", form=form, lists=_lists()), (
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/invitations/imports/jobs/<int:job_id>")
@@ -146,10 +146,10 @@ def import_errors(import_id: int) -> ResponseReturnValue:
 @bp.route("/invitations/campaigns/<slug>")
 @require_role("organizer")
 def status(slug: str) -> ResponseReturnValue:
-    return _status_page(get_campaign_or_404(slug), QuotaForm(), None)
+    return _status_page(get_campaign_or_404(slug), QuotaForm())
 
 
-def _status_page(campaign: Campaign, quota_form: QuotaForm, error: InputError | None) -> str:
+def _status_page(campaign: Campaign, quota_form: QuotaForm) -> str:
     session = get_session()
     samples = session.scalars(
         select(Sample).where(Sample.campaign_id == campaign.id).order_by(Sample.id.desc())
@@ -161,7 +161,6 @@ def _status_page(campaign: Campaign, quota_form: QuotaForm, error: InputError | 
         samples=list(samples),
         quotas=quotas_of(session, campaign.id),
         form=quota_form,
-        error=error,
     )
 
 
@@ -171,18 +170,21 @@ def quota(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     session = get_session()
     form = QuotaForm()
-    error: InputError | None = None
     if form.validate_on_submit():
-        try:
+
+        def save() -> Quota:
             values = parse_stratum(form.stratum.data or "")
-            set_quota(session, campaign, values, form.maximum.data or 0, actor_id=current_user.id)
-        except InputError as exc:
-            session.rollback()
-            error = exc
-        else:
-            session.commit()
+            return set_quota(
+                session, campaign, values, form.maximum.data or 0, actor_id=current_user.id
+            )
+
+        if commit_or_show(session, form, save) is not None:
             return redirect(url_for("invitations.status", slug=campaign.slug))
-    return _status_page(campaign, form, error), 422
+    return _status_page(campaign, form), 422
+
+
+# Where draw_sample's problems belong on the sample form.
+SAMPLE_FIELDS = {"size": "count", "per_stratum": "count", "list": "list_id"}
 
 
 @bp.route("/invitations/campaigns/<slug>/sample", methods=["GET", "POST"])
@@ -192,14 +194,15 @@ def sample(slug: str) -> ResponseReturnValue:
     session = get_session()
     form = SampleForm()
     form.list_id.choices = [SelectChoice(str(lst.id), f"{lst.name} ({n})") for lst, n in _lists()]
-    error: InputError | None = None
     if form.validate_on_submit():
         contact_list = session.get(ContactList, form.list_id.data) or abort(404)
         by = [a.strip() for a in (form.by.data or "").split(",") if a.strip()]
         count = form.count.data
         proportional = form.allocation.data == "proportional"
-        try:
-            result = draw_sample(
+        result = commit_or_show(
+            session,
+            form,
+            lambda: draw_sample(
                 session,
                 campaign,
                 contact_list,
@@ -208,17 +211,14 @@ def sample(slug: str) -> ResponseReturnValue:
                 per_stratum=None if proportional else count,
                 seed=form.seed.data,
                 actor_id=current_user.id,
-            )
-        except InputError as exc:
-            session.rollback()
-            error = exc
-        else:
-            session.commit()
+            ),
+            SAMPLE_FIELDS,
+        )
+        if result is not None:
             return redirect(url_for("invitations.sample_detail", sample_id=result.sample.id))
-    status_code = 422 if (error or form.errors) else 200
-    return render_template(
-        "invitations/sample.html", campaign=campaign, form=form, error=error
-    ), status_code
+    return render_template("invitations/sample.html", campaign=campaign, form=form), (
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/invitations/samples/<int:sample_id>")

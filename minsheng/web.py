@@ -1,5 +1,7 @@
-"""What every stage's pages share: the language of labels, 404 for a missing row, and a refused
-form's errors shown as messages with their field labels (never the raw `form.errors` dict).
+"""What every stage's pages share: the language of labels, 404 for a missing row, a refused
+form's errors shown as messages with their field labels (never the raw `form.errors` dict), and
+commit-or-show-problems: a form's domain change is committed, or the form is shown again with
+each problem under its field and what the person typed still in it (`templates/_forms.html`).
 
 The JSON-aware 401/403 is `minsheng.accounts.permissions.require_role`; the renderings of
 `InputError` and HTTP errors are in `minsheng.errors`.
@@ -7,9 +9,13 @@ The JSON-aware 401/403 is `minsheng.accounts.permissions.require_role`; the rend
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from minsheng.problems import InputError
+
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
     from wtforms import Form
 
 T = TypeVar("T")
@@ -42,3 +48,36 @@ def flash_form_errors(form: Form) -> None:
         label = f"{field.label.text}: " if field is not None else ""
         for message in messages:
             flash(f"{label}{message}", "error")
+
+
+def commit_or_show(
+    session: Session,
+    form: Form,
+    action: Callable[[], T],
+    fields: Mapping[str, str] | None = None,
+) -> T | None:
+    """Run `action` (the domain change a submitted `form` asks for) and commit it; or, when it
+    raises `InputError`, roll back and put each problem under its field (`show_problems`).
+    Returns the action's result, or None when it was refused (then `form.errors` says why)."""
+    try:
+        result = action()
+    except InputError as exc:
+        session.rollback()
+        show_problems(form, exc, fields)
+        return None
+    session.commit()
+    return result
+
+
+def show_problems(form: Form, exc: InputError, fields: Mapping[str, str] | None = None) -> None:
+    """Each problem under the form field its location names, directly or through `fields`
+    (a domain location such as `list` -> the field `list_name`); the others, with their
+    location, in `form.form_errors`, which the summary of `_forms.html` shows."""
+    for location, messages in exc.by_location().items():
+        name = (fields or {}).get(location, location)
+        field: Any = form._fields.get(name) if name else None
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+        else:
+            prefix = f"{location}: " if location else ""
+            form.form_errors.extend(f"{prefix}{m}" for m in messages)
