@@ -3,8 +3,8 @@ and the OpenAPI 3.1 document of `/api/v1`.
 
 `POST /api/v1/campaigns/<slug>/responses` needs no credentials: like the public link, it takes
 submissions for campaigns that are open, and it is exempt from CSRF because a cross-site form can
-not send `application/json` without a preflight. The same `forms.ingest.submit_response` serves
-the page and the API, so both validate alike.
+not send `application/json` without a preflight. The same `forms.ingest.submit` serves the page
+and the API, so both validate, claim quotas and commit alike.
 
 The OpenAPI document is built from `OPENAPI_PATHS` and `OPENAPI_SCHEMAS`; packages above `forms`
 add their endpoints with `add_openapi()` (it moves down to `minsheng/` once a lower package needs
@@ -22,16 +22,14 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 import minsheng
-from campaigns.models import CollectionPoint
 from campaigns.store import get_campaign
 from forms.ingest import (
-    IngestError,
-    StaleSnapshotError,
+    Outcome,
     Submission,
     collection_point_of,
-    forget_snapshot,
     open_questionnaire,
-    submit_response,
+    submit,
+    unknown_point,
 )
 from forms.models import QuestionnaireVersion, Response
 from forms.publishing import current_version, form_of
@@ -117,68 +115,41 @@ def create_response(slug: str) -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error(400, "expected a JSON object body (Content-Type: application/json)")
-    try:
-        return _create_response(slug, body, snapshot=True)
-    except StaleSnapshotError:
-        get_session().rollback()
-        forget_snapshot(slug)
-        return _create_response(slug, body, snapshot=False)
-
-
-def _create_response(slug: str, body: dict[str, Any], snapshot: bool) -> ResponseReturnValue:
     session = get_session()
-    found = open_questionnaire(session, slug, snapshot=snapshot)
-    if found is None or found.version is None:
-        return _error(404, f"no campaign {slug!r} with a questionnaire")
-    campaign, version = found.campaign, found.version
     fields, problems = _submission_fields(body)
-    point_id = None
     code = body.get("collection_point")
-    if isinstance(code, str) and not unsafe_character(code):
-        point = collection_point_of(session, campaign, str(body["collection_point"]))
-        if point is None and found.cached:
-            raise StaleSnapshotError(slug)  # the point may be newer than the cached campaign
-        if point is None:
-            codes = session.scalars(
-                select(CollectionPoint.code).where(CollectionPoint.campaign_id == campaign.id)
-            ).all()
-            problems.append(
-                Problem(
-                    "collection_point",
-                    f"unknown code {body['collection_point']!r}; this campaign has "
-                    f"{', '.join(codes) or 'none'}",
-                )
-            )
-        else:
-            point_id = point.id
+    code = code if isinstance(code, str) and not unsafe_character(code) else None
     if problems:
-        return InputError(problems).to_json(), 422
+        return _refused_body(slug, problems, code)
     submission = Submission(
         submission_id=fields["submission_id"],
         channel=fields["channel"],
         language=fields["language"],
         started_at=fields["started_at"],
-        collection_point_id=point_id,
     )
-    try:
-        response, new = submit_response(
-            session,
-            campaign,
-            version,
-            body["answers"],
-            submission,
-            has_quotas=found.has_quotas,
-            snapshot=found.cached,
-        )
-        session.commit()
-    except InputError as exc:
-        session.rollback()
-        return InputError(_located(exc.problems)).to_json(), 422
-    except IngestError as exc:
-        session.rollback()
-        return _error(409, str(exc))
+    done = submit(session, slug, body["answers"], submission, point_code=code)
+    if done.outcome is Outcome.NOT_FOUND:
+        return _error(404, done.message)
+    if done.outcome is Outcome.INVALID:
+        return InputError(_located(list(done.problems))).to_json(), 422
+    if done.response is None or done.version is None:
+        return _error(409, done.message)
+    response = done.response
+    new = done.outcome is Outcome.STORED
     location = url_for("forms_api.stored_response", slug=slug, submission_id=response.submission_id)
-    return _receipt(response, version.number, new), 201 if new else 200, {"Location": location}
+    return _receipt(response, done.version.number, new), 201 if new else 200, {"Location": location}
+
+
+def _refused_body(slug: str, problems: list[Problem], code: str | None) -> ResponseReturnValue:
+    """A body with problems outside the answers: 404 for an unknown campaign still comes first,
+    and an unknown collection point is reported with the rest."""
+    session = get_session()
+    found = open_questionnaire(session, slug)
+    if found is None or found.version is None:
+        return _error(404, f"no campaign {slug!r} with a questionnaire")
+    if code is not None and collection_point_of(session, found.campaign, code) is None:
+        problems.append(unknown_point(session, found.campaign, code))
+    return InputError(problems).to_json(), 422
 
 
 def _receipt(response: Response, version: int, new: bool) -> dict[str, Any]:

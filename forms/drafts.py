@@ -1,5 +1,6 @@
 """Questionnaires in progress: saving a page's answers, finding a draft again (invitation or resume
-code), moving between pages, and turning a draft into a response."""
+code), moving between pages, and the submission a draft becomes (`forms.ingest.submit` stores
+it)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from forms.ingest import Submission, submit_response
-from forms.models import Draft, QuestionnaireVersion, Response
+from forms.ingest import Submission
+from forms.models import Draft, QuestionnaireVersion
 from forms.validation import validate_answers
 from forms.webforms import page_field_names
 from minsheng.errors import InputError, Problem
@@ -109,20 +110,11 @@ def save_page(
     draft.page = page
 
 
-def submit_draft(
-    session: Session,
-    campaign: Campaign,
-    version: QuestionnaireVersion,
-    draft: Draft,
-    *,
-    has_quotas: bool | None = None,
-) -> tuple[Response, bool]:
-    """Validate and store the draft as a response (raises `InputError` like `submit_response`).
-
-    The draft then keeps only the link to its response: the answers live in one place, and a
-    repeated submit of the same draft finds the response already stored.
-    """
-    submission = Submission(
+def submission_of(draft: Draft) -> Submission:
+    """The submission a draft turns into when its last page is sent: its own id, channel,
+    language, start time, invitation and collection point (pass it to `forms.ingest.submit`
+    with `draft=draft`)."""
+    return Submission(
         submission_id=draft.submission_id,
         channel=draft.channel,
         language=draft.language,
@@ -130,18 +122,6 @@ def submit_draft(
         invitation_id=draft.invitation_id,
         collection_point_id=draft.collection_point_id,
     )
-    response, new = submit_response(
-        session, campaign, version, draft.answers, submission, has_quotas=has_quotas
-    )
-    session.flush()
-    if campaign.anonymous and draft.invitation_id is not None:
-        # The draft ties the invitation (a contact) to the submission: in an anonymous campaign
-        # it goes, so nothing stored links the response back to the person.
-        session.delete(draft)
-    else:
-        draft.response_id = response.id
-        draft.answers = {}
-    return response, new
 
 
 def _page_names(form: Form) -> dict[str, int]:

@@ -1,11 +1,14 @@
-"""Accepting responses: validate against the version, store once per submission id and once per
-invitation, and flush so the caller's commit makes it durable before the respondent is thanked."""
+"""Accepting responses: `submit()` is the one way a response gets in (respondent page, drafts,
+invitation links, JSON API). It finds the campaign, validates against the version, stores once per
+submission id and once per invitation, claims quotas, completes the invitation and commits, so the
+response is durable before the respondent is thanked."""
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -15,11 +18,12 @@ from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from campaigns.lifecycle import is_accepting
 from campaigns.models import Campaign, CollectionPoint
-from forms.models import Questionnaire, QuestionnaireVersion, Response
+from forms.models import Draft, Questionnaire, QuestionnaireVersion, Response
 from forms.publishing import form_of
 from forms.validation import validate_answers
-from invitations.models import Quota
+from invitations.models import Invitation, Quota
 from invitations.quotas import claim_quota, quota_attributes
+from invitations.tokens import mark_completed
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 from minsheng.text import unsafe_character
@@ -153,6 +157,159 @@ def collection_point_of(
 def forget_snapshot(slug: str) -> None:
     """Drop the cached lookup of `slug` (after a `StaleSnapshotError`)."""
     _SNAPSHOTS.pop(slug, None)
+
+
+class Outcome(enum.Enum):
+    """What became of a submission; each way in renders it its own way (page, JSON)."""
+
+    STORED = "stored"  # a new response, committed
+    REPEATED = "repeated"  # this submission id was stored before: nothing new
+    INVALID = "invalid"  # `Submitted.problems` says what to fix; nothing stored
+    CLOSED = "closed"  # not taking responses, or the invitation has already answered
+    QUOTA_FULL = "quota_full"  # the public-link quota (配额) of these answers is full
+    NOT_FOUND = "not_found"  # no such campaign, or it has no questionnaire yet
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The result of `submit()`: the outcome, the stored response (STORED, REPEATED), the version
+    the answers were checked against, every problem (INVALID) or why it was refused."""
+
+    outcome: Outcome
+    response: Response | None = None
+    version: QuestionnaireVersion | None = None
+    problems: tuple[Problem, ...] = ()
+    message: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        """True when the response is stored and committed (new or from an earlier try)."""
+        return self.outcome in (Outcome.STORED, Outcome.REPEATED)
+
+
+def submit(
+    session: Session,
+    slug: str,
+    answers: Mapping[str, Any],
+    submission: Submission,
+    *,
+    draft: Draft | None = None,
+    point_code: str | None = None,
+    found: OpenQuestionnaire | None = None,
+) -> Submitted:
+    """Store one response to the campaign `slug` and commit it: the submit protocol of every way
+    in (respondent page, draft, invitation link, JSON API), so they cannot drift apart.
+
+    It looks the campaign up (a snapshot of the last seconds when nothing but the answers is at
+    stake; `found` is the caller's own lookup of this request), validates against the current
+    version (a draft's own version when `draft` is given), stores once per `submission_id`,
+    claims the public-link quota, marks the invitation completed and commits before returning,
+    so an accepted response is durable before anyone is thanked. A refusal by the database of a
+    snapshot (closed meanwhile, a quota added, a collection point unknown to it) is retried once
+    with a fresh lookup. Anything else fails as a whole: the transaction is rolled back, so call
+    it with nothing pending but the draft's answers. `draft` is settled in the same transaction
+    (see `_settle_draft`). `point_code` (the API's `collection_point`) must name one of the
+    campaign's collection points; the page resolves its `?p=` itself, an unknown one being `web`.
+
+    Respondents' submits are not audited: in an anonymous campaign the audit log would link a
+    response to a moment and a client, which the response itself does not keep.
+    """
+    if draft is not None and found is not None and found.cached:
+        found = None  # a retry rolls back, and the draft's answers must not go with it
+    try:
+        return _submit_once(session, slug, answers, submission, draft, point_code, found)
+    except StaleSnapshotError:
+        session.rollback()
+        forget_snapshot(slug)
+        fresh = open_questionnaire(session, slug)
+        return _submit_once(session, slug, answers, submission, draft, point_code, fresh)
+
+
+def _submit_once(
+    session: Session,
+    slug: str,
+    answers: Mapping[str, Any],
+    submission: Submission,
+    draft: Draft | None,
+    point_code: str | None,
+    found: OpenQuestionnaire | None,
+) -> Submitted:
+    if found is None:
+        found = open_questionnaire(session, slug, snapshot=draft is None)
+    if found is None:
+        return Submitted(Outcome.NOT_FOUND, message=f"no campaign {slug!r} with a questionnaire")
+    version = found.version
+    if draft is not None and (version is None or version.id != draft.version_id):
+        version = session.get(QuestionnaireVersion, draft.version_id)
+    if version is None:
+        return Submitted(Outcome.NOT_FOUND, message=f"no campaign {slug!r} with a questionnaire")
+    campaign = found.campaign
+    if point_code is not None:
+        point = collection_point_of(session, campaign, point_code)
+        if point is None and found.cached:
+            raise StaleSnapshotError(slug)  # the point may be newer than the cached campaign
+        if point is None:
+            problem = unknown_point(session, campaign, point_code)
+            return Submitted(Outcome.INVALID, version=version, problems=(problem,))
+        submission = replace(submission, collection_point_id=point.id)
+    try:
+        response, new = submit_response(
+            session,
+            campaign,
+            version,
+            answers,
+            submission,
+            has_quotas=found.has_quotas,
+            snapshot=found.cached,
+        )
+        if draft is not None:
+            _settle_draft(session, campaign, draft, response)
+        if new and submission.invitation_id is not None:
+            _complete_invitation(session, submission.invitation_id)
+        session.commit()
+    except InputError as exc:
+        session.rollback()
+        return Submitted(Outcome.INVALID, version=version, problems=tuple(exc.problems))
+    except QuotaFullError as exc:
+        session.rollback()
+        return Submitted(Outcome.QUOTA_FULL, version=version, message=str(exc))
+    except IngestError as exc:
+        session.rollback()
+        return Submitted(Outcome.CLOSED, version=version, message=str(exc))
+    return Submitted(Outcome.STORED if new else Outcome.REPEATED, response, version)
+
+
+def unknown_point(session: Session, campaign: Campaign, code: str) -> Problem:
+    """The problem with a `collection_point` code the campaign does not have: it lists those it
+    has, so the caller can fix the code."""
+    codes = session.scalars(
+        select(CollectionPoint.code).where(CollectionPoint.campaign_id == campaign.id)
+    ).all()
+    return Problem(
+        "collection_point",
+        f"unknown code {code!r}; this campaign has {', '.join(codes) or 'none'}",
+    )
+
+
+def _settle_draft(session: Session, campaign: Campaign, draft: Draft, response: Response) -> None:
+    """The draft keeps only the link to its response: the answers live in one place, and a
+    repeated submit of the same draft finds the response already stored."""
+    session.flush()
+    if campaign.anonymous and draft.invitation_id is not None:
+        # The draft ties the invitation (a contact) to the submission: in an anonymous campaign
+        # it goes, so nothing stored links the response back to the person.
+        session.delete(draft)
+    else:
+        draft.response_id = response.id
+        draft.answers = {}
+
+
+def _complete_invitation(session: Session, invitation_id: int) -> None:
+    """Mark the invitation completed in the response's transaction; of two racing submits
+    through one link only one gets here first (`mark_completed` is a conditional UPDATE)."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or not mark_completed(session, invitation):
+        raise IngestError("this invitation has already been used to respond")
 
 
 def submit_response(

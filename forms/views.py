@@ -9,6 +9,7 @@ to the next page. The script on the page only shows and hides questions live.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,17 +38,15 @@ from forms.drafts import (
     save_page,
     shown_pages,
     start_draft,
-    submit_draft,
+    submission_of,
 )
 from forms.ingest import (
-    IngestError,
-    QuotaFullError,
-    StaleSnapshotError,
+    OpenQuestionnaire,
+    Outcome,
     Submission,
     collection_point_of,
-    forget_snapshot,
     open_questionnaire,
-    submit_response,
+    submit,
 )
 from forms.models import Draft, QuestionnaireVersion
 from forms.publishing import current_version, form_of
@@ -59,11 +58,10 @@ from forms.webforms import (
     page_questions,
     posted_answers,
 )
-from invitations.models import Invitation
-from invitations.tokens import mark_completed, mark_started, resolve_invitation
+from invitations.tokens import mark_started, resolve_invitation
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
-from minsheng.errors import InputError
+from minsheng.errors import Problem
 from minsheng.i18n import select_locale
 from questionnaire.schema import Form, Group, Question, text_in
 
@@ -92,8 +90,7 @@ class Visit:
     point_code: str | None = None
     resume_code: str | None = None
     token: str | None = None
-    has_quotas: bool | None = None
-    snapshot: bool = False
+    found: OpenQuestionnaire | None = None  # this request's lookup, handed to `submit`
 
     @property
     def form(self) -> Form:
@@ -127,17 +124,8 @@ def respond(slug: str) -> ResponseReturnValue:
     code = cookie.get(DRAFTS_KEY, {}).get(slug)
     # A one-post submission (no draft) may use the cached campaign: the INSERT re-checks it.
     one_post = request.method == "POST" and request.form.get("nav") == "submit" and not code
-    try:
-        return _respond(slug, code, snapshot=one_post)
-    except StaleSnapshotError:
-        get_session().rollback()
-        forget_snapshot(slug)
-        return _respond(slug, code, snapshot=False)
-
-
-def _respond(slug: str, code: str | None, snapshot: bool) -> ResponseReturnValue:
     session = get_session()
-    found = open_questionnaire(session, slug, snapshot=snapshot)
+    found = open_questionnaire(session, slug, snapshot=one_post)
     if found is None:
         abort(404, description="No such questionnaire.")
     campaign, version = found.campaign, found.version
@@ -158,8 +146,7 @@ def _respond(slug: str, code: str | None, snapshot: bool) -> ResponseReturnValue
         collection_point_id=point.id if point else None,
         point_code=point.code if point else None,
         resume_code=code if draft else None,
-        has_quotas=found.has_quotas,
-        snapshot=found.cached,
+        found=found,
     )
     return questionnaire(session, visit)
 
@@ -316,59 +303,41 @@ def _submit(
     names: list[str],
     index: int,
 ) -> ResponseReturnValue:
-    """The last page: store the response and commit before redirecting to the thank-you page."""
-    try:
-        if visit.draft is None:
-            _response, new = submit_response(
-                session,
-                visit.campaign,
-                visit.version,
-                answers,
-                _submission(visit),
-                has_quotas=visit.has_quotas,
-                snapshot=visit.snapshot,
-            )
-        else:
-            save_page(visit.draft, answers, names, index)
-            visit.draft.language = _language()
-            _response, new = submit_draft(
-                session, visit.campaign, visit.version, visit.draft, has_quotas=visit.has_quotas
-            )
-        if new and visit.invitation_id is not None:
-            _complete_invitation(session, visit.invitation_id)
-        session.commit()
-    except InputError as exc:
-        session.rollback()
-        page = page_with_problem(visit.form, exc.problems, default=index)
+    """The last page: `forms.ingest.submit` stores and commits the response, then the
+    respondent is sent to the thank-you page."""
+    if visit.draft is not None:
+        save_page(visit.draft, answers, names, index)
+        visit.draft.language = _language()
+        submission = submission_of(visit.draft)
+    else:
+        submission = _submission(visit)
+    done = submit(
+        session, visit.campaign.slug, answers, submission, draft=visit.draft, found=visit.found
+    )
+    if done.outcome is Outcome.INVALID:
+        page = page_with_problem(visit.form, done.problems, default=index)
         if page != index:
             # Keep what was typed here, then show the earlier page that needs fixing.
             _save(session, visit, answers, names, page)
             webform = _fresh_page_form(visit, page, answers)
         else:
             webform = _posted_form(visit, index)
-        _put_errors(webform, exc.problems)
+        _put_errors(webform, done.problems)
         return _render(visit, page, answers, webform), 422
-    except QuotaFullError as exc:
-        session.rollback()
+    if done.outcome is Outcome.NOT_FOUND:
+        abort(404, description="This campaign has no questionnaire yet.")
+    if not done.accepted:
+        quota_full = done.outcome is Outcome.QUOTA_FULL
         webform = _posted_form(visit, index)
-        return _render(visit, index, answers, webform, closed=str(exc), quota_full=True), 409
-    except IngestError as exc:
-        session.rollback()
-        return _render(visit, index, answers, _posted_form(visit, index), closed=str(exc)), 409
+        return _render(
+            visit, index, answers, webform, closed=done.message, quota_full=quota_full
+        ), 409
     if visit.invitation_id is None:
         _forget_code(visit.campaign.slug)
     return redirect(url_for("forms.thanks", slug=visit.campaign.slug))
 
 
-def _complete_invitation(session: Session, invitation_id: int) -> None:
-    """Mark the invitation completed in the response's transaction; of two racing submits
-    through one link only one gets here first (`mark_completed` is a conditional UPDATE)."""
-    invitation = session.get(Invitation, invitation_id)
-    if invitation is None or not mark_completed(session, invitation):
-        raise IngestError("this invitation has already been used to respond")
-
-
-def _put_errors(webform: RespondentForm, problems: list[Any]) -> None:
+def _put_errors(webform: RespondentForm, problems: Sequence[Problem]) -> None:
     for problem in problems:
         if problem.location in webform:
             webform[problem.location].errors = [

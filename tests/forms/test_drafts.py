@@ -17,12 +17,12 @@ from forms.drafts import (
     page_with_problem,
     shown_pages,
     start_draft,
-    submit_draft,
+    submission_of,
 )
-from forms.ingest import Submission
+from forms.ingest import Outcome, Submission, submit
 from forms.models import Response
 from forms.publishing import form_of, load_campaign_file
-from minsheng.errors import InputError, Problem
+from minsheng.errors import Problem
 
 FIXTURE = Path(__file__).parents[1] / "e2e" / "fixtures" / "community.yaml"
 ANSWERS = {
@@ -86,16 +86,20 @@ def test_page_problems_ignore_other_pages(loaded):
     assert page_with_problem(form, [Problem("nps", "x"), Problem("age", "y")], 3) == 0
 
 
+def submit_draft(session, campaign, draft):
+    return submit(session, campaign.slug, draft.answers, submission_of(draft), draft=draft)
+
+
 def test_submitting_a_draft_twice_stores_one_response_and_empties_the_draft(session, loaded):
     campaign, version = loaded
     draft, _code = start_draft(session, campaign, version, Submission("sid-00000003"))
     draft.answers = dict(ANSWERS)
-    first, new = submit_draft(session, campaign, version, draft)
-    assert new and first.answers["age"] == 35
-    assert draft.response_id == first.id and draft.answers == {}
+    first = submit_draft(session, campaign, draft)
+    assert first.outcome is Outcome.STORED and first.response.answers["age"] == 35
+    assert draft.response_id == first.response.id and draft.answers == {}
     draft.answers = dict(ANSWERS)
-    again, new_again = submit_draft(session, campaign, version, draft)
-    assert (again.id, new_again) == (first.id, False)
+    again = submit_draft(session, campaign, draft)
+    assert (again.response.id, again.outcome) == (first.response.id, Outcome.REPEATED)
     assert session.scalar(select(func.count()).select_from(Response)) == 1
 
 
@@ -103,6 +107,6 @@ def test_an_incomplete_draft_is_refused_with_every_problem(session, loaded):
     campaign, version = loaded
     draft, _code = start_draft(session, campaign, version, Submission("sid-00000004"))
     draft.answers = {"district": "wuhou"}
-    with pytest.raises(InputError) as caught:
-        submit_draft(session, campaign, version, draft)
-    assert {p.location for p in caught.value.problems} >= {"street", "age", "has_car", "nps"}
+    refused = submit_draft(session, campaign, draft)
+    assert refused.outcome is Outcome.INVALID and refused.response is None
+    assert {p.location for p in refused.problems} >= {"street", "age", "has_car", "nps"}
