@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
-from minsheng.jobs import add_periodic_job
+if TYPE_CHECKING:
+    from flask import Flask
 
 ESCALATION_EVERY = timedelta(hours=1)
 
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     the hourly escalation job."""
     from flask_babel import lazy_gettext as _l
 
+    from minsheng.jobs import add_periodic_job
     from minsheng.navigation import add_campaign_tab, add_menu_entry, add_respondent_link
     from recommendations.api import bp as api_bp
     from recommendations.cli import recommendations_cli
