@@ -220,7 +220,7 @@ def summarize_frame(
     frame : DataFrame
         One row per response, columns as in `analysis.frames` (extra columns are ignored).
     form : Form
-        The questionnaire (`analysis.frames.campaign_form` for a stored campaign).
+        The questionnaire (`analysis.loading.campaign_form` for a stored campaign).
     segments : sequence of str
         Columns to crosstab every single-choice question by (a question such as ``district`` or
         a metadata column such as ``channel``, ``collection_point``, ``target_group``).

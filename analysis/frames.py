@@ -1,5 +1,7 @@
-"""Response frames: a campaign's responses as one pandas DataFrame with typed columns, read from the
-database in chunks of ids, and the questionnaire every version of the campaign adds up to.
+"""Response frames: the column layout of a campaign's responses as one pandas DataFrame with typed
+columns, and the questionnaire every version of the campaign adds up to. Pure: it builds frames
+from answer mappings and row-like objects, so the statistics import it without a database
+(`analysis.loading` reads the rows).
 
 Column layout (one row per response):
 
@@ -16,20 +18,14 @@ Column layout (one row per response):
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from analysis.errors import AnalysisError, AnalysisProblem
-from campaigns.models import Campaign
-from forms.ingest import CHANNELS
-from forms.models import Questionnaire, QuestionnaireVersion, Response
-from forms.publishing import form_of
 from questionnaire.schema import Choice, Form, Group, Question
 
 #: Response metadata columns, in frame order.
@@ -47,7 +43,6 @@ META_COLUMNS = (
 SEGMENT_META = ("channel", "collection_point", "target_group", "language", "version")
 OTHER = "other"
 OTHER_LABEL = {"zh": "其他", "en": "Other"}
-DEFAULT_CHUNK_SIZE = 20_000
 #: Question types that store no answer.
 NO_ANSWER_TYPES = frozenset({"note", "calculate"})
 
@@ -237,135 +232,6 @@ def answers_frame(answers: Sequence[Mapping[str, Any]], form: Form) -> pd.DataFr
     return pd.DataFrame(columns, index=pd.RangeIndex(len(answers)))
 
 
-def campaign_form(session: Session, campaign: Campaign) -> Form:
-    """`merged_form` of every published version of the campaign's questionnaire."""
-    versions = _versions(session, campaign)
-    if not versions:
-        raise NoQuestionnaireError(
-            [
-                AnalysisProblem(
-                    f"campaign `{campaign.slug}`",
-                    "has no published questionnaire; load the campaign file first",
-                )
-            ]
-        )
-    return merged_form([form_of(v) for v in versions])
-
-
-def _versions(session: Session, campaign: Campaign) -> list[QuestionnaireVersion]:
-    return list(
-        session.scalars(
-            select(QuestionnaireVersion)
-            .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
-            .where(Questionnaire.campaign_id == campaign.id)
-            .order_by(QuestionnaireVersion.number)
-        )
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class _Lookups:
-    versions: dict[int, int]
-    points: dict[int, str]
-    groups: dict[int, str]
-
-
-def _lookups(session: Session, campaign: Campaign) -> _Lookups:
-    return _Lookups(
-        versions={v.id: v.number for v in _versions(session, campaign)},
-        points={p.id: p.code for p in campaign.collection_points},
-        groups={g.id: g.code for g in campaign.target_groups},
-    )
-
-
-def _meta_frame(rows: Sequence[Any], lookups: _Lookups) -> pd.DataFrame:
-    def codes(values: Iterable[int | None], table: dict[int, str]) -> pd.Categorical:
-        return pd.Categorical(
-            [None if v is None else table.get(v) for v in values], categories=list(table.values())
-        )
-
-    return pd.DataFrame(
-        {
-            "response_id": np.array([r.id for r in rows], dtype=np.int64),
-            "version": np.array([lookups.versions.get(r.version_id, 0) for r in rows], np.int64),
-            "channel": pd.Categorical([r.channel for r in rows], categories=list(CHANNELS)),
-            "collection_point": codes((r.collection_point_id for r in rows), lookups.points),
-            "target_group": codes((r.target_group_id for r in rows), lookups.groups),
-            "language": pd.array([r.language for r in rows], dtype="str"),
-            # One unit whatever the rows (an empty list would otherwise give seconds).
-            "submitted_at": pd.to_datetime([r.submitted_at for r in rows], utc=True).as_unit("us"),
-            "duration": np.array(
-                [np.nan if r.duration_seconds is None else r.duration_seconds for r in rows],
-                dtype=np.float64,
-            ),
-        }
-    )
-
-
-def iter_response_chunks(
-    session: Session,
-    campaign: Campaign,
-    form: Form | None = None,
-    *,
-    after_id: int = 0,
-    up_to_id: int | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> Iterator[pd.DataFrame]:
-    """Frames of at most ``chunk_size`` responses with ``after_id < id <= up_to_id``, by id.
-
-    Keyset pagination on the (campaign_id, id) index: each chunk is one query starting after
-    the last id of the previous one, so memory stays bounded and no OFFSET scan grows with the
-    campaign. ``form`` defaults to `campaign_form`.
-    """
-    form = form or campaign_form(session, campaign)
-    lookups = _lookups(session, campaign)
-    cursor = after_id
-    while True:
-        query = (
-            select(
-                Response.id,
-                Response.version_id,
-                Response.channel,
-                Response.collection_point_id,
-                Response.target_group_id,
-                Response.language,
-                Response.submitted_at,
-                Response.duration_seconds,
-                Response.answers,
-            )
-            .where(Response.campaign_id == campaign.id, Response.id > cursor)
-            .order_by(Response.id)
-            .limit(chunk_size)
-        )
-        if up_to_id is not None:
-            query = query.where(Response.id <= up_to_id)
-        rows = session.execute(query).all()
-        if not rows:
-            return
-        meta = _meta_frame(rows, lookups)
-        answers = answers_frame([r.answers or {} for r in rows], form)
-        yield pd.concat([meta, answers], axis=1)
-        cursor = rows[-1].id
-        if len(rows) < chunk_size:
-            return
-
-
-def empty_frame(form: Form) -> pd.DataFrame:
-    """A frame with every column and no rows (what a campaign without responses gives)."""
-    meta = _meta_frame([], _Lookups({}, {}, {}))
-    return pd.concat([meta, answers_frame([], form)], axis=1)
-
-
-def frame_template(session: Session, campaign: Campaign, form: Form) -> pd.DataFrame:
-    """An empty frame with every column and dtype of the campaign's response frames, including
-    its collection points and target groups as categories."""
-    lookups = _lookups(session, campaign)
-    frame = empty_frame(form)
-    frame["collection_point"] = pd.Categorical([], categories=list(lookups.points.values()))
-    frame["target_group"] = pd.Categorical([], categories=list(lookups.groups.values()))
-    return frame
-
-
 def conform(frame: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the columns, order and dtypes of ``template`` (e.g. after a Parquet round
     trip, which keeps only the categories that occur in each file). Missing columns are added
@@ -384,22 +250,47 @@ def conform(frame: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index)
 
 
-def response_frame(
-    session: Session,
-    campaign: Campaign,
-    form: Form | None = None,
-    *,
-    after_id: int = 0,
-    up_to_id: int | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> pd.DataFrame:
-    """All responses of the campaign (within the id range) as one frame, read in chunks."""
-    form = form or campaign_form(session, campaign)
-    chunks = list(
-        iter_response_chunks(
-            session, campaign, form, after_id=after_id, up_to_id=up_to_id, chunk_size=chunk_size
+@dataclasses.dataclass(frozen=True)
+class ResponseCodes:
+    """How a campaign's response metadata reads in a frame: version id -> version number,
+    collection point and target group id -> code, and the channels a response can come by. The
+    codes are the categories of those columns, so a point nobody answered at still shows."""
+
+    versions: Mapping[int, int]
+    points: Mapping[int, str]
+    groups: Mapping[int, str]
+    channels: Sequence[str]
+
+
+def meta_frame(rows: Sequence[Any], codes: ResponseCodes) -> pd.DataFrame:
+    """The `META_COLUMNS` of ``rows``: objects with a response's ``id``, ``version_id``,
+    ``channel``, ``collection_point_id``, ``target_group_id``, ``language``, ``submitted_at``
+    and ``duration_seconds`` (a database row or anything shaped like one)."""
+
+    def coded(values: Iterable[int | None], table: Mapping[int, str]) -> pd.Categorical:
+        return pd.Categorical(
+            [None if v is None else table.get(v) for v in values], categories=list(table.values())
         )
+
+    return pd.DataFrame(
+        {
+            "response_id": np.array([r.id for r in rows], dtype=np.int64),
+            "version": np.array([codes.versions.get(r.version_id, 0) for r in rows], np.int64),
+            "channel": pd.Categorical([r.channel for r in rows], categories=list(codes.channels)),
+            "collection_point": coded((r.collection_point_id for r in rows), codes.points),
+            "target_group": coded((r.target_group_id for r in rows), codes.groups),
+            "language": pd.array([r.language for r in rows], dtype="str"),
+            # One unit whatever the rows (an empty list would otherwise give seconds).
+            "submitted_at": pd.to_datetime([r.submitted_at for r in rows], utc=True).as_unit("us"),
+            "duration": np.array(
+                [np.nan if r.duration_seconds is None else r.duration_seconds for r in rows],
+                dtype=np.float64,
+            ),
+        }
     )
-    if not chunks:
-        return frame_template(session, campaign, form)
-    return pd.concat(chunks, ignore_index=True)
+
+
+def empty_frame(form: Form, codes: ResponseCodes) -> pd.DataFrame:
+    """A frame with every column and dtype and no rows (what a campaign without responses
+    gives), its metadata categories taken from ``codes``."""
+    return pd.concat([meta_frame([], codes), answers_frame([], form)], axis=1)

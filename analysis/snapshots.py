@@ -28,10 +28,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.arrow import encode_table, read_table
-from analysis.frames import (
+from analysis.frames import conform
+from analysis.loading import (
     DEFAULT_CHUNK_SIZE,
     campaign_form,
-    conform,
     frame_template,
     iter_response_chunks,
 )
@@ -244,7 +244,7 @@ def snapshot_frame(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> pd.DataFrame:
     """The campaign's response frame from its refreshed snapshot: the same frame as
-    `analysis.frames.response_frame`, read mostly from Parquet."""
+    `analysis.loading.response_frame`, read mostly from Parquet."""
     form = form or campaign_form(session, campaign)
     refresh_snapshot(session, campaign, root, form, chunk_size=chunk_size)
     folder = snapshot_dir(root, campaign)

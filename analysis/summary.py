@@ -9,8 +9,8 @@ objects (`analysis.summary_types`), and this module re-exports what callers need
 
 Example (no database, no app)::
 
+    from analysis.frame_summary import summarize_frame
     from analysis.frames import answers_frame
-    from analysis.summary import summarize_frame
     from campaigns.definition import read_campaign_file
 
     form = read_campaign_file("examples/transport.yaml").form
@@ -37,7 +37,7 @@ from analysis.count_summary import (
 )
 from analysis.errors import AnalysisProblem, UnknownOptionError
 from analysis.frame_summary import summarize_frame, summarize_question
-from analysis.frames import campaign_form, frame_template, response_frame
+from analysis.loading import campaign_form, frame_template, response_frame
 from analysis.quality import FLAGS
 from analysis.snapshots import snapshot_files, snapshot_frame
 from analysis.summary_types import (

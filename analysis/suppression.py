@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.errors import AnalysisProblem, UnknownOptionError
-from analysis.summary import CampaignSummary
+from analysis.summary_types import CampaignSummary
 
 DEFAULT_THRESHOLD = 5
 #: Fields of a row (or crosstab cell) that reveal its count, blanked when it is suppressed.

@@ -27,8 +27,9 @@ def annotate(
         )
     elif author.role not in ("expert", "organizer", "admin"):
         problems.append(Problem("author", f"role {author.role!r} cannot annotate results"))
-    # analysis.frames loads pandas; only this lookup needs it (issue 10).
-    from analysis.frames import NoQuestionnaireError, campaign_form
+    # analysis.loading loads pandas; only this lookup needs it (issue 10).
+    from analysis.frames import NoQuestionnaireError
+    from analysis.loading import campaign_form
 
     try:
         names = [q.name for q in campaign_form(session, campaign).questions()]

@@ -47,8 +47,9 @@ def masked(text: str) -> str:
 
 def text_questions(session: Session, campaign: Campaign) -> list[Question]:
     """The free-text questions of every published version (empty without a questionnaire)."""
-    # analysis.frames loads pandas; only this lookup needs it (issue 10).
-    from analysis.frames import NoQuestionnaireError, campaign_form
+    # analysis.loading loads pandas; only this lookup needs it (issue 10).
+    from analysis.frames import NoQuestionnaireError
+    from analysis.loading import campaign_form
 
     try:
         form = campaign_form(session, campaign)

@@ -152,8 +152,9 @@ def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
 
 def _annotation_form(campaign: Campaign) -> AnnotationForm:
     form = AnnotationForm(prefix="annotation")
-    # analysis.frames loads pandas; only this lookup needs it (issue 10).
-    from analysis.frames import NoQuestionnaireError, campaign_form
+    # analysis.loading loads pandas; only this lookup needs it (issue 10).
+    from analysis.frames import NoQuestionnaireError
+    from analysis.loading import campaign_form
 
     try:
         questions = list(campaign_form(get_session(), campaign).questions())

@@ -7,13 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from analysis.frames import (
-    META_COLUMNS,
-    answers_frame,
-    campaign_form,
-    merged_form,
-    response_frame,
-)
+from analysis.frames import META_COLUMNS, answers_frame, merged_form
+from analysis.loading import campaign_form, response_frame
 from campaigns.definition import read_campaign_file
 from forms.publishing import publish_form
 from questionnaire.schema import Choice

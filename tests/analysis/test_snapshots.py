@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import delete
 
 from analysis.arrow import CATEGORIES
-from analysis.frames import campaign_form, response_frame
+from analysis.loading import campaign_form, response_frame
 from analysis.snapshots import (
     MANIFEST,
     MAX_PARTS,

@@ -102,7 +102,7 @@ def test_public_link_quota_admits_until_full_then_refuses_without_counting(sessi
 
 
 def test_personal_data_of_invited_respondents_never_reaches_the_analysis_frame(session, invited):
-    from analysis.frames import response_frame
+    from analysis.loading import response_frame
 
     camp = CampaignFactory(anonymous=False)
     tokens = create_invitations(session, camp, invited, keep_tokens=True).tokens
