@@ -20,8 +20,8 @@ from analysis.frames import (
 )
 from campaigns.models import Campaign
 from forms.ingest import CHANNELS
-from forms.models import Questionnaire, QuestionnaireVersion, Response
-from forms.publishing import form_of
+from forms.models import Response
+from forms.publishing import form_of, versions_of
 from questionnaire.schema import Form
 
 DEFAULT_CHUNK_SIZE = 20_000
@@ -29,7 +29,7 @@ DEFAULT_CHUNK_SIZE = 20_000
 
 def campaign_form(session: Session, campaign: Campaign) -> Form:
     """`merged_form` of every published version of the campaign's questionnaire."""
-    versions = _versions(session, campaign)
+    versions = versions_of(session, campaign)
     if not versions:
         raise NoQuestionnaireError(
             [
@@ -42,21 +42,10 @@ def campaign_form(session: Session, campaign: Campaign) -> Form:
     return merged_form([form_of(v) for v in versions])
 
 
-def _versions(session: Session, campaign: Campaign) -> list[QuestionnaireVersion]:
-    return list(
-        session.scalars(
-            select(QuestionnaireVersion)
-            .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
-            .where(Questionnaire.campaign_id == campaign.id)
-            .order_by(QuestionnaireVersion.number)
-        )
-    )
-
-
 def response_codes(session: Session, campaign: Campaign) -> ResponseCodes:
     """The campaign's versions, collection points and target groups as frame categories."""
     return ResponseCodes(
-        versions={v.id: v.number for v in _versions(session, campaign)},
+        versions={v.id: v.number for v in versions_of(session, campaign)},
         points={p.id: p.code for p in campaign.collection_points},
         groups={g.id: g.code for g in campaign.target_groups},
         channels=CHANNELS,
