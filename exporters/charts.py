@@ -83,7 +83,9 @@ def percent_bars(bars: Sequence[Bar], font: CJKFont, axis_label: str, key: str =
             axes.errorbar(
                 bar.percent,
                 y,
-                xerr=[[bar.percent - bar.ci_low], [bar.ci_high - bar.percent]],
+                # A Wilson bound of 0 of n comes out as 7e-16, past the estimate 0: matplotlib
+                # refuses a negative whisker, so rounding noise is clipped to none.
+                xerr=[[max(0.0, bar.percent - bar.ci_low)], [max(0.0, bar.ci_high - bar.percent)]],
                 fmt="none",
                 ecolor=WHISKER,
                 elinewidth=0.8,

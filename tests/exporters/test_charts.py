@@ -66,3 +66,15 @@ def test_drawing_charts_changes_no_matplotlib_setting_and_keeps_no_figure(app):
     likert_bars([LikertItem("公交", [10.0, 20.0, 40.0, 20.0, 10.0])], SCALE, font, "%")
     assert dict(matplotlib.rcParams) == before
     assert plt.get_fignums() == []
+
+
+def test_an_option_nobody_chose_draws_although_its_interval_rounds_past_zero(app):
+    # proportion_ci(0, 9) gives a Wilson lower bound of 7e-16, a hair above the estimate 0.
+    font = find_cjk_font(app.config["CJK_FONT_FAMILY"])
+    svg = percent_bars(
+        [Bar("郫都区", 0.0, 6.938893903907228e-16, 9.64), Bar("锦江区", 11.1, 4.4, 25.3)],
+        font,
+        "占有效回答的百分比",
+        key="q-district",
+    )
+    assert ">郫都区<" in svg and ">0.0%<" in svg
