@@ -1,6 +1,8 @@
 """Chinese open-text answers: segmentation (jieba, with a domain dictionary and stop words),
 TF-IDF keywords against a background corpus, keyword-seeded themes with representative quotes,
 and near-duplicate clusters (MinHash LSH) so that repeated suggestions are read once, with a count.
+Every text it hands out (quotes, duplicate wordings) is masked (`minsheng.masking`) and keywords
+are segmented with personal data taken out, so no phone number or address leaves through them.
 
 The dictionary, stop words and background corpus ship in ``analysis/data/``; jieba is loaded once
 per process and kept quiet.
@@ -24,6 +26,7 @@ import pandas as pd
 from datasketch import MinHash, MinHashLSH
 
 from analysis.results import Result
+from minsheng.masking import masked, without_personal_data
 
 DATA = Path(__file__).parent / "data"
 DOMAIN_DICTIONARY = DATA / "domain_dict.txt"
@@ -66,10 +69,13 @@ def normalise(text: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Content words of ``text`` in order: jieba tokens without stop words, punctuation,
-    numbers and single characters (which are mostly particles or fragments in Chinese)."""
+    numbers and single characters (which are mostly particles or fragments in Chinese), and
+    without the personal data typed into it (an e-mail address would give `com`, a WeChat id a
+    word of its own)."""
     stops = stop_words()
     out = []
-    for token in tokenizer().lcut(unicodedata.normalize("NFKC", text).lower()):
+    plain = unicodedata.normalize("NFKC", without_personal_data(text)).lower()
+    for token in tokenizer().lcut(plain):
         word = token.strip()
         if len(word) < 2 or word in stops or not _NOT_WORD.sub("", word) or word.isdigit():
             continue
@@ -251,9 +257,18 @@ class _Wordings:
 
 
 def _wordings(counted: Mapping[str, int], threshold: float) -> _Wordings:
+    # Wordings as shown (masked): answers that differ only in a phone number are one wording.
+    shown: Counter[str] = Counter()
+    # A masked wording's content words come from an answer behind it: a mask's hint (the domain
+    # of `a***@example.com`) is no word of the suggestion.
+    source: dict[str, str] = {}
+    for text in sorted(counted):
+        wording = masked(text)
+        shown[wording] += counted[text]
+        source.setdefault(wording, text)
     # In text order, so ties break the same way whatever order the answers were counted in.
-    distinct = sorted(counted)
-    repeats = [counted[t] for t in distinct]
+    distinct = sorted(shown)
+    repeats = [shown[t] for t in distinct]
     groups = near_duplicate_groups(distinct, threshold)
     cluster_of = [0] * len(distinct)
     clusters = []
@@ -269,7 +284,7 @@ def _wordings(counted: Mapping[str, int], threshold: float) -> _Wordings:
     return _Wordings(
         texts=distinct,
         repeats=repeats,
-        terms=[set(terms(t)) for t in distinct],
+        terms=[set(terms(source[t])) for t in distinct],
         cluster_of=[renumber[c] for c in cluster_of],
         clusters=[clusters[c] for c in order],
     )

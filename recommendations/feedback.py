@@ -12,6 +12,7 @@ from minsheng.accounts.models import User
 from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import Problem
+from minsheng.masking import masked
 from recommendations.errors import RecommendationError
 from recommendations.models import (
     RATERS,
@@ -47,7 +48,8 @@ def publish_feedback(
         problems.append(problem)
     if problems:
         raise RecommendationError(problems)
-    recommendation.public_feedback = body
+    # Public: a phone number or address copied from the suggestion is published masked.
+    recommendation.public_feedback = masked(body)
     recommendation.feedback_at = utcnow()
     if editing:
         session.flush()

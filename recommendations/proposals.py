@@ -10,6 +10,7 @@ from minsheng.accounts.models import User
 from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
+from minsheng.masking import masked
 from recommendations.models import SOURCES, Assignment, Recommendation
 from recommendations.workflow import DECISIONS, NOT_ADOPTED, check_transition, transition
 from reviews.golden_ideas import golden_ideas
@@ -27,7 +28,9 @@ def create_recommendation(
     actor_id: int | None = None,
 ) -> Recommendation:
     """Add a proposed recommendation. A `golden_idea` source must name one of the campaign's
-    golden ideas; the other sources (a suggestion cluster, an expert's proposal) name none."""
+    golden ideas; the other sources (a suggestion cluster, an expert's proposal) name none.
+    Personal data copied from a suggestion into the title or text is stored masked: the
+    recommendation goes to departments and its feedback to the public."""
     problems = []
     if not title.strip():
         problems.append(Problem("title", "a recommendation needs a title"))
@@ -55,8 +58,8 @@ def create_recommendation(
         raise InputError(problems)
     recommendation = Recommendation(
         campaign_id=campaign.id,
-        title=title.strip(),
-        text=text.strip(),
+        title=masked(title.strip()),
+        text=masked(text.strip()),
         source=source,
         golden_idea_id=golden_idea_id,
         created_by_id=actor_id,

@@ -14,6 +14,7 @@ from analysis.results import Result
 from campaigns.models import Campaign
 from minsheng.audit import record
 from minsheng.errors import InputError, Problem
+from minsheng.masking import masked
 from reviews.experts import round_is_open
 from reviews.models import CRITERIA, GoldenIdea, Nomination
 from reviews.scoring import campaign_scores
@@ -174,7 +175,8 @@ def choose_golden_ideas(
         if golden is None:
             golden = GoldenIdea(nomination_id=nomination_id, citation="", decided_by_id=actor_id)
             session.add(golden)
-        golden.citation = citation.strip()
+        # The citation quotes the suggestion; personal data copied with it is stored masked.
+        golden.citation = masked(citation.strip())
         chosen.append(golden)
     session.flush()
     for golden in chosen:

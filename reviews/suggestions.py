@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,15 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from contacts.pii import mask_email, mask_phone, mask_text
 from forms.models import Response
 from minsheng.errors import InputError, Problem
+from minsheng.masking import masked
 from questionnaire.schema import Label, Question
-
-# Mainland mobile numbers, e-mail addresses and 18-character resident ID numbers (GB 11643).
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
 
 
 @dataclass(frozen=True)
@@ -35,14 +29,6 @@ class Suggestion:
     @property
     def key(self) -> tuple[int, str]:
         return (self.response_id, self.question_name)
-
-
-def masked(text: str) -> str:
-    """`text` with ID numbers, mobile numbers and e-mail addresses masked, so a suggester who
-    typed them into a suggestion is not identified to reviewers."""
-    text = _ID_NUMBER.sub(lambda m: mask_text(m.group()), text)
-    text = _MOBILE.sub(lambda m: mask_phone(m.group()), text)
-    return _EMAIL.sub(lambda m: mask_email(m.group()), text)
 
 
 def text_questions(session: Session, campaign: Campaign) -> list[Question]:
