@@ -37,12 +37,14 @@ from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.i18n import LOCALES
-from minsheng.text import unsafe_character, unsafe_in
+from minsheng.text import bounded_json_loads, unsafe_character, unsafe_in
 from questionnaire.schema import form_to_dict
 
 bp = Blueprint("forms_api", __name__, url_prefix="/api/v1")
 
 API_CHANNELS = ("api", "web", "qr")
+# Every text answer has its own limit (`questionnaire.schema.text_limit`); this bounds the body.
+MAX_SUBMISSION_BYTES = 1 << 20
 BODY_FIELDS = ("answers", "submission_id", "started_at", "language", "channel", "collection_point")
 
 
@@ -112,7 +114,14 @@ def _submission_fields(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[Pr
 def create_response(slug: str) -> ResponseReturnValue:
     """Store one response: 201 when new, 200 when `submission_id` was already stored (a retry),
     422 with every problem, 404 for an unknown campaign, 409 when it is not taking responses."""
-    body = request.get_json(silent=True)
+    # One response is small: a body past this is refused (413) before it is read.
+    request.max_content_length = MAX_SUBMISSION_BYTES
+    if not request.is_json:
+        return _error(400, "expected a JSON object body (Content-Type: application/json)")
+    try:
+        body = bounded_json_loads(request.get_data())
+    except ValueError as exc:
+        return _error(400, f"the body is not valid JSON: {exc}")
     if not isinstance(body, dict):
         return _error(400, "expected a JSON object body (Content-Type: application/json)")
     session = get_session()
@@ -316,9 +325,12 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                         }
                     },
                 },
-                "400": _errors("The body is not a JSON object."),
+                "400": _errors(
+                    "The body is not a JSON object, or is nested deeper than 64 levels."
+                ),
                 "404": _errors("No such campaign, or it has no questionnaire."),
                 "409": _errors("The campaign is not accepting responses."),
+                "413": _errors("The body is larger than 1 MB."),
                 "422": _errors("Every problem with the submission, one per field."),
             },
         }

@@ -9,7 +9,7 @@ import enum
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, bindparam, cast, or_, select
@@ -29,6 +29,11 @@ from minsheng.errors import InputError, Problem
 from minsheng.text import unsafe_character
 
 CHANNELS = ("web", "invitation", "qr", "api", "import")
+# A client's `started_at` feeds the duration the quality screen judges speeders by: a start in
+# the future (past a phone's clock running fast), before the campaign existed (a day's grace for
+# time zones) or over a year ago is refused, not stored (issue 11).
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_RESPONSE_AGE = timedelta(days=366)
 
 
 class IngestError(Exception):
@@ -366,7 +371,7 @@ def submit_response(
             select(Response.id).where(Response.invitation_id == linked_invitation)
         ):
             raise IngestError("this invitation has already been used to respond")
-        answers = validate_answers(form_of(version), raw_answers, submission.language)
+        answers = _checked_answers(campaign, version, raw_answers, submission)
     except (IngestError, InputError):
         # A retry of a stored submission is answered with what was stored; the lookup is only
         # paid on this rare path, not by every new response.
@@ -406,6 +411,44 @@ def submit_response(
     if submission.invitation_id is None and has_quotas is not False:
         _claim_quotas(session, campaign, answers)
     return response, True
+
+
+def _checked_answers(
+    campaign: Campaign,
+    version: QuestionnaireVersion,
+    raw_answers: Mapping[str, Any],
+    submission: Submission,
+) -> dict[str, Any]:
+    """The validated answers, or every problem with them and with `started_at` at once."""
+    problems = [p for p in [_started_problem(campaign, submission.started_at)] if p]
+    try:
+        answers = validate_answers(form_of(version), raw_answers, submission.language)
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from None
+    if problems:
+        raise InputError(problems)
+    return answers
+
+
+def _started_problem(campaign: Campaign, started: datetime | None) -> Problem | None:
+    if started is None:
+        return None
+    now = utcnow()
+    opened = (
+        datetime.combine(campaign.starts_on, datetime.min.time(), UTC)
+        if campaign.starts_on is not None
+        else (campaign.created_at or now).replace(tzinfo=UTC)
+    )
+    earliest = max(opened - timedelta(days=1), now - MAX_RESPONSE_AGE)
+    latest = now + CLOCK_SKEW
+    moment = started if started.tzinfo else started.replace(tzinfo=UTC)
+    if earliest <= moment <= latest:
+        return None
+    return Problem(
+        "started_at",
+        f"got {started.isoformat()}; expected a time between {earliest:%Y-%m-%d %H:%M} and "
+        f"{latest:%Y-%m-%d %H:%M} UTC (not before the campaign began, nor in the future)",
+    )
 
 
 def _claim_quotas(session: Session, campaign: Campaign, answers: Mapping[str, Any]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +20,16 @@ from babel import Locale, UnknownLocaleError, support
 from minsheng.errors import InputError, Problem
 from minsheng.text import unsafe_in
 from questionnaire.expressions import Context, Value, boolean, evaluate, stored_value
-from questionnaire.schema import Choice, Form, Group, Question, compiled, evaluation_order, text_in
+from questionnaire.schema import (
+    Choice,
+    Form,
+    Group,
+    Question,
+    compiled,
+    evaluation_order,
+    text_in,
+    text_limit,
+)
 
 Answers = dict[str, Any]
 
@@ -101,13 +110,22 @@ def _number(question: Question, value: Any, kind: type[int | float]) -> int | fl
     return number
 
 
+def _check_length(text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise AnswerError("at most %(limit)s characters (got %(n)s)", limit=limit, n=len(text))
+
+
 def normalise_value(form: Form, question: Question, value: Any) -> Any:
     """One answer in its stored form, or `AnswerError` (a `ValueError`) saying what is allowed.
-    A value of the wrong kind (an object, NaN, an object for a text) is refused, never coerced."""
+    A value of the wrong kind (an object, NaN, an object for a text, a string for a multiple
+    choice) is refused, never coerced; a text longer than `text_limit` is refused."""
     if isinstance(value, dict) or (isinstance(value, float) and not math.isfinite(value)):
         raise AnswerError("expected %(what)s, got %(value)r", what=question.type, value=value)
     if question.type == "text" and not isinstance(value, str):
         raise AnswerError("expected text, got %(value)r", value=value)
+    if question.type in ("select_multiple", "rank") and not isinstance(value, list | tuple):
+        # "a b" is not split into two choices: a client sending a string has the type wrong.
+        raise AnswerError("expected a list of choice names, got %(value)r", value=value)
     names = [c.name for c in form.choices_for(question)]
     if question.type == "select_one":
         chosen = str(value)
@@ -150,9 +168,7 @@ def normalise_value(form: Form, question: Question, value: Any) -> Any:
             ) from None
     if question.type == "text":
         text = str(value).strip()
-        limit = question.parameters.get("max_length")
-        if limit and len(text) > int(limit):
-            raise AnswerError("at most %(limit)s characters (got %(n)s)", limit=limit, n=len(text))
+        _check_length(text, text_limit(question))
         return text
     if question.type == "acknowledge":
         return "OK"
@@ -200,6 +216,32 @@ def validate_answers(
     return answers
 
 
+def text_problems(
+    form: Form, answers: Mapping[str, Any], names: Collection[str], language: str = "zh_CN"
+) -> list[Problem]:
+    """What a draft must refuse even when only saved (the page's "back" and "save"): NUL, lone
+    surrogates and text over its limit, which would break or swell every page that later shows
+    the draft. The other checks wait for "next" and the submit."""
+    questions = {q.name: q for q in form.questions()}
+    problems = []
+    for name in names:
+        value = answers.get(name)
+        bad = unsafe_in(value)
+        if bad:
+            problems.append(Problem(name, bad))
+            continue
+        question = questions.get(name)
+        other = question is None
+        question = question or questions.get(name.removesuffix("_other"))
+        if question is None or not isinstance(value, str) or not (other or question.type == "text"):
+            continue
+        try:
+            _check_length(value.strip(), text_limit(question, other=other))
+        except AnswerError as exc:
+            problems.append(Problem(name, say(language, exc.msgid, **exc.params)))
+    return problems
+
+
 def _relevant(
     question: Question, groups: tuple[Group, ...], answers: Answers, today: date | None
 ) -> bool:
@@ -231,6 +273,8 @@ def _check_question(
     if question.read_only:
         # A read-only question shows its default; the respondent cannot change it.
         value = question.default
+        if value is not None and question.type in ("select_multiple", "rank"):
+            value = value.split()
     if _empty(value) or (question.has_choices and not _as_list(value)):
         if question.required:
             message = text_in(question.required_message, language, form.default_language)
@@ -257,6 +301,10 @@ def _check_question(
         other = (other_value or "").strip()
         if not other:
             return Problem(other_key, say(language, "please specify 'other'"))
+        try:
+            _check_length(other, text_limit(question, other=True))
+        except AnswerError as exc:
+            return Problem(other_key, say(language, exc.msgid, **exc.params))
         answers[other_key] = other
     return None
 

@@ -50,6 +50,7 @@ from forms.ingest import (
 )
 from forms.models import Draft, QuestionnaireVersion
 from forms.publishing import current_version, form_of
+from forms.validation import text_problems
 from forms.webforms import (
     RespondentForm,
     initial_data,
@@ -234,6 +235,12 @@ def _take_page(session: Session, visit: Visit) -> ResponseReturnValue:
     shown = shown_pages(form, answers)
     earlier = [p for p in shown if p < index]
     later = [p for p in shown if p > index]
+    # Even a draft that is only saved must not hold text that breaks or swells later pages.
+    problems = text_problems(form, answers, names, _language()) if nav in ("back", "save") else []
+    if problems:
+        webform = _posted_form(visit, index)
+        _put_errors(webform, problems)
+        return _render(visit, index, answers, webform), 422
     if nav == "back":
         _save(session, visit, answers, names, earlier[-1] if earlier else index)
         return redirect(visit.url(page=earlier[-1] if earlier else index))

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from minsheng import access_log, db, errors, files, i18n, jobs, navigation
+from minsheng import access_log, db, errors, files, i18n, jobs, limits, navigation
 from minsheng.config import DEVELOPMENT_SECRET_KEY, key_problems, load_settings
 from minsheng.errors import InputError
 from minsheng.packages import FEATURE_PACKAGES
@@ -49,6 +49,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     i18n.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)
     navigation.init_app(app)
     access_log.init_app(app)
 

@@ -295,6 +295,15 @@ SETTINGS: tuple[Setting, ...] = (
         accepted="a werkzeug hash method such as scrypt or pbkdf2",
     ),
     Setting(
+        "MAX_CONTENT_LENGTH",
+        _int,
+        32 << 20,
+        "Largest request body in bytes (uploads included); larger ones are answered 413 with "
+        "the limit. Uploads and API submissions have smaller limits of their own (README.md, "
+        '"Limits on input").',
+        accepted="a number of bytes, e.g. 33554432 for 32 MB",
+    ),
+    Setting(
         "WTF_CSRF_ENABLED",
         _bool,
         True,

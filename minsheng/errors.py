@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 from minsheng.problems import InputError as InputError
 from minsheng.problems import Problem as Problem
+from minsheng.problems import TooLargeError as TooLargeError
 
 if TYPE_CHECKING:
     from flask import Flask
     from flask.typing import ResponseReturnValue
+    from werkzeug.exceptions import HTTPException
 
 
 def wants_json() -> bool:
@@ -41,19 +43,13 @@ def init_app(app: Flask) -> None:
             return exc.to_json(), exc.http_status
         return render_template("errors/input.html", error=exc), exc.http_status
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> ResponseReturnValue:
-        if wants_json():
-            return {"errors": [{"location": "", "message": exc.description or exc.name}]}, (
-                exc.code or 500
-            )
-        return render_template("errors/http.html", error=exc), exc.code or 500
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
         # CSRFProtect checks every POST before any view runs, so this is the one place a missing
         # or stale token is answered; a check inside a view would never be reached.
-        return _http_error(
+        return http_error(
             BadRequest(
                 description=gettext(
                     "The form expired or did not come from this site; "
@@ -61,6 +57,26 @@ def init_app(app: Flask) -> None:
                 )
             )
         )
+
+
+def http_error(exc: HTTPException) -> ResponseReturnValue:
+    """An HTTP error as a JSON body under `/api/` (and for JSON clients), else the error page."""
+    from flask import render_template
+
+    if wants_json():
+        return {"errors": [{"location": "", "message": exc.description or exc.name}]}, (
+            exc.code or 500
+        )
+    return render_template("errors/http.html", error=exc), exc.code or 500
+
+
+def byte_size(n: int) -> str:
+    """A byte count as people read it: 512 KB, 16 MB (binary units, as file managers show)."""
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):.3g} MB"
+    if n >= 1 << 10:
+        return f"{n / (1 << 10):.3g} KB"
+    return f"{n} B"
 
 
 def echo_problems(exc: InputError) -> None:

@@ -41,3 +41,10 @@ class InputError(Exception):
         for problem in self.problems:
             grouped.setdefault(problem.location, []).append(problem.message)
         return grouped
+
+
+class TooLargeError(InputError):
+    """Input over a size limit (bytes, rows, a cell's length, a workbook's unzipped size): pages
+    and the API answer 413 Content Too Large, with the limit named in each problem."""
+
+    http_status = 413

@@ -58,8 +58,13 @@ def json_loads(text: str | bytes) -> Any:
     Every JSON read passes here, so the check is one scan for the escapes the serializer writes
     for them, on the bytes psycopg hands over without decoding them; only a hit walks the value.
     A raw NUL is not valid JSON, and a raw lone surrogate can only be in non-ASCII text (the
-    serializer writes ASCII), so that second scan is skipped for ASCII text.
+    serializer writes ASCII), so that second scan is skipped for ASCII text. Arrays and objects
+    nested deeper than `MAX_JSON_DEPTH` are read as null.
     """
+    if too_deep(text):
+        # Written straight into the database: read with the too-deep part as null, so the
+        # value's later walks (pages, exports, reports) stay within the recursion limit.
+        text = _cut_deep(text if isinstance(text, str) else text.decode(), MAX_JSON_DEPTH)
     value = json.loads(text)
     if isinstance(text, bytes):
         unsafe = bool(
@@ -69,3 +74,66 @@ def json_loads(text: str | bytes) -> Any:
     else:
         unsafe = bool(_ESCAPED_UNSAFE.search(text) or (not text.isascii() and _UNSAFE.search(text)))
     return sanitised(value) if unsafe else value
+
+
+# Deeper than any value minsheng stores (a definition's groups nest a few levels); far below the
+# interpreter's recursion limit, so no later walk of a value (validation, rendering, json.dumps)
+# can raise RecursionError (issue 11: a 5,000-level nested body gave a 500).
+MAX_JSON_DEPTH = 64
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+class JSONDepthError(ValueError):
+    """A JSON text nests arrays and objects deeper than `MAX_JSON_DEPTH`."""
+
+
+def too_deep(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether `text` nests arrays and objects deeper than `limit`, without parsing it.
+
+    One bracket count decides almost every text: with no more than `limit` opening brackets the
+    depth can not exceed it. Only then are the brackets outside strings walked, without recursion.
+    """
+    if isinstance(text, bytes):
+        if text.count(b"[") + text.count(b"{") <= limit:
+            return False
+        text = text.decode("utf-8", "surrogatepass")
+    elif text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for found in _JSON_TOKENS.finditer(text):
+        token = found.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
+def bounded_json_loads(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
+    """`json.loads`, refusing a text nested deeper than `limit` with `JSONDepthError` (a
+    `ValueError`, as for any malformed JSON) instead of a RecursionError."""
+    if too_deep(text, limit):
+        raise JSONDepthError(f"nested deeper than {limit} levels of arrays and objects")
+    return json.loads(text)
+
+
+def _cut_deep(text: str, limit: int) -> str:
+    """`text` with every array or object deeper than `limit` replaced by `null`."""
+    out: list[str] = []
+    depth, kept, cut_from = 0, 0, -1
+    for found in _JSON_TOKENS.finditer(text):
+        token = found.group()
+        if token in "[{":
+            depth += 1
+            if depth == limit + 1:
+                out.append(text[kept : found.start()])
+                cut_from = found.start()
+        elif token in "]}":
+            if depth == limit + 1 and cut_from >= 0:
+                out.append("null")
+                kept, cut_from = found.end(), -1
+            depth -= 1
+    out.append(text[kept:] if cut_from < 0 else "")
+    return "".join(out)

@@ -48,6 +48,12 @@ PARAMETERS: dict[str, frozenset[str]] = {
 NUMERIC_PARAMETERS = frozenset(
     {"min_selections", "max_selections", "min", "max", "start", "end", "step", "max_length"}
 )
+# Longest text kept for an answer (issue 11: a 10 MB answer was stored): a `text` question's own
+# `max_length` parameter (at most MAX_TEXT_LENGTH), else the default; an "other, please specify"
+# answer is a few words.
+DEFAULT_TEXT_LENGTH = 2000
+OTHER_TEXT_LENGTH = 200
+MAX_TEXT_LENGTH = 20000
 # Settings kept as they are and written back on export; they change nothing in minsheng.
 PASSIVE_SETTINGS = frozenset(
     {"style", "name", "instance_name", "clean_text_values", "omit_instanceID", "add_none_option"}
@@ -209,7 +215,18 @@ __all__ = [
     "logic_json",
     "parse_form",
     "text_in",
+    "text_limit",
 ]
+
+
+def text_limit(question: Question, other: bool = False) -> int:
+    """The most characters an answer to `question` may hold: its "other, please specify" text
+    (`other=True`) has `OTHER_TEXT_LENGTH`, a text question its `max_length` or
+    `DEFAULT_TEXT_LENGTH`."""
+    if other:
+        return OTHER_TEXT_LENGTH
+    length = question.parameters.get("max_length", "")
+    return int(length) if length.isdigit() and int(length) > 0 else DEFAULT_TEXT_LENGTH
 
 
 def choice_order(question: Question, seed: str, choices: Sequence[Choice]) -> list[Choice]:
@@ -450,6 +467,13 @@ class _Parser:
                 )
             elif key in NUMERIC_PARAMETERS and not re.fullmatch(r"-?\d+(\.\d+)?", value):
                 self.error(f"{here}: parameters", f"`{key}` must be a number, got {value!r}")
+        length = params.get("max_length", "")
+        numeric = re.fullmatch(r"-?\d+(\.\d+)?", length)
+        if numeric and not (length.isdigit() and 1 <= int(length) <= MAX_TEXT_LENGTH):
+            self.error(
+                f"{here}: parameters",
+                f"`max_length` must be a whole number from 1 to {MAX_TEXT_LENGTH}, got {length!r}",
+            )
         if base == "range" and float(params.get("step", "1") or "1") <= 0:
             self.error(f"{here}: parameters", "`step` must be greater than 0")
         return params

@@ -131,7 +131,7 @@ def test_openapi_document_is_valid_openapi_3_1_and_describes_the_endpoint(client
     validate(document)
     assert document["openapi"].startswith("3.1")
     operation = document["paths"]["/campaigns/{slug}/responses"]["post"]
-    assert set(operation["responses"]) == {"200", "201", "400", "404", "409", "422"}
+    assert set(operation["responses"]) == {"200", "201", "400", "404", "409", "413", "422"}
 
 
 def test_questionnaire_endpoint_lists_the_question_names(client, campaign):
