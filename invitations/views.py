@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ from invitations.webforms import ContactUploadForm, QuotaForm, SampleForm
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.jobs import Job
+from minsheng.limits import requested_page
 from minsheng.web import commit_or_show
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
@@ -86,11 +87,11 @@ def import_job(job_id: int) -> ResponseReturnValue:
 def list_detail(list_id: int) -> ResponseReturnValue:
     session = get_session()
     contact_list = session.get(ContactList, list_id) or abort(404)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     total = (
         session.scalar(select(func.count()).select_from(Contact).where(Contact.list_id == list_id))
         or 0
     )
+    page = requested_page(max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
     contacts = session.scalars(
         select(Contact)
         .where(Contact.list_id == list_id)

@@ -11,6 +11,8 @@ from campaigns.web import get_campaign_or_404
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError
+from minsheng.limits import record_id
+from minsheng.text import sanitised
 from minsheng.web import label_language
 from questionnaire.schema import text_in
 from recommendations.feedback import evaluate, public_feedback
@@ -31,10 +33,11 @@ def campaign_feedback(slug: str) -> ResponseReturnValue:
     rated: list[int] = list(session.get(RATED, []))
     form = PublicEvaluationForm()
     if form.validate_on_submit():
-        rec_id = int(form.recommendation_id.data or 0)
-        recommendation = db.get(Recommendation, rec_id)
-        if recommendation is None or recommendation.campaign_id != campaign.id:
-            abort(404, description=f"No recommendation {rec_id} in campaign {slug!r}.")
+        rec_id = record_id(form.recommendation_id.data)
+        recommendation = db.get(Recommendation, rec_id) if rec_id is not None else None
+        if rec_id is None or recommendation is None or recommendation.campaign_id != campaign.id:
+            shown = sanitised(str(form.recommendation_id.data)[:40])
+            abort(404, description=f"No recommendation {shown!r} in campaign {slug!r}.")
         if rec_id in rated:
             flash(_("You have already rated this."), "info")
         else:

@@ -16,6 +16,7 @@ from minsheng.accounts.models import User
 from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
+from minsheng.limits import requested_page
 from minsheng.web import flash_form_errors, label_language
 from questionnaire.schema import text_in
 from reviews.annotations import annotate, campaign_annotations
@@ -79,7 +80,7 @@ def queue(slug: str) -> ResponseReturnValue:
     campaign = _assigned_campaign(slug)
     done = scored_keys(session, campaign, current_user)
     suggestions = sorted(campaign_suggestions(session, campaign), key=lambda s: s.key in done)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = requested_page(max(1, -(-len(suggestions) // PAGE_SIZE)))
     shown = suggestions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     annotation_form = _annotation_form(campaign)
     return render_template(
