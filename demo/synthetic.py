@@ -28,7 +28,7 @@ from forms.publishing import form_of
 from forms.validation import choice_allowed, validate_answers
 from minsheng.db import utcnow
 from questionnaire.expressions import Context, boolean, evaluate, stored_value
-from questionnaire.schema import Choice, Form, Group, Question, compiled, evaluation_order
+from questionnaire.schema import Choice, Form, Group, Question, compiled
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -158,7 +158,7 @@ def synthetic_answers(form: Form, n: int, seed: int) -> list[Answers]:
         raise ValueError(f"n must be >= 0, got {n}")
     rng = np.random.default_rng(seed)
     generator = _Generator(form, n, rng)
-    for question in evaluation_order(form):
+    for question in form.evaluation_order:
         generator.answer(question)
     return generator.rows
 

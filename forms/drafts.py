@@ -22,7 +22,6 @@ from forms.webforms import page_field_names
 from minsheng.errors import InputError, Problem
 from questionnaire import expressions
 from questionnaire.expressions import Context, boolean, evaluate, parse_expression
-from questionnaire.logic import logic_json
 from questionnaire.schema import Choice, Form, Group, Question
 
 # Crockford-like alphabet: no 0/O or 1/I/L to misread when copying a code from a phone screen.
@@ -163,7 +162,7 @@ def page_with_problem(form: Form, problems: Sequence[Problem], default: int) -> 
 class PageLogic:
     """What a page needs from the skip logic: `hidden` nodes (already decided by earlier pages),
     `choices` left by cascading filters decided by earlier pages, and `script_data` for the
-    page's script (`questionnaire.logic.logic_json`, the other pages' answers, today's date) when
+    page's script (`Form.logic_json`, the other pages' answers, today's date) when
     a rule depends on answers given on this very page (None: the page needs no script)."""
 
     hidden: frozenset[str]
@@ -194,19 +193,6 @@ def choice_passes(question: Question, choice: Choice, answers: Mapping[str, Any]
     return boolean(evaluate(parse_expression(question.choice_filter), context))
 
 
-_LOGIC: dict[int, tuple[Form, dict[str, Any]]] = {}
-
-
-def _logic_json(form: Form) -> dict[str, Any]:
-    """`logic_json` once per parsed form (forms are cached per version, so their identity is)."""
-    kept = _LOGIC.get(id(form))
-    if kept is None or kept[0] is not form:
-        if len(_LOGIC) > 512:
-            _LOGIC.clear()
-        kept = _LOGIC[id(form)] = (form, logic_json(form))
-    return kept[1]
-
-
 def page_logic(form: Form, index: int, answers: Mapping[str, Any]) -> PageLogic:
     """Split a page's `relevant` and `choice_filter` rules into those settled by earlier answers
     (applied on the server, so the page is right without JavaScript) and those that depend on
@@ -233,7 +219,7 @@ def page_logic(form: Form, index: int, answers: Mapping[str, Any]) -> PageLogic:
     script = None
     if live:
         script = {
-            "logic": _logic_json(form),
+            "logic": form.logic_json,
             "answers": {k: v for k, v in answers.items() if k not in on_page},
             "today": date.today().isoformat(),
         }

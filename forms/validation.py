@@ -26,7 +26,6 @@ from questionnaire.schema import (
     Group,
     Question,
     compiled,
-    evaluation_order,
     text_in,
     text_limit,
 )
@@ -181,7 +180,7 @@ def validate_answers(
     """Normalised answers for `form`, or `InputError` with one problem per field (the field's
     `name` is the location, so pages show each message under its question).
 
-    Questions are visited in dependency order (`questionnaire.schema.evaluation_order`). A question
+    Questions are visited in dependency order (`Form.evaluation_order`). A question
     whose `relevant` (or an enclosing group's) is false is hidden: its answer is discarded and
     `required` does not apply. `constraint` runs with `.` bound to the answer; a choice excluded by
     `choice_filter` is refused; `calculate` results are stored with the answers. `today` is the
@@ -202,7 +201,7 @@ def validate_answers(
         raw = {k: v for k, v in raw.items() if k not in unsafe}
     parents = form.enclosing_groups()
     answers: Answers = {}
-    for question in evaluation_order(form):
+    for question in form.evaluation_order:
         if not _relevant(question, parents[question.name], answers, today):
             continue
         problem = _check_question(form, question, raw, answers, language, today)

@@ -1,27 +1,22 @@
-"""The questionnaire's logic as a whole: which question reads which (the dependency graph), the
-checks `parse_form` runs on every expression, the order answers are evaluated in, and the logic as
-JSON for the browser. Pure, like `questionnaire.schema`; it works on `Form` objects without
-importing that module at run time, so `questionnaire.schema` can call it.
+"""The checks `parse_form` runs on a questionnaire's logic as a whole: every expression parsed,
+references to questions that exist, `.` and bare names where they mean something, no cycle in the
+dependency graph (`Form.dependencies`), matrices that share one choice list, fixed defaults.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 from questionnaire.expressions import (
     ExpressionError,
     Node,
     parse_expression,
     portable_pattern,
-    references,
-    to_json,
     walk,
 )
-
-if TYPE_CHECKING:
-    from questionnaire.schema import Form, Group, Question
+from questionnaire.tree import Form, Group, Question
 
 MATRIX_APPEARANCES = ("table-list", "matrix")
 
@@ -37,63 +32,6 @@ class Reporter(Protocol):
 
 EXPRESSION_FIELDS = ("relevant", "constraint", "choice_filter", "calculation")
 _LABEL_REFERENCE = re.compile(r"\$\{([^}]*)\}")
-
-
-def dependencies(form: Form) -> dict[str, set[str]]:
-    """Question or group name -> the names its relevance, calculation or choice filter reads,
-    plus its enclosing group (whose relevance it inherits). Constraints are not edges: they run
-    after every value is known."""
-    graph: dict[str, set[str]] = {}
-    for group, outer in form.groups():
-        deps = {outer[-1].name} if outer else set()
-        graph[group.name] = deps | _refs(group.relevant)
-    parents = form.enclosing_groups()
-    for question in form.questions():
-        deps = {parents[question.name][-1].name} if parents[question.name] else set()
-        for text in (question.relevant, question.calculation, question.choice_filter):
-            deps |= _refs(text)
-        graph[question.name] = deps
-    return graph
-
-
-def _refs(text: str | None) -> set[str]:
-    if text is None:
-        return set()
-    try:
-        return references(parse_expression(text))
-    except ExpressionError:
-        return set()
-
-
-_ORDER_CACHE: dict[int, tuple[Form, list[Question]]] = {}
-
-
-def evaluation_order(form: Form) -> list[Question]:
-    """The questions ordered so that everything an expression reads comes before it (document
-    order otherwise). Forms with cycles never get here: `parse_form` refuses them."""
-    cached = _ORDER_CACHE.get(id(form))
-    if cached is not None and cached[0] is form:
-        return cached[1]
-    graph = dependencies(form)
-    by_name = {q.name: q for q in form.questions()}
-    done: set[str] = set()
-    order: list[Question] = []
-
-    def visit(name: str) -> None:
-        if name in done:
-            return
-        done.add(name)
-        for dep in sorted(graph.get(name, ())):
-            visit(dep)
-        if name in by_name:
-            order.append(by_name[name])
-
-    for name in by_name:
-        visit(name)
-    if len(_ORDER_CACHE) > 256:
-        _ORDER_CACHE.clear()
-    _ORDER_CACHE[id(form)] = (form, order)
-    return order
 
 
 def check_logic(form: Form, parser: Reporter) -> None:
@@ -123,7 +61,7 @@ def check_logic(form: Form, parser: Reporter) -> None:
             problem = _default_problem(form, question, question.default)
             if problem:
                 parser.error(f"{here}: default", problem)
-    cycle = _find_cycle(dependencies(form))
+    cycle = _find_cycle(form.dependencies)
     if cycle:
         parser.error(
             "survey",
@@ -210,8 +148,6 @@ def _default_problem(form: Form, question: Question, default: str) -> str | None
 def _check_matrix(parser: Reporter, form: Form, group: Group) -> None:
     if not any(a in (group.appearance or "") for a in MATRIX_APPEARANCES):
         return
-    from questionnaire.schema import Group  # at call time: questionnaire.schema imports this module
-
     lists = set()
     for child in group.children:
         if isinstance(child, Group):
@@ -231,7 +167,7 @@ def _check_matrix(parser: Reporter, form: Form, group: Group) -> None:
         )
 
 
-def _find_cycle(graph: Mapping[str, set[str]]) -> list[str]:
+def _find_cycle(graph: Mapping[str, frozenset[str]]) -> list[str]:
     state: dict[str, int] = {}
     path: list[str] = []
 
@@ -260,41 +196,3 @@ def _find_cycle(graph: Mapping[str, set[str]]) -> list[str]:
 def compiled(text: str) -> Node:
     """The parsed (cached) AST of an expression that `parse_form` has already accepted."""
     return parse_expression(text)
-
-
-def logic_json(form: Form) -> dict[str, Any]:
-    """The form's logic for the browser (`MinshengExpr.state` in forms/static/forms/
-    expressions.js): `order` (evaluation order), `groups` {name: {relevant, parents}},
-    `questions` {name: {type, list, relevant, constraint, choice_filter, calculation,
-    parents}}, each expression as its `to_json` AST or null, and `choices` {list: [{name,
-    filter columns}]} for the lists a `choice_filter` reads. The server re-checks everything
-    (`validate_answers`)."""
-
-    def ast(text: str | None) -> dict[str, Any] | None:
-        return to_json(parse_expression(text)) if text else None
-
-    parents = form.enclosing_groups()
-    filtered = {q.list_name for q in form.questions() if q.choice_filter and q.list_name}
-    return {
-        "order": [q.name for q in evaluation_order(form)],
-        "groups": {
-            group.name: {"relevant": ast(group.relevant), "parents": [g.name for g in outer]}
-            for group, outer in form.groups()
-        },
-        "questions": {
-            q.name: {
-                "type": q.type,
-                "list": q.list_name,
-                "relevant": ast(q.relevant),
-                "constraint": ast(q.constraint),
-                "choice_filter": ast(q.choice_filter),
-                "calculation": ast(q.calculation),
-                "parents": [g.name for g in parents[q.name]],
-            }
-            for q in form.questions()
-        },
-        "choices": {
-            name: [{**c.filters, "name": c.name} for c in form.choices.get(name, ())]
-            for name in sorted(filtered)
-        },
-    }

@@ -1,19 +1,29 @@
 """The questionnaire definition in XLSForm's vocabulary: pure data, no database, no Flask.
 
-A YAML campaign file and an XLSForm workbook describe the same `Form`. Every stage may import this
-module; `parse_form()` validates a plain mapping and collects every problem before raising.
+A YAML campaign file and an XLSForm workbook describe the same `Form` (`questionnaire.tree`, whose
+classes this module re-exports). Every stage may import this module; `parse_form()` validates a
+plain mapping and collects every problem before raising, `form_to_dict()` writes it back.
 """
 
 from __future__ import annotations
 
-import random
+import dataclasses
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from minsheng.problems import InputError, Problem
-from questionnaire.logic import check_logic, compiled, dependencies, evaluation_order, logic_json
+from questionnaire.logic import check_logic, compiled
+from questionnaire.tree import (
+    CHOICE_TYPES,
+    TRUE_WORDS,
+    Choice,
+    Form,
+    Group,
+    Label,
+    Question,
+    choice_order,
+)
 
 # XLSForm base types minsheng supports, with the value each stores.
 QUESTION_TYPES: dict[str, str] = {
@@ -32,7 +42,6 @@ QUESTION_TYPES: dict[str, str] = {
     "end": "nothing asked: the response's own submitted_at records it",
     "today": "nothing asked: the date of the response's submitted_at",
 }
-CHOICE_TYPES = frozenset({"select_one", "select_multiple", "rank"})
 METADATA_TYPES = frozenset({"start", "end", "today"})
 INPUT_FREE_TYPES = frozenset({"note", "calculate"}) | METADATA_TYPES
 # The `parameters` each type understands (XLSForm's parameters column, `key=value` pairs).
@@ -58,147 +67,9 @@ MAX_TEXT_LENGTH = 20000
 PASSIVE_SETTINGS = frozenset(
     {"style", "name", "instance_name", "clean_text_values", "omit_instanceID", "add_none_option"}
 )
-TRUE_WORDS = frozenset({"yes", "true", "true()", "1", "y"})
 FALSE_WORDS = frozenset({"no", "false", "false()", "0", "n", ""})
 LIST_SUFFIX_SEPARATOR = " "
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
-
-Label = dict[str, str]
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One option of a choice list; `filters` holds extra columns used by `choice_filter`."""
-
-    name: str
-    label: Label
-    filters: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Question:
-    """One row of the survey sheet that asks for (or shows, or computes) a value."""
-
-    name: str
-    type: str
-    label: Label = field(default_factory=dict)
-    list_name: str | None = None
-    hint: Label = field(default_factory=dict)
-    required: bool = False
-    required_message: Label = field(default_factory=dict)
-    relevant: str | None = None
-    constraint: str | None = None
-    constraint_message: Label = field(default_factory=dict)
-    choice_filter: str | None = None
-    appearance: str | None = None
-    default: str | None = None
-    calculation: str | None = None
-    read_only: bool = False
-    parameters: dict[str, str] = field(default_factory=dict)
-    or_other: bool = False
-
-    @property
-    def has_choices(self) -> bool:
-        return self.type in CHOICE_TYPES
-
-
-@dataclass(frozen=True)
-class Group:
-    """A section (`begin group` ... `end group`); a top-level group is one page for respondents."""
-
-    name: str
-    label: Label = field(default_factory=dict)
-    relevant: str | None = None
-    appearance: str | None = None
-    children: tuple[Question | Group, ...] = ()
-    hint: Label = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Form:
-    """A questionnaire: settings, the survey tree and the choice lists."""
-
-    title: Label
-    form_id: str
-    version: str
-    default_language: str
-    children: tuple[Question | Group, ...]
-    choices: dict[str, tuple[Choice, ...]]
-    languages: tuple[str, ...] = ()
-    settings: dict[str, str] = field(default_factory=dict)
-
-    def questions(self) -> Iterator[Question]:
-        """Every question in document order, groups flattened."""
-        yield from _walk(self.children)
-
-    def question(self, name: str) -> Question:
-        for question in self.questions():
-            if question.name == name:
-                return question
-        raise KeyError(name)
-
-    def choices_for(self, question: Question) -> tuple[Choice, ...]:
-        return self.choices.get(question.list_name or "", ())
-
-    def ordered_choices(self, question: Question, seed: str) -> list[Choice]:
-        """The choices of `question` in the order this respondent sees them (`choice_order`)."""
-        return choice_order(question, seed, self.choices_for(question))
-
-    def groups(self) -> Iterator[tuple[Group, tuple[Group, ...]]]:
-        """Every group with its enclosing groups (outermost first), in document order."""
-        yield from _walk_groups(self.children, ())
-
-    def enclosing_groups(self) -> dict[str, tuple[Group, ...]]:
-        """Question name -> the groups around it, outermost first (their `relevant` applies)."""
-        out: dict[str, tuple[Group, ...]] = {}
-        _collect_parents(self.children, (), out)
-        return out
-
-    def pages(self) -> list[tuple[Group | None, list[Question | Group]]]:
-        """Top-level groups become pages; loose top-level questions are gathered in between."""
-        pages: list[tuple[Group | None, list[Question | Group]]] = []
-        loose: list[Question | Group] = []
-        for child in self.children:
-            if isinstance(child, Group):
-                if loose:
-                    pages.append((None, loose))
-                    loose = []
-                pages.append((child, list(child.children)))
-            else:
-                loose.append(child)
-        if loose:
-            pages.append((None, loose))
-        return pages
-
-
-def _walk(children: Sequence[Question | Group]) -> Iterator[Question]:
-    for child in children:
-        if isinstance(child, Group):
-            yield from _walk(child.children)
-        else:
-            yield child
-
-
-def _walk_groups(
-    children: Sequence[Question | Group], parents: tuple[Group, ...]
-) -> Iterator[tuple[Group, tuple[Group, ...]]]:
-    for child in children:
-        if isinstance(child, Group):
-            yield child, parents
-            yield from _walk_groups(child.children, (*parents, child))
-
-
-def _collect_parents(
-    children: Sequence[Question | Group],
-    parents: tuple[Group, ...],
-    out: dict[str, tuple[Group, ...]],
-) -> None:
-    for child in children:
-        if isinstance(child, Group):
-            _collect_parents(child.children, (*parents, child), out)
-        else:
-            out[child.name] = parents
-
 
 __all__ = [
     "Choice",
@@ -208,11 +79,8 @@ __all__ = [
     "Question",
     "choice_order",
     "compiled",
-    "dependencies",
-    "evaluation_order",
     "form_to_dict",
     "language_code",
-    "logic_json",
     "parse_form",
     "text_in",
     "text_limit",
@@ -227,20 +95,6 @@ def text_limit(question: Question, other: bool = False) -> int:
         return OTHER_TEXT_LENGTH
     length = question.parameters.get("max_length", "")
     return int(length) if length.isdigit() and int(length) > 0 else DEFAULT_TEXT_LENGTH
-
-
-def choice_order(question: Question, seed: str, choices: Sequence[Choice]) -> list[Choice]:
-    """The order one respondent sees the choices in.
-
-    With the parameter `randomize=true` (as in ODK) the order is shuffled by a generator seeded
-    with `seed` and the question name, so the same seed (the response's `submission_id`) always
-    gives the same order: storing the submission id records the order that was shown. Without it
-    the list order is kept. An "other" option (`or_other`) is not a choice and stays last.
-    """
-    ordered = list(choices)
-    if question.parameters.get("randomize", "").strip().lower() in TRUE_WORDS:
-        random.Random(f"{seed}:{question.name}").shuffle(ordered)
-    return ordered
 
 
 _LANGUAGE_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\)\s*$")
@@ -587,7 +441,7 @@ def parse_form(
         for k, v in settings.items()
         if k in SETTINGS_FIELDS - {"form_title", "form_id", "version", "default_language"}
     }
-    return Form(**{**form.__dict__, "languages": tuple(languages), "settings": extra})
+    return dataclasses.replace(form, languages=tuple(languages), settings=extra)
 
 
 def form_to_dict(form: Form) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pytest
 
 from forms.validation import choice_allowed, validate_answers
 from minsheng.errors import InputError
-from questionnaire.schema import logic_json, parse_form
+from questionnaire.schema import parse_form
 
 FORM_CHOICES = {
     "district": [{"name": "wuhou", "label": "武侯"}, {"name": "jinjiang", "label": "锦江"}],
@@ -180,7 +180,7 @@ def test_browser_state_shows_the_questions_the_server_keeps(tmp_path):
         encoding="utf-8",
     )
     sets = [{**BASE, **s} for s in ANSWER_SETS]
-    payload = {"logic": logic_json(FORM), "sets": sets, "today": TODAY.isoformat()}
+    payload = {"logic": FORM.logic_json, "sets": sets, "today": TODAY.isoformat()}
     result = subprocess.run(
         [node, str(script)],
         input=json.dumps(payload),

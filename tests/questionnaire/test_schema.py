@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from minsheng.errors import InputError
-from questionnaire.schema import choice_order, evaluation_order, form_to_dict, parse_form, text_in
+from questionnaire.schema import choice_order, form_to_dict, parse_form, text_in
 
 LIKERT = [{"name": str(i), "label": {"zh": f"{i}分", "en": str(i)}} for i in range(1, 6)]
 
@@ -148,7 +148,7 @@ def test_constraint_may_read_later_questions_without_a_cycle():
             {"type": "integer", "name": "high", "constraint": ". > ${low}"},
         )
     )
-    assert [q.name for q in evaluation_order(form)] == ["low", "high"]
+    assert [q.name for q in form.evaluation_order] == ["low", "high"]
 
 
 def test_evaluation_order_puts_what_an_expression_reads_first():
@@ -159,7 +159,7 @@ def test_evaluation_order_puts_what_an_expression_reads_first():
             {"type": "integer", "name": "n"},
         )
     )
-    assert [q.name for q in evaluation_order(form)] == ["n", "total", "late"]
+    assert [q.name for q in form.evaluation_order] == ["n", "total", "late"]
 
 
 def test_dot_and_bare_words_are_refused_where_they_mean_nothing():

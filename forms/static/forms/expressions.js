@@ -129,7 +129,7 @@
   }
 
   /* What the page shows for these answers, with forms.validation's rules: questions in
-     `logic.order` (questionnaire.schema.logic_json), hidden ones (own or a group's `relevant` false)
+     `logic.order` (Form.logic_json), hidden ones (own or a group's `relevant` false)
      count as unanswered, calculations are computed. Returns {relevant: {question: bool},
      groups: {group: bool}, answers: {question: value}, choices: {question: [allowed names]}}. */
   function state(logic, raw, today) {
