@@ -10,8 +10,15 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Registers the contact import task and the `minsheng contacts` commands."""
+    """Registers the target-list pages, the contact import task and the `minsheng contacts`
+    commands."""
+    from flask_babel import lazy_gettext as _l
+
     from contacts import import_jobs  # noqa: F401 (registers the Celery task)
     from contacts.cli import contacts_cli
+    from contacts.views import bp
+    from minsheng.navigation import add_menu_entry
 
+    app.register_blueprint(bp)
     app.cli.add_command(contacts_cli)
+    add_menu_entry(app, "contacts.lists", _l("Target lists"), order=20)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, exists, or_, select
+from sqlalchemy import ColumnElement, Table, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from contacts.bulk import bulk_insert
@@ -84,6 +84,18 @@ def contact_list_named(session: Session, name: str, location: str = "list") -> C
         names = ", ".join(session.scalars(select(ContactList.name).order_by(ContactList.name)))
         raise InputError([Problem(location, f"no list {name!r}; lists: {names or 'none yet'}")])
     return found
+
+
+def lists_with_counts(session: Session) -> list[tuple[ContactList, int]]:
+    """Every target list with its number of contacts, by name: the list page and the sample
+    form's choices."""
+    counts = (
+        select(ContactList, func.count(Contact.id))
+        .outerjoin(Contact, Contact.list_id == ContactList.id)
+        .group_by(ContactList.id)
+        .order_by(ContactList.name)
+    )
+    return [(contact_list, n) for contact_list, n in session.execute(counts)]
 
 
 def import_contacts(

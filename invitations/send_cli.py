@@ -1,5 +1,7 @@
-"""`minsheng invitations send|remind|funnel|posters` (thin: parse, call the domain function or
-queue the task, print). Added to the `invitations` command group of `invitations.cli`."""
+"""`minsheng invitations send|remind|funnel|posters` (thin: parse, call the domain function,
+commit, queue the batches and print). Added to the `invitations` command group of
+`invitations.cli`. A send or remind is recorded as a run, with its audit event, exactly as the
+sending page records it (`invitations.send_runs.plan_send_run`)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ from campaigns.store import require_campaign
 from invitations.channels import CHANNEL_NAMES
 from invitations.cli import invitations_cli
 from invitations.funnel import DISPOSITIONS, STAGES, FunnelCounts, funnel, stratum_label
-from invitations.messages import MESSAGE_LANGUAGES, template_problems
+from invitations.messages import MESSAGE_LANGUAGES
 from invitations.posters import poster_pdf
-from invitations.reminders import plan_reminders
-from invitations.sending import BATCH_SIZE, plan_first_messages, resolve_stale
+from invitations.send_runs import plan_send_run
+from invitations.sending import BATCH_SIZE
 from invitations.tasks import send_batch_task
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
@@ -46,15 +48,14 @@ def _queue(batches: list[tuple[str, int, list[int]]]) -> None:
 @click.option("--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(1, 5000))
 def send_command(campaign_slug: str, channel: str, batch_size: int) -> None:
     """Send the invitation message to every invitation of CAMPAIGN that has not had it."""
-    campaign = require_campaign(get_session(), campaign_slug)
-    problems = template_problems(campaign)
-    if problems:
-        raise InputError(problems)
-    batches = plan_first_messages(get_session(), campaign, channel, batch_size)
-    if not batches:
+    session = get_session()
+    campaign = require_campaign(session, campaign_slug)
+    run = plan_send_run(session, campaign, "invitation", channel, batch_size=batch_size)
+    session.commit()
+    if run is None:
         click.echo("nothing to send: every reachable invitation already had its message")
         return
-    _queue([(channel, 0, ids) for ids in batches])
+    _queue(run.batches)
 
 
 @invitations_cli.command("remind")
@@ -62,14 +63,13 @@ def send_command(campaign_slug: str, channel: str, batch_size: int) -> None:
 def remind_command(campaign_slug: str) -> None:
     """Send the reminders that are due now (settings.sending.reminders of the campaign file)."""
     session = get_session()
-    campaign = require_campaign(get_session(), campaign_slug)
-    resolve_stale(session)
-    session.commit()
-    batches = plan_reminders(session, campaign)
-    if not batches:
+    campaign = require_campaign(session, campaign_slug)
+    run = plan_send_run(session, campaign, "reminder")
+    session.commit()  # also what resolving stale deliveries found
+    if run is None:
         click.echo("no reminders due")
         return
-    _queue(batches)
+    _queue(run.batches)
 
 
 def _row(label: str, counts: FunnelCounts) -> str:

@@ -1,5 +1,6 @@
-"""Send runs started from the organizer's page: the invitation message or the reminders due,
-queued as batches after commit, with progress the page reads from the deliveries themselves.
+"""Send runs started from the organizer's page or the CLI: the invitation message or the
+reminders due, queued as batches (after commit, from the page), with progress the page reads
+from the deliveries themselves.
 
 A run is a `minsheng.jobs.Job` (kind `invitations.send`) recording what was planned: the steps,
 the channel and how many invitations. Its progress is counted from `Delivery` rows written since
@@ -49,17 +50,26 @@ class SendProgress:
         return self.finished >= self.planned
 
 
-def start_send_run(
+@dataclass(frozen=True)
+class SendRun:
+    """A recorded run: its job and the batches planned, as (channel, step, invitation ids)."""
+
+    job: Job
+    batches: list[tuple[str, int, list[int]]]
+
+
+def plan_send_run(
     session: Session,
     campaign: Campaign,
     kind: str,
     channel: str = "email",
     actor_id: int | None = None,
     batch_size: int = BATCH_SIZE,
-) -> Job | None:
+) -> SendRun | None:
     """Plan the invitation message (`kind="invitation"`, on `channel`) or the reminders due
-    (`kind="reminder"`, each on the channel of its invitation) and queue the batches after
-    commit. None when there is nothing to send. Templates with problems stop the run."""
+    (`kind="reminder"`, each on the channel of its invitation) and record the run (its job and
+    audit event); the caller queues the batches. None when there is nothing to send. Templates
+    with problems stop the run."""
     if kind not in ("invitation", "reminder"):
         raise ValueError(f"unknown send kind {kind!r}; expected invitation or reminder")
     problems = template_problems(campaign)
@@ -99,9 +109,17 @@ def start_send_run(
         job_id=job.id,
         planned=total,
     )
-    for name, step, ids in planned:
+    return SendRun(job=job, batches=planned)
+
+
+def queue_send_run(session: Session, run: SendRun | None) -> Job | None:
+    """Queue a planned run's batches once the caller commits (the page's way: the embedded
+    default runs them at that commit); its job, or None when there was nothing to send."""
+    if run is None:
+        return None
+    for name, step, ids in run.batches:
         enqueue_after_commit(session, send_batch_task.s(ids, step, name))
-    return job
+    return run.job
 
 
 def send_progress(session: Session, job: Job, campaign: Campaign) -> SendProgress:

@@ -1,150 +1,213 @@
-"""Organizer pages: target lists (upload, result, error file, masked contacts), sampling and the
-invitation status of a campaign. Personal data appears only masked."""
+"""Organizer pages of a campaign's invitations, all under `/campaigns/<slug>/`: status, quotas,
+sampling, message previews, sending and the funnel, collection-point posters; and the two public
+links in every message (opt-out, open tracking). Personal data appears only masked.
+
+The pages that lived under `/invitations/campaigns/<slug>` and `/invitations/samples/<id>` answer
+308 to their new URLs.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
+import base64
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
-from contacts.import_jobs import JOB_KIND, start_import
-from contacts.lists import get_or_create_list, masked_contact
-from contacts.models import Contact, ContactImport, ContactList
-from invitations.models import Quota, Sample
+from contacts.lists import lists_with_counts
+from contacts.models import ContactList
+from invitations.channels import CHANNEL_NAMES
+from invitations.funnel import DISPOSITIONS, STAGES, funnel, stratum_label
+from invitations.messages import (
+    MESSAGE_KINDS,
+    MESSAGE_LANGUAGES,
+    MessageError,
+    preview_message,
+    template_problems,
+)
+from invitations.models import Invitation, Quota, Sample
+from invitations.optout import read_signed_ref, record_open, record_opt_out
+from invitations.posters import poster_pdf
 from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
 from invitations.sampling import draw_sample
+from invitations.send_runs import plan_send_run, queue_send_run, recent_runs, send_progress
 from invitations.tokens import status_counts
-from invitations.webforms import ContactUploadForm, QuotaForm, SampleForm
-from minsheng.accounts.permissions import require_role
+from invitations.webforms import QuotaForm, SampleForm, SendForm
+from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
-from minsheng.jobs import Job
-from minsheng.limits import requested_page
-from minsheng.web import commit_or_show
+from minsheng.web import commit_or_show, label_language, moved_to
+from questionnaire.schema import text_in
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
 
-PAGE_SIZE = 50
+# The smallest transparent GIF (43 bytes), served for the open-tracking image.
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-def _lists() -> list[tuple[ContactList, int]]:
-    counts = (
-        select(ContactList, func.count(Contact.id))
-        .outerjoin(Contact, Contact.list_id == ContactList.id)
-        .group_by(ContactList.id)
-        .order_by(ContactList.name)
-    )
-    return [(lst, n) for lst, n in get_session().execute(counts)]
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = request.args.get(name, default)
+    if value not in allowed:
+        abort(400, description=f"{name}: got {value!r}; expected one of {', '.join(allowed)}")
+    return value
 
 
-@bp.route("/invitations/lists/", methods=["GET", "POST"])
+@bp.get("/campaigns/<slug>/messages")
 @require_role("organizer")
-def lists() -> ResponseReturnValue:
-    form = ContactUploadForm()
+def messages_preview(slug: str) -> ResponseReturnValue:
+    """The invitation or reminder as a person gets it, per channel and language."""
+    campaign = get_campaign_or_404(slug)
+    kind = _choice("kind", MESSAGE_KINDS, "invitation")
+    channel = _choice("channel", CHANNEL_NAMES, "email")
+    language = _choice("language", MESSAGE_LANGUAGES, "zh_CN")
+    try:
+        message = preview_message(campaign, kind, channel, language)
+        problem = ""
+    except MessageError as exc:
+        message, problem = None, str(exc)
+    return render_template(
+        "invitations/messages_preview.html",
+        other_problems=template_problems(campaign),
+        campaign=campaign,
+        title=text_in(campaign.title, language, "zh"),
+        message=message,
+        problem=problem,
+        kind=kind,
+        channel=channel,
+        language=language,
+        kinds=MESSAGE_KINDS,
+        channels=CHANNEL_NAMES,
+        languages=MESSAGE_LANGUAGES,
+    )
+
+
+@bp.route("/campaigns/<slug>/sending", methods=["GET", "POST"])
+@require_role("organizer")
+def sending_page(slug: str) -> ResponseReturnValue:
+    """Send the invitation message or the reminders due, and follow earlier runs' progress."""
+    campaign = get_campaign_or_404(slug)
+    session = get_session()
+    form = SendForm()
+    nothing = False
     if form.validate_on_submit():
-        session = get_session()
-        upload = form.file.data
-        required = [a.strip() for a in (form.required.data or "").split(",") if a.strip()]
-
-        def start() -> Job:
-            contact_list = get_or_create_list(session, form.list_name.data or "")
-            filename = upload.filename or "upload"
-            data = upload.read()
-            return start_import(
-                session, contact_list, data, filename, required, actor_id=current_user.id
-            )
-
-        job = commit_or_show(session, form, start, {"list": "list_name"})
+        job = commit_or_show(  # the batches are queued by this commit
+            session,
+            form,
+            lambda: queue_send_run(
+                session,
+                plan_send_run(
+                    session,
+                    campaign,
+                    form.kind.data or "invitation",
+                    form.channel.data or "email",
+                    actor_id=current_user.id,
+                ),
+            ),
+        )
         if job is not None:
-            return redirect(url_for("invitations.import_job", job_id=job.id))
-    return render_template("invitations/lists.html", form=form, lists=_lists()), (
-        422 if form.errors else 200
-    )
-
-
-@bp.route("/invitations/imports/jobs/<int:job_id>")
-@require_role("organizer")
-def import_job(job_id: int) -> ResponseReturnValue:
-    """Progress of a queued import; refreshes itself until done, then shows the result."""
-    job = get_session().get(Job, job_id)
-    if job is None or job.kind != JOB_KIND:
-        abort(404)
-    if job.state == "done":
-        return redirect(url_for("invitations.import_result", import_id=job.result["import_id"]))
-    return render_template("invitations/import_job.html", job=job), (
-        422 if job.state == "failed" else 200
-    )
-
-
-@bp.route("/invitations/lists/<int:list_id>")
-@require_role("organizer")
-def list_detail(list_id: int) -> ResponseReturnValue:
-    session = get_session()
-    contact_list = session.get(ContactList, list_id) or abort(404)
-    total = (
-        session.scalar(select(func.count()).select_from(Contact).where(Contact.list_id == list_id))
-        or 0
-    )
-    page = requested_page(max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
-    contacts = session.scalars(
-        select(Contact)
-        .where(Contact.list_id == list_id)
-        .order_by(Contact.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
-    rows = [(c, masked_contact(c)) for c in contacts]
-    imports = session.scalars(
-        select(ContactImport)
-        .where(ContactImport.list_id == list_id)
-        .order_by(ContactImport.id.desc())
-    )
+            return redirect(url_for("invitations.sending_page", slug=slug))
+        nothing = not form.errors
+    runs = [send_progress(session, job, campaign) for job in recent_runs(session, campaign)]
     return render_template(
-        "invitations/list_detail.html",
-        contact_list=contact_list,
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        imports=list(imports),
-    )
+        "invitations/sending.html",
+        campaign=campaign,
+        title=text_in(campaign.title, label_language(), "zh"),
+        form=form,
+        nothing=nothing,
+        runs=runs,
+        running=any(not run.done for run in runs),
+    ), (422 if form.errors else 200)
 
 
-@bp.route("/invitations/imports/<int:import_id>")
+@bp.get("/campaigns/<slug>/funnel")
 @require_role("organizer")
-def import_result(import_id: int) -> ResponseReturnValue:
-    session = get_session()
-    contact_import = session.get(ContactImport, import_id) or abort(404)
-    problems = list(csv.DictReader(io.StringIO(contact_import.error_report)))
+def funnel_page(slug: str) -> ResponseReturnValue:
+    """Created -> sent -> delivered/bounced -> opened -> started -> completed, with RR1/RR2."""
+    campaign = get_campaign_or_404(slug)
+    result = funnel(get_session(), campaign)
     return render_template(
-        "invitations/import_result.html",
-        contact_import=contact_import,
-        contact_list=session.get(ContactList, contact_import.list_id),
-        problems=problems[:PAGE_SIZE],
-        problem_count=len(problems),
+        "invitations/funnel.html",
+        campaign=campaign,
+        title=text_in(campaign.title, label_language(), "zh"),
+        funnel=result,
+        stages=STAGES,
+        dispositions=DISPOSITIONS,
+        stratum_label=stratum_label,
     )
 
 
-@bp.route("/invitations/imports/<int:import_id>/errors.csv")
+@bp.get("/campaigns/<slug>/posters.pdf")
 @require_role("organizer")
-def import_errors(import_id: int) -> ResponseReturnValue:
-    contact_import = get_session().get(ContactImport, import_id) or abort(404)
-    # BOM first, so Excel (zh_CN) opens the UTF-8 file without garbling Chinese.
-    body = "\ufeff" + contact_import.error_report
+def posters(slug: str) -> ResponseReturnValue:
+    """A4 posters with QR codes, one page per collection point (`?point=<code>` for one)."""
+    campaign = get_campaign_or_404(slug)
+    points = list(campaign.collection_points)
+    wanted = request.args.get("point")
+    if wanted is not None:
+        points = [p for p in points if p.code == wanted]
+        if not points:
+            abort(404, description=f"No collection point {wanted!r} in campaign {slug!r}.")
+    if not points:
+        abort(404, description=f"Campaign {slug!r} has no collection points.")
+    language = _choice("language", MESSAGE_LANGUAGES, "zh_CN")
+    pdf = poster_pdf(campaign, points, language)
+    name = f"{slug}-{wanted}.pdf" if wanted else f"{slug}-posters.pdf"
     return Response(
-        body.encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"'},
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
 
 
-@bp.route("/invitations/campaigns/<slug>")
+@bp.route("/o/<ref>", methods=["GET", "POST"])
+@public
+def opt_out(ref: str) -> ResponseReturnValue:
+    """The opt-out link of a message. GET only asks (mail scanners follow links); POST, from the
+    page's button or a mail client's one-click unsubscribe (RFC 8058), records it."""
+    session = get_session()
+    invitation_id = read_signed_ref(str(current_app.config["SECRET_KEY"]), "opt-out", ref)
+    invitation = session.get(Invitation, invitation_id) if invitation_id is not None else None
+    if invitation is None:
+        abort(404, description="This opt-out link is not valid.")
+    campaign = session.get(Campaign, invitation.campaign_id)
+    done = False
+    if request.method == "POST":
+        record_opt_out(session, invitation, channel=invitation.channel)
+        session.commit()
+        done = True
+    return render_template(
+        "invitations/opt_out.html",
+        title=text_in(campaign.title, label_language(), "zh") if campaign else "",
+        done=done,
+        ref=ref,
+    )
+
+
+@bp.get("/t/<ref>.gif")
+@public
+def opened(ref: str) -> ResponseReturnValue:
+    """The open-tracking image of an e-mail; always answers with the image."""
+    delivery_id = read_signed_ref(str(current_app.config["SECRET_KEY"]), "open", ref)
+    if delivery_id is not None:
+        session = get_session()
+        if record_open(session, delivery_id):
+            session.commit()
+    return Response(PIXEL, mimetype="image/gif", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/campaigns/<slug>/invitations")
 @require_role("organizer")
 def status(slug: str) -> ResponseReturnValue:
     return _status_page(get_campaign_or_404(slug), QuotaForm())
@@ -165,7 +228,7 @@ def _status_page(campaign: Campaign, quota_form: QuotaForm) -> str:
     )
 
 
-@bp.route("/invitations/campaigns/<slug>/quotas", methods=["POST"])
+@bp.post("/campaigns/<slug>/invitations/quotas")
 @require_role("organizer")
 def quota(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
@@ -188,13 +251,15 @@ def quota(slug: str) -> ResponseReturnValue:
 SAMPLE_FIELDS = {"size": "count", "per_stratum": "count", "list": "list_id"}
 
 
-@bp.route("/invitations/campaigns/<slug>/sample", methods=["GET", "POST"])
+@bp.route("/campaigns/<slug>/invitations/sample", methods=["GET", "POST"])
 @require_role("organizer")
 def sample(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     session = get_session()
     form = SampleForm()
-    form.list_id.choices = [SelectChoice(str(lst.id), f"{lst.name} ({n})") for lst, n in _lists()]
+    form.list_id.choices = [
+        SelectChoice(str(lst.id), f"{lst.name} ({n})") for lst, n in lists_with_counts(session)
+    ]
     if form.validate_on_submit():
         contact_list = session.get(ContactList, form.list_id.data) or abort(404)
         by = [a.strip() for a in (form.by.data or "").split(",") if a.strip()]
@@ -216,21 +281,46 @@ def sample(slug: str) -> ResponseReturnValue:
             SAMPLE_FIELDS,
         )
         if result is not None:
-            return redirect(url_for("invitations.sample_detail", sample_id=result.sample.id))
+            return redirect(
+                url_for("invitations.sample_detail", slug=slug, sample_id=result.sample.id)
+            )
     return render_template("invitations/sample.html", campaign=campaign, form=form), (
         422 if form.errors else 200
     )
 
 
-@bp.route("/invitations/samples/<int:sample_id>")
+@bp.get("/campaigns/<slug>/invitations/samples/<int:sample_id>")
 @require_role("organizer")
-def sample_detail(sample_id: int) -> ResponseReturnValue:
+def sample_detail(slug: str, sample_id: int) -> ResponseReturnValue:
+    campaign = get_campaign_or_404(slug)
     session = get_session()
-    drawn = session.get(Sample, sample_id) or abort(404)
+    drawn = session.get(Sample, sample_id)
+    if drawn is None or drawn.campaign_id != campaign.id:
+        abort(404, description=f"No sample {sample_id} in campaign {slug!r}.")
     return render_template(
         "invitations/sample_detail.html",
         sample=drawn,
-        campaign=session.get(Campaign, drawn.campaign_id),
+        campaign=campaign,
         contact_list=session.get(ContactList, drawn.list_id),
         stratum_values=stratum_values,
     )
+
+
+@bp.route("/invitations/campaigns/<slug>", defaults={"rest": ""}, methods=["GET", "POST"])
+@bp.route("/invitations/campaigns/<slug>/<path:rest>", methods=["GET", "POST"])
+@public
+def old_campaign_url(slug: str, rest: str) -> ResponseReturnValue:
+    """The invitation pages of a campaign moved under `/campaigns/<slug>/invitations`."""
+    return moved_to(f"/campaigns/{slug}/invitations" + (f"/{rest}" if rest else ""))
+
+
+@bp.get("/invitations/samples/<int:sample_id>")
+@require_role("organizer")
+def old_sample_url(sample_id: int) -> ResponseReturnValue:
+    """A sample's page moved under its campaign; the old URL did not name the campaign."""
+    session = get_session()
+    drawn = session.get(Sample, sample_id)
+    campaign = session.get(Campaign, drawn.campaign_id) if drawn is not None else None
+    if campaign is None:
+        abort(404, description=f"No sample {sample_id}.")
+    return moved_to(f"/campaigns/{campaign.slug}/invitations/samples/{sample_id}")

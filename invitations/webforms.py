@@ -1,27 +1,12 @@
-"""WTForms for the organizer's target-list and sampling pages."""
+"""WTForms for the organizer's sampling, quota and sending pages."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-
-
-class ContactUploadForm(FlaskForm):
-    file = FileField(
-        _l("Contact file (CSV or XLSX)"),
-        validators=[
-            FileRequired(),
-            FileAllowed(["csv", "txt", "xlsx"], _l("Expected a .csv or .xlsx file.")),
-        ],
-    )
-    list_name = StringField(_l("Target list"), validators=[DataRequired(), Length(max=120)])
-    required = StringField(
-        _l("Required attributes (comma-separated)"), validators=[Optional(), Length(max=500)]
-    )
 
 
 class SampleForm(FlaskForm):

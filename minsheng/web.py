@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from minsheng.problems import InputError
 
 if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
     from sqlalchemy.orm import Session
     from wtforms import Form
 
@@ -36,6 +37,18 @@ def or_404(value: T | None, description: str) -> T:
     if value is None:
         abort(404, description=description)
     return value
+
+
+def moved_to(path: str) -> ResponseReturnValue:
+    """A 308 to the page's new `path` (decoded, as URL rules hand over their parts), with this
+    request's query string, so bookmarks and links already sent keep working (308 keeps a POST
+    a POST; the new page checks the role)."""
+    from urllib.parse import quote
+
+    from flask import redirect, request
+
+    query = request.query_string.decode()
+    return redirect(quote(path) + (f"?{query}" if query else ""), code=308)
 
 
 def flash_form_errors(form: Form) -> None:

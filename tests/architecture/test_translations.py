@@ -16,7 +16,7 @@ def _catalogs() -> list[Path]:
 
 def test_every_package_catalog_is_found():
     packages = {path.parts[-5] for path in _catalogs()}
-    assert {"minsheng", "campaigns", "forms", "analysis", "exporters"} <= packages
+    assert {"minsheng", "campaigns", "contacts", "forms", "analysis", "exporters"} <= packages
 
 
 def test_one_message_has_one_translation_across_catalogs():

@@ -7,9 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from invitations.models import Delivery
+from invitations.send_runs import recent_runs
+from minsheng.audit import AuditEvent
 from minsheng.db import utcnow
 
 from .local_servers import smtp_server
@@ -99,3 +101,24 @@ def test_send_command_refuses_a_campaign_whose_templates_cannot_be_sent(runner, 
         result.output
     )
     assert "has no opt-out link" in result.output
+
+
+def test_a_send_from_the_cli_is_recorded_as_a_run_and_audited_once(
+    app, runner, session, monkeypatch
+):
+    camp, _ = invited_campaign(session, 2)
+    with smtp_server() as (sink, port):
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        result = runner.invoke(args=["invitations", "send", camp.slug, "--channel", "email"])
+        again = runner.invoke(args=["invitations", "send", camp.slug, "--channel", "email"])
+    assert result.exit_code == 0 and again.exit_code == 0, result.output + again.output
+    assert len(sink.messages) == 2
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("invitations.send_%"))
+    ).all()
+    assert [(e.action, e.object_id, e.detail["planned"]) for e in events] == [
+        ("invitations.send_invitation", str(camp.id), 2)
+    ]
+    (run,) = recent_runs(session, camp)
+    assert run.id == events[0].detail["job_id"]

@@ -39,10 +39,10 @@ def test_organizer_sends_the_invitations_and_sees_the_run_finish(
 
 
 def test_a_run_in_progress_shows_its_share_and_refreshes(app, client, login, session):
-    from invitations.send_runs import send_progress, start_send_run
+    from invitations.send_runs import plan_send_run, queue_send_run, send_progress
 
     camp, ids = invited_campaign(session, 3)
-    job = start_send_run(session, camp, "invitation", "email")
+    job = queue_send_run(session, plan_send_run(session, camp, "invitation", "email"))
     assert job is not None
     # Not committed yet, so nothing was queued: one delivery written by hand stands for a worker
     # that has finished one of three.

@@ -27,11 +27,11 @@ def test_a_huge_or_malformed_page_number_shows_a_page(client, campaign, login, p
     session = get_session()
     contact_list = get_or_create_list(session, "hostile-pages")
     session.commit()
-    reply = client.get(f"/invitations/lists/{contact_list.id}?page={page}")
+    reply = client.get(f"/contacts/lists/{contact_list.id}?page={page}")
     assert reply.status_code == 200
 
 
 def test_an_id_in_a_url_larger_than_the_database_holds_is_404(client, login):
     login("organizer")
-    assert client.get(f"/invitations/lists/{HUGE}").status_code == 404
-    assert client.get(f"/invitations/imports/{2**31}").status_code == 404
+    assert client.get(f"/contacts/lists/{HUGE}").status_code == 404
+    assert client.get(f"/contacts/imports/{2**31}").status_code == 404

@@ -23,7 +23,7 @@ def test_each_role_sees_the_menu_entries_of_its_work(client, login):
     login("organizer")
     assert _menu(client.get("/campaigns/").get_data(as_text=True)) == [
         "/campaigns/",
-        "/invitations/lists/",
+        "/contacts/lists/",
         "/recommendations/",
     ]
     client.post("/logout")
@@ -45,7 +45,7 @@ def test_campaign_pages_show_the_tabs_the_packages_added_for_the_role(runner, cl
     page = client.get("/campaigns/transport-2026/results").get_data(as_text=True)
     assert _tabs(page) == [
         "/campaigns/transport-2026/results",
-        "/invitations/campaigns/transport-2026",
+        "/campaigns/transport-2026/invitations",
         "/campaigns/transport-2026/sending",
         "/campaigns/transport-2026/funnel",
         "/campaigns/transport-2026/reports",

@@ -1,5 +1,5 @@
-"""`minsheng contacts import`, `minsheng invitations sample|quota|status` and the organizer pages
-for target lists and samples, with personal data masked everywhere."""
+"""`minsheng contacts import` and the organizer's target-list pages: upload, import progress and
+result with the error file, the list's contacts masked, and the old URLs moved to /contacts/."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 
 from contacts.import_jobs import run_import
 from contacts.models import Contact, ContactImport, ContactUpload
-from invitations.models import Invitation, Sample
-from tests.factories import CampaignFactory
-
-from .builders import csv_bytes, people, xlsx_bytes
+from minsheng.audit import AuditEvent
+from tests.invitations.builders import csv_bytes, people
+from tests.page_parts import error_summary, input_tag
 
 
 def bad_file_rows():
@@ -59,56 +58,10 @@ def test_cli_import_refuses_a_file_without_contact_columns_with_status_2(runner,
     assert "no mobile phone or e-mail column" in result.output
 
 
-def test_cli_sample_then_status_counts_invitations(runner, session, tmp_path):
-    CampaignFactory()
-    session.commit()
-    source = tmp_path / "p.xlsx"
-    source.write_bytes(xlsx_bytes(people(60)))
-    assert runner.invoke(args=["contacts", "import", str(source), "--list", "p"]).exit_code == 0
-    quota = runner.invoke(
-        args=[
-            "invitations",
-            "quota",
-            "transport-2026",
-            "--stratum",
-            "district=锦江区",
-            "--max",
-            "50",
-        ]
-    )
-    assert quota.exit_code == 0, quota.output
-    result = runner.invoke(
-        args=[
-            "invitations",
-            "sample",
-            "transport-2026",
-            "--list",
-            "p",
-            "--by",
-            "district,age_group",
-            "--size",
-            "24",
-            "--seed",
-            "42",
-        ]
-    )
-    assert result.exit_code == 0, result.output
-    assert "seed 42, 24 drawn, 24 invited" in result.output
-    assert "age_group=18-34, district=锦江区\tpopulation 5\tallocated 2" in result.output
-    status = runner.invoke(args=["invitations", "status", "transport-2026"])
-    assert "transport-2026: 24 invitations" in status.output
-    assert "created\t24" in status.output
-    assert "quota district=锦江区\t0/50\topen" in status.output
-    bad = runner.invoke(
-        args=["invitations", "sample", "transport-2026", "--list", "nope", "--size", "3"]
-    )
-    assert bad.exit_code == 2 and "no list 'nope'; lists: p" in bad.output
-
-
 def test_upload_page_imports_and_offers_the_masked_error_file(client, login, session):
     login("organizer")
     page = client.post(
-        "/invitations/lists/",
+        "/contacts/lists/",
         data={
             "file": (io.BytesIO(csv_bytes(bad_file_rows(), "utf-8-sig")), "residents.csv"),
             "list_name": "居民名单",
@@ -134,58 +87,28 @@ def test_upload_page_imports_and_offers_the_masked_error_file(client, login, ses
 def test_list_page_shows_contacts_masked_only(client, login, session):
     login("organizer")
     client.post(
-        "/invitations/lists/",
+        "/contacts/lists/",
         data={"file": (io.BytesIO(csv_bytes(people(3))), "p.csv"), "list_name": "m"},
         content_type="multipart/form-data",
         follow_redirects=True,
     )
     list_id = session.scalar(select(Contact.list_id))
-    text = client.get(f"/invitations/lists/{list_id}").get_data(as_text=True)
+    text = client.get(f"/contacts/lists/{list_id}").get_data(as_text=True)
     assert "139****0002" in text and "r***@example.com" in text and "居**" in text
     for plain in ("13900000002", "resident2@example.com", "居民2"):
         assert plain not in text
 
 
-def test_sample_page_draws_and_shows_strata(client, login, session):
-    camp = CampaignFactory()
-    session.commit()
-    login("organizer")
-    client.post(
-        "/invitations/lists/",
-        data={"file": (io.BytesIO(csv_bytes(people(40))), "p.csv"), "list_name": "s"},
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    )
-    list_id = session.scalar(select(Contact.list_id))
-    page = client.post(
-        f"/invitations/campaigns/{camp.slug}/sample",
-        data={"list_id": list_id, "by": "district", "allocation": "fixed", "count": 2, "seed": 5},
-    )
-    assert page.status_code == 302, page.get_data(as_text=True)
-    detail = client.get(page.headers["Location"]).get_data(as_text=True)
-    assert 'class="n-drawn">8<' in detail and "district=锦江区" in detail
-    assert session.scalar(select(Sample.seed)) == 5
-    assert session.scalar(select(func.count()).select_from(Invitation)) == 8
-    status = client.get(f"/invitations/campaigns/{camp.slug}").get_data(as_text=True)
-    assert "Sample" in status or "样本" in status
-    too_many = client.post(
-        f"/invitations/campaigns/{camp.slug}/sample",
-        data={"list_id": list_id, "allocation": "proportional", "count": 1000},
-    )
-    assert too_many.status_code == 422
-    assert "expected 1 to 40" in too_many.get_data(as_text=True)
-
-
 def test_pages_need_an_organizer(client, login):
-    assert client.get("/invitations/lists/").status_code == 302
+    assert client.get("/contacts/lists/").status_code == 302
     login("expert")
-    assert client.get("/invitations/lists/").status_code == 403
+    assert client.get("/contacts/lists/").status_code == 403
 
 
 def test_upload_of_a_file_without_contact_columns_shows_why_on_the_job_page(client, login, session):
     login("organizer")
     page = client.post(
-        "/invitations/lists/",
+        "/contacts/lists/",
         data={
             "file": (io.BytesIO(csv_bytes([["district"], ["锦江区"]])), "d.csv"),
             "list_name": "d",
@@ -201,7 +124,7 @@ def test_upload_of_a_file_without_contact_columns_shows_why_on_the_job_page(clie
 def test_running_the_import_task_again_imports_nothing_more(client, login, session):
     login("organizer")
     page = client.post(
-        "/invitations/lists/",
+        "/contacts/lists/",
         data={"file": (io.BytesIO(csv_bytes(people(5))), "p.csv"), "list_name": "p"},
         content_type="multipart/form-data",
     )
@@ -212,38 +135,62 @@ def test_running_the_import_task_again_imports_nothing_more(client, login, sessi
     assert session.scalar(select(func.count()).select_from(ContactUpload)) == 0
 
 
-def test_organizer_sets_a_quota_on_the_status_page(client, login, session):
-    camp = CampaignFactory()
-    session.commit()
+def test_an_upload_without_a_list_name_says_so_under_the_field(client, login, session):
     login("organizer")
-    saved = client.post(
-        f"/invitations/campaigns/{camp.slug}/quotas",
-        data={"stratum": "district=锦江区，age_group=18-34", "maximum": 30},
-    )
-    assert saved.status_code == 302
-    page = client.get(saved.headers["Location"]).get_data(as_text=True)
-    assert "age_group=18-34, district=锦江区" in page
-
-
-def test_a_quota_set_on_the_page_or_the_cli_is_audited_once_with_the_same_detail(
-    runner, client, login, session
-):
-    from minsheng.audit import AuditEvent
-
-    camp = CampaignFactory()
-    session.commit()
-    cli = runner.invoke(
-        args=["invitations", "quota", camp.slug, "--stratum", "district=锦江区", "--max", "5"]
-    )
-    assert cli.exit_code == 0, cli.output
-    organizer = login("organizer")
     page = client.post(
-        f"/invitations/campaigns/{camp.slug}/quotas",
-        data={"stratum": "district=锦江区", "maximum": 7},
+        "/contacts/lists/?lang=en",
+        data={"file": (io.BytesIO(csv_bytes(people(2))), "p.csv"), "required": "district"},
+        content_type="multipart/form-data",
     )
-    assert page.status_code == 302
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert 'id="list_name-error">This field is required.' in text
+    assert 'aria-describedby="list_name-error"' in input_tag(text, "list_name")
+    assert 'value="district"' in input_tag(text, "required")
+    assert '<a href="#list_name">Target list: This field is required.' in error_summary(text)
+    assert session.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_old_target_list_urls_answer_308_to_the_contacts_pages(client, login, session):
+    for old, new in (
+        ("/invitations/lists/", "/contacts/lists/"),
+        ("/invitations/lists/3?page=2", "/contacts/lists/3?page=2"),
+        ("/invitations/imports/5", "/contacts/imports/5"),
+        ("/invitations/imports/5/errors.csv", "/contacts/imports/5/errors.csv"),
+        ("/invitations/imports/jobs/7?lang=en", "/contacts/imports/jobs/7?lang=en"),
+    ):
+        moved = client.get(old)
+        assert (moved.status_code, moved.headers["Location"]) == (308, new), old
+    login("organizer")
+    page = client.post(
+        "/invitations/lists/",
+        data={"file": (io.BytesIO(csv_bytes(people(3))), "p.csv"), "list_name": "old"},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert page.status_code == 200  # posted again to /contacts/lists/, imported, result shown
+    assert 'class="n-imported">3<' in page.get_data(as_text=True)
+
+
+def test_an_upload_on_the_page_and_an_import_on_the_cli_are_each_audited_once(
+    runner, client, login, session, tmp_path
+):
+    organizer = login("organizer")
+    client.post(
+        "/contacts/lists/",
+        data={"file": (io.BytesIO(csv_bytes(people(4))), "p.csv"), "list_name": "a"},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    source = tmp_path / "more.csv"
+    source.write_bytes(csv_bytes(people(6)))
+    cli = runner.invoke(args=["contacts", "import", str(source), "--list", "a"])
+    assert cli.exit_code == 0, cli.output
     events = session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "invitations.quota").order_by(AuditEvent.id)
+        select(AuditEvent).where(AuditEvent.action.like("contacts.%")).order_by(AuditEvent.id)
     ).all()
-    assert [(e.actor_id, e.detail["maximum"]) for e in events] == [(None, 5), (organizer.id, 7)]
-    assert events[0].detail.keys() == events[1].detail.keys()
+    assert [(e.action, e.actor_id, e.detail.get("imported")) for e in events] == [
+        ("contacts.upload", organizer.id, None),
+        ("contacts.import", None, 4),  # by the worker, for the upload above
+        ("contacts.import", None, 2),  # the CLI: four of its six people were already on the list
+    ]

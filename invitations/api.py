@@ -1,4 +1,5 @@
-"""JSON API of sending: a campaign's funnel (`Funnel.to_dict()`)."""
+"""JSON API of invitations: a campaign's funnel (`Funnel.to_dict()`) and the delivery receipts
+of the SMS gateway."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 
-bp = Blueprint("invitations_send_api", __name__, url_prefix="/api/v1")
+bp = Blueprint("invitations_api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/campaigns/<slug>/funnel")
