@@ -5,14 +5,12 @@ its cookies, and the stored response checked in the database."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
-from werkzeug.serving import make_server
 
 from campaigns.models import Campaign
 from forms.models import Response
@@ -20,23 +18,11 @@ from forms.publishing import load_campaign_file
 from minsheng.audit import AuditEvent
 from minsheng.db import get_session
 
-CHROMIUM = Path("/usr/bin/chromium")
-FIXTURE = Path(__file__).parent / "fixtures" / "community.yaml"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .browser import ARGS, CHROMIUM, needs_chromium, serving
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's chromium is not installed at /usr/bin/chromium (`make test` installs it)",
-)
+FIXTURE = Path(__file__).parent / "fixtures" / "community.yaml"
+
+pytestmark = needs_chromium
 
 
 @pytest.fixture()
@@ -51,14 +37,10 @@ def live_app(make_app: Any) -> Iterator[tuple[Any, str]]:
         campaign, _ = load_campaign_file(get_session(), str(FIXTURE))
         get_session().commit()
         campaign_id = campaign.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
+        with serving(app) as base:
+            yield app, base
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         with app.app_context():
             session = get_session()
             session.execute(delete(Campaign).where(Campaign.id == campaign_id))

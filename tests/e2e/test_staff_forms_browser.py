@@ -1,0 +1,108 @@
+"""An organizer in Chromium refuses and then fixes a quota: the old URL moves to the campaign's
+page, the error summary has the focus and links to the field, the typed values stay, the
+message is under its field, and the corrected quota is stored and audited once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+
+from campaigns.models import Campaign
+from invitations.models import Quota
+from minsheng.accounts.models import User
+from minsheng.audit import AuditEvent
+from minsheng.db import get_database, get_session
+from tests.factories import PASSWORD, CampaignFactory, UserFactory
+
+from .browser import ARGS, CHROMIUM, needs_chromium, serving
+
+pytestmark = needs_chromium
+SLUG = "e2e-staff-forms"
+
+
+@pytest.fixture()
+def live_app(make_app: Any) -> Iterator[tuple[Any, str, str]]:
+    """The app with CSRF on, a campaign and an organizer, all committed for real and removed
+    afterwards with what hangs off them."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        campaign = CampaignFactory(slug=SLUG)
+        organizer = UserFactory(role="organizer")
+        get_session().commit()
+        campaign_id, user_id, username = campaign.id, organizer.id, organizer.username
+    try:
+        with serving(app) as base:
+            yield app, base, username
+    finally:
+        with app.app_context():
+            session = get_session()
+            session.execute(delete(Campaign).where(Campaign.id == campaign_id))
+            session.execute(
+                delete(AuditEvent).where(
+                    (AuditEvent.actor_id == user_id)
+                    | (
+                        (AuditEvent.object_type == "campaign")
+                        & (AuditEvent.object_id == str(campaign_id))
+                    )
+                )
+            )
+            session.execute(delete(User).where(User.id == user_id))
+            session.commit()
+        get_database(app).engine.dispose()
+
+
+def test_a_refused_quota_keeps_what_was_typed_and_leads_to_the_field(
+    live_app: tuple[Any, str, str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    app, base, username = live_app
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(locale="en")
+        page.set_default_timeout(15_000)
+        page.goto(f"{base}/login?lang=en")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+
+        page.goto(f"{base}/invitations/campaigns/{SLUG}")  # a bookmark from before the move
+        assert page.url == f"{base}/campaigns/{SLUG}/invitations"
+        page.fill("#stratum", "锦江区")
+        page.fill("#maximum", "5")
+        page.get_by_role("button", name="Save quota").click()
+
+        summary = page.locator("#error-summary")
+        expect(summary).to_be_focused()
+        expect(summary).to_contain_text("Please correct the following:")
+        expect(summary).to_contain_text("got '锦江区'; expected attribute=value")
+        expect(page.locator("#stratum")).to_have_value("锦江区")
+        expect(page.locator("#maximum")).to_have_value("5")
+        expect(page.locator("#stratum")).to_have_attribute("aria-describedby", "stratum-error")
+        expect(page.locator("#stratum")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#stratum-error")).to_have_text(
+            "got '锦江区'; expected attribute=value"
+        )
+        summary.get_by_role("link").click()
+        expect(page.locator("#stratum")).to_be_focused()
+        page.screenshot(path=str(tmp_path / "refused-quota.png"), full_page=True)
+
+        page.fill("#stratum", "district=锦江区")
+        page.get_by_role("button", name="Save quota").click()
+        expect(page.locator("table").last).to_contain_text("district=锦江区")
+        expect(page.locator("#error-summary")).to_have_count(0)
+        browser.close()
+
+    with app.app_context():
+        session = get_session()
+        campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == SLUG))
+        quotas = session.scalars(select(Quota).where(Quota.campaign_id == campaign_id)).all()
+        assert [(q.attribute_values, q.maximum) for q in quotas] == [({"district": "锦江区"}, 5)]
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action == "invitations.quota")
+        ).all()
+        assert actions == ["invitations.quota"]
