@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from minsheng import access_log, db, errors, files, i18n, jobs, limits, navigation
 from minsheng.config import DEVELOPMENT_SECRET_KEY, key_problems, load_settings
@@ -34,6 +35,11 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     if problems:
         raise InputError(problems)
     app.config["WTF_CSRF_TIME_LIMIT"] = None
+    if app.config["PROXY_COUNT"]:
+        # Without it every client behind the load balancer has the balancer's address, and one
+        # person's failed logins would lock out everyone (issue 11).
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     public_secret = app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY

@@ -31,6 +31,20 @@ def _int(raw: str) -> int:
     return int(raw.strip())
 
 
+def _count(raw: str) -> int:
+    value = int(raw.strip())
+    if value < 0:
+        raise ValueError("expected an integer of at least 0")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw.strip())
+    if value < 1:
+        raise ValueError("expected an integer of at least 1")
+    return value
+
+
 def _str(raw: str) -> str:
     return raw
 
@@ -302,6 +316,52 @@ SETTINGS: tuple[Setting, ...] = (
         "the limit. Uploads and API submissions have smaller limits of their own (README.md, "
         '"Limits on input").',
         accepted="a number of bytes, e.g. 33554432 for 32 MB",
+    ),
+    Setting(
+        "PASSWORD_MIN_LENGTH",
+        _positive_int,
+        10,
+        "Fewest characters of a staff password; common passwords and the user name are refused "
+        "at any length.",
+        accepted="an integer of at least 1",
+    ),
+    Setting(
+        "PROXY_COUNT",
+        _count,
+        0,
+        "Reverse proxies or load balancers in front of the app whose X-Forwarded-For and "
+        "X-Forwarded-Proto are trusted; the client address that logins are counted under comes "
+        "from there. 0: clients connect directly (a header they send is ignored).",
+        accepted="an integer of at least 0",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES",
+        _positive_int,
+        5,
+        "Failed logins under one user name within LOGIN_WINDOW_SECONDS that lock it out.",
+        accepted="an integer of at least 1",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES_PER_ADDRESS",
+        _positive_int,
+        20,
+        "Failed logins from one client address (an IPv6 /64) within LOGIN_WINDOW_SECONDS that "
+        "lock it out, whatever the names tried.",
+        accepted="an integer of at least 1",
+    ),
+    Setting(
+        "LOGIN_WINDOW_SECONDS",
+        _positive_int,
+        900,
+        "How long failed logins are remembered for LOGIN_MAX_FAILURES(_PER_ADDRESS).",
+        accepted="a number of seconds, at least 1",
+    ),
+    Setting(
+        "LOGIN_LOCKOUT_SECONDS",
+        _positive_int,
+        900,
+        "How long a locked-out user name or address is refused, even with the right password.",
+        accepted="a number of seconds, at least 1",
     ),
     Setting(
         "WTF_CSRF_ENABLED",

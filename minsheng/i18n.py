@@ -55,8 +55,12 @@ def compile_catalogs(dirs: list[str] | None = None) -> list[Path]:
 
 
 def select_locale() -> str:
-    """`?lang=` (remembered in the session), else the saved choice, else the configured default."""
-    from flask import current_app
+    """`?lang=` (remembered in the session), else the saved choice, else the configured default
+    (the only choice outside a request: a CLI command's messages are in the default language)."""
+    from flask import current_app, has_request_context
+
+    if not has_request_context():
+        return str(current_app.config["DEFAULT_LOCALE"])
 
     chosen = request.args.get("lang")
     if chosen in LOCALES:

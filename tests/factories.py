@@ -39,7 +39,7 @@ from recommendations.proposals import create_recommendation
 ROOT = Path(__file__).resolve().parents[1]
 TRANSPORT = ROOT / "examples" / "transport.yaml"
 DAY_IN_CAMPAIGN = date(2026, 6, 1)
-PASSWORD = "password123"
+PASSWORD = "lantern-harbour-47"
 
 
 class DepartmentFactory(SQLAlchemyModelFactory):  # type: ignore[misc]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from minsheng.accounts.models import ROLES, User
 from minsheng.accounts.users import create_user, get_or_create_department
+from minsheng.commands import CommandGroup
 from minsheng.db import get_session
 
-users_cli = AppGroup("users", help="Staff accounts.")
+users_cli = CommandGroup("users", help="Staff accounts.")
 
 
 @users_cli.command("create")

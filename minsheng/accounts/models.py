@@ -54,3 +54,19 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class LoginThrottle(Base):
+    """Recent failed logins under one user name or from one client address, and the lockout
+    they caused. Kept in the database so that every web node counts the same attempts (issue 11).
+
+    `key` is a SHA-256 of `account:<name>` or `address:<network>`: names typed at the login page
+    are sometimes passwords, so they are not stored as typed.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    locked_until: Mapped[datetime | None]

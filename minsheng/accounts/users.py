@@ -1,13 +1,13 @@
-"""Creating staff accounts and checking passwords."""
+"""Creating staff accounts and the departments they belong to."""
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from minsheng.accounts.models import ROLES, Department, User
+from minsheng.accounts.passwords import hash_password, password_problems
+from minsheng.audit import record
 from minsheng.errors import InputError, Problem
 
 
@@ -19,40 +19,34 @@ def create_user(
     display_name: str | None = None,
     department: Department | None = None,
     email: str | None = None,
+    actor_id: int | None = None,
 ) -> User:
-    """Add a staff account; refuses unknown roles, duplicate usernames and short passwords."""
+    """Add a staff account; refuses unknown roles, duplicate usernames and passwords that fail
+    the policy (`passwords.password_problems`), all problems at once. Audited as done by
+    `actor_id` (None: an operator at the command line)."""
     problems = []
     if role not in ROLES:
         problems.append(
             Problem("role", f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
         )
-    if len(password) < 8:
-        problems.append(Problem("password", "must be at least 8 characters"))
+    problems.extend(password_problems(password, username))
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         problems.append(Problem("username", f"{username!r} is already taken"))
     if role == "department" and department is None:
         problems.append(Problem("department", "a department user must belong to a department"))
     if problems:
         raise InputError(problems)
-    method = current_app.config["PASSWORD_HASH_METHOD"]
     user = User(
         username=username,
         display_name=display_name or username,
-        password_hash=generate_password_hash(password, method=method),
+        password_hash=hash_password(password),
         role=role,
         department=department,
         email=email,
     )
     session.add(user)
     session.flush()
-    return user
-
-
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (no hint which part was wrong)."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        return None
+    record(session, actor_id, "user.create", "user", user.id, username=username, role=role)
     return user
 
 

@@ -12,6 +12,7 @@ from exporters.models import Report
 from exporters.tasks import render_report
 from minsheng.files import file_store
 from minsheng.jobs import Job
+from tests.factories import PASSWORD
 
 
 def test_cli_render_prints_the_path_of_the_pdf(runner, campaign, add_responses, tmp_path):
@@ -71,7 +72,7 @@ def test_a_missing_font_marks_the_report_failed_with_the_fix(
     app.test_client_class = FlaskLoginClient
     from minsheng.accounts.users import create_user
 
-    user = create_user(session, "organizer-font", "password123", "organizer")
+    user = create_user(session, "organizer-font", PASSWORD, "organizer")
     session.commit()
     with app.test_client(user=user) as other:
         assert other.post("/campaigns/transport-2026/reports", data={}).status_code == 302

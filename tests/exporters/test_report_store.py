@@ -10,6 +10,7 @@ from flask_login import FlaskLoginClient
 from exporters.reports import produce_report, request_report
 from minsheng.accounts.users import create_user
 from minsheng.db import get_session
+from tests.factories import PASSWORD
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -28,8 +29,8 @@ def test_a_second_node_with_another_instance_folder_serves_the_report(
     other_app, session, campaign, add_responses, tmp_path, shared_store
 ):
     add_responses(20)
-    organizer = create_user(session, "organizer-nodes", "password123", "organizer")
-    expert = create_user(session, "expert-nodes", "password123", "expert")
+    organizer = create_user(session, "organizer-nodes", PASSWORD, "organizer")
+    expert = create_user(session, "expert-nodes", PASSWORD, "expert")
     session.commit()
     node_b = other_app(INSTANCE_PATH=str(tmp_path / "b"), **shared_store)
     alone = other_app(INSTANCE_PATH=str(tmp_path / "c"))

@@ -47,7 +47,7 @@ def test_unknown_role_and_short_password_are_both_reported(session):
         create_user(session, "zhao", "short", "mayor")
     messages = {p.location: p.message for p in caught.value.problems}
     assert messages["role"].startswith("unknown role 'mayor'; expected one of admin")
-    assert messages["password"] == "must be at least 8 characters"
+    assert messages["password"] == "至少需要 10 个字符，当前只有 5 个"
 
 
 def test_users_create_command(runner, session):

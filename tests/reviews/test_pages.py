@@ -11,7 +11,7 @@ from minsheng.audit import AuditEvent
 from reviews.experts import assign_expert
 from reviews.models import GoldenIdea, SuggestionScore
 from reviews.scoring import score_suggestion
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 SCORE = {"authenticity": "4", "cause": "3", "feasibility": "5", "comment": "可行"}
 
@@ -172,7 +172,7 @@ def test_overview_forms_carry_their_csrf_token_when_protection_is_on(
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)[1]
         client.post(
             "/login",
-            data={"username": organizer.username, "password": "password123", "csrf_token": token},
+            data={"username": organizer.username, "password": PASSWORD, "csrf_token": token},
         )
         page = client.get("/campaigns/transport-2026/reviews").text
         token = re.search(r'name="round-csrf_token" type="hidden" value="([^"]+)"', page)[1]

@@ -1,0 +1,224 @@
+"""A login attempt: throttling and temporary lockout per user name and per client address, the
+password checked at the same cost whether the name exists or not, and the audit of each outcome.
+
+Issue 11: 50 wrong passwords then the right one used to log in, and unknown names answered
+faster than wrong passwords. Counts live in `login_throttles`, so every web node sees them.
+An attempt is counted *before* its password is checked, in the caller's transaction: on
+PostgreSQL the counter row stays locked until the commit, so parallel guesses at one account
+wait for each other instead of all passing the check before any failure is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, delete, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from minsheng.accounts.models import LoginThrottle, User
+from minsheng.accounts.passwords import password_matches
+from minsheng.audit import record
+from minsheng.db import utcnow
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What a login attempt came to: the user logged in, or none; `retry_after` seconds to wait
+    when the name or the address is locked out (0 otherwise)."""
+
+    user: User | None
+    retry_after: int = 0
+
+    @property
+    def locked(self) -> bool:
+        return self.retry_after > 0
+
+
+@dataclass(frozen=True)
+class _Limit:
+    key: str
+    max_failures: int
+
+
+def throttle_key(kind: str, value: str) -> str:
+    """The `login_throttles.key` of a user name (`kind="account"`) or an address network."""
+    return hashlib.sha256(f"{kind}:{value}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def address_network(address: str) -> str:
+    """The network one client is counted under: an IPv4 address itself, an IPv6 address's /64
+    (one subscriber usually holds a whole /64, so counting single addresses would be no limit)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _limits(username: str, address: str) -> list[_Limit]:
+    config = current_app.config
+    return [
+        _Limit(throttle_key("account", username), int(config["LOGIN_MAX_FAILURES"])),
+        _Limit(
+            throttle_key("address", address_network(address)),
+            int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+        ),
+    ]
+
+
+def _count_attempt(session: Session, key: str, now: datetime) -> None:
+    """Add one attempt under `key`, starting a new window when the last one is over or a lockout
+    has ended; attempts while locked are not counted."""
+    window = timedelta(seconds=int(current_app.config["LOGIN_WINDOW_SECONDS"]))
+    at = literal(now, LoginThrottle.window_started_at.type)
+    # The WHERE below leaves out running lockouts, so a lockout seen here is over.
+    expired = or_(
+        LoginThrottle.window_started_at < literal(now - window, at.type),
+        LoginThrottle.locked_until.is_not(None),
+    )
+    stmt = (
+        update(LoginThrottle)
+        .where(
+            LoginThrottle.key == key,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= at),
+        )
+        .values(
+            failures=case((expired, 1), else_=LoginThrottle.failures + 1),
+            window_started_at=case((expired, at), else_=LoginThrottle.window_started_at),
+            locked_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(stmt).rowcount:  # type: ignore[attr-defined]
+        return
+    if session.scalar(select(LoginThrottle.key).where(LoginThrottle.key == key)) is not None:
+        return  # locked
+    try:
+        with session.begin_nested():
+            session.add(LoginThrottle(key=key, failures=1, window_started_at=now))
+    except IntegrityError:
+        # Another node inserted the row between our UPDATE and INSERT: count on it instead.
+        session.execute(stmt)
+
+
+def _wait(session: Session, limit: _Limit, now: datetime) -> int:
+    """Seconds `limit.key` stays locked, locking it now when it has reached its failures."""
+    failures, locked_until = (
+        session.execute(
+            select(LoginThrottle.failures, LoginThrottle.locked_until).where(
+                LoginThrottle.key == limit.key
+            )
+        )
+        .tuples()
+        .one()
+    )
+    if (locked_until is None or locked_until <= now) and failures > limit.max_failures:
+        locked_until = _lock(session, limit.key, now)
+    if locked_until is None or locked_until <= now:
+        return 0
+    return max(1, math.ceil((locked_until - now).total_seconds()))
+
+
+def _lock(session: Session, key: str, now: datetime) -> datetime:
+    until = now + timedelta(seconds=int(current_app.config["LOGIN_LOCKOUT_SECONDS"]))
+    session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return until
+
+
+def attempt_login(
+    session: Session, username: str, password: str, address: str, now: datetime | None = None
+) -> LoginResult:
+    """Log in `username` from `address` if the password is right and neither is locked out.
+
+    Every attempt counts against the name and the address; `LOGIN_MAX_FAILURES` failures for a
+    name (known or not, so a lockout tells nothing of which names exist) or
+    `LOGIN_MAX_FAILURES_PER_ADDRESS` from one address within `LOGIN_WINDOW_SECONDS` lock it for
+    `LOGIN_LOCKOUT_SECONDS`, during which even the right password is refused without being
+    checked. A success clears the name's failures and takes back its attempt from the address.
+    The caller commits, failures included.
+    """
+    now = now or utcnow()
+    limits = _limits(username, address)
+    for limit in limits:
+        _count_attempt(session, limit.key, now)
+    waits = [_wait(session, limit, now) for limit in limits]
+    if any(waits):
+        return LoginResult(None, max(waits))
+    user = session.scalar(select(User).where(User.username == username))
+    matches = password_matches(user.password_hash if user else None, password)
+    if user is not None and matches and user.active:
+        _clear(session, limits, now)
+        record(session, user.id, "login", "user", user.id, address=address)
+        return LoginResult(user)
+    reason = "unknown user" if user is None else ("disabled" if matches else "wrong password")
+    object_id = user.id if user else ""
+    record(session, None, "login.failed", "user", object_id, address=address, reason=reason)
+    wait = max(_wait_after_failure(session, limit, now) for limit in limits)
+    if wait:
+        record(session, None, "login.locked", "user", object_id, address=address, seconds=wait)
+    return LoginResult(None, wait)
+
+
+def _wait_after_failure(session: Session, limit: _Limit, now: datetime) -> int:
+    """Lock `limit.key` when this failure was its last allowed one; seconds of the lock."""
+    failures = session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == limit.key))
+    if failures is None or failures < limit.max_failures:
+        return 0
+    until = _lock(session, limit.key, now)
+    return math.ceil((until - now).total_seconds())
+
+
+def _clear(session: Session, limits: list[_Limit], now: datetime) -> None:
+    account, address = limits
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account.key))
+    session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == address.key, LoginThrottle.failures > 0)
+        .values(failures=LoginThrottle.failures - 1)
+        .execution_options(synchronize_session=False)
+    )
+    # Old counters of names nobody uses would pile up; their window is long over.
+    window = timedelta(seconds=int(current_app.config["LOGIN_WINDOW_SECONDS"]))
+    lockout = timedelta(seconds=int(current_app.config["LOGIN_LOCKOUT_SECONDS"]))
+    stale = now - max(window, lockout)
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.window_started_at < literal(stale, LoginThrottle.window_started_at.type),
+            or_(
+                LoginThrottle.locked_until.is_(None),
+                LoginThrottle.locked_until < literal(now, LoginThrottle.window_started_at.type),
+            ),
+        )
+    )
+
+
+def unlock(session: Session, username: str) -> None:
+    """Forget the failures of `username` (an admin vouches for the person)."""
+    session.execute(
+        delete(LoginThrottle).where(LoginThrottle.key == throttle_key("account", username))
+    )
+
+
+def locked_until(session: Session, username: str, now: datetime | None = None) -> datetime | None:
+    """When the lockout of `username` ends, or None when it is not locked."""
+    until = session.scalar(
+        select(LoginThrottle.locked_until).where(
+            LoginThrottle.key == throttle_key("account", username)
+        )
+    )
+    return until if until is not None and until > (now or utcnow()) else None
