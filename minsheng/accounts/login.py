@@ -113,15 +113,11 @@ def _count_attempt(session: Session, key: str, now: datetime) -> None:
 
 def _wait(session: Session, limit: _Limit, now: datetime) -> int:
     """Seconds `limit.key` stays locked, locking it now when it has reached its failures."""
-    failures, locked_until = (
-        session.execute(
-            select(LoginThrottle.failures, LoginThrottle.locked_until).where(
-                LoginThrottle.key == limit.key
-            )
+    failures, locked_until = session.execute(
+        select(LoginThrottle.failures, LoginThrottle.locked_until).where(
+            LoginThrottle.key == limit.key
         )
-        .tuples()
-        .one()
-    )
+    ).one()
     if (locked_until is None or locked_until <= now) and failures > limit.max_failures:
         locked_until = _lock(session, limit.key, now)
     if locked_until is None or locked_until <= now:
