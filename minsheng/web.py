@@ -40,15 +40,18 @@ def or_404(value: T | None, description: str) -> T:
 
 
 def moved_to(path: str) -> ResponseReturnValue:
-    """A 308 to the page's new `path` (decoded, as URL rules hand over their parts), with this
-    request's query string, so bookmarks and links already sent keep working (308 keeps a POST
-    a POST; the new page checks the role)."""
+    """A 308 to the page's new `path`, with this request's query string, so bookmarks and links
+    already sent keep working (308 keeps a POST a POST; the new page checks the role).
+
+    `path` may be built from the decoded parts URL rules hand over or come from `url_for`:
+    characters a URL can not hold are escaped, `%` escapes already there are kept.
+    """
     from urllib.parse import quote
 
     from flask import redirect, request
 
     query = request.query_string.decode()
-    return redirect(quote(path) + (f"?{query}" if query else ""), code=308)
+    return redirect(quote(path, safe="/%") + (f"?{query}" if query else ""), code=308)
 
 
 def flash_form_errors(form: Form) -> None:

@@ -156,6 +156,9 @@ def test_old_invitation_urls_answer_308_to_the_campaign_pages(client, login, ses
         moved = client.get(f"{old}{suffix}?lang=en&x=1")
         assert moved.status_code == 308
         assert moved.headers["Location"] == f"{new}{suffix}?lang=en&x=1"
+    # A slug no campaign can have still moves, escaped, to where the 404 is answered.
+    odd = client.get("/invitations/campaigns/a%20b%3F/sample")
+    assert odd.headers["Location"] == "/campaigns/a%20b%3F/invitations/sample"
     organizer = login("organizer")
     saved = client.post(
         f"{old}/quotas", data={"stratum": "district=锦江区", "maximum": 9}, follow_redirects=True
