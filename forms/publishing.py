@@ -18,6 +18,7 @@ from campaigns.models import Campaign
 from campaigns.store import store_campaign
 from forms.models import Questionnaire, QuestionnaireVersion, Response
 from minsheng.audit import record
+from minsheng.caches import BoundedCache
 from minsheng.errors import InputError, Problem
 from questionnaire.schema import Form, Label, Question, form_to_dict, parse_form
 
@@ -94,20 +95,17 @@ def current_version(session: Session, campaign: Campaign) -> QuestionnaireVersio
     )
 
 
-_FORMS: dict[str, Form] = {}
+# One parsed `Form` per content: what the form derives (its evaluation order, its logic for the
+# browser) is computed once per version too.
+PARSED_VERSIONS: BoundedCache[str, Form] = BoundedCache("parsed questionnaire versions", 512)
 
 
 def form_of(version: QuestionnaireVersion) -> Form:
-    """The parsed `Form` of a stored version, cached by its checksum: versions never change, and
-    on a hit the definition (deferred by some queries) is not even loaded."""
-    form = _FORMS.get(version.checksum)
-    if form is None:
-        if len(_FORMS) >= 512:
-            _FORMS.clear()
-        form = _FORMS[version.checksum] = parse_form(
-            version.definition, source="stored questionnaire"
-        )
-    return form
+    """The parsed `Form` of a stored version, cached by its checksum (of the content): versions
+    never change, and on a hit the definition (deferred by some queries) is not even loaded."""
+    return PARSED_VERSIONS.get_or_compute(
+        version.checksum, lambda: parse_form(version.definition, source="stored questionnaire")
+    )
 
 
 def load_campaign(

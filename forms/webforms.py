@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from minsheng.caches import BoundedCache
 from questionnaire.schema import Choice, Form, Group, Question, text_in
 
 # Types with a field on the page that posts one value.
@@ -123,7 +124,9 @@ def _field(form: Form, question: Question, language: str) -> Field | None:
     return None
 
 
-_CLASSES: dict[tuple[str, int, str], type[RespondentForm]] = {}
+PAGE_CLASSES: BoundedCache[tuple[str, int, str], type[RespondentForm]] = BoundedCache(
+    "respondent page form classes", 2048
+)
 
 
 def _build_page_form_class(form: Form, page: int, language: str) -> type[RespondentForm]:
@@ -140,13 +143,9 @@ def _build_page_form_class(form: Form, page: int, language: str) -> type[Respond
 def page_form_class(form: Form, checksum: str, page: int, language: str) -> type[RespondentForm]:
     """A `RespondentForm` subclass for page `page` (cached per version checksum, page and
     language: versions are immutable, so a class is built once per process)."""
-    key = (checksum, page, language)
-    cls = _CLASSES.get(key)
-    if cls is None:
-        if len(_CLASSES) > 2048:
-            _CLASSES.clear()
-        cls = _CLASSES[key] = _build_page_form_class(form, page, language)
-    return cls
+    return PAGE_CLASSES.get_or_compute(
+        (checksum, page, language), lambda: _build_page_form_class(form, page, language)
+    )
 
 
 def page_field_names(form: Form, page: int) -> list[str]:
