@@ -17,7 +17,7 @@ from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.files import send_stored_file
 from minsheng.jobs import Job, enqueue_after_commit
-from minsheng.web import label_language
+from minsheng.web import label_language, moved_to, or_404
 from questionnaire.schema import text_in
 
 bp = Blueprint("exporters", __name__, template_folder="templates")
@@ -55,13 +55,23 @@ def campaign_report_list(slug: str) -> ResponseReturnValue:
     )
 
 
-@bp.route("/reports/<int:report_id>/download")
+@bp.route("/campaigns/<slug>/reports/<int:report_id>/download")
 @require_role("organizer")
-def download(report_id: int) -> ResponseReturnValue:
-    """The PDF of a finished report, streamed from the file store (any node serves it)."""
+def download(slug: str, report_id: int) -> ResponseReturnValue:
+    """The PDF of a finished report of campaign `slug`, streamed from the file store (any node
+    serves it); 404 under another campaign's slug."""
+    campaign = get_campaign_or_404(slug)
     report = get_session().get(Report, report_id)
-    if report is None:
-        abort(404, description=f"No report {report_id}.")
+    if report is None or report.campaign_id != campaign.id:
+        abort(404, description=f"No report {report_id} in campaign {slug!r}.")
     if report.status != "done" or not report.file_key:
         abort(404, description=f"Report {report_id} is {report.status}; it has no file yet.")
     return send_stored_file(report.file_key, report_download_name(report))
+
+
+@bp.route("/reports/<int:report_id>/download")
+@require_role("organizer")
+def old_download_url(report_id: int) -> ResponseReturnValue:
+    """The download moved under its campaign; links already shared keep working."""
+    report = or_404(get_session().get(Report, report_id), f"No report {report_id}.")
+    return moved_to(f"/campaigns/{report.campaign.slug}/reports/{report_id}/download")

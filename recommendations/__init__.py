@@ -20,11 +20,9 @@ def init_app(app: Flask) -> None:
     from minsheng.navigation import add_campaign_tab, add_menu_entry, add_respondent_link
     from recommendations.api import bp as api_bp
     from recommendations.cli import recommendations_cli
-    from recommendations.feedback_views import bp as public_bp
     from recommendations.views import bp
 
     app.register_blueprint(bp)
-    app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.cli.add_command(recommendations_cli)
     add_menu_entry(app, "recommendations.work_list", _l("To-do list"), order=40)
@@ -33,7 +31,7 @@ def init_app(app: Flask) -> None:
     )
     add_respondent_link(
         app,
-        "recommendations_public.campaign_feedback",
+        "recommendations.campaign_feedback",
         _l("See what has been done with the suggestions"),
         order=10,
     )

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from minsheng.accounts.models import Department, User
 from minsheng.audit import record
@@ -167,7 +167,12 @@ def completed_on_time(assignment: Assignment) -> bool:
 def department_assignments(session: Session, viewer: User) -> list[Assignment]:
     """The assignments a user works on: a department's own, or every one for organizers;
     open ones first, then by deadline."""
-    stmt = select(Assignment).order_by(Assignment.completed_at.is_not(None), Assignment.deadline)
+    stmt = (
+        select(Assignment)
+        # The work list links each row to its campaign's page: load them with the rows.
+        .options(selectinload(Assignment.recommendation).selectinload(Recommendation.campaign))
+        .order_by(Assignment.completed_at.is_not(None), Assignment.deadline)
+    )
     if viewer.role == "department":
         stmt = stmt.where(Assignment.department_id == viewer.department_id)
     elif viewer.role not in ("organizer", "admin"):

@@ -109,7 +109,11 @@ def notify_escalations(session: Session, channel: Channel, base_url: str = "") -
         session.scalars(
             select(Escalation)
             .where(Escalation.notified_at.is_(None))
-            .options(selectinload(Escalation.assignment).selectinload(Assignment.recommendation))
+            .options(
+                selectinload(Escalation.assignment)
+                .selectinload(Assignment.recommendation)
+                .selectinload(Recommendation.campaign)
+            )
             .order_by(Escalation.id)
         )
     )
@@ -148,7 +152,8 @@ def _message(escalation: Escalation, address: str, base_url: str) -> OutgoingMes
     assignment = escalation.assignment
     recommendation: Recommendation = assignment.recommendation
     label = {1: "催办", 2: "督办", 3: "挂牌督办"}[escalation.level]
-    link = f"{base_url.rstrip('/')}/recommendations/{recommendation.id}" if base_url else ""
+    page = f"/campaigns/{recommendation.campaign.slug}/recommendations/{recommendation.id}"
+    link = f"{base_url.rstrip('/')}{page}" if base_url else ""
     text = (
         f"【{label}】建议事项“{recommendation.title}”已超过办理期限 {escalation.days_overdue} 天"
         f"（期限 {assignment.deadline.isoformat()}，承办单位 {assignment.department.name}）。\n"

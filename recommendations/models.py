@@ -11,6 +11,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import reviews.models  # noqa: F401  (golden ideas, responses, campaigns in the metadata)
+from campaigns.models import Campaign
 from minsheng.accounts.models import Department
 from minsheng.db import Base, utcnow
 
@@ -51,6 +52,7 @@ class Recommendation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    campaign: Mapped[Campaign] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="recommendation", order_by="Assignment.id", cascade="all, delete-orphan"
     )

@@ -1,12 +1,13 @@
-"""Staff pages of the loop: a campaign's recommendations and rates, a recommendation with its
-decision, assignments, progress, feedback, evaluation and recognition, and a department's work
-list. Department users see only their own department's assignments."""
+"""Pages of the loop: a campaign's recommendations and rates, a recommendation with its decision,
+assignments, progress, feedback, evaluation and recognition, and a department's work list (staff;
+department users see only their own department's assignments); the campaign's public feedback
+page (反馈) with the suggesters' satisfaction score (评价)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,11 +17,13 @@ from wtforms.fields.choices import SelectChoice
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
 from minsheng.accounts.models import Department, User
-from minsheng.accounts.permissions import require_role
+from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.files import send_stored_file
-from minsheng.web import label_language
+from minsheng.limits import record_id
+from minsheng.text import sanitised
+from minsheng.web import label_language, moved_to
 from questionnaire.schema import text_in
 from recommendations.assignments import (
     assign_to_departments,
@@ -31,6 +34,7 @@ from recommendations.evidence import Upload, evidence_key
 from recommendations.feedback import (
     evaluate,
     evaluations,
+    public_feedback,
     publish_feedback,
     recognise,
     recognitions,
@@ -50,12 +54,16 @@ from recommendations.webforms import (
     EvaluationForm,
     FeedbackForm,
     ProgressForm,
+    PublicEvaluationForm,
     RecognitionForm,
     RecommendationForm,
 )
 from reviews.golden_ideas import golden_ideas
 
 bp = Blueprint("recommendations", __name__, template_folder="templates")
+# Recommendations this browser has rated, kept in the signed session cookie: a light guard
+# against repeated clicks; the page asks for no account, like the questionnaire itself.
+RATED = "recommendations.rated"
 
 
 def _title(campaign: Campaign) -> str:
@@ -63,17 +71,23 @@ def _title(campaign: Campaign) -> str:
     return text_in(campaign.title, language, "zh")
 
 
-def _recommendation(rec_id: int) -> Recommendation:
-    """The recommendation, or 404 also when the user may not see it (a department user learns
-    nothing about other departments' work)."""
+def _recommendation(slug: str, rec_id: int) -> Recommendation:
+    """The recommendation of campaign `slug`, or 404: also when it belongs to another campaign or
+    the user may not see it (a department user learns nothing about other departments' work)."""
+    campaign = get_campaign_or_404(slug)
     recommendation = get_session().get(Recommendation, rec_id)
-    if recommendation is None or not can_view(current_user, recommendation):
-        abort(404, description=f"No recommendation {rec_id}.")
+    if (
+        recommendation is None
+        or recommendation.campaign_id != campaign.id
+        or not can_view(current_user, recommendation)
+    ):
+        abort(404, description=f"No recommendation {rec_id} in campaign {slug!r}.")
     return recommendation
 
 
-def _run(action: Callable[[], object], done: str) -> None:
-    """Run a domain action; commit and flash `done`, or roll back and flash every problem."""
+def _run(action: Callable[[], object], done: str) -> bool:
+    """Run a domain action; commit and flash `done`, or roll back and flash every problem.
+    Whether it was committed."""
     session = get_session()
     try:
         action()
@@ -81,9 +95,10 @@ def _run(action: Callable[[], object], done: str) -> None:
         session.rollback()
         for problem in exc.problems:
             flash(str(problem), "error")
-    else:
-        session.commit()
-        flash(done, "info")
+        return False
+    session.commit()
+    flash(done, "info")
+    return True
 
 
 def _recommendation_form(campaign: Campaign) -> RecommendationForm:
@@ -145,13 +160,12 @@ def work_list() -> ResponseReturnValue:
     )
 
 
-@bp.route("/recommendations/<int:rec_id>")
+@bp.route("/campaigns/<slug>/recommendations/<int:rec_id>")
 @require_role("organizer", "department")
-def detail(rec_id: int) -> ResponseReturnValue:
+def detail(slug: str, rec_id: int) -> ResponseReturnValue:
     session = get_session()
-    recommendation = _recommendation(rec_id)
-    campaign = session.get(Campaign, recommendation.campaign_id)
-    assert campaign is not None
+    recommendation = _recommendation(slug, rec_id)
+    campaign = recommendation.campaign
     assign_form = AssignForm()
     assigned = {a.department_id for a in recommendation.assignments}
     assign_form.departments.choices = [
@@ -177,10 +191,10 @@ def detail(rec_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/recommendations/<int:rec_id>/decision", methods=["POST"])
+@bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/decision", methods=["POST"])
 @require_role("organizer")
-def decision(rec_id: int) -> ResponseReturnValue:
-    recommendation = _recommendation(rec_id)
+def decision(slug: str, rec_id: int) -> ResponseReturnValue:
+    recommendation = _recommendation(slug, rec_id)
     form = DecisionForm()
     if form.validate_on_submit():
         _run(
@@ -193,14 +207,14 @@ def decision(rec_id: int) -> ResponseReturnValue:
             ),
             _("The decision has been recorded."),
         )
-    return redirect(url_for("recommendations.detail", rec_id=rec_id))
+    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
 
 
-@bp.route("/recommendations/<int:rec_id>/assignments", methods=["POST"])
+@bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/assignments", methods=["POST"])
 @require_role("organizer")
-def assign(rec_id: int) -> ResponseReturnValue:
+def assign(slug: str, rec_id: int) -> ResponseReturnValue:
     session = get_session()
-    recommendation = _recommendation(rec_id)
+    recommendation = _recommendation(slug, rec_id)
     form = AssignForm()
     if not form.validate_on_submit() or form.deadline.data is None:
         flash(_("Choose the departments and a deadline."), "error")
@@ -217,22 +231,28 @@ def assign(rec_id: int) -> ResponseReturnValue:
             ),
             _("The recommendation has been assigned."),
         )
-    return redirect(url_for("recommendations.detail", rec_id=rec_id))
+    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
 
 
-def _assignment(assignment_id: int) -> Assignment:
+def _assignment(slug: str, assignment_id: int) -> Assignment:
+    """The assignment of a recommendation of campaign `slug` the user may see, or 404."""
+    campaign = get_campaign_or_404(slug)
     assignment = get_session().get(Assignment, assignment_id)
-    if assignment is None or assignment not in visible_assignments(
-        current_user, assignment.recommendation
+    if (
+        assignment is None
+        or assignment.recommendation.campaign_id != campaign.id
+        or assignment not in visible_assignments(current_user, assignment.recommendation)
     ):
-        abort(404, description=f"No assignment {assignment_id}.")
+        abort(404, description=f"No assignment {assignment_id} in campaign {slug!r}.")
     return assignment
 
 
-@bp.route("/recommendations/assignments/<int:assignment_id>/progress", methods=["POST"])
+@bp.route(
+    "/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/progress", methods=["POST"]
+)
 @require_role("organizer", "department")
-def progress(assignment_id: int) -> ResponseReturnValue:
-    assignment = _assignment(assignment_id)
+def progress(slug: str, assignment_id: int) -> ResponseReturnValue:
+    assignment = _assignment(slug, assignment_id)
     form = ProgressForm()
     if not form.validate_on_submit():
         flash(_("Describe what was done."), "error")
@@ -253,23 +273,25 @@ def progress(assignment_id: int) -> ResponseReturnValue:
             ),
             _("The progress has been recorded."),
         )
-    return redirect(url_for("recommendations.detail", rec_id=assignment.recommendation_id))
+    return redirect(
+        url_for("recommendations.detail", slug=slug, rec_id=assignment.recommendation_id)
+    )
 
 
-@bp.route("/recommendations/assignments/<int:assignment_id>/files/<name>")
+@bp.route("/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/files/<name>")
 @require_role("organizer", "department")
-def evidence(assignment_id: int, name: str) -> ResponseReturnValue:
-    assignment = _assignment(assignment_id)
+def evidence(slug: str, assignment_id: int, name: str) -> ResponseReturnValue:
+    assignment = _assignment(slug, assignment_id)
     key = evidence_key(assignment, name)
     if key is None:
         abort(404, description=f"No file {name!r} for assignment {assignment_id}.")
     return send_stored_file(key, name)
 
 
-@bp.route("/recommendations/<int:rec_id>/feedback", methods=["POST"])
+@bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/feedback", methods=["POST"])
 @require_role("organizer")
-def feedback(rec_id: int) -> ResponseReturnValue:
-    recommendation = _recommendation(rec_id)
+def feedback(slug: str, rec_id: int) -> ResponseReturnValue:
+    recommendation = _recommendation(slug, rec_id)
     form = FeedbackForm()
     if form.validate_on_submit():
         _run(
@@ -278,13 +300,13 @@ def feedback(rec_id: int) -> ResponseReturnValue:
             ),
             _("The feedback has been published."),
         )
-    return redirect(url_for("recommendations.detail", rec_id=rec_id))
+    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
 
 
-@bp.route("/recommendations/<int:rec_id>/evaluations", methods=["POST"])
+@bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/evaluations", methods=["POST"])
 @require_role("organizer")
-def evaluation(rec_id: int) -> ResponseReturnValue:
-    recommendation = _recommendation(rec_id)
+def evaluation(slug: str, rec_id: int) -> ResponseReturnValue:
+    recommendation = _recommendation(slug, rec_id)
     form = EvaluationForm()
     if form.validate_on_submit():
         _run(
@@ -300,14 +322,14 @@ def evaluation(rec_id: int) -> ResponseReturnValue:
         )
     else:
         flash(_("Choose a satisfaction from 1 to 5."), "error")
-    return redirect(url_for("recommendations.detail", rec_id=rec_id))
+    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
 
 
-@bp.route("/recommendations/<int:rec_id>/recognitions", methods=["POST"])
+@bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/recognitions", methods=["POST"])
 @require_role("organizer")
-def recognition(rec_id: int) -> ResponseReturnValue:
+def recognition(slug: str, rec_id: int) -> ResponseReturnValue:
     session = get_session()
-    recommendation = _recommendation(rec_id)
+    recommendation = _recommendation(slug, rec_id)
     form = RecognitionForm()
     if form.validate_on_submit():
         expert = session.scalar(select(User).where(User.username == (form.expert.data or "")))
@@ -323,4 +345,66 @@ def recognition(rec_id: int) -> ResponseReturnValue:
             ),
             _("The recognition has been recorded."),
         )
-    return redirect(url_for("recommendations.detail", rec_id=rec_id))
+    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
+
+
+@bp.route("/s/<slug>/feedback", methods=["GET", "POST"])
+@public
+def campaign_feedback(slug: str) -> ResponseReturnValue:
+    """What became of the suggestions, and one satisfaction score per recommendation and
+    browser."""
+    db = get_session()
+    campaign = get_campaign_or_404(slug)
+    rated: list[int] = list(session.get(RATED, []))
+    form = PublicEvaluationForm()
+    if form.validate_on_submit():
+        rec_id = record_id(form.recommendation_id.data)
+        recommendation = db.get(Recommendation, rec_id) if rec_id is not None else None
+        if rec_id is None or recommendation is None or recommendation.campaign_id != campaign.id:
+            shown = sanitised(str(form.recommendation_id.data)[:40])
+            abort(404, description=f"No recommendation {shown!r} in campaign {slug!r}.")
+        if rec_id in rated:
+            flash(_("You have already rated this."), "info")
+        else:
+            satisfaction = int(form.satisfaction.data or 0)
+            if _run(
+                lambda: evaluate(db, recommendation, satisfaction, "suggester"),
+                _("Thank you for your rating."),
+            ):
+                session[RATED] = [*rated, rec_id]
+        return redirect(url_for("recommendations.campaign_feedback", slug=slug))
+    return render_template(
+        "recommendations/public_feedback.html",
+        campaign=campaign,
+        title=_title(campaign),
+        recommendations=public_feedback(db, campaign),
+        rated=set(rated),
+        form=form,
+    )
+
+
+@bp.route("/recommendations/<int:rec_id>", defaults={"rest": ""}, methods=["GET", "POST"])
+@bp.route("/recommendations/<int:rec_id>/<path:rest>", methods=["GET", "POST"])
+@require_role("organizer", "department")
+def old_recommendation_url(rec_id: int, rest: str) -> ResponseReturnValue:
+    """A recommendation's pages moved under its campaign; links already sent (escalation
+    e-mails, bookmarks) keep working. Only someone who may see the recommendation learns its
+    campaign; anyone else gets the 404 the new address would give."""
+    recommendation = get_session().get(Recommendation, rec_id)
+    if recommendation is None or not can_view(current_user, recommendation):
+        abort(404, description=f"No recommendation {rec_id}.")
+    page = f"/campaigns/{recommendation.campaign.slug}/recommendations/{rec_id}"
+    return moved_to(page + (f"/{rest}" if rest else ""))
+
+
+@bp.route("/recommendations/assignments/<int:assignment_id>/<path:rest>", methods=["GET", "POST"])
+@require_role("organizer", "department")
+def old_assignment_url(assignment_id: int, rest: str) -> ResponseReturnValue:
+    """An assignment's progress form and evidence files moved under the campaign too."""
+    assignment = get_session().get(Assignment, assignment_id)
+    if assignment is None or assignment not in visible_assignments(
+        current_user, assignment.recommendation
+    ):
+        abort(404, description=f"No assignment {assignment_id}.")
+    slug = assignment.recommendation.campaign.slug
+    return moved_to(f"/campaigns/{slug}/recommendations/assignments/{assignment_id}/{rest}")

@@ -17,7 +17,7 @@ from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.limits import requested_page
-from minsheng.web import flash_form_errors, label_language
+from minsheng.web import flash_form_errors, label_language, moved_to
 from questionnaire.schema import text_in
 from reviews.annotations import annotate, campaign_annotations
 from reviews.experts import (
@@ -315,8 +315,5 @@ def add_golden_idea(slug: str) -> ResponseReturnValue:
 @bp.route("/reviews/campaigns/<slug>/<path:rest>", methods=["GET", "POST"])
 @public
 def old_campaign_url(slug: str, rest: str) -> ResponseReturnValue:
-    """The review pages of a campaign moved under `/campaigns/<slug>/reviews`; bookmarks and
-    links already sent keep working (308 keeps a POST a POST; the target checks the role)."""
-    query = request.query_string.decode()
-    target = f"/campaigns/{slug}/reviews" + (f"/{rest}" if rest else "")
-    return redirect(target + (f"?{query}" if query else ""), code=308)
+    """The review pages of a campaign moved under `/campaigns/<slug>/reviews`."""
+    return moved_to(f"/campaigns/{slug}/reviews" + (f"/{rest}" if rest else ""))

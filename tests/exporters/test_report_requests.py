@@ -47,7 +47,9 @@ def test_organizer_requests_a_report_downloads_it_and_a_rerun_renders_nothing_ne
 
     page = client.get("/campaigns/transport-2026/reports").get_data(as_text=True)
     assert "下载 PDF" in page
-    with client.get(f"/reports/{report.id}/download") as download:
+    download_url = f"/campaigns/transport-2026/reports/{report.id}/download"
+    assert f'href="{download_url}"' in page
+    with client.get(download_url) as download:
         assert download.status_code == 200
         assert download.mimetype == "application/pdf"
         assert download.get_data().startswith(b"%PDF")
@@ -110,3 +112,24 @@ def test_a_rendered_report_is_marked_running_once(client, login, session, campai
     session.refresh(report)
     assert report.status == "done", report.error
     assert started == ["started"]
+
+
+def test_the_old_download_url_redirects_and_another_campaign_slug_is_not_found(
+    client, login, session, campaign
+):
+    from exporters.reports import request_report
+    from tests.factories import CampaignFactory
+
+    report = request_report(session, campaign)
+    CampaignFactory(slug="parks-2026")
+    session.commit()
+    login("organizer")
+    old = client.get(f"/reports/{report.id}/download?inline=1")
+    assert old.status_code == 308
+    assert old.headers["Location"] == (
+        f"/campaigns/transport-2026/reports/{report.id}/download?inline=1"
+    )
+    assert client.get(f"/campaigns/parks-2026/reports/{report.id}/download").status_code == 404
+    assert client.get("/reports/999999/download").status_code == 404
+    login("expert")
+    assert client.get(f"/reports/{report.id}/download").status_code == 403

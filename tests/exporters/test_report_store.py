@@ -45,7 +45,10 @@ def test_a_second_node_with_another_instance_folder_serves_the_report(
     assert key == f"reports/transport-2026/{report_id}.pdf"
     assert not (tmp_path / "b").joinpath("files").exists()
 
-    with _client(node_b, organizer) as client, client.get(f"/reports/{report_id}/download") as got:
+    with (
+        _client(node_b, organizer) as client,
+        client.get(f"/campaigns/transport-2026/reports/{report_id}/download") as got,
+    ):
         assert got.status_code == 200
         assert got.mimetype == "application/pdf"
         assert got.headers["Content-Disposition"] == (
@@ -54,6 +57,11 @@ def test_a_second_node_with_another_instance_folder_serves_the_report(
         body = got.get_data()
         assert body.startswith(b"%PDF") and int(got.headers["Content-Length"]) == len(body)
     with _client(node_b, expert) as client:
-        assert client.get(f"/reports/{report_id}/download").status_code == 403
-    with _client(alone, organizer) as client, client.get(f"/reports/{report_id}/download") as got:
+        assert (
+            client.get(f"/campaigns/transport-2026/reports/{report_id}/download").status_code == 403
+        )
+    with (
+        _client(alone, organizer) as client,
+        client.get(f"/campaigns/transport-2026/reports/{report_id}/download") as got,
+    ):
         assert got.status_code == 404

@@ -109,7 +109,8 @@ def test_notices_go_to_the_department_then_organizers_and_admins(session, assign
         assert mail["Subject"] == "【催办】延长地铁末班车运营时间"
         body = mail.get_content()
         assert "已超过办理期限 1 天" in body
-        assert "https://ms.example.org/recommendations/" in body
+        link = f"https://ms.example.org/campaigns/transport-2026/recommendations/{assigned.id}"
+        assert link in body
         assert len(inbox.to("planning@dept.example")) == 1
         assert inbox.to("organizer@example.org") == []
 

@@ -15,12 +15,14 @@ from recommendations.proposals import decide
 from tests.factories import UserFactory
 from tests.recommendations.conftest import TODAY
 
+BASE = "/campaigns/transport-2026/recommendations"
+
 
 def test_organizer_adds_decides_and_assigns_through_the_pages(
     client, login, session, campaign, departments
 ):
     organizer = login("organizer")
-    base = "/campaigns/transport-2026/recommendations"
+    base = BASE
     page = client.post(
         base,
         data={
@@ -34,10 +36,10 @@ def test_organizer_adds_decides_and_assigns_through_the_pages(
     assert "公交站台加装遮阳棚" in page.text
     assert "采纳率" in page.text  # zh_CN is the default locale
     rec = session.scalar(select(Recommendation))
-    client.post(f"/recommendations/{rec.id}/decision", data={"decision": "adopted"})
+    client.post(f"{base}/{rec.id}/decision", data={"decision": "adopted"})
     deadline = (date.today() + timedelta(days=365)).isoformat()
     client.post(
-        f"/recommendations/{rec.id}/assignments",
+        f"{base}/{rec.id}/assignments",
         data={"departments": [departments["transport"].id], "deadline": deadline},
     )
     session.refresh(rec)
@@ -57,7 +59,7 @@ def test_refused_step_is_shown_with_the_current_and_allowed_states(
     login("organizer")
     rec = make_recommendation()
     page = client.post(
-        f"/recommendations/{rec.id}/feedback", data={"text": "已办结"}, follow_redirects=True
+        f"{BASE}/{rec.id}/feedback", data={"text": "已办结"}, follow_redirects=True
     )
     assert "is &#39;proposed&#39;; it can move to adopted, partly_adopted, not_adopted" in page.text
 
@@ -81,15 +83,15 @@ def test_department_users_see_only_their_department(
     assert "交通局的事项" in listing
     assert "规划局的事项" not in listing
     assert "Adoption rate" not in listing and "采纳率" not in listing
-    assert client.get(f"/recommendations/{other.id}").status_code == 404
-    assert client.get(f"/recommendations/{mine.id}").status_code == 200
+    assert client.get(f"{BASE}/{other.id}").status_code == 404
+    assert client.get(f"{BASE}/{mine.id}").status_code == 200
     work = client.get("/recommendations/").text
     assert "交通局的事项" in work and "规划局的事项" not in work
     assert (
         client.post("/campaigns/transport-2026/recommendations", data={"title": "x"}).status_code
         == 403
     )
-    progress = f"/recommendations/assignments/{other.assignments[0].id}/progress"
+    progress = f"{BASE}/assignments/{other.assignments[0].id}/progress"
     assert client.post(progress, data={"note": "越权"}).status_code == 404
 
 
@@ -100,7 +102,7 @@ def test_department_reports_progress_with_an_evidence_file(
     login("department", department_code="transport")
     assignment = mine.assignments[0]
     client.post(
-        f"/recommendations/assignments/{assignment.id}/progress",
+        f"{BASE}/assignments/{assignment.id}/progress",
         data={
             "note": "已完成时刻表调整",
             "completes": "y",
@@ -110,9 +112,9 @@ def test_department_reports_progress_with_an_evidence_file(
     )
     session.refresh(mine)
     assert mine.status == "completed"
-    page = client.get(f"/recommendations/{mine.id}").text
+    page = client.get(f"{BASE}/{mine.id}").text
     assert "1-时刻表.pdf" in page
-    url = f"/recommendations/assignments/{assignment.id}/files/1-时刻表.pdf"
+    url = f"{BASE}/assignments/{assignment.id}/files/1-时刻表.pdf"
     with client.get(url) as download:
         assert download.data == b"%PDF-1.4 evidence"
 
@@ -187,3 +189,53 @@ def test_cli_prints_rates_and_the_list(runner, session, make_recommendation, dep
     missing = runner.invoke(args=["recommendations", "rates", "nope"])
     assert missing.exit_code == 2
     assert "no campaign 'nope'" in missing.output
+
+
+def test_old_recommendation_urls_redirect_permanently_under_the_campaign(
+    client, login, session, make_recommendation, departments
+):
+    mine, _ = _two_departments_work(session, make_recommendation, departments)
+    assignment = mine.assignments[0]
+    login("department", department_code="transport")
+    old = client.get(f"/recommendations/{mine.id}?lang=en")
+    assert old.status_code == 308
+    assert old.headers["Location"] == f"{BASE}/{mine.id}?lang=en"
+    assert client.get(old.headers["Location"]).status_code == 200
+    posted = client.post(f"/recommendations/assignments/{assignment.id}/progress", data={})
+    assert posted.status_code == 308
+    assert posted.headers["Location"] == f"{BASE}/assignments/{assignment.id}/progress"
+    files = client.get(f"/recommendations/assignments/{assignment.id}/files/a.pdf?x=1")
+    assert files.headers["Location"] == f"{BASE}/assignments/{assignment.id}/files/a.pdf?x=1"
+    work = client.get("/recommendations/").text
+    assert f'href="{BASE}/{mine.id}"' in work
+
+
+def test_old_urls_reveal_nothing_to_those_who_may_not_see_the_recommendation(
+    client, login, session, make_recommendation, departments
+):
+    _, other = _two_departments_work(session, make_recommendation, departments)
+    assert client.get(f"/recommendations/{other.id}").status_code == 302  # to the login page
+    login("department", department_code="transport")
+    assert client.get(f"/recommendations/{other.id}").status_code == 404
+    progress = f"/recommendations/assignments/{other.assignments[0].id}/progress"
+    assert client.post(progress, data={}).status_code == 404
+    assert client.get("/recommendations/999999/decision").status_code == 404
+
+
+def test_an_id_of_another_campaign_is_not_found_under_this_slug(
+    client, login, session, assigned
+):
+    from tests.factories import CampaignFactory
+
+    CampaignFactory(slug="parks-2026")
+    session.commit()
+    login("organizer")
+    wrong = "/campaigns/parks-2026/recommendations"
+    assert client.get(f"{BASE}/{assigned.id}").status_code == 200
+    assert client.get(f"{wrong}/{assigned.id}").status_code == 404
+    assert client.post(f"{wrong}/{assigned.id}/feedback", data={"text": "x"}).status_code == 404
+    assignment = assigned.assignments[0]
+    assert client.post(f"{wrong}/assignments/{assignment.id}/progress").status_code == 404
+    assert client.get(f"{wrong}/assignments/{assignment.id}/files/a.pdf").status_code == 404
+    session.refresh(assigned)
+    assert assigned.public_feedback == ""
