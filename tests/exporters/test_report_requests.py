@@ -10,18 +10,25 @@ from sqlalchemy import select
 
 from exporters.models import Report
 from exporters.tasks import render_report
+from minsheng.audit import AuditEvent
 from minsheng.files import file_store
 from minsheng.jobs import Job
 from tests.factories import PASSWORD
 
 
-def test_cli_render_prints_the_path_of_the_pdf(runner, campaign, add_responses, tmp_path):
+def test_cli_render_prints_the_path_of_the_pdf(runner, session, campaign, add_responses, tmp_path):
     add_responses(60)
     result = runner.invoke(args=["report", "render", "transport-2026", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     path = Path(result.output.strip())
     assert path.parent == tmp_path
     assert path.suffix == ".pdf" and path.read_bytes().startswith(b"%PDF")
+    report = session.scalars(select(Report)).one()
+    # Audited once, by `request_report`, like a request from the organizer page.
+    events = session.scalars(select(AuditEvent).where(AuditEvent.object_type == "report")).all()
+    assert [(e.action, e.object_id, e.detail) for e in events] == [
+        ("report.request", str(report.id), {"campaign": "transport-2026"})
+    ]
 
 
 def test_cli_render_names_an_unknown_campaign(runner, tmp_path):

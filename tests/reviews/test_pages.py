@@ -158,6 +158,15 @@ def test_cli_assigns_experts_and_prints_agreement(runner, session, campaign, res
     assert rows[0]["icc"]["note"] == "needs 2 targets and 2 judges"
     ranking = runner.invoke(args=["reviews", "ranking", "transport-2026"])
     assert f"{responses[0].id}:suggestion\t4.00\tn=1" in ranking.output
+    closed = runner.invoke(args=["reviews", "close", "transport-2026"])
+    assert closed.exit_code == 0, closed.output
+    # The commands are audited once each, by the domain functions they call.
+    audited = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert [a for a in audited if a.startswith("review.")] == [
+        "review.assign_expert",
+        "review.score",
+        "review.close_round",
+    ]
 
 
 def test_overview_forms_carry_their_csrf_token_when_protection_is_on(
