@@ -10,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.errors import AnalysisProblem, UnknownCategoryError, WeightError
+from analysis.errors import UnknownCategoryError, WeightError
+from minsheng.problems import Problem
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -45,7 +46,7 @@ def category_codes(
         allowed = ", ".join(repr(c) for c in cats)
         raise UnknownCategoryError(
             [
-                AnalysisProblem(
+                Problem(
                     f"variable `{series.name}`" if series.name is not None else "answers",
                     f"values {unknown!r} are not among the categories; expected one of {allowed}",
                 )
@@ -65,7 +66,7 @@ def weight_array(
     problems = []
     if array.shape != (n,):
         problems.append(
-            AnalysisProblem(
+            Problem(
                 "weights",
                 f"got {array.shape[0] if array.ndim else 0} weights for {n} rows",
             )
@@ -74,7 +75,7 @@ def weight_array(
         bad = ~np.isfinite(array) | (array < 0)
         if bad.any():
             problems.append(
-                AnalysisProblem(
+                Problem(
                     "weights",
                     f"{int(bad.sum())} weights are missing, negative or infinite "
                     f"(first at position {int(np.argmax(bad))}); weights must be finite and >= 0",

@@ -16,7 +16,7 @@ import pyarrow as pa
 from analysis.arrow import read_schema
 from analysis.counting import Tally, tally_parquet, tally_table
 from analysis.crosstabs import CrosstabScan, benjamini_hochberg, crosstab_from_counts
-from analysis.errors import AnalysisProblem, UnknownCategoryError, check_alpha, check_columns
+from analysis.errors import UnknownCategoryError, check_alpha, check_columns
 from analysis.frame_summary import summarize_frame
 from analysis.frames import choice_names, option_column, rating_scores
 from analysis.proportions import check_method, frequencies_from_counts, multiple_choice_from_counts
@@ -45,6 +45,7 @@ from analysis.summary_types import (
 )
 from analysis.text import text_summary_from_counts
 from analysis.weighting import Margins
+from minsheng.problems import Problem
 from questionnaire.schema import Form, Question
 
 
@@ -311,7 +312,7 @@ def _numeric_counted(form: Form, q: Question, counted: Tally, o: Options) -> Que
             allowed = ", ".join(repr(p) for p in points)
             raise UnknownCategoryError(
                 [
-                    AnalysisProblem(
+                    Problem(
                         f"variable `{q.name}`",
                         f"values {outside[:10]!r} are not among the categories; "
                         f"expected one of {allowed}",

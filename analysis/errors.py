@@ -1,30 +1,17 @@
-"""Errors raised by the statistics in `analysis`: one base class, one subclass per kind of bad
-input, each carrying every problem found (not just the first) with what came in and what is
-allowed."""
+"""Errors raised by the statistics in `analysis` on bad input: `InputError`s of `Problem`s like
+every other stage's (422 on a page or the API, exit status 2 on the CLI), one subclass per kind,
+each carrying every problem found (not just the first) with what came in and what is allowed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from minsheng.problems import InputError, Problem
 
 
-@dataclass(frozen=True)
-class AnalysisProblem:
-    """One thing wrong with the input: where (a margin, variable or option) and why."""
-
-    location: str
-    message: str
-
-
-class AnalysisError(Exception):
-    """Base class of every error raised by `analysis` on bad input.
-
-    ``problems`` lists all problems found; ``str(error)`` joins them, one per line.
-    """
-
-    def __init__(self, problems: Sequence[AnalysisProblem]) -> None:
-        self.problems: tuple[AnalysisProblem, ...] = tuple(problems)
-        super().__init__("\n".join(f"{p.location}: {p.message}" for p in self.problems))
+class AnalysisError(InputError):
+    """Base class of every error raised by `analysis` on bad input; `str(error)` joins the
+    problems, one per line."""
 
 
 class UnknownOptionError(AnalysisError, ValueError):
@@ -33,9 +20,7 @@ class UnknownOptionError(AnalysisError, ValueError):
     @classmethod
     def for_choice(cls, option: str, value: object, allowed: Sequence[str]) -> UnknownOptionError:
         expected = ", ".join(allowed)
-        return cls(
-            [AnalysisProblem(option, f"unknown value {value!r}; expected one of {expected}")]
-        )
+        return cls([Problem(option, f"unknown value {value!r}; expected one of {expected}")])
 
 
 class UnknownVariableError(AnalysisError, KeyError):
@@ -59,7 +44,7 @@ def check_alpha(alpha: float) -> None:
     """Refuse a significance level outside the open interval (0, 1)."""
     if not 0.0 < alpha < 1.0:
         raise UnknownOptionError(
-            [AnalysisProblem("alpha", f"got {alpha!r}; alpha must be in (0, 1), bounds excluded")]
+            [Problem("alpha", f"got {alpha!r}; alpha must be in (0, 1), bounds excluded")]
         )
 
 
@@ -73,7 +58,7 @@ def check_columns(frame_columns: Sequence[object], names: Sequence[str]) -> None
         columns = ", ".join(listed[:30]) + more
         raise UnknownVariableError(
             [
-                AnalysisProblem(
+                Problem(
                     f"variable `{name}`",
                     f"not a column of the data; columns are {columns}",
                 )

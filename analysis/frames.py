@@ -25,7 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.errors import AnalysisError, AnalysisProblem
+from analysis.errors import AnalysisError
+from minsheng.problems import Problem
 from questionnaire.schema import Choice, Form, Group, Question
 
 #: Response metadata columns, in frame order.
@@ -126,7 +127,7 @@ def merged_form(versions: Sequence[Form]) -> Form:
     """
     if not versions:
         raise NoQuestionnaireError(
-            [AnalysisProblem("questionnaire", "no version given; publish one first")]
+            [Problem("questionnaire", "no version given; publish one first")]
         )
     current = versions[-1]
     if len(versions) == 1:

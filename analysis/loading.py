@@ -9,7 +9,6 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.errors import AnalysisProblem
 from analysis.frames import (
     NoQuestionnaireError,
     ResponseCodes,
@@ -22,6 +21,7 @@ from campaigns.models import Campaign
 from forms.ingest import CHANNELS
 from forms.models import Response
 from forms.publishing import form_of, versions_of
+from minsheng.problems import Problem
 from questionnaire.schema import Form
 
 DEFAULT_CHUNK_SIZE = 20_000
@@ -33,7 +33,7 @@ def campaign_form(session: Session, campaign: Campaign) -> Form:
     if not versions:
         raise NoQuestionnaireError(
             [
-                AnalysisProblem(
+                Problem(
                     f"campaign `{campaign.slug}`",
                     "has no published questionnaire; load the campaign file first",
                 )

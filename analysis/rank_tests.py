@@ -13,8 +13,9 @@ import pandas as pd
 from scipy import stats
 
 from analysis.categories import FloatArray, category_codes
-from analysis.errors import AnalysisProblem, UnknownCategoryError
+from analysis.errors import UnknownCategoryError
 from analysis.results import Result, nan_to_none
+from minsheng.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,7 @@ def _rank_table(
     if isinstance(values.dtype, pd.CategoricalDtype):
         if not values.cat.ordered:
             raise UnknownCategoryError(
-                [
-                    AnalysisProblem(
-                        f"variable `{values.name}`", "categories must be ordered for a rank test"
-                    )
-                ]
+                [Problem(f"variable `{values.name}`", "categories must be ordered for a rank test")]
             )
         codes = values.cat.codes.to_numpy(np.int64)
         levels = len(values.cat.categories)
@@ -53,7 +50,7 @@ def _rank_table(
         if (numeric.isna() & values.notna()).any():
             raise UnknownCategoryError(
                 [
-                    AnalysisProblem(
+                    Problem(
                         f"variable `{values.name}`",
                         "answers are neither numbers nor an ordered categorical; "
                         "a rank test needs ordered answers",

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.categories import Answers, FloatArray, weight_array
-from analysis.errors import AnalysisProblem, UnknownCategoryError, check_alpha
+from analysis.errors import UnknownCategoryError, check_alpha
 from analysis.proportions import (
     FrequencyTable,
     ProportionEstimate,
@@ -21,6 +21,7 @@ from analysis.proportions import (
     indicator_proportion,
 )
 from analysis.results import Result, nan_to_none
+from minsheng.problems import Problem
 
 
 def _numeric(values: Answers) -> FloatArray:
@@ -263,7 +264,7 @@ def net_promoter_score(
     if outside.any():
         raise UnknownCategoryError(
             [
-                AnalysisProblem(
+                Problem(
                     "NPS answers",
                     f"{int(outside.sum())} values outside 0..10 "
                     f"(e.g. {y[outside][0]:g}); expected whole numbers 0 to 10",
@@ -508,7 +509,7 @@ def net_promoter_score_from_counts(
     if outside.any():
         raise UnknownCategoryError(
             [
-                AnalysisProblem(
+                Problem(
                     "NPS answers",
                     f"{int(c[outside].sum())} values outside 0..10 "
                     f"(e.g. {y[outside][0]:g}); expected whole numbers 0 to 10",

@@ -35,7 +35,7 @@ from analysis.count_summary import (
     summarize_tally,
     table_crosstabs,
 )
-from analysis.errors import AnalysisProblem, UnknownOptionError
+from analysis.errors import UnknownOptionError
 from analysis.frame_summary import summarize_frame, summarize_question
 from analysis.loading import campaign_form, frame_template, response_frame
 from analysis.quality import FLAGS
@@ -51,6 +51,7 @@ from analysis.summary_types import (
 )
 from analysis.weighting import Margins
 from campaigns.models import Campaign
+from minsheng.problems import Problem
 
 __all__ = [
     "CampaignSummary",
@@ -93,7 +94,7 @@ def campaign_margins(
     if not isinstance(raw, Mapping) or not raw:
         raise UnknownOptionError(
             [
-                AnalysisProblem(
+                Problem(
                     "settings.weighting.margins",
                     "the campaign file declares no population margins; expected a mapping of "
                     "variable to {category: population}",
@@ -107,7 +108,7 @@ def campaign_margins(
         if not isinstance(targets, Mapping) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) for v in targets.values()
         ):
-            problems.append(AnalysisProblem(where, "expected {category: population count}"))
+            problems.append(Problem(where, "expected {category: population count}"))
             continue
         names = tuple(str(key).split(JOINT))
         if len(names) == 1:
@@ -118,7 +119,7 @@ def campaign_margins(
     if bounds is not None and (
         not isinstance(bounds, Sequence) or len(bounds) != 2 or isinstance(bounds, str)
     ):
-        problems.append(AnalysisProblem("settings.weighting.bounds", "expected [lower, upper]"))
+        problems.append(Problem("settings.weighting.bounds", "expected [lower, upper]"))
         bounds = None
     if problems:
         raise UnknownOptionError(problems)

@@ -17,7 +17,7 @@ import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
 from analysis.crosstabs import CrosstabScan
-from analysis.errors import AnalysisProblem, UnknownOptionError
+from analysis.errors import UnknownOptionError
 from analysis.frames import OTHER, OTHER_LABEL
 from analysis.proportions import (
     FrequencyTable,
@@ -30,6 +30,7 @@ from analysis.results import Result
 from analysis.scales import MeanEstimate, NetPromoterScore, NumericSummary, RankedItem
 from analysis.text import TextSummary
 from analysis.weighting import RakingReport
+from minsheng.problems import Problem
 from questionnaire.schema import Form, Question, text_in
 
 Label = dict[str, str]
@@ -313,7 +314,7 @@ def segments_not_categorical(names: Sequence[str]) -> UnknownOptionError:
     """The error for segments that are not categorical columns."""
     return UnknownOptionError(
         [
-            AnalysisProblem(
+            Problem(
                 f"segment `{s}`",
                 "is not a categorical column; segments are single-choice "
                 "questions or channel, collection_point, target_group, language",

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.errors import AnalysisProblem, UnknownOptionError
+from analysis.errors import UnknownOptionError
 from analysis.summary_types import CampaignSummary
+from minsheng.problems import Problem
 
 DEFAULT_THRESHOLD = 5
 #: Fields of a row (or crosstab cell) that reveal its count, blanked when it is suppressed.
@@ -224,7 +225,7 @@ def suppress_summary(
     """
     if not isinstance(threshold, int) or threshold < 1:
         raise UnknownOptionError(
-            [AnalysisProblem("threshold", f"got {threshold!r}; expected an integer >= 1")]
+            [Problem("threshold", f"got {threshold!r}; expected an integer >= 1")]
         )
     data = (
         summary.to_dict() if isinstance(summary, CampaignSummary) else copy.deepcopy(dict(summary))

@@ -18,12 +18,8 @@ from analysis.categories import (
     compact_codes,
     weight_array,
 )
-from analysis.errors import (
-    AnalysisProblem,
-    DesignError,
-    UnknownOptionError,
-    check_columns,
-)
+from analysis.errors import DesignError, UnknownOptionError, check_columns
+from minsheng.problems import Problem
 
 LONELY_PSU = ("fail", "remove")
 
@@ -85,18 +81,16 @@ def _fpc_fractions(
     np.maximum.at(highest, stratum, values)
     problems = []
     if not np.isfinite(values).all() or (values <= 0).any():
-        problems.append(AnalysisProblem(f"fpc `{design.fpc}`", "values must be finite and > 0"))
+        problems.append(Problem(f"fpc `{design.fpc}`", "values must be finite and > 0"))
     elif (highest - lowest > 1e-9 * highest).any():
-        problems.append(
-            AnalysisProblem(f"fpc `{design.fpc}`", "must be constant within each stratum")
-        )
+        problems.append(Problem(f"fpc `{design.fpc}`", "must be constant within each stratum"))
     if problems:
         raise DesignError(problems)
     fraction = np.where(lowest <= 1, lowest, n_psu / lowest)
     if (fraction > 1 + 1e-12).any():
         raise DesignError(
             [
-                AnalysisProblem(
+                Problem(
                     f"fpc `{design.fpc}`",
                     "a stratum has more sampled PSUs than its population size",
                 )
@@ -119,12 +113,12 @@ def prepare_design(frame: pd.DataFrame, design: SamplingDesign) -> PreparedDesig
     if design.strata:
         stratum, labels = category_codes(frame[design.strata])
         if (stratum < 0).any():
-            raise DesignError([AnalysisProblem(f"strata `{design.strata}`", "missing values")])
+            raise DesignError([Problem(f"strata `{design.strata}`", "missing values")])
     psu: IntArray | None = None
     if design.clusters:
         cluster = pd.factorize(frame[design.clusters], use_na_sentinel=True)[0]
         if (cluster < 0).any():
-            raise DesignError([AnalysisProblem(f"clusters `{design.clusters}`", "missing values")])
+            raise DesignError([Problem(f"clusters `{design.clusters}`", "missing values")])
         # PSUs are nested within strata (survey::svydesign(nest = TRUE)).
         width = int(cluster.max()) + 1
         psu_of_pair, psu = compact_codes(stratum * width + cluster, len(labels) * width)
@@ -140,7 +134,7 @@ def prepare_design(frame: pd.DataFrame, design: SamplingDesign) -> PreparedDesig
         listed = ", ".join(repr(labels[i]) for i in np.flatnonzero(lonely)[:10])
         raise DesignError(
             [
-                AnalysisProblem(
+                Problem(
                     f"strata `{design.strata}`",
                     f"strata {listed} have a single PSU, so their variance cannot be estimated; "
                     "merge them with a similar stratum or declare lonely_psu='remove'",

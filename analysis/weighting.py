@@ -19,13 +19,9 @@ from analysis.categories import (
     compact_codes,
     weight_array,
 )
-from analysis.errors import (
-    AnalysisProblem,
-    MarginError,
-    UnknownOptionError,
-    check_columns,
-)
+from analysis.errors import MarginError, UnknownOptionError, check_columns
 from analysis.results import Result, nan_to_none
+from minsheng.problems import Problem
 
 #: Population margins: margin variable (or tuple of variables for a joint margin such as
 #: district x age group) -> {category (tuple for joint margins): population count}.
@@ -148,7 +144,7 @@ def _observed_cells(
         c, k = category_codes(frame[var])
         if (c < 0).any():
             problems.append(
-                AnalysisProblem(
+                Problem(
                     f"margin `{var}`",
                     f"{int((c < 0).sum())} rows have no value; fill or drop them before weighting",
                 )
@@ -178,7 +174,7 @@ def _margin_codes(
     targets: Mapping[Any, float],
     cats: dict[str, list[Hashable]],
     cell_codes: dict[str, IntArray],
-    problems: list[AnalysisProblem],
+    problems: list[Problem],
 ) -> tuple[IntArray, FloatArray]:
     """Index of every cell's category in this margin's targets; collects mismatches."""
     keys = list(targets)
@@ -190,7 +186,7 @@ def _margin_codes(
     for key, value in zip(keys, values, strict=True):
         if not np.isfinite(value) or value < 0:
             problems.append(
-                AnalysisProblem(
+                Problem(
                     f"margin `{name}`",
                     f"category {key!r}: target {value!r} must be >= 0",
                 )
@@ -210,7 +206,7 @@ def _margin_codes(
         codes = np.array([index.get(key, -1) for key in cell_keys], dtype=np.int64)
     for key in dict.fromkeys(k for k, c in zip(cell_keys, codes, strict=True) if c < 0):
         problems.append(
-            AnalysisProblem(
+            Problem(
                 f"margin `{name}`",
                 f"category {key!r} occurs in the sample but has no population target; "
                 f"targets are given for {', '.join(repr(k) for k in keys)}",
@@ -220,7 +216,7 @@ def _margin_codes(
     seen[codes[codes >= 0]] = True
     for i in np.flatnonzero(~seen & (values > 0)):
         problems.append(
-            AnalysisProblem(
+            Problem(
                 f"margin `{name}`",
                 f"category {keys[i]!r} has population target {values[i]:g} but no respondents; "
                 "merge it with a neighbouring category or drop it from every margin",
@@ -232,11 +228,11 @@ def _margin_codes(
 def _cell_table(frame: pd.DataFrame, margins: Margins, base: FloatArray) -> _CellTable:
     listed = _margin_list(margins)
     if not listed:
-        raise MarginError([AnalysisProblem("margins", "no margin given; give at least one")])
+        raise MarginError([Problem("margins", "no margin given; give at least one")])
     variables = list(dict.fromkeys(v for _, vs, _ in listed for v in vs))
     check_columns(list(frame.columns), variables)
     row_cell, cell_base, cats, cell_codes = _observed_cells(frame, variables, base)
-    problems: list[AnalysisProblem] = []
+    problems: list[Problem] = []
     margin_codes, targets = [], []
     for name, vs, t in listed:
         codes, values = _margin_codes(name, vs, t, cats, cell_codes, problems)
@@ -248,7 +244,7 @@ def _cell_table(frame: pd.DataFrame, margins: Margins, base: FloatArray) -> _Cel
             f"`{name}` sums to {tot:g}" for (name, _, _), tot in zip(listed, totals, strict=True)
         )
         problems.append(
-            AnalysisProblem("margins", f"margins must sum to the same population total: {listing}")
+            Problem("margins", f"margins must sum to the same population total: {listing}")
         )
     if problems:
         raise MarginError(problems)
@@ -466,7 +462,7 @@ def _check_bounds(bounds: tuple[float, float] | None) -> None:
     if bounds is not None and not (0 <= bounds[0] <= 1 <= bounds[1]):
         raise UnknownOptionError(
             [
-                AnalysisProblem(
+                Problem(
                     "bounds",
                     f"got {bounds!r}; expected (lower, upper) with 0 <= lower <= 1 <= upper",
                 )

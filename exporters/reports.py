@@ -11,7 +11,6 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.errors import AnalysisError
 from campaigns.models import Campaign
 from exporters.errors import ExportError
 from exporters.models import REPORT_AUDIENCES, Report
@@ -132,7 +131,7 @@ def produce_report(
             )
             with path.open("rb") as pdf:
                 file_store().put(key, pdf)
-    except (ExportError, InputError, AnalysisError) as exc:
+    except (ExportError, InputError) as exc:  # analysis errors are InputErrors too
         report.status = "failed"
         report.error = str(exc)[:1000]
         report.finished_at = utcnow()

@@ -14,6 +14,7 @@ from analysis.weighting import (
     raked_weights,
     weight_summary,
 )
+from minsheng.problems import InputError, Problem
 
 
 def sample(n=3000, seed=7):
@@ -146,6 +147,11 @@ def test_sample_category_without_target_names_margin_and_category():
     assert problem.location == "margin `district`"
     assert "'朝阳'" in problem.message
     assert "no population target" in problem.message
+    # One error type across the stages: pages and the API answer it 422, the CLI exits 2.
+    assert isinstance(raised.value, InputError) and isinstance(problem, Problem)
+    assert raised.value.to_json() == {
+        "errors": [{"location": "margin `district`", "message": problem.message}]
+    }
 
 
 def test_target_without_respondents_and_unequal_totals_are_reported_together():
