@@ -123,7 +123,7 @@ def test_pdf_reports_show_suggestions_masked(client, login, session, suggestions
     report = session.scalars(select(Report)).one()
     session.refresh(report)
     assert report.status == "done", report.error
-    with client.get(f"/reports/{report.id}/download") as download:
+    with client.get(f"/campaigns/{SLUG}/reports/{report.id}/download") as download:
         assert download.status_code == 200
         text = pdf_text(download.get_data())
     # Five answers share the theme, as many as the department edition's suppression threshold.
@@ -162,7 +162,7 @@ def test_recommendations_golden_ideas_and_feedback_store_copied_data_masked(
     assert_masked(reply.text)
     recommendation = session.scalar(select(Recommendation))
     assert_masked(recommendation.title + recommendation.text)
-    assert_masked(client.get(f"/recommendations/{recommendation.id}").text)
+    assert_masked(client.get(f"/campaigns/{SLUG}/recommendations/{recommendation.id}").text)
 
     nomination = nominate(session, campaign, suggestions[3], "suggestion", organizer.id)
     close_review_round(session, campaign)
