@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from campaigns.lifecycle import STATUSES
-from minsheng.errors import InputError, Problem
+from minsheng.errors import InputError, Problem, TooLargeError
+from minsheng.text import shape_problem
 from questionnaire.schema import Form, parse_form
 
 CAMPAIGN_FIELDS = frozenset(
@@ -37,6 +38,8 @@ CAMPAIGN_FIELDS = frozenset(
         "questionnaire",
     }
 )
+# A campaign file is a few hundred lines of YAML (issue 11: bounded like every upload).
+MAX_FILE_BYTES = 5 << 20
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 
 
@@ -64,6 +67,11 @@ def read_campaign_file(path: str | Path) -> CampaignDefinition:
     """Read and validate a campaign YAML file; every problem names the file and the field."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise TooLargeError(
+                [Problem(path.name, f"{size:,} bytes; a campaign file may hold {MAX_FILE_BYTES:,}")]
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(str(path), f"cannot read the file: {exc}")]) from exc
@@ -73,6 +81,11 @@ def read_campaign_file(path: str | Path) -> CampaignDefinition:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path.name}:{mark.line + 1}" if mark else path.name
         raise InputError([Problem(where, f"not valid YAML: {exc}")]) from exc
+    except RecursionError:
+        raise InputError([Problem(path.name, "nested too deeply to read")]) from None
+    too_big = shape_problem(data)
+    if too_big:
+        raise TooLargeError([Problem(path.name, too_big)])
     return parse_campaign(data, source=path.name)
 
 

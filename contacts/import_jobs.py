@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from contacts.files import check_contact_file
 from contacts.lists import import_contacts
 from contacts.models import ContactList, ContactUpload
 from contacts.pii import PIIKeys, current_keys, decrypt_bytes, encrypt_bytes
@@ -33,8 +34,10 @@ def start_import(
 ) -> Job:
     """Queue the import of `data` into `contact_list`; the task starts once the caller commits.
 
-    With no broker (the embedded default) the task runs in-process at that commit.
+    With no broker (the embedded default) the task runs in-process at that commit. A file past
+    the size limits (`contacts.files.check_contact_file`) is refused here, before it is stored.
     """
+    check_contact_file(data, filename)
     job = Job(kind=JOB_KIND, target=f"contact_list:{contact_list.id}", message=filename[:500])
     session.add(job)
     session.flush()

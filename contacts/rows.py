@@ -21,6 +21,7 @@ from contacts.pii import (
     normalize_phone,
 )
 from minsheng.errors import InputError, Problem
+from minsheng.text import sanitised, unsafe_character
 
 # Header names recognised for the personal columns (lower-cased); every other column is an
 # attribute kept under its own name.
@@ -130,8 +131,40 @@ def _cell(cells: list[str], index: int | None) -> str:
     return cells[index].strip() if index is not None and index < len(cells) else ""
 
 
+def _undecodable(cell: str) -> str | None:
+    """Why a cell can not be stored: a byte the file's encoding did not decode (kept by
+    `contacts.files.decode_text` as U+DC80-U+DCFF), a NUL or another lone surrogate."""
+    found = next((i for i, ch in enumerate(cell) if "\udc80" <= ch <= "\udcff"), None)
+    if found is not None:
+        byte = ord(cell[found]) - 0xDC00
+        return (
+            f"byte 0x{byte:02X} at character {found + 1} is not text in the file's encoding "
+            "(UTF-8 or GB18030); save the file again as CSV UTF-8 or as XLSX"
+        )
+    return unsafe_character(cell)
+
+
+def _text_problems(number: int, cells: list[str], layout: Layout) -> list[RowProblem]:
+    columns = [
+        (layout.titles.get(kind, kind), index)
+        for kind, index in (("name", layout.name), ("phone", layout.phone), ("email", layout.email))
+        if index is not None
+    ] + list(layout.attributes.items())
+    problems = []
+    for title, index in columns:
+        cell = _cell(cells, index)
+        reason = _undecodable(cell)
+        if reason:
+            problems.append(RowProblem(number, title, mask_text(sanitised(cell)), reason))
+    return problems
+
+
 def parse_row(number: int, cells: list[str], layout: Layout, keys: PIIKeys) -> ParsedRow:
-    problems: list[RowProblem] = []
+    """The row's values (phone and e-mail normalised and hashed), or every reason it can not be
+    imported; a cell that is not text (undecodable bytes, NUL) is reported, never stored."""
+    problems = _text_problems(number, cells, layout)
+    if problems:
+        return ParsedRow(values={}, problems=problems)
     raw_phone, raw_email = _cell(cells, layout.phone), _cell(cells, layout.email)
     phone = normalize_phone(raw_phone) if raw_phone else None
     email = normalize_email(raw_email) if raw_email else None

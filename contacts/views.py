@@ -15,15 +15,17 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from contacts.files import check_contact_file
 from contacts.import_jobs import JOB_KIND, start_import
 from contacts.lists import get_or_create_list, lists_with_counts, masked_contact
 from contacts.models import Contact, ContactImport, ContactList
 from contacts.webforms import ContactUploadForm
 from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
+from minsheng.errors import InputError
 from minsheng.jobs import Job
 from minsheng.limits import requested_page
-from minsheng.web import commit_or_show, moved_to
+from minsheng.web import commit_or_show, moved_to, show_problems
 
 bp = Blueprint("contacts", __name__, template_folder="templates")
 
@@ -40,15 +42,22 @@ def lists() -> ResponseReturnValue:
         upload = form.file.data
         required = [a.strip() for a in (form.required.data or "").split(",") if a.strip()]
 
+        filename = upload.filename or "upload"
+        data = upload.read()
+        try:
+            check_contact_file(data, filename)  # a file too large is told at once, not queued
+        except InputError as exc:
+            show_problems(form, exc, {filename: "file"})
+            lists = lists_with_counts(session)
+            return render_template("contacts/lists.html", form=form, lists=lists), exc.http_status
+
         def start() -> Job:
             contact_list = get_or_create_list(session, form.list_name.data or "")
-            filename = upload.filename or "upload"
-            data = upload.read()
             return start_import(
                 session, contact_list, data, filename, required, actor_id=current_user.id
             )
 
-        job = commit_or_show(session, form, start, {"list": "list_name"})
+        job = commit_or_show(session, form, start, {"list": "list_name", filename: "file"})
         if job is not None:
             return redirect(url_for("contacts.import_job", job_id=job.id))
     return render_template("contacts/lists.html", form=form, lists=lists_with_counts(session)), (

@@ -15,13 +15,19 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from minsheng.errors import InputError, Problem
+from minsheng.errors import InputError, Problem, TooLargeError, byte_size
+from minsheng.workbooks import XLSX_MAGIC, check_workbook
 from questionnaire.schema import SETTINGS_FIELDS, Form, form_to_dict, parse_form
 
 SUFFIXES = (".xlsx", ".xls", ".csv", ".md")
+# The largest questionnaires are a few hundred rows; these bound what one file can cost.
+MAX_FILE_BYTES = 10 << 20
+MAX_ROWS = 10_000
+MAX_CELL_CHARS = 20_000
 TRANSLATABLE = ("label", "hint", "constraint_message", "required_message")
 SURVEY_COLUMNS = frozenset(
     {
@@ -148,6 +154,7 @@ def read_sheets(path: Path) -> dict[str, Sheet]:
         raise InputError(
             [Problem(path.name, f"unknown file type {suffix!r}; expected {', '.join(SUFFIXES)}")]
         )
+    _check_size(path)
     try:
         if suffix == ".xlsx":
             tables = _xlsx_tables(path)
@@ -160,6 +167,7 @@ def read_sheets(path: Path) -> dict[str, Sheet]:
         raise
     except Exception as exc:  # openpyxl, xlrd and zipfile raise many types for a broken file
         raise InputError([Problem(path.name, f"cannot read the file: {exc}")]) from exc
+    _check_tables(path.name, tables)
     sheets: dict[str, Sheet] = {}
     for name, table in tables:
         rows = [(i, row) for i, row in enumerate(table, start=1) if any(_text(c) for c in row)]
@@ -184,10 +192,51 @@ def _xlsx_tables(path: Path) -> list[tuple[str, list[list[Any]]]]:
             # Sheets formatted down to row 1048576 declare that size; without the declared
             # dimensions openpyxl yields only the rows the file really holds, in a blink.
             sheet.reset_dimensions()  # type: ignore[union-attr]
-            tables.append((sheet.title, [list(r) for r in sheet.iter_rows(values_only=True)]))
+            rows = islice(sheet.iter_rows(values_only=True), MAX_ROWS + 1)
+            tables.append((sheet.title, [list(r) for r in rows]))
     finally:
         book.close()
     return tables
+
+
+def _check_size(path: Path) -> None:
+    """Before reading a row: the file's size and, for XLSX, its unzipped size and no DTD."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError([Problem(path.name, f"cannot read the file: {exc}")]) from exc
+    if size > MAX_FILE_BYTES:
+        raise TooLargeError(
+            [
+                Problem(
+                    path.name,
+                    f"{byte_size(size)}; an XLSForm may hold at most {byte_size(MAX_FILE_BYTES)}",
+                )
+            ]
+        )
+    data = path.read_bytes() if path.suffix.lower() == ".xlsx" else b""
+    if data.startswith(XLSX_MAGIC):  # not a zip at all: openpyxl says why below
+        check_workbook(data, path.name)
+
+
+def _check_tables(name: str, tables: list[tuple[str, list[list[Any]]]]) -> None:
+    problems = [
+        Problem(f"{name}: sheet {title}", f"more than {MAX_ROWS:,} rows")
+        for title, rows in tables
+        if len(rows) > MAX_ROWS
+    ]
+    problems += [
+        Problem(
+            f"{name}: sheet {title}, row {r}, column {c}",
+            f"{len(cell):,} characters; a cell may hold at most {MAX_CELL_CHARS:,}",
+        )
+        for title, rows in tables
+        for r, row in enumerate(rows, start=1)
+        for c, cell in enumerate(row, start=1)
+        if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS
+    ]
+    if problems:
+        raise TooLargeError(problems[:20])
 
 
 def _xls_tables(path: Path) -> list[tuple[str, list[list[Any]]]]:
@@ -197,7 +246,7 @@ def _xls_tables(path: Path) -> list[tuple[str, list[list[Any]]]]:
     tables = []
     for sheet in book.sheets():
         rows = []
-        for r in range(sheet.nrows):
+        for r in range(min(sheet.nrows, MAX_ROWS + 1)):
             row = []
             for c in range(sheet.ncols):
                 cell = sheet.cell(r, c)

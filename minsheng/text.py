@@ -137,3 +137,28 @@ def _cut_deep(text: str, limit: int) -> str:
             depth -= 1
     out.append(text[kept:] if cut_from < 0 else "")
     return "".join(out)
+
+
+# More values than any questionnaire or campaign holds: a YAML "billion laughs" (aliases of
+# aliases) loads as shared references and would expand when walked, stored or rendered.
+MAX_VALUE_NODES = 200_000
+
+
+def shape_problem(
+    value: Any, max_depth: int = MAX_JSON_DEPTH, max_nodes: int = MAX_VALUE_NODES
+) -> str | None:
+    """Why a loaded file (YAML, JSON) is too deep or too big to walk, or None. Shared
+    references count every time they are reached, as any later walk would reach them."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    nodes = 0
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            return f"holds more than {max_nodes:,} values (aliases count each time they are used)"
+        if isinstance(item, dict | list | tuple):
+            if depth > max_depth:
+                return f"nested deeper than {max_depth} levels"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
