@@ -24,6 +24,7 @@ from forms.validation import validate_answers
 from invitations.models import Invitation, Quota
 from invitations.quotas import claim_quota, quota_attributes
 from invitations.tokens import mark_completed
+from minsheng.caches import BoundedCache
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 from minsheng.text import unsafe_character
@@ -65,7 +66,9 @@ class OpenQuestionnaire(NamedTuple):
 # open, is within its dates and (when the snapshot says so) has no quotas, and refuses otherwise
 # (`StaleSnapshotError`). A version published meanwhile is used from the next lookup on.
 SNAPSHOT_SECONDS = 5.0
-_SNAPSHOTS: dict[str, tuple[float, OpenQuestionnaire]] = {}
+_SNAPSHOTS: BoundedCache[str, tuple[float, OpenQuestionnaire]] = BoundedCache(
+    "campaign lookups for submissions", 1024
+)
 
 
 @dataclass(frozen=True)
@@ -117,17 +120,18 @@ def open_questionnaire(
         .options(defer(QuestionnaireVersion.definition))
     ).first()
     if row is None:
-        _SNAPSHOTS.pop(slug, None)
+        _SNAPSHOTS.discard(slug)
         return None
     found = OpenQuestionnaire(row[0], row[1], bool(row[2]))
-    if len(_SNAPSHOTS) > 1024:
-        _SNAPSHOTS.clear()
-    _SNAPSHOTS[slug] = (
-        now,
-        OpenQuestionnaire(
-            _detached_copy(found.campaign, ()),
-            _detached_copy(found.version, ("definition",)) if found.version else None,
-            found.has_quotas,
+    _SNAPSHOTS.put(
+        slug,
+        (
+            now,
+            OpenQuestionnaire(
+                _detached_copy(found.campaign, ()),
+                _detached_copy(found.version, ("definition",)) if found.version else None,
+                found.has_quotas,
+            ),
         ),
     )
     return found
@@ -161,7 +165,7 @@ def collection_point_of(
 
 def forget_snapshot(slug: str) -> None:
     """Drop the cached lookup of `slug` (after a `StaleSnapshotError`)."""
-    _SNAPSHOTS.pop(slug, None)
+    _SNAPSHOTS.discard(slug)
 
 
 class Outcome(enum.Enum):
@@ -484,10 +488,10 @@ def _insert(
         return response
     # A statement without literal values is compiled once and cached; the row becomes a
     # persistent `Response` without reading it back.
-    key = (dialect, tuple(values), no_quotas)
-    statement = _STATEMENTS.get(key)
-    if statement is None:
-        statement = _STATEMENTS[key] = _conditional_insert(insert, dialect, list(values), no_quotas)
+    statement = _STATEMENTS.get_or_compute(
+        (dialect, tuple(values), no_quotas),
+        lambda: _conditional_insert(insert, dialect, list(values), no_quotas),
+    )
     new_id = session.execute(statement, {**values, "today": today}).scalar()
     if new_id is None:
         return None
@@ -497,7 +501,10 @@ def _insert(
     return response
 
 
-_STATEMENTS: dict[tuple[str, tuple[str, ...], bool], Any] = {}
+# One per dialect, set of columns and quota check: a handful in any process.
+_STATEMENTS: BoundedCache[tuple[str, tuple[str, ...], bool], Any] = BoundedCache(
+    "response INSERT statements", 64
+)
 
 
 def _conditional_insert(insert: Any, dialect: str, names: list[str], no_quotas: bool) -> Any:

@@ -1,11 +1,14 @@
 """Parsed versions and respondent page classes are cached per content (the version's checksum),
-within a bound, and two different questionnaires never share an entry."""
+and a submission's campaign lookup per slug, each within a bound; two different questionnaires
+never share an entry."""
 
 from __future__ import annotations
 
+from forms.ingest import open_questionnaire
 from forms.publishing import PARSED_VERSIONS, current_version, form_of, publish_form
 from forms.webforms import PAGE_CLASSES, page_form_class
 from questionnaire.schema import form_to_dict, parse_form
+from tests.factories import CampaignFactory, QuestionnaireVersionFactory
 
 
 def without_question(form, name):
@@ -57,3 +60,17 @@ def test_page_classes_of_two_questionnaires_are_their_own(session, campaign):
     assert new is not old
     assert hasattr(old, "sat_parking") and not hasattr(new, "sat_parking")
     assert len(PAGE_CLASSES) <= PAGE_CLASSES.maxsize
+
+
+def test_two_campaigns_lookups_for_submissions_are_their_own(session, campaign):
+    other = CampaignFactory(slug="transport-other")
+    QuestionnaireVersionFactory(campaign=other)
+    session.commit()
+    fresh = {slug: open_questionnaire(session, slug) for slug in (campaign.slug, other.slug)}
+    kept = {slug: open_questionnaire(session, slug, snapshot=True) for slug in fresh}
+    for slug, found in kept.items():
+        assert found is not None and found.cached
+        assert found.campaign.id == fresh[slug].campaign.id
+        assert found.version.id == fresh[slug].version.id
+    assert kept[campaign.slug].version.number == 1
+    assert kept[other.slug].version.number == 2
