@@ -17,7 +17,7 @@ from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.files import send_stored_file
 from minsheng.jobs import Job, enqueue_after_commit
-from minsheng.web import label_language, moved_to, or_404
+from minsheng.web import commit_or_show, label_language, moved_to, or_404
 from questionnaire.schema import text_in
 
 bp = Blueprint("exporters", __name__, template_folder="templates")
@@ -30,14 +30,17 @@ def campaign_report_list(slug: str) -> ResponseReturnValue:
     session = get_session()
     campaign = get_campaign_or_404(slug)
     form = ReportRequestForm()
-    if form.validate_on_submit():
+
+    def queue_report() -> Report:
         report = request_report(
             session, campaign, audience=form.audience.data, actor_id=current_user.id
         )
         # Sent once the row is committed: the embedded default renders it right here, a Redis
         # broker hands it to a worker on the `reports` queue.
         enqueue_after_commit(session, render_report.s(report.id))
-        session.commit()
+        return report
+
+    if form.validate_on_submit() and commit_or_show(session, form, queue_report) is not None:
         flash(_("The report has been requested."), "info")
         return redirect(url_for("exporters.campaign_report_list", slug=slug))
     reports = campaign_reports(session, campaign)
@@ -52,7 +55,7 @@ def campaign_report_list(slug: str) -> ResponseReturnValue:
         reports=reports,
         jobs=jobs,
         pending=any(r.status in ("queued", "running") for r in reports),
-    )
+    ), 422 if form.errors else 200
 
 
 @bp.route("/campaigns/<slug>/reports/<int:report_id>/download")

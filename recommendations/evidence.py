@@ -37,19 +37,20 @@ def check_uploads(uploads: list[Upload]) -> list[Problem]:
     """Every problem with the files: unknown type, too big, empty, unusable name."""
     problems = []
     for upload in uploads:
-        where = f"attachments: {upload.filename}"
+        # Under the upload field of the form, each message naming its file.
+        named = f"{upload.filename}: "
         name = safe_name(upload.filename)
         suffix = Path(name).suffix.lower()
         if not name or suffix not in ALLOWED_SUFFIXES:
+            allowed = ", ".join(ALLOWED_SUFFIXES)
             problems.append(
-                Problem(where, f"type {suffix or 'none'!r}; allowed {', '.join(ALLOWED_SUFFIXES)}")
+                Problem("attachments", f"{named}type {suffix or 'none'!r}; allowed {allowed}")
             )
         if not upload.content:
-            problems.append(Problem(where, "the file is empty"))
+            problems.append(Problem("attachments", f"{named}the file is empty"))
         elif len(upload.content) > MAX_BYTES:
-            problems.append(
-                Problem(where, f"{len(upload.content)} bytes; at most {MAX_BYTES} (10 MB)")
-            )
+            size = f"{len(upload.content)} bytes; at most {MAX_BYTES} (10 MB)"
+            problems.append(Problem("attachments", f"{named}{size}"))
     return problems
 
 

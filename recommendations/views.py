@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -23,7 +24,7 @@ from minsheng.errors import InputError
 from minsheng.files import send_stored_file
 from minsheng.limits import record_id
 from minsheng.text import sanitised
-from minsheng.web import label_language, moved_to
+from minsheng.web import commit_or_show, label_language, moved_to
 from questionnaire.schema import text_in
 from recommendations.assignments import (
     assign_to_departments,
@@ -85,18 +86,12 @@ def _recommendation(slug: str, rec_id: int) -> Recommendation:
     return recommendation
 
 
-def _run(action: Callable[[], object], done: str) -> bool:
-    """Run a domain action; commit and flash `done`, or roll back and flash every problem.
-    Whether it was committed."""
-    session = get_session()
-    try:
-        action()
-    except InputError as exc:
-        session.rollback()
-        for problem in exc.problems:
-            flash(str(problem), "error")
+def _committed(form: FlaskForm, action: Callable[[], object], done: str) -> bool:
+    """Commit the domain `action` a valid `form` asks for and flash `done`; or roll back and put
+    each problem under its field (the page is then shown again with what was typed)."""
+    commit_or_show(get_session(), form, action)
+    if form.errors:
         return False
-    session.commit()
     flash(done, "info")
     return True
 
@@ -121,20 +116,19 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
     if request.method == "POST":
         if not staff:
             abort(403, description="Only organizers add recommendations.")
-        if form.validate_on_submit():
-            golden = form.golden_idea_id.data or None
-            _run(
-                lambda: create_recommendation(
-                    session,
-                    campaign,
-                    form.title.data or "",
-                    form.text.data or "",
-                    form.source.data or "",
-                    golden,
-                    current_user.id,
-                ),
-                _("The recommendation has been added."),
-            )
+        if form.validate_on_submit() and _committed(
+            form,
+            lambda: create_recommendation(
+                session,
+                campaign,
+                form.title.data or "",
+                form.text.data or "",
+                form.source.data or "",
+                form.golden_idea_id.data or None,
+                current_user.id,
+            ),
+            _("The recommendation has been added."),
+        ):
             return redirect(url_for("recommendations.campaign_recommendations", slug=slug))
     return render_template(
         "recommendations/campaign.html",
@@ -147,7 +141,7 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
         department_rates=department_rates(session, campaign) if staff else [],
         department_names={d.code: d.name for d in session.scalars(select(Department))},
         form=form if staff else None,
-    )
+    ), 422 if form.errors else 200
 
 
 @bp.route("/recommendations/")
@@ -160,34 +154,74 @@ def work_list() -> ResponseReturnValue:
     )
 
 
-@bp.route("/campaigns/<slug>/recommendations/<int:rec_id>")
-@require_role("organizer", "department")
-def detail(slug: str, rec_id: int) -> ResponseReturnValue:
-    session = get_session()
-    recommendation = _recommendation(slug, rec_id)
-    campaign = recommendation.campaign
-    assign_form = AssignForm()
+def _assign_form(recommendation: Recommendation, posted: bool) -> AssignForm:
+    """The assignment form, offering the departments not assigned yet."""
+    form = AssignForm() if posted else AssignForm(formdata=None)
     assigned = {a.department_id for a in recommendation.assignments}
-    assign_form.departments.choices = [
+    form.departments.choices = [
         SelectChoice(d.id, f"{d.name} ({d.code})")
-        for d in session.scalars(select(Department).order_by(Department.code))
+        for d in get_session().scalars(select(Department).order_by(Department.code))
         if d.id not in assigned
     ]
-    return render_template(
+    return form
+
+
+def _progress_form(assignment: Assignment, posted: bool = False) -> ProgressForm:
+    # One form per assignment on the page: the prefix keeps their ids (and labels) apart.
+    prefix = f"a{assignment.id}"
+    return ProgressForm(prefix=prefix) if posted else ProgressForm(prefix=prefix, formdata=None)
+
+
+def _detail_page(
+    recommendation: Recommendation,
+    refused: ProgressForm | None = None,
+    refused_for: int | None = None,
+    **forms: FlaskForm,
+) -> ResponseReturnValue:
+    """The recommendation page. A form that was posted and refused is passed in (`forms`, or the
+    progress form `refused` of assignment `refused_for`): it shows what was typed with each
+    problem under its field, and the page answers 422; the other forms are empty."""
+    session = get_session()
+    campaign = recommendation.campaign
+    assignments = visible_assignments(current_user, recommendation)
+    progress_forms = {a.id: _progress_form(a) for a in assignments}
+    if refused is not None and refused_for is not None:
+        progress_forms[refused_for] = refused
+    empty = {
+        "decision_form": DecisionForm(formdata=None),
+        "assign_form": _assign_form(recommendation, posted=False),
+        "feedback_form": FeedbackForm(formdata=None),
+        "evaluation_form": EvaluationForm(formdata=None),
+        "recognition_form": RecognitionForm(formdata=None),
+    }
+    page = render_template(
         "recommendations/detail.html",
         recommendation=recommendation,
         campaign=campaign,
         title=_title(campaign),
         staff=current_user.role in ("organizer", "admin"),
-        assignments=visible_assignments(current_user, recommendation),
+        assignments=assignments,
         evaluations=evaluations(session, recommendation),
         recognitions=recognitions(session, recommendation),
-        decision_form=DecisionForm(),
-        assign_form=assign_form,
-        progress_form=ProgressForm(),
-        feedback_form=FeedbackForm(),
-        evaluation_form=EvaluationForm(),
-        recognition_form=RecognitionForm(),
+        progress_forms=progress_forms,
+        **{**empty, **forms},
+    )
+    return page, 422 if (forms or refused is not None) else 200
+
+
+@bp.route("/campaigns/<slug>/recommendations/<int:rec_id>")
+@require_role("organizer", "department")
+def detail(slug: str, rec_id: int) -> ResponseReturnValue:
+    return _detail_page(_recommendation(slug, rec_id))
+
+
+def _back(recommendation: Recommendation) -> ResponseReturnValue:
+    return redirect(
+        url_for(
+            "recommendations.detail",
+            slug=recommendation.campaign.slug,
+            rec_id=recommendation.id,
+        )
     )
 
 
@@ -196,18 +230,19 @@ def detail(slug: str, rec_id: int) -> ResponseReturnValue:
 def decision(slug: str, rec_id: int) -> ResponseReturnValue:
     recommendation = _recommendation(slug, rec_id)
     form = DecisionForm()
-    if form.validate_on_submit():
-        _run(
-            lambda: decide(
-                get_session(),
-                recommendation,
-                form.decision.data or "",
-                form.reason.data or "",
-                current_user.id,
-            ),
-            _("The decision has been recorded."),
-        )
-    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
+    if form.validate_on_submit() and _committed(
+        form,
+        lambda: decide(
+            get_session(),
+            recommendation,
+            form.decision.data or "",
+            form.reason.data or "",
+            current_user.id,
+        ),
+        _("The decision has been recorded."),
+    ):
+        return _back(recommendation)
+    return _detail_page(recommendation, decision_form=form)
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/assignments", methods=["POST"])
@@ -215,23 +250,25 @@ def decision(slug: str, rec_id: int) -> ResponseReturnValue:
 def assign(slug: str, rec_id: int) -> ResponseReturnValue:
     session = get_session()
     recommendation = _recommendation(slug, rec_id)
-    form = AssignForm()
-    if not form.validate_on_submit() or form.deadline.data is None:
-        flash(_("Choose the departments and a deadline."), "error")
-    else:
-        chosen = list(
-            session.scalars(
-                select(Department).where(Department.id.in_(form.departments.data or []))
-            )
-        )
-        deadline = form.deadline.data
-        _run(
+    form = _assign_form(recommendation, posted=True)
+    chosen = form.departments.data or []
+    if (
+        form.validate_on_submit()
+        and (deadline := form.deadline.data) is not None
+        and _committed(
+            form,
             lambda: assign_to_departments(
-                session, recommendation, chosen, deadline, current_user.id
+                session,
+                recommendation,
+                list(session.scalars(select(Department).where(Department.id.in_(chosen)))),
+                deadline,
+                current_user.id,
             ),
             _("The recommendation has been assigned."),
         )
-    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
+    ):
+        return _back(recommendation)
+    return _detail_page(recommendation, assign_form=form)
 
 
 def _assignment(slug: str, assignment_id: int) -> Assignment:
@@ -248,34 +285,32 @@ def _assignment(slug: str, assignment_id: int) -> Assignment:
 
 
 @bp.route(
-    "/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/progress", methods=["POST"]
+    "/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/progress",
+    methods=["POST"],
 )
 @require_role("organizer", "department")
 def progress(slug: str, assignment_id: int) -> ResponseReturnValue:
     assignment = _assignment(slug, assignment_id)
-    form = ProgressForm()
-    if not form.validate_on_submit():
-        flash(_("Describe what was done."), "error")
-    else:
-        uploads = [
-            Upload(f.filename or "", f.read())
-            for f in request.files.getlist(form.attachments.name)
-            if f.filename
-        ]
-        _run(
-            lambda: record_progress(
-                get_session(),
-                assignment,
-                current_user,
-                form.note.data or "",
-                uploads,
-                completes=bool(form.completes.data),
-            ),
-            _("The progress has been recorded."),
-        )
-    return redirect(
-        url_for("recommendations.detail", slug=slug, rec_id=assignment.recommendation_id)
-    )
+    form = _progress_form(assignment, posted=True)
+    uploads = [
+        Upload(f.filename or "", f.read())
+        for f in request.files.getlist(form.attachments.name)
+        if f.filename
+    ]
+    if form.validate_on_submit() and _committed(
+        form,
+        lambda: record_progress(
+            get_session(),
+            assignment,
+            current_user,
+            form.note.data or "",
+            uploads,
+            completes=bool(form.completes.data),
+        ),
+        _("The progress has been recorded."),
+    ):
+        return _back(assignment.recommendation)
+    return _detail_page(assignment.recommendation, refused=form, refused_for=assignment.id)
 
 
 @bp.route("/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/files/<name>")
@@ -293,14 +328,15 @@ def evidence(slug: str, assignment_id: int, name: str) -> ResponseReturnValue:
 def feedback(slug: str, rec_id: int) -> ResponseReturnValue:
     recommendation = _recommendation(slug, rec_id)
     form = FeedbackForm()
-    if form.validate_on_submit():
-        _run(
-            lambda: publish_feedback(
-                get_session(), recommendation, form.text.data or "", current_user.id
-            ),
-            _("The feedback has been published."),
-        )
-    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
+    if form.validate_on_submit() and _committed(
+        form,
+        lambda: publish_feedback(
+            get_session(), recommendation, form.text.data or "", current_user.id
+        ),
+        _("The feedback has been published."),
+    ):
+        return _back(recommendation)
+    return _detail_page(recommendation, feedback_form=form)
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/evaluations", methods=["POST"])
@@ -308,21 +344,20 @@ def feedback(slug: str, rec_id: int) -> ResponseReturnValue:
 def evaluation(slug: str, rec_id: int) -> ResponseReturnValue:
     recommendation = _recommendation(slug, rec_id)
     form = EvaluationForm()
-    if form.validate_on_submit():
-        _run(
-            lambda: evaluate(
-                get_session(),
-                recommendation,
-                int(form.satisfaction.data or 0),
-                form.rater.data or "",
-                form.comment.data or "",
-                current_user.id,
-            ),
-            _("The evaluation has been recorded."),
-        )
-    else:
-        flash(_("Choose a satisfaction from 1 to 5."), "error")
-    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
+    if form.validate_on_submit() and _committed(
+        form,
+        lambda: evaluate(
+            get_session(),
+            recommendation,
+            int(form.satisfaction.data or 0),
+            form.rater.data or "",
+            form.comment.data or "",
+            current_user.id,
+        ),
+        _("The evaluation has been recorded."),
+    ):
+        return _back(recommendation)
+    return _detail_page(recommendation, evaluation_form=form)
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/recognitions", methods=["POST"])
@@ -331,21 +366,22 @@ def recognition(slug: str, rec_id: int) -> ResponseReturnValue:
     session = get_session()
     recommendation = _recommendation(slug, rec_id)
     form = RecognitionForm()
-    if form.validate_on_submit():
-        expert = session.scalar(select(User).where(User.username == (form.expert.data or "")))
-        _run(
-            lambda: recognise(
-                session,
-                recommendation,
-                form.kind.data or "",
-                expert=expert,
-                response_id=form.response_id.data,
-                note=form.note.data or "",
-                actor_id=current_user.id,
-            ),
-            _("The recognition has been recorded."),
-        )
-    return redirect(url_for("recommendations.detail", slug=slug, rec_id=rec_id))
+    expert = session.scalar(select(User).where(User.username == (form.expert.data or "")))
+    if form.validate_on_submit() and _committed(
+        form,
+        lambda: recognise(
+            session,
+            recommendation,
+            form.kind.data or "",
+            expert=expert,
+            response_id=form.response_id.data,
+            note=form.note.data or "",
+            actor_id=current_user.id,
+        ),
+        _("The recognition has been recorded."),
+    ):
+        return _back(recommendation)
+    return _detail_page(recommendation, recognition_form=form)
 
 
 @bp.route("/s/<slug>/feedback", methods=["GET", "POST"])
@@ -366,12 +402,16 @@ def campaign_feedback(slug: str) -> ResponseReturnValue:
         if rec_id in rated:
             flash(_("You have already rated this."), "info")
         else:
-            satisfaction = int(form.satisfaction.data or 0)
-            if _run(
-                lambda: evaluate(db, recommendation, satisfaction, "suggester"),
-                _("Thank you for your rating."),
-            ):
+            try:
+                evaluate(db, recommendation, int(form.satisfaction.data or 0), "suggester")
+            except InputError as exc:
+                db.rollback()
+                for problem in exc.problems:
+                    flash(str(problem), "error")
+            else:
+                db.commit()
                 session[RATED] = [*rated, rec_id]
+                flash(_("Thank you for your rating."), "info")
         return redirect(url_for("recommendations.campaign_feedback", slug=slug))
     return render_template(
         "recommendations/public_feedback.html",

@@ -17,7 +17,7 @@ from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.limits import requested_page
-from minsheng.web import flash_form_errors, label_language, moved_to
+from minsheng.web import commit_or_show, flash_form_errors, label_language, moved_to
 from questionnaire.schema import text_in
 from reviews.annotations import annotate, campaign_annotations
 from reviews.experts import (
@@ -118,8 +118,10 @@ def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
             getattr(form, name).data = str(getattr(existing, name))
         form.comment.data = existing.comment
     if form.validate_on_submit():
-        try:
-            score_suggestion(
+        commit_or_show(
+            session,
+            form,
+            lambda: score_suggestion(
                 session,
                 campaign,
                 current_user,
@@ -127,17 +129,9 @@ def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
                 question,
                 {name: getattr(form, name).data for name in CRITERIA},
                 form.comment.data or "",
-            )
-        except InputError as exc:
-            session.rollback()
-            for field, messages in exc.by_location().items():
-                target = getattr(form, field, None)
-                if target is not None and hasattr(target, "errors"):
-                    target.errors = [*target.errors, *messages]
-                else:
-                    flash("; ".join(messages), "error")
-        else:
-            session.commit()
+            ),
+        )
+        if not form.errors:
             flash(_("Your score has been saved."), "info")
             return redirect(url_for("reviews.queue", slug=slug))
     return render_template(

@@ -140,3 +140,15 @@ def test_the_old_download_url_redirects_and_another_campaign_slug_is_not_found(
     assert client.get("/reports/999999/download").status_code == 404
     login("expert")
     assert client.get(f"/reports/{report.id}/download").status_code == 403
+
+
+def test_an_unknown_edition_is_shown_under_its_field_and_nothing_is_queued(
+    client, login, session, campaign
+):
+    login("organizer")
+    page = client.post("/campaigns/transport-2026/reports?lang=en", data={"audience": "everyone"})
+    assert page.status_code == 422
+    assert '<p class="error" id="audience-error">Not a valid choice.' in page.text
+    assert '<a href="#audience">Edition: Not a valid choice.' in page.text
+    assert "{&#39;" not in page.text
+    assert session.scalars(select(Report)).all() == []

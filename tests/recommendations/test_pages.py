@@ -62,12 +62,16 @@ def test_organizer_adds_decides_and_assigns_through_the_pages(
 
 
 def test_refused_step_is_shown_with_the_current_and_allowed_states(
-    client, login, make_recommendation
+    client, login, session, make_recommendation
 ):
     login("organizer")
     rec = make_recommendation()
-    page = client.post(f"{BASE}/{rec.id}/feedback", data={"text": "已办结"}, follow_redirects=True)
-    assert "is &#39;proposed&#39;; it can move to adopted, partly_adopted, not_adopted" in page.text
+    session.commit()
+    page = client.post(f"{BASE}/{rec.id}/feedback?lang=en", data={"text": "已办结"})
+    assert page.status_code == 422
+    summary = page.text.split('id="error-summary"')[1].split("</div>")[0]
+    assert "is &#39;proposed&#39;; it can move to adopted, partly_adopted, not_adopted" in summary
+    assert "\n已办结</textarea>" in page.text  # what was typed is still there
 
 
 def _two_departments_work(session, make_recommendation, departments):
@@ -97,8 +101,9 @@ def test_department_users_see_only_their_department(
         client.post("/campaigns/transport-2026/recommendations", data={"title": "x"}).status_code
         == 403
     )
-    progress = f"{BASE}/assignments/{other.assignments[0].id}/progress"
-    assert client.post(progress, data={"note": "越权"}).status_code == 404
+    theirs = other.assignments[0].id
+    progress = f"{BASE}/assignments/{theirs}/progress"
+    assert client.post(progress, data={f"a{theirs}-note": "越权"}).status_code == 404
 
 
 def test_department_reports_progress_with_an_evidence_file(
@@ -110,9 +115,9 @@ def test_department_reports_progress_with_an_evidence_file(
     client.post(
         f"{BASE}/assignments/{assignment.id}/progress",
         data={
-            "note": "已完成时刻表调整",
-            "completes": "y",
-            "attachments": (io.BytesIO(b"%PDF-1.4 evidence"), "时刻表.pdf"),
+            f"a{assignment.id}-note": "已完成时刻表调整",
+            f"a{assignment.id}-completes": "y",
+            f"a{assignment.id}-attachments": (io.BytesIO(b"%PDF-1.4 evidence"), "时刻表.pdf"),
         },
         content_type="multipart/form-data",
     )

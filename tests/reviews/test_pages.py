@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from minsheng.audit import AuditEvent
-from reviews.experts import assign_expert
+from reviews.experts import assign_expert, close_review_round
 from reviews.models import GoldenIdea, SuggestionScore
 from reviews.scoring import score_suggestion
 from tests.factories import PASSWORD, UserFactory
@@ -70,9 +70,30 @@ def test_scoring_form_with_a_missing_criterion_is_shown_again_with_the_error(
     assign_expert(session, campaign, expert)
     session.commit()
     url = f"/campaigns/transport-2026/reviews/suggestions/{responses[0].id}/suggestion?lang=en"
-    answer = client.post(url, data={"authenticity": "4", "cause": "3"})
+    answer = client.post(url, data={"authenticity": "4", "cause": "3", "comment": "值得推广"})
     assert answer.status_code == 422
-    assert "This field is required" in answer.text
+    assert re.search(r'<p class="error" id="feasibility-error">This field is required', answer.text)
+    summary = re.search(r'<div class="error-summary".*?</div>', answer.text, re.S)[0]
+    assert '<a href="#feasibility-0">Feasibility of the remedy: This field is required' in summary
+    assert re.search(r'<input checked id="authenticity-3"[^>]*value="4"', answer.text)
+    assert "\n值得推广</textarea>" in answer.text
+    assert "{&#39;" not in answer.text
+    assert session.scalar(select(SuggestionScore)) is None
+
+
+def test_a_score_after_the_round_closed_is_refused_in_the_summary_keeping_the_form(
+    client, login, session, campaign, responses
+):
+    expert = login("expert")
+    assign_expert(session, campaign, expert)
+    close_review_round(session, campaign)
+    session.commit()
+    url = f"/campaigns/transport-2026/reviews/suggestions/{responses[0].id}/suggestion?lang=en"
+    answer = client.post(url, data={**SCORE, "comment": "晚了一步"})
+    assert answer.status_code == 422
+    summary = re.search(r'<div class="error-summary".*?</div>', answer.text, re.S)[0]
+    assert "round: the review round of &#39;transport-2026&#39; is closed" in summary
+    assert "\n晚了一步</textarea>" in answer.text
     assert session.scalar(select(SuggestionScore)) is None
 
 
