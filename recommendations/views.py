@@ -6,6 +6,8 @@ page (反馈) with the suggesters' satisfaction score (评价)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from typing import cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -173,27 +175,27 @@ def _progress_form(assignment: Assignment, posted: bool = False) -> ProgressForm
 
 
 def _detail_page(
-    recommendation: Recommendation,
-    refused: ProgressForm | None = None,
-    refused_for: int | None = None,
-    **forms: FlaskForm,
+    recommendation: Recommendation, slot: str | int | None = None, refused: FlaskForm | None = None
 ) -> ResponseReturnValue:
-    """The recommendation page. A form that was posted and refused is passed in (`forms`, or the
-    progress form `refused` of assignment `refused_for`): it shows what was typed with each
-    problem under its field, and the page answers 422; the other forms are empty."""
+    """The recommendation page, its forms empty; or, with the form `refused` that was posted in
+    `slot` (a form's name such as `decision_form`, or an assignment's id for its progress form),
+    that form with what was typed and each problem under its field, answered 422."""
     session = get_session()
     campaign = recommendation.campaign
     assignments = visible_assignments(current_user, recommendation)
-    progress_forms = {a.id: _progress_form(a) for a in assignments}
-    if refused is not None and refused_for is not None:
-        progress_forms[refused_for] = refused
-    empty = {
+    progress_forms: dict[int, FlaskForm] = {a.id: _progress_form(a) for a in assignments}
+    forms: dict[str, FlaskForm] = {
         "decision_form": DecisionForm(formdata=None),
         "assign_form": _assign_form(recommendation, posted=False),
         "feedback_form": FeedbackForm(formdata=None),
         "evaluation_form": EvaluationForm(formdata=None),
         "recognition_form": RecognitionForm(formdata=None),
     }
+    if refused is not None:
+        if isinstance(slot, int):
+            progress_forms[slot] = refused
+        elif slot is not None:
+            forms[slot] = refused
     page = render_template(
         "recommendations/detail.html",
         recommendation=recommendation,
@@ -204,9 +206,9 @@ def _detail_page(
         evaluations=evaluations(session, recommendation),
         recognitions=recognitions(session, recommendation),
         progress_forms=progress_forms,
-        **{**empty, **forms},
+        **forms,
     )
-    return page, 422 if (forms or refused is not None) else 200
+    return page, 200 if refused is None else 422
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>")
@@ -215,14 +217,21 @@ def detail(slug: str, rec_id: int) -> ResponseReturnValue:
     return _detail_page(_recommendation(slug, rec_id))
 
 
-def _back(recommendation: Recommendation) -> ResponseReturnValue:
-    return redirect(
-        url_for(
-            "recommendations.detail",
-            slug=recommendation.campaign.slug,
-            rec_id=recommendation.id,
+def _submit(
+    recommendation: Recommendation,
+    slot: str | int,
+    form: FlaskForm,
+    action: Callable[[], object],
+    done: str,
+) -> ResponseReturnValue:
+    """A form of the recommendation page was posted: back to the page once the domain `action`
+    is committed, or the page again with the refused form in its `slot`."""
+    if form.validate_on_submit() and _committed(form, action, done):
+        page = url_for(
+            "recommendations.detail", slug=recommendation.campaign.slug, rec_id=recommendation.id
         )
-    )
+        return redirect(page)
+    return _detail_page(recommendation, slot, form)
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/decision", methods=["POST"])
@@ -230,7 +239,9 @@ def _back(recommendation: Recommendation) -> ResponseReturnValue:
 def decision(slug: str, rec_id: int) -> ResponseReturnValue:
     recommendation = _recommendation(slug, rec_id)
     form = DecisionForm()
-    if form.validate_on_submit() and _committed(
+    return _submit(
+        recommendation,
+        "decision_form",
         form,
         lambda: decide(
             get_session(),
@@ -240,9 +251,7 @@ def decision(slug: str, rec_id: int) -> ResponseReturnValue:
             current_user.id,
         ),
         _("The decision has been recorded."),
-    ):
-        return _back(recommendation)
-    return _detail_page(recommendation, decision_form=form)
+    )
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/assignments", methods=["POST"])
@@ -252,23 +261,20 @@ def assign(slug: str, rec_id: int) -> ResponseReturnValue:
     recommendation = _recommendation(slug, rec_id)
     form = _assign_form(recommendation, posted=True)
     chosen = form.departments.data or []
-    if (
-        form.validate_on_submit()
-        and (deadline := form.deadline.data) is not None
-        and _committed(
-            form,
-            lambda: assign_to_departments(
-                session,
-                recommendation,
-                list(session.scalars(select(Department).where(Department.id.in_(chosen)))),
-                deadline,
-                current_user.id,
-            ),
-            _("The recommendation has been assigned."),
-        )
-    ):
-        return _back(recommendation)
-    return _detail_page(recommendation, assign_form=form)
+    return _submit(
+        recommendation,
+        "assign_form",
+        form,
+        lambda: assign_to_departments(
+            session,
+            recommendation,
+            list(session.scalars(select(Department).where(Department.id.in_(chosen)))),
+            # A date by then: the action runs only once the form (InputRequired) validated.
+            cast(date, form.deadline.data),
+            current_user.id,
+        ),
+        _("The recommendation has been assigned."),
+    )
 
 
 def _assignment(slug: str, assignment_id: int) -> Assignment:
@@ -297,7 +303,9 @@ def progress(slug: str, assignment_id: int) -> ResponseReturnValue:
         for f in request.files.getlist(form.attachments.name)
         if f.filename
     ]
-    if form.validate_on_submit() and _committed(
+    return _submit(
+        assignment.recommendation,
+        assignment.id,
         form,
         lambda: record_progress(
             get_session(),
@@ -308,9 +316,7 @@ def progress(slug: str, assignment_id: int) -> ResponseReturnValue:
             completes=bool(form.completes.data),
         ),
         _("The progress has been recorded."),
-    ):
-        return _back(assignment.recommendation)
-    return _detail_page(assignment.recommendation, refused=form, refused_for=assignment.id)
+    )
 
 
 @bp.route("/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/files/<name>")
@@ -328,15 +334,15 @@ def evidence(slug: str, assignment_id: int, name: str) -> ResponseReturnValue:
 def feedback(slug: str, rec_id: int) -> ResponseReturnValue:
     recommendation = _recommendation(slug, rec_id)
     form = FeedbackForm()
-    if form.validate_on_submit() and _committed(
+    return _submit(
+        recommendation,
+        "feedback_form",
         form,
         lambda: publish_feedback(
             get_session(), recommendation, form.text.data or "", current_user.id
         ),
         _("The feedback has been published."),
-    ):
-        return _back(recommendation)
-    return _detail_page(recommendation, feedback_form=form)
+    )
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/evaluations", methods=["POST"])
@@ -344,7 +350,9 @@ def feedback(slug: str, rec_id: int) -> ResponseReturnValue:
 def evaluation(slug: str, rec_id: int) -> ResponseReturnValue:
     recommendation = _recommendation(slug, rec_id)
     form = EvaluationForm()
-    if form.validate_on_submit() and _committed(
+    return _submit(
+        recommendation,
+        "evaluation_form",
         form,
         lambda: evaluate(
             get_session(),
@@ -355,9 +363,7 @@ def evaluation(slug: str, rec_id: int) -> ResponseReturnValue:
             current_user.id,
         ),
         _("The evaluation has been recorded."),
-    ):
-        return _back(recommendation)
-    return _detail_page(recommendation, evaluation_form=form)
+    )
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/recognitions", methods=["POST"])
@@ -367,7 +373,9 @@ def recognition(slug: str, rec_id: int) -> ResponseReturnValue:
     recommendation = _recommendation(slug, rec_id)
     form = RecognitionForm()
     expert = session.scalar(select(User).where(User.username == (form.expert.data or "")))
-    if form.validate_on_submit() and _committed(
+    return _submit(
+        recommendation,
+        "recognition_form",
         form,
         lambda: recognise(
             session,
@@ -379,9 +387,7 @@ def recognition(slug: str, rec_id: int) -> ResponseReturnValue:
             actor_id=current_user.id,
         ),
         _("The recognition has been recorded."),
-    ):
-        return _back(recommendation)
-    return _detail_page(recommendation, recognition_form=form)
+    )
 
 
 @bp.route("/s/<slug>/feedback", methods=["GET", "POST"])

@@ -32,7 +32,7 @@ def _no_raw_dict(text: str) -> None:
     assert "{&#39;" not in text and "[&#39;" not in text
 
 
-def test_a_decision_without_its_reason_keeps_the_choice_and_names_the_field(
+def test_refused_steps_keep_what_was_typed_with_the_problem_under_its_field_or_in_the_summary(
     client, login, session, make_recommendation
 ):
     login("organizer")
@@ -44,8 +44,14 @@ def test_a_decision_without_its_reason_keeps_the_choice_and_names_the_field(
     assert '<a href="#reason">Reason (told to the suggesters): a not_adopted' in _summary(page.text)
     assert '<option selected value="not_adopted">' in page.text
     _no_raw_dict(page.text)
+    # A state the recommendation is not in names no field: the summary says it.
+    early = client.post(f"{BASE}/{rec.id}/feedback?lang=en", data={"text": "已办结"})
+    assert early.status_code == 422
+    allowed = "is &#39;proposed&#39;; it can move to adopted, partly_adopted, not_adopted"
+    assert allowed in _summary(early.text)
+    assert "\n已办结</textarea>" in early.text
     session.refresh(rec)
-    assert rec.status == "proposed"
+    assert (rec.status, rec.public_feedback) == ("proposed", "")
 
 
 def test_an_assignment_in_the_past_keeps_the_departments_and_the_date(

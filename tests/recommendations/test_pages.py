@@ -61,19 +61,6 @@ def test_organizer_adds_decides_and_assigns_through_the_pages(
     ]
 
 
-def test_refused_step_is_shown_with_the_current_and_allowed_states(
-    client, login, session, make_recommendation
-):
-    login("organizer")
-    rec = make_recommendation()
-    session.commit()
-    page = client.post(f"{BASE}/{rec.id}/feedback?lang=en", data={"text": "已办结"})
-    assert page.status_code == 422
-    summary = page.text.split('id="error-summary"')[1].split("</div>")[0]
-    assert "is &#39;proposed&#39;; it can move to adopted, partly_adopted, not_adopted" in summary
-    assert "\n已办结</textarea>" in page.text  # what was typed is still there
-
-
 def _two_departments_work(session, make_recommendation, departments):
     mine = make_recommendation("交通局的事项")
     other = make_recommendation("规划局的事项")
