@@ -1,10 +1,12 @@
-"""An organizer in Chromium refuses and then fixes a quota: the old URL moves to the campaign's
-page, the error summary has the focus and links to the field, the typed values stay, the
-message is under its field, and the corrected quota is stored and audited once."""
+"""An organizer in Chromium refuses and then fixes a quota, and refuses and then records an
+adoption decision: the old URL moves to the campaign's page, the error summary has the focus and
+links to the field, the typed values stay, the message is under its field, and the corrected
+quota or decision is stored and audited once."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,8 @@ from invitations.models import Quota
 from minsheng.accounts.models import User
 from minsheng.audit import AuditEvent
 from minsheng.db import get_database, get_session
-from tests.factories import PASSWORD, CampaignFactory, UserFactory
+from recommendations.models import Recommendation
+from tests.factories import PASSWORD, CampaignFactory, RecommendationFactory, UserFactory
 
 from .browser import ARGS, CHROMIUM, needs_chromium, serving
 
@@ -55,12 +58,11 @@ def live_app(make_app: Any) -> Iterator[tuple[Any, str, str]]:
         get_database(app).engine.dispose()
 
 
-def test_a_refused_quota_keeps_what_was_typed_and_leads_to_the_field(
-    live_app: tuple[Any, str, str], tmp_path: Path
-) -> None:
-    from playwright.sync_api import expect, sync_playwright
+@contextmanager
+def _logged_in_page(base: str, username: str) -> Iterator[Any]:
+    """A Chromium page in English, logged in as `username`."""
+    from playwright.sync_api import sync_playwright
 
-    app, base, username = live_app
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(locale="en")
@@ -69,7 +71,17 @@ def test_a_refused_quota_keeps_what_was_typed_and_leads_to_the_field(
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
         page.get_by_role("button", name="Log in").click()
+        yield page
+        browser.close()
 
+
+def test_a_refused_quota_keeps_what_was_typed_and_leads_to_the_field(
+    live_app: tuple[Any, str, str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    app, base, username = live_app
+    with _logged_in_page(base, username) as page:
         page.goto(f"{base}/invitations/campaigns/{SLUG}")  # a bookmark from before the move
         assert page.url == f"{base}/campaigns/{SLUG}/invitations"
         page.fill("#stratum", "锦江区")
@@ -95,7 +107,6 @@ def test_a_refused_quota_keeps_what_was_typed_and_leads_to_the_field(
         page.get_by_role("button", name="Save quota").click()
         expect(page.locator("table").last).to_contain_text("district=锦江区")
         expect(page.locator("#error-summary")).to_have_count(0)
-        browser.close()
 
     with app.app_context():
         session = get_session()
@@ -106,3 +117,51 @@ def test_a_refused_quota_keeps_what_was_typed_and_leads_to_the_field(
             select(AuditEvent.action).where(AuditEvent.action == "invitations.quota")
         ).all()
         assert actions == ["invitations.quota"]
+
+
+def test_a_refused_decision_keeps_the_choice_and_leads_to_the_reason(
+    live_app: tuple[Any, str, str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    app, base, username = live_app
+    with app.app_context():
+        session = get_session()
+        campaign = session.scalars(select(Campaign).where(Campaign.slug == SLUG)).one()
+        organizer = session.scalars(select(User).where(User.username == username)).one()
+        # Created by the organizer, so the fixture removes its audit events with theirs.
+        rec_id = RecommendationFactory(campaign=campaign, actor_id=organizer.id).id
+        session.commit()
+    reason = "与现行规划冲突，已转入下一年度研究。"
+    with _logged_in_page(base, username) as page:
+        page.goto(f"{base}/recommendations/{rec_id}")  # a link from before the move
+        assert page.url == f"{base}/campaigns/{SLUG}/recommendations/{rec_id}"
+        page.select_option("#decision", "not_adopted")
+        page.get_by_role("button", name="Record decision").click()
+
+        summary = page.locator("#error-summary")
+        expect(summary).to_be_focused()
+        expect(summary).to_contain_text("a not_adopted decision needs a reason")
+        expect(page.locator("#decision")).to_have_value("not_adopted")
+        expect(page.locator("#reason")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#reason-error")).to_have_text("a not_adopted decision needs a reason")
+        summary.get_by_role("link").click()
+        expect(page.locator("#reason")).to_be_focused()
+        page.screenshot(path=str(tmp_path / "refused-decision.png"), full_page=True)
+
+        page.fill("#reason", reason)
+        page.get_by_role("button", name="Record decision").click()
+        expect(page.get_by_text("Status: Not adopted")).to_be_visible()
+        expect(page.locator("#error-summary")).to_have_count(0)
+
+    with app.app_context():
+        session = get_session()
+        recommendation = session.get(Recommendation, rec_id)
+        assert recommendation is not None
+        assert (recommendation.status, recommendation.decision_reason) == ("not_adopted", reason)
+        actions = session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.object_type == "recommendation", AuditEvent.object_id == str(rec_id)
+            )
+        ).all()
+        assert actions == ["recommendation.create", "recommendation.not_adopted"]
