@@ -11,14 +11,11 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from minsheng.accounts.models import User
-from minsheng.accounts.users import create_user
-from minsheng.audit import record
+from minsheng.accounts.users import create_user, enable_user, reset_password
 from minsheng.files import file_store
 
 DEMO_FILE = Path("examples") / "transport.yaml"
@@ -91,9 +88,6 @@ def _reset_organizer(session: Session, password: str) -> User:
     user = session.scalar(select(User).where(User.username == ORGANIZER))
     if user is None:
         return create_user(session, ORGANIZER, password, "organizer", "演示组织者")
-    user.password_hash = generate_password_hash(
-        password, method=current_app.config["PASSWORD_HASH_METHOD"]
-    )
-    user.active = True
-    record(session, None, "user.password_reset", "user", user.id, reason="minsheng demo")
+    reset_password(session, user, password, None, reason="minsheng demo")
+    enable_user(session, user, None)
     return user

@@ -9,18 +9,24 @@ from minsheng.accounts.models import User
 
 
 def init_app(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     from minsheng.accounts.cli import users_cli
     from minsheng.accounts.views import bp
     from minsheng.db import get_session
+    from minsheng.navigation import add_menu_entry
 
     login_manager = LoginManager()
     login_manager.login_view = "accounts.login"
     login_manager.init_app(app)
 
     def _load_user(user_id: str) -> User | None:
-        return get_session().get(User, int(user_id))
+        # A disabled account's open sessions end at its next request, not when they expire.
+        user = get_session().get(User, int(user_id))
+        return user if user is not None and user.active else None
 
     login_manager.user_loader(_load_user)
 
     app.register_blueprint(bp)
     app.cli.add_command(users_cli)
+    add_menu_entry(app, "accounts.users", _l("Staff accounts"), order=90)
