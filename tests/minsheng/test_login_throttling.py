@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from minsheng.accounts.login import address_network, attempt_login
 from minsheng.audit import AuditEvent
@@ -205,12 +205,15 @@ def test_failures_counted_on_one_web_node_lock_out_on_another(make_app, bind_app
 def test_failed_logins_and_lockouts_are_audited_without_the_password(client, session):
     user = UserFactory(role="organizer")
     session.commit()
+    before = session.scalar(select(func.max(AuditEvent.id))) or 0
     _post(client, "nobody-here", "secret-typo", "198.51.100.30")
     for n in range(5):
         _post(client, user.username, f"guess-{n}", "198.51.100.31")
 
     events = session.scalars(
-        select(AuditEvent).where(AuditEvent.action.in_(("login.failed", "login.locked")))
+        select(AuditEvent).where(
+            AuditEvent.id > before, AuditEvent.action.in_(("login.failed", "login.locked"))
+        )
     ).all()
     rows = [(e.action, e.object_id, e.detail.get("reason"), e.detail["address"]) for e in events]
     assert rows == [
