@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -75,14 +76,18 @@ def index() -> ResponseReturnValue:
 @bp.route("/campaigns/<slug>/reviews/queue")
 @require_role("expert")
 def queue(slug: str) -> ResponseReturnValue:
-    """The suggestions to score, those not scored yet first, 50 a page."""
-    session = get_session()
     campaign = _assigned_campaign(slug)
+    return _queue_page(campaign, _annotation_form(campaign))
+
+
+def _queue_page(campaign: Campaign, annotation_form: AnnotationForm) -> str:
+    """The suggestions to score, those not scored yet first, 50 a page, and the annotation
+    form (a refused one with what was typed)."""
+    session = get_session()
     done = scored_keys(session, campaign, current_user)
     suggestions = sorted(campaign_suggestions(session, campaign), key=lambda s: s.key in done)
     page = requested_page(max(1, -(-len(suggestions) // PAGE_SIZE)))
     shown = suggestions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    annotation_form = _annotation_form(campaign)
     return render_template(
         "reviews/queue.html",
         campaign=campaign,
@@ -166,34 +171,46 @@ def _annotation_form(campaign: Campaign) -> AnnotationForm:
 @bp.route("/campaigns/<slug>/reviews/annotations", methods=["POST"])
 @require_role("expert", "organizer")
 def add_annotation(slug: str) -> ResponseReturnValue:
+    """Add an annotation from the expert's queue or the organizer's overview; a refused one is
+    shown again on the page it came from, with what was typed."""
     session = get_session()
-    campaign = get_campaign_or_404(slug)
+    expert = current_user.role == "expert"
+    campaign = _assigned_campaign(slug) if expert else get_campaign_or_404(slug)
     form = _annotation_form(campaign)
-    back = (
-        url_for("reviews.queue", slug=slug)
-        if current_user.role == "expert"
-        else url_for("reviews.overview", slug=slug)
-    )
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(back)
-    try:
-        annotate(session, campaign, current_user, form.question.data, form.text.data or "")
-    except InputError as exc:
-        session.rollback()
-        _flash_problems(exc)
-    else:
-        session.commit()
-        flash(_("Your annotation has been added."), "info")
-    return redirect(back)
+    if form.validate_on_submit():
+        commit_or_show(
+            session,
+            form,
+            lambda: annotate(
+                session, campaign, current_user, form.question.data, form.text.data or ""
+            ),
+        )
+        if not form.errors:
+            flash(_("Your annotation has been added."), "info")
+            return redirect(url_for("reviews.queue" if expert else "reviews.overview", slug=slug))
+    if expert:
+        return _queue_page(campaign, form), 422
+    return _overview_page(campaign, annotation_form=form), 422
 
 
 @bp.route("/campaigns/<slug>/reviews")
 @require_role("organizer")
 def overview(slug: str) -> ResponseReturnValue:
-    """Experts, round, agreement per criterion, the ranking and the golden ideas."""
+    return _overview_page(get_campaign_or_404(slug))
+
+
+def _overview_page(campaign: Campaign, **refused: FlaskForm) -> str:
+    """Experts, round, agreement per criterion, the ranking and the golden ideas; a form that was
+    posted and refused (`refused`, by name) shows what was typed with its problems."""
     session = get_session()
-    campaign = get_campaign_or_404(slug)
+    forms: dict[str, FlaskForm] = {
+        "assign_form": AssignExpertForm(prefix="assign"),
+        "round_form": RoundForm(prefix="round"),
+        "annotation_form": _annotation_form(campaign),
+        "nomination_form": NominationForm(prefix="nominate"),
+        "golden_form": GoldenIdeaForm(prefix="golden"),
+        **refused,
+    }
     return render_template(
         "reviews/overview.html",
         campaign=campaign,
@@ -203,12 +220,8 @@ def overview(slug: str) -> ResponseReturnValue:
         agreement=campaign_agreement(session, campaign),
         ranked=ranking(session, campaign),
         annotations=campaign_annotations(session, campaign),
-        assign_form=AssignExpertForm(prefix="assign"),
-        round_form=RoundForm(prefix="round"),
-        annotation_form=_annotation_form(campaign),
-        nomination_form=NominationForm(prefix="nominate"),
-        golden_form=GoldenIdeaForm(prefix="golden"),
         text_questions=text_questions(session, campaign),
+        **forms,
     )
 
 
@@ -221,17 +234,18 @@ def add_expert(slug: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         expert = session.scalar(select(User).where(User.username == form.username.data))
         if expert is None:
-            flash(_("No user %(name)s.", name=form.username.data), "error")
+            form.username.errors.append(_("No user %(name)s.", name=form.username.data))
         else:
-            try:
-                assign_expert(session, campaign, expert, current_user.id)
-            except InputError as exc:
-                session.rollback()
-                _flash_problems(exc)
-            else:
-                session.commit()
-                flash(_("%(name)s now reviews this campaign.", name=expert.username), "info")
-    return redirect(url_for("reviews.overview", slug=slug))
+            commit_or_show(
+                session,
+                form,
+                lambda: assign_expert(session, campaign, expert, current_user.id),
+                {"expert": "username"},
+            )
+        if not form.errors:
+            flash(_("%(name)s now reviews this campaign.", name=form.username.data), "info")
+            return redirect(url_for("reviews.overview", slug=slug))
+    return _overview_page(campaign, assign_form=form), 422
 
 
 @bp.route("/campaigns/<slug>/reviews/round", methods=["POST"])

@@ -156,6 +156,51 @@ def test_organizer_assigns_experts_and_both_annotate(client, login, session, cam
     assert "公交满意度偏低" in page.text
 
 
+def test_refused_review_forms_come_back_with_what_was_typed_under_their_fields(
+    client, login, session, campaign
+):
+    organizer = UserFactory(role="organizer")
+    session.commit()
+    login("organizer")
+    base = "/campaigns/transport-2026/reviews"
+    unknown = client.post(f"{base}/experts?lang=en", data={"assign-username": "nobody-here"})
+    assert unknown.status_code == 422
+    assert '<p class="error" id="assign-username-error">No user nobody-here.' in unknown.text
+    assert 'value="nobody-here"' in unknown.text
+    not_expert = client.post(
+        f"{base}/experts?lang=en", data={"assign-username": organizer.username}
+    )
+    assert not_expert.status_code == 422
+    assert "has role &#39;organizer&#39;; only role &#39;expert&#39;" in not_expert.text
+    assert 'href="#assign-username"' in not_expert.text
+    empty = client.post(
+        f"{base}/annotations?lang=en",
+        data={"annotation-question": "sat_bus", "annotation-text": "   "},
+    )
+    assert empty.status_code == 422
+    assert re.search(
+        r'id="annotation-text-error">(This field is required|an annotation)', empty.text
+    )
+    assert '<option selected value="sat_bus">' in empty.text
+    assert "{&#39;" not in unknown.text + not_expert.text + empty.text
+
+
+def test_an_experts_refused_annotation_stays_on_the_queue_with_the_text(
+    client, login, session, campaign, responses
+):
+    expert = login("expert")
+    assign_expert(session, campaign, expert)
+    session.commit()
+    page = client.post(
+        "/campaigns/transport-2026/reviews/annotations?lang=en",
+        data={"annotation-question": "sat_bus", "annotation-text": "长" * 5001},
+    )
+    assert page.status_code == 422
+    assert "Annotation: Field cannot be longer than 5000 characters." in page.text
+    assert "5 not scored yet" in page.text  # the queue, not the organizer's overview
+    assert "长" * 5001 + "</textarea>" in page.text
+
+
 def test_cli_assigns_experts_and_prints_agreement(runner, session, campaign, responses):
     expert = UserFactory(role="expert")
     session.commit()
