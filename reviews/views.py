@@ -55,11 +55,6 @@ def _assigned_campaign(slug: str) -> Campaign:
     return campaign
 
 
-def _flash_problems(exc: InputError) -> None:
-    for problem in exc.problems:
-        flash(str(problem), "error")
-
-
 @bp.route("/reviews/")
 @require_role("expert")
 def index() -> ResponseReturnValue:
@@ -207,7 +202,7 @@ def _overview_page(campaign: Campaign, **refused: FlaskForm) -> str:
         "assign_form": AssignExpertForm(prefix="assign"),
         "round_form": RoundForm(prefix="round"),
         "annotation_form": _annotation_form(campaign),
-        "nomination_form": NominationForm(prefix="nominate"),
+        "nomination_form": _nomination_form(campaign),
         "golden_form": GoldenIdeaForm(prefix="golden"),
         **refused,
     }
@@ -220,7 +215,6 @@ def _overview_page(campaign: Campaign, **refused: FlaskForm) -> str:
         agreement=campaign_agreement(session, campaign),
         ranked=ranking(session, campaign),
         annotations=campaign_annotations(session, campaign),
-        text_questions=text_questions(session, campaign),
         **forms,
     )
 
@@ -267,56 +261,61 @@ def change_round(slug: str) -> ResponseReturnValue:
     return redirect(url_for("reviews.overview", slug=slug))
 
 
+def _nomination_form(campaign: Campaign) -> NominationForm:
+    form = NominationForm(prefix="nominate")
+    form.question_name.choices = [
+        SelectChoice(q.name, q.name) for q in text_questions(get_session(), campaign)
+    ]
+    return form
+
+
 @bp.route("/campaigns/<slug>/reviews/nominations", methods=["POST"])
 @require_role("organizer")
 def add_nomination(slug: str) -> ResponseReturnValue:
     session = get_session()
     campaign = get_campaign_or_404(slug)
-    form = NominationForm(prefix="nominate")
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(url_for("reviews.overview", slug=slug))
-    try:
-        nominate(
+    form = _nomination_form(campaign)
+    if form.validate_on_submit():
+        commit_or_show(
             session,
-            campaign,
-            form.response_id.data or 0,
-            form.question_name.data or "",
-            current_user.id,
-            form.reason.data or "",
+            form,
+            lambda: nominate(
+                session,
+                campaign,
+                form.response_id.data or 0,
+                form.question_name.data or "",
+                current_user.id,
+                form.reason.data or "",
+            ),
+            {"response": "response_id", "question": "question_name"},
         )
-    except InputError as exc:
-        session.rollback()
-        _flash_problems(exc)
-    else:
-        session.commit()
-        flash(_("The suggestion has been nominated."), "info")
-    return redirect(url_for("reviews.overview", slug=slug))
+        if not form.errors:
+            flash(_("The suggestion has been nominated."), "info")
+            return redirect(url_for("reviews.overview", slug=slug))
+    return _overview_page(campaign, nomination_form=form), 422
 
 
 @bp.route("/campaigns/<slug>/reviews/golden-ideas", methods=["POST"])
 @require_role("organizer")
 def add_golden_idea(slug: str) -> ResponseReturnValue:
+    """The panel's decision on one nomination; a refused one comes back in its row."""
     session = get_session()
     campaign = get_campaign_or_404(slug)
     form = GoldenIdeaForm(prefix="golden")
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(url_for("reviews.overview", slug=slug))
-    try:
-        choose_golden_ideas(
+    if form.validate_on_submit():
+        nomination_id = form.nomination_id.data or 0
+        commit_or_show(
             session,
-            campaign,
-            {form.nomination_id.data or 0: form.citation.data or ""},
-            current_user.id,
+            form,
+            lambda: choose_golden_ideas(
+                session, campaign, {nomination_id: form.citation.data or ""}, current_user.id
+            ),
+            {f"nomination {nomination_id}": "citation"},
         )
-    except InputError as exc:
-        session.rollback()
-        _flash_problems(exc)
-    else:
-        session.commit()
-        flash(_("The golden idea has been recorded."), "info")
-    return redirect(url_for("reviews.overview", slug=slug))
+        if not form.errors:
+            flash(_("The golden idea has been recorded."), "info")
+            return redirect(url_for("reviews.overview", slug=slug))
+    return _overview_page(campaign, golden_form=form), 422
 
 
 @bp.route("/reviews/campaigns/<slug>", defaults={"rest": ""}, methods=["GET", "POST"])

@@ -38,8 +38,11 @@ class RoundForm(FlaskForm):
 
 
 class NominationForm(FlaskForm):
-    response_id = IntegerField(validators=[InputRequired()])
-    question_name = HiddenField(validators=[DataRequired()])
+    """A suggestion put forward; the ranking's rows post it too, with the question hidden."""
+
+    response_id = IntegerField(_l("Nominate suggestion no."), validators=[InputRequired()])
+    # Choices: the campaign's open-text questions, set by the view.
+    question_name = SelectField(_l("Question"), validators=[DataRequired()])
     reason = StringField(_l("Reason for nominating"), validators=[Length(max=2000)])
 
 

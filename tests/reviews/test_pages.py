@@ -122,15 +122,23 @@ def test_organizer_overview_shows_agreement_ranking_and_golden_idea_flow(
         data={"nominate-response_id": top, "nominate-question_name": "suggestion"},
     )
     refused = client.post(
-        f"{base}/golden-ideas",
-        data={"golden-nomination_id": 1, "golden-citation": "x"},
-        follow_redirects=True,
+        f"{base}/golden-ideas?lang=en", data={"golden-nomination_id": 1, "golden-citation": "x"}
     )
-    assert "close the review round first" in refused.text
+    assert refused.status_code == 422
+    assert "round: close the review round first" in refused.text
     client.post(f"{base}/round", data={"round-action": "close"})
     page = client.get(f"{base}?lang=en")
     assert "Closed: scores are final." in page.text
     nomination_id = int(page.text.split('name="golden-nomination_id" value="')[1].split('"')[0])
+    blank = client.post(
+        f"{base}/golden-ideas?lang=en",
+        data={"golden-nomination_id": nomination_id, "golden-citation": " "},
+    )
+    assert blank.status_code == 422  # shown again in the nomination's row, under the citation
+    assert re.search(
+        r'id="golden-citation-error">(This field is required|needs a citation)', blank.text
+    )
+    assert 'href="#golden-citation"' in blank.text
     client.post(
         f"{base}/golden-ideas",
         data={"golden-nomination_id": nomination_id, "golden-citation": "惠及夜归通勤者"},
@@ -268,11 +276,20 @@ def test_overview_forms_carry_their_csrf_token_when_protection_is_on(
 def test_a_refused_nomination_form_shows_its_field_errors_not_a_raw_dict(client, login, campaign):
     login("organizer")
     base = "/campaigns/transport-2026/reviews"
-    refused = client.post(f"{base}/nominations?lang=en", data={"nominate-reason": "x"})
-    assert refused.status_code == 302
-    page = client.get(f"{base}?lang=en").get_data(as_text=True)
-    assert "Response Id: This field is required." in page
+    refused = client.post(f"{base}/nominations?lang=en", data={"nominate-reason": "值得推广"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert '<p class="error" id="nominate-response_id-error">This field is required.' in page
+    assert '<a href="#nominate-response_id">Nominate suggestion no.: This field' in page
+    assert 'value="值得推广"' in page
     assert "{&#39;" not in page and "nomination form:" not in page
+    unknown = client.post(
+        f"{base}/nominations?lang=en",
+        data={"nominate-response_id": "999999", "nominate-question_name": "suggestion"},
+    )
+    assert unknown.status_code == 422
+    assert re.search(r'id="nominate-response_id-error">response 999999 of campaign', unknown.text)
+    assert 'value="999999"' in unknown.text
 
 
 def test_old_review_urls_redirect_permanently_to_the_campaign_pages(client, login, campaign):
