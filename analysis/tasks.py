@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from minsheng.db import get_session
-from minsheng.jobs import Job, enqueue_after_commit, update_job
+from minsheng.jobs import (
+    DATABASE_RETRY,
+    Job,
+    JobKind,
+    claim_job,
+    enqueue_after_commit,
+    register_job_kind,
+    update_job,
+)
 
 JOB_KIND = "analysis.summarize_campaign"
 
@@ -21,15 +29,15 @@ def request_summary(session: Session, campaign: Campaign, segments: list[str]) -
     job = Job(kind=JOB_KIND, target=campaign.slug, result={"segments": segments})
     session.add(job)
     session.flush()
-    enqueue_after_commit(session, summarize_campaign.s(campaign.id, job.id, segments))
+    enqueue_after_commit(session, summarize_campaign.s(campaign.id, job.id, segments), job=job)
     return job
 
 
-@shared_task(name=JOB_KIND)
+@shared_task(name=JOB_KIND, acks_late=True, **DATABASE_RETRY)
 def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None = None) -> None:
     """Summarise the campaign into ``job.result``; progress is committed as it goes.
 
-    Idempotent: a job already done is left alone, so a redelivered message does no work twice.
+    Idempotent: a job already done, or running in another worker, is left alone.
     """
     # The statistics are imported by the worker that runs the task, not by every web process
     # that registers it (issue 10).
@@ -37,16 +45,17 @@ def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None
     from analysis.summary import summarize
 
     session = get_session()
-    job = session.get(Job, job_id)
-    campaign = session.get(Campaign, campaign_id)
-    if job is None or job.state == "done":
+    # One worker at a time holds the job (a lease its progress renews); a finished job, or one
+    # another worker holds, is left alone, so a redelivered message does no work twice.
+    job = claim_job(session, job_id, message="reading responses")
+    session.commit()
+    if job is None:
         return
+    campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         update_job(session, job, state="failed", message=f"campaign {campaign_id} is gone")
         session.commit()
         return
-    update_job(session, job, state="running", progress=0.0, message="reading responses")
-    session.commit()
 
     def progress(done: float, what: str) -> None:
         update_job(session, job, progress=done, message=what)
@@ -67,3 +76,12 @@ def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None
         raise
     update_job(session, job, state="done", progress=1.0, message="", result=summary.to_dict())
     session.commit()
+
+
+def _results_page(session: Session, job: Job) -> str:
+    from flask import url_for
+
+    return url_for("analysis.campaign_results", slug=job.target)
+
+
+register_job_kind(JOB_KIND, JobKind(page=_results_page))

@@ -18,7 +18,15 @@ from contacts.pii import PIIKeys, current_keys, decrypt_bytes, encrypt_bytes
 from minsheng.audit import record
 from minsheng.db import get_database, get_session
 from minsheng.errors import InputError
-from minsheng.jobs import Job, enqueue_after_commit, update_job
+from minsheng.jobs import (
+    DATABASE_RETRY,
+    Job,
+    JobKind,
+    claim_job,
+    enqueue_after_commit,
+    register_job_kind,
+    update_job,
+)
 
 JOB_KIND = "contacts.import"
 
@@ -61,11 +69,11 @@ def start_import(
         file=filename,
         job=job.id,
     )
-    enqueue_after_commit(session, import_contacts_task.s(job.id))
+    enqueue_after_commit(session, import_contacts_task.s(job.id), job=job)
     return job
 
 
-@shared_task(name="contacts.import_contacts", acks_late=True)
+@shared_task(name="contacts.import_contacts", acks_late=True, **DATABASE_RETRY)
 def import_contacts_task(job_id: int) -> None:
     run_import(get_session(), job_id)
 
@@ -77,8 +85,12 @@ def run_import(session: Session, job_id: int) -> None:
     upload for the retried task and nothing half-imported.
     """
     upload = session.scalar(select(ContactUpload).where(ContactUpload.job_id == job_id))
-    job = session.get(Job, job_id)
-    if upload is None or job is None:
+    if upload is None:
+        return
+    # One worker at a time holds the job; a finished one, or one held elsewhere, is left alone.
+    job = claim_job(session, job_id)
+    session.commit()
+    if job is None:
         return
     contact_list = session.get(ContactList, upload.list_id)
     assert contact_list is not None  # the upload cascades with its list
@@ -144,3 +156,19 @@ class _ProgressReporter:
             own.rollback()
         finally:
             own.close()
+
+
+def _import_page(session: Session, job: Job) -> str:
+    from flask import url_for
+
+    return url_for("contacts.import_job", job_id=job.id)
+
+
+def _upload_left(session: Session, job: Job) -> bool:
+    # A refused file is deleted with the failure; only an import whose worker died keeps it.
+    return (
+        session.scalar(select(ContactUpload.id).where(ContactUpload.job_id == job.id)) is not None
+    )
+
+
+register_job_kind(JOB_KIND, JobKind(page=_import_page, can_retry=_upload_left))

@@ -23,7 +23,7 @@ from contacts.webforms import ContactUploadForm
 from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
-from minsheng.jobs import Job
+from minsheng.jobs import Job, can_retry
 from minsheng.limits import requested_page
 from minsheng.web import commit_or_show, moved_to, show_problems
 
@@ -74,7 +74,8 @@ def import_job(job_id: int) -> ResponseReturnValue:
         abort(404)
     if job.state == "done":
         return redirect(url_for("contacts.import_result", import_id=job.result["import_id"]))
-    return render_template("contacts/import_job.html", job=job), (
+    retryable = can_retry(get_session(), job)
+    return render_template("contacts/import_job.html", job=job, retryable=retryable), (
         422 if job.state == "failed" else 200
     )
 

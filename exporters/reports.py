@@ -18,7 +18,7 @@ from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 from minsheng.files import file_store
-from minsheng.jobs import Job, update_job
+from minsheng.jobs import Job, JobKind, claim_job, register_job_kind, update_job
 
 if TYPE_CHECKING:
     from exporters.pdf_report import Progress
@@ -82,13 +82,47 @@ def report_file(report: Report) -> str | None:
 
 
 def mark_running(session: Session, report: Report) -> Job | None:
-    """Show `report` and its job as running; the caller commits so the page can see it."""
-    job = session.get(Job, report.job_id) if report.job_id else None
+    """Claim the report's job for this worker (`claim_job`: it holds a lease while rendering) and
+    show the report running; the caller commits so the page can see it. None when the job is
+    finished or another worker holds it: a message delivered twice renders once."""
+    job = claim_job(session, report.job_id) if report.job_id else None
+    if job is None:
+        return None
     report.status = "running"
     report.error = ""
-    if job is not None:
-        update_job(session, job, state="running", progress=0.05, message="started")
+    update_job(session, job, progress=0.05)
     return job
+
+
+def _report_of(session: Session, job: Job) -> Report | None:
+    return session.scalar(select(Report).where(Report.job_id == job.id))
+
+
+def _report_failed(session: Session, job: Job) -> None:
+    """A report whose job failed for good (its worker died every time) shows why."""
+    report = _report_of(session, job)
+    if report is not None and report.status != "done":
+        report.status, report.error, report.finished_at = "failed", job.message[:1000], utcnow()
+
+
+def _report_retried(session: Session, job: Job) -> None:
+    report = _report_of(session, job)
+    if report is not None:
+        report.status, report.error, report.finished_at = "queued", "", None
+
+
+def _report_page(session: Session, job: Job) -> str:
+    from flask import url_for
+
+    report = _report_of(session, job)
+    slug = report.campaign.slug if report is not None else job.target.removeprefix("campaign:")
+    return url_for("exporters.campaign_report_list", slug=slug)
+
+
+register_job_kind(
+    JOB_KIND,
+    JobKind(page=_report_page, on_failed=_report_failed, on_retry=_report_retried),
+)
 
 
 def produce_report(

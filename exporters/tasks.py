@@ -5,22 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from exporters.models import Report
 from exporters.reports import mark_running, produce_report, report_file
 from minsheng.db import get_session
-from minsheng.jobs import update_job
+from minsheng.jobs import DATABASE_RETRY, Job, enqueue_after_commit, update_job
 
 
 @shared_task(
     name="exporters.render_report",
     bind=True,
-    # Safe to redeliver after a worker crash: `produce_report` skips a report that is done.
+    # Safe to redeliver after a worker crash: `produce_report` skips a report that is done, and
+    # `mark_running` lets one worker at a time hold the report's job.
     acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
+    **DATABASE_RETRY,
 )
 def render_report(self: Task[Any, Any], report_id: int) -> str | None:
     """Render the report `report_id`; return the PDF's file store key, or None if it failed or
@@ -38,6 +37,8 @@ def render_report(self: Task[Any, Any], report_id: int) -> str | None:
         return done
     job = mark_running(session, report)
     session.commit()
+    if job is None:
+        return None  # finished, or another worker is rendering it
 
     def progress(fraction: float, step: str) -> None:
         if job is not None:
@@ -47,3 +48,11 @@ def render_report(self: Task[Any, Any], report_id: int) -> str | None:
     key = produce_report(session, report, progress=progress)
     session.commit()
     return key
+
+
+def queue_report(session: Session, report: Report) -> None:
+    """Render `report` once the caller commits: in-process in the embedded default, on the
+    `reports` queue with a broker; through the outbox, so a lost send or a dead worker is
+    recovered by the beat tasks of `minsheng.jobs`."""
+    job = session.get(Job, report.job_id) if report.job_id else None
+    enqueue_after_commit(session, render_report.s(report.id), job=job)

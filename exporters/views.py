@@ -11,12 +11,12 @@ from sqlalchemy import select
 from campaigns.web import get_campaign_or_404
 from exporters.models import Report
 from exporters.reports import campaign_reports, report_download_name, request_report
-from exporters.tasks import render_report
+from exporters.tasks import queue_report
 from exporters.webforms import ReportRequestForm
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
 from minsheng.files import send_stored_file
-from minsheng.jobs import Job, enqueue_after_commit
+from minsheng.jobs import Job, can_retry
 from minsheng.web import commit_or_show, label_language, moved_to, or_404
 from questionnaire.schema import text_in
 
@@ -31,16 +31,16 @@ def campaign_report_list(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     form = ReportRequestForm()
 
-    def queue_report() -> Report:
+    def request_and_queue() -> Report:
         report = request_report(
             session, campaign, audience=form.audience.data, actor_id=current_user.id
         )
         # Sent once the row is committed: the embedded default renders it right here, a Redis
         # broker hands it to a worker on the `reports` queue.
-        enqueue_after_commit(session, render_report.s(report.id))
+        queue_report(session, report)
         return report
 
-    if form.validate_on_submit() and commit_or_show(session, form, queue_report) is not None:
+    if form.validate_on_submit() and commit_or_show(session, form, request_and_queue) is not None:
         flash(_("The report has been requested."), "info")
         return redirect(url_for("exporters.campaign_report_list", slug=slug))
     reports = campaign_reports(session, campaign)
@@ -54,6 +54,7 @@ def campaign_report_list(slug: str) -> ResponseReturnValue:
         form=form,
         reports=reports,
         jobs=jobs,
+        retryable={job.id for job in jobs.values() if can_retry(session, job)},
         pending=any(r.status in ("queued", "running") for r in reports),
     ), 422 if form.errors else 200
 

@@ -8,7 +8,6 @@ from typing import Any
 from celery import Task, shared_task
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from campaigns.models import Campaign
 from contacts.pii import current_keys
@@ -26,6 +25,7 @@ from invitations.sending import (
     send_batch,
 )
 from minsheng.db import get_session
+from minsheng.jobs import DATABASE_RETRY
 
 
 def send_context(campaign: Campaign, channel: str) -> SendContext:
@@ -46,9 +46,7 @@ def send_context(campaign: Campaign, channel: str) -> SendContext:
     # Safe to run again (a step with a row is skipped), so a lost database connection or a busy
     # SQLite file is retried with the whole batch.
     acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=MAX_ATTEMPTS,
+    **DATABASE_RETRY,
 )
 def send_batch_task(
     self: Task[Any, Any], invitation_ids: list[int], step: int, channel: str
@@ -72,7 +70,7 @@ def send_batch_task(
     return {"sent": result.sent, "bounced": result.bounced, "failed": result.failed}
 
 
-@shared_task(name="invitations.send_reminders", acks_late=True)
+@shared_task(name="invitations.send_reminders", acks_late=True, **DATABASE_RETRY)
 def send_reminders_task(campaign_slug: str | None = None) -> int:
     """Beat job: mark steps of dead workers `uncertain`, then queue the reminders that are due
     (for one campaign, or every open one). Returns the number of batches queued."""

@@ -256,6 +256,37 @@ SETTINGS: tuple[Setting, ...] = (
         "PDF reports and charts (Debian package fonts-noto-cjk).",
     ),
     Setting(
+        "TASK_TIME_LIMIT",
+        _int,
+        3600,
+        "Seconds a background task may run before its worker stops it; Redis's visibility "
+        "timeout is set longer, so a long task is never handed to a second worker.",
+        accepted="an integer number of seconds",
+    ),
+    Setting(
+        "JOB_LEASE_SECONDS",
+        _int,
+        300,
+        "How long a running job holds its worker's lease without reporting progress; after "
+        "that the job is taken as abandoned (its worker died) and queued again.",
+        accepted="an integer number of seconds",
+    ),
+    Setting(
+        "JOB_MAX_ATTEMPTS",
+        _int,
+        3,
+        "How many times a job whose worker died is started before it fails with the reason.",
+        accepted="an integer >= 1",
+    ),
+    Setting(
+        "JOB_QUEUE_TIMEOUT_SECONDS",
+        _int,
+        1800,
+        "A job still queued this long after its message was sent is sent again (a broker that "
+        "lost its messages); tasks are safe to run twice.",
+        accepted="an integer number of seconds",
+    ),
+    Setting(
         "SUPPRESSION_THRESHOLD",
         _int,
         5,

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from werkzeug.exceptions import HTTPException
 
 
+# What a 503 tells a client to wait: about the time PostgreSQL needs to restart or fail over.
+RETRY_AFTER_SECONDS = 15
+
+
 def wants_json() -> bool:
     """API routes and clients that prefer JSON get JSON errors."""
     from flask import request
@@ -44,6 +48,28 @@ def init_app(app: Flask) -> None:
         return render_template("errors/input.html", error=exc), exc.http_status
 
     app.register_error_handler(HTTPException, http_error)
+
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from werkzeug.exceptions import ServiceUnavailable
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: Exception) -> ResponseReturnValue:
+        # A restarting or failed-over database (or a locked SQLite file) is a wait, not a bug:
+        # 503 with Retry-After, so clients and load balancers retry instead of giving up. The
+        # request's session is discarded; the pool's pre-ping replaces dead connections.
+        from flask import g
+
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.invalidate()
+        app.logger.warning("database unavailable: %s", type(exc).__name__)
+        unavailable = ServiceUnavailable(
+            description=gettext("The service is briefly unavailable; please try again shortly.")
+        )
+        response = app.make_response(_http_error(unavailable))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> ResponseReturnValue:

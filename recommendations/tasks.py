@@ -6,10 +6,10 @@ from datetime import date
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy.exc import OperationalError
 
 from invitations.channels import SmtpChannel, SmtpSettings
 from minsheng.db import get_session, utcnow
+from minsheng.jobs import DATABASE_RETRY
 from recommendations.assignments import local_date
 from recommendations.escalation import escalate_overdue, notify_escalations
 
@@ -19,9 +19,7 @@ from recommendations.escalation import escalate_overdue, notify_escalations
     # Safe to redeliver: escalations are unique per assignment, level and day, and only rows
     # not yet notified are e-mailed.
     acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
+    **DATABASE_RETRY,
 )
 def escalate_overdue_task(today: str | None = None) -> dict[str, int]:
     """Escalate overdue assignments as of `today` (ISO date; default: today in Beijing), commit,
