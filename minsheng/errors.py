@@ -67,7 +67,7 @@ def init_app(app: Flask) -> None:
         unavailable = ServiceUnavailable(
             description=gettext("The service is briefly unavailable; please try again shortly.")
         )
-        response = app.make_response(_http_error(unavailable))
+        response = app.make_response(http_error(unavailable))
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
