@@ -21,6 +21,7 @@ from contacts.lists import get_or_create_list, lists_with_counts, masked_contact
 from contacts.models import Contact, ContactImport, ContactList
 from contacts.webforms import ContactUploadForm
 from minsheng.accounts.permissions import public, require_role
+from minsheng.audit import record_download
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.jobs import Job, can_retry
@@ -132,13 +133,17 @@ def import_result(import_id: int) -> ResponseReturnValue:
 @bp.route("/contacts/imports/<int:import_id>/errors.csv")
 @require_role("organizer")
 def import_errors(import_id: int) -> ResponseReturnValue:
-    contact_import = get_session().get(ContactImport, import_id) or abort(404)
+    session = get_session()
+    contact_import = session.get(ContactImport, import_id) or abort(404)
+    name = f"import-{import_id}-errors.csv"
+    record_download(session, current_user.id, "contact_import", import_id, name)
+    session.commit()
     # BOM first, so Excel (zh_CN) opens the UTF-8 file without garbling Chinese.
     body = "\ufeff" + contact_import.error_report
     return Response(
         body.encode("utf-8"),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

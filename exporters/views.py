@@ -14,6 +14,7 @@ from exporters.reports import campaign_reports, report_download_name, request_re
 from exporters.tasks import queue_report
 from exporters.webforms import ReportRequestForm
 from minsheng.accounts.permissions import require_role
+from minsheng.audit import record_download
 from minsheng.db import get_session
 from minsheng.files import send_stored_file
 from minsheng.jobs import Job, can_retry
@@ -65,11 +66,14 @@ def download(slug: str, report_id: int) -> ResponseReturnValue:
     """The PDF of a finished report of campaign `slug`, streamed from the file store (any node
     serves it); 404 under another campaign's slug."""
     campaign = get_campaign_or_404(slug)
-    report = get_session().get(Report, report_id)
+    session = get_session()
+    report = session.get(Report, report_id)
     if report is None or report.campaign_id != campaign.id:
         abort(404, description=f"No report {report_id} in campaign {slug!r}.")
     if report.status != "done" or not report.file_key:
         abort(404, description=f"Report {report_id} is {report.status}; it has no file yet.")
+    record_download(session, current_user.id, "report", report.id, report_download_name(report))
+    session.commit()
     return send_stored_file(report.file_key, report_download_name(report))
 
 

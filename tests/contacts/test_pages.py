@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from contacts.import_jobs import run_import
 from contacts.models import Contact, ContactImport, ContactUpload
-from minsheng.audit import AuditEvent
+from minsheng.audit import AuditEvent, events_for
 from tests.invitations.builders import csv_bytes, people
 from tests.page_parts import error_summary, input_tag
 
@@ -59,7 +59,7 @@ def test_cli_import_refuses_a_file_without_contact_columns_with_status_2(runner,
 
 
 def test_upload_page_imports_and_offers_the_masked_error_file(client, login, session):
-    login("organizer")
+    organizer = login("organizer")
     page = client.post(
         "/contacts/lists/",
         data={
@@ -82,6 +82,8 @@ def test_upload_page_imports_and_offers_the_masked_error_file(client, login, ses
     body = download.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     assert "required attribute 'district' empty" in body.decode("utf-8-sig")
+    (event,) = events_for(session, "contact_import", session.scalar(select(ContactImport.id)))
+    assert (event.action, event.actor_id) == ("contact_import.download", organizer.id)
 
 
 def test_list_page_shows_contacts_masked_only(client, login, session):

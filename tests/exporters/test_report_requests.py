@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from exporters.models import Report
 from exporters.tasks import render_report
-from minsheng.audit import AuditEvent
+from minsheng.audit import AuditEvent, events_for
 from minsheng.files import file_store
 from minsheng.jobs import Job
 from tests.factories import PASSWORD
@@ -42,7 +42,7 @@ def test_organizer_requests_a_report_downloads_it_and_a_rerun_renders_nothing_ne
     client, login, session, campaign, add_responses
 ):
     add_responses(80)
-    login("organizer")
+    organizer = login("organizer")
     response = client.post("/campaigns/transport-2026/reports", data={"audience": "staff"})
     assert response.status_code == 302
 
@@ -60,6 +60,12 @@ def test_organizer_requests_a_report_downloads_it_and_a_rerun_renders_nothing_ne
         assert download.status_code == 200
         assert download.mimetype == "application/pdf"
         assert download.get_data().startswith(b"%PDF")
+    downloaded = [
+        e for e in events_for(session, "report", report.id) if e.action != "report.request"
+    ]
+    assert [(e.action, e.actor_id, e.detail["file"]) for e in downloaded] == [
+        ("report.download", organizer.id, f"transport-2026-report-{report.id}.pdf")
+    ]
 
     # A redelivery (acks_late after a worker crash) goes through the same public task.
     assert report.file_key == f"reports/transport-2026/{report.id}.pdf"
