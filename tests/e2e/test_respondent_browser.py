@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from campaigns.models import Campaign
 from forms.models import Response
 from forms.publishing import load_campaign_file
-from minsheng.audit import AuditEvent
 from minsheng.db import get_session
 
 from .browser import ARGS, CHROMIUM, needs_chromium, serving
@@ -26,30 +25,18 @@ pytestmark = needs_chromium
 
 
 @pytest.fixture()
-def live_app(make_app: Any) -> Iterator[tuple[Any, str]]:
-    """The app on 127.0.0.1 and a random port, in a thread, on the migrated test database.
-
-    Unlike the other tests this one commits for real (the server thread has its own
-    connections), so it removes its campaign, and everything hanging off it, afterwards.
-    """
-    app = make_app()
+def live_app(make_app: Any, own_database_url: str) -> Iterator[tuple[Any, str]]:
+    """The app on 127.0.0.1 and a random port, in a thread, on a database of this test's own
+    (unlike the other tests this one commits for real: the server thread has its own
+    connections)."""
+    app = make_app(DATABASE_URL=own_database_url)
     with app.app_context():
-        campaign, _ = load_campaign_file(get_session(), str(FIXTURE))
+        load_campaign_file(get_session(), str(FIXTURE))
         get_session().commit()
-        campaign_id = campaign.id
     try:
         with serving(app) as base:
             yield app, base
     finally:
-        with app.app_context():
-            session = get_session()
-            session.execute(delete(Campaign).where(Campaign.id == campaign_id))
-            session.execute(
-                delete(AuditEvent).where(
-                    AuditEvent.object_type == "campaign", AuditEvent.object_id == str(campaign_id)
-                )
-            )
-            session.commit()
         from minsheng.db import get_database
 
         get_database(app).engine.dispose()
