@@ -4,7 +4,7 @@ records one.
 The events form a hash chain: each row stores the hash of the row before it (`prev_hash`) and
 its own `hash`, SHA-256 over the canonical JSON of its fields and `prev_hash`. Changing, removing
 or reordering a row breaks the chain at that row, and `minsheng audit verify` names the first
-broken link. The database refuses UPDATE and DELETE on the table (triggers, migration 0012), and
+broken link. The database refuses UPDATE and DELETE on the table (triggers, migration 0013), and
 `prev_hash` is unique, so two writers can never both extend the same head: on PostgreSQL an
 appender takes a transaction-scoped advisory lock before it reads the head, so concurrent
 transactions queue for the few milliseconds between their first audit event and their commit.

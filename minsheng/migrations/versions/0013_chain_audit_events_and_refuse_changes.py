@@ -6,8 +6,8 @@ already stored are chained in id order. Triggers then refuse UPDATE and DELETE o
 TRUNCATE on PostgreSQL). On SQLite a later batch migration of `audit_events` recreates the table
 and so drops its triggers: such a migration must create them again (`create_triggers`).
 
-Revision ID: 0012_chain_audit_events_and_refuse_changes
-Revises: 0011_count_failed_logins_for_lockout
+Revision ID: 0013_chain_audit_events_and_refuse_changes
+Revises: 0012_add_job_leases_and_the_outbox
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 import minsheng.db
 from minsheng.audit import GENESIS, event_hash
 
-revision: str = "0012_chain_audit_events_and_refuse_changes"
-down_revision: str | None = "0011_count_failed_logins_for_lockout"
+revision: str = "0013_chain_audit_events_and_refuse_changes"
+down_revision: str | None = "0012_add_job_leases_and_the_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
