@@ -9,6 +9,7 @@ import click
 
 from campaigns.store import require_campaign
 from exporters.reports import mark_running, produce_report, report_download_name, request_report
+from minsheng.audit import record_download
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
 from minsheng.files import file_store
@@ -53,6 +54,9 @@ def render_command(slug: str, out_dir: Path | None, audience: str) -> None:
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     copy = out_dir / report_download_name(report)
+    # A copy out of the store is a download, by the operator (no user).
+    record_download(session, None, "report", report.id, report_download_name(report))
+    session.commit()
     with file_store().open(key) as stored, copy.open("wb") as target:
         shutil.copyfileobj(stored.stream, target)
     click.echo(str(copy.resolve()))

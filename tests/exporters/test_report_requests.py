@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from exporters.models import Report
+from exporters.reports import report_download_name
 from exporters.tasks import render_report
 from minsheng.audit import AuditEvent, events_for
 from minsheng.files import file_store
@@ -24,10 +25,12 @@ def test_cli_render_prints_the_path_of_the_pdf(runner, session, campaign, add_re
     assert path.parent == tmp_path
     assert path.suffix == ".pdf" and path.read_bytes().startswith(b"%PDF")
     report = session.scalars(select(Report)).one()
-    # Audited once, by `request_report`, like a request from the organizer page.
+    # Requested like a request from the organizer page, and the copy out of the store audited
+    # as a download by the operator.
     events = session.scalars(select(AuditEvent).where(AuditEvent.object_type == "report")).all()
-    assert [(e.action, e.object_id, e.detail) for e in events] == [
-        ("report.request", str(report.id), {"campaign": "transport-2026"})
+    assert [(e.action, e.actor_id, e.object_id, e.detail) for e in events] == [
+        ("report.request", None, str(report.id), {"campaign": "transport-2026"}),
+        ("report.download", None, str(report.id), {"file": report_download_name(report)}),
     ]
 
 
