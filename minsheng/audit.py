@@ -157,23 +157,30 @@ def events_for(session: Session, object_type: str, object_id: object) -> list[Au
 @dataclass(frozen=True)
 class ChainReport:
     """What `verify_chain` found: the number of events read, the head (last id and hash) and,
-    when the chain is broken, the id of the first event that does not fit and why."""
+    when the chain is broken, the id of the first event that does not fit and why; when a head
+    recorded earlier was given, whether the chain still holds it (events after it would
+    otherwise have been cut off and the rest rewritten)."""
 
     events: int
     head_id: int | None
     head_hash: str
     broken_at: int | None = None
     reason: str = ""
+    earlier_head_found: bool = True
 
     @property
     def intact(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and self.earlier_head_found
 
 
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+def verify_chain(
+    session: Session, earlier_head: str | None = None, batch: int = 5000
+) -> ChainReport:
     """Walk the audit events in id order, recomputing each hash and checking each link; stop at
-    the first event that was changed, or whose predecessor was removed or changed."""
+    the first event that was changed, or whose predecessor was removed or changed. With
+    `earlier_head` (a head `verify` printed before), also check that an event still has it."""
     expected, count, last_id = GENESIS, 0, None
+    found_earlier = earlier_head in (None, GENESIS)
     stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
     rows = session.scalars(stmt)
     try:
@@ -189,7 +196,8 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
                 reason = "its fields do not hash to its stored hash: the event was changed"
                 return ChainReport(count, last_id, expected, event.id, reason)
             expected, count, last_id = event.hash, count + 1, event.id
+            found_earlier = found_earlier or event.hash == earlier_head
     finally:
         # Stopping early must close PostgreSQL's server-side cursor.
         rows.close()
-    return ChainReport(count, last_id, expected)
+    return ChainReport(count, last_id, expected, earlier_head_found=found_earlier)

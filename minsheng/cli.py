@@ -65,13 +65,27 @@ def i18n_compile() -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+@click.option(
+    "--earlier-head",
+    metavar="HASH",
+    default=None,
+    help="A head an earlier run printed (kept elsewhere): fail unless the chain still holds it.",
+)
+def audit_verify(earlier_head: str | None) -> None:
     """Recompute the audit log's hash chain; exit 1 naming the first broken link. Keep the head
-    it prints elsewhere: a later run must show the same event in the chain."""
+    it prints elsewhere and pass it as --earlier-head later: a chain cut short and rewritten
+    from there no longer holds it."""
     from minsheng.audit import verify_chain
     from minsheng.db import get_session
 
-    found = verify_chain(get_session())
+    found = verify_chain(get_session(), earlier_head)
+    if found.broken_at is None and not found.earlier_head_found:
+        click.echo(
+            f"audit chain holds no event with the earlier head {earlier_head}: events were "
+            f"removed and the chain rewritten ({found.events} events now)",
+            err=True,
+        )
+        raise SystemExit(1)
     if not found.intact:
         click.echo(
             f"audit chain broken at event #{found.broken_at} after {found.events} intact "

@@ -131,3 +131,19 @@ def test_two_events_can_not_extend_the_same_head(session, connection, events):
             AuditEvent.__table__.insert().values(**fields, hash=event_hash(**fields))
         )
     savepoint.rollback()
+
+
+def test_an_earlier_head_must_still_be_in_the_chain(runner, session, connection, events):
+    earlier = events[2].hash
+    result = runner.invoke(args=["audit", "verify", "--earlier-head", earlier])
+    assert result.exit_code == 0, result.output
+    # Cut the chain after event 1 and append anew: intact again, but the earlier head is gone.
+    _without_triggers(connection)
+    connection.execute(delete(AuditEvent).where(AuditEvent.id > events[1].id))
+    session.expire_all()
+    record(session, None, "campaign.create", "campaign", 99)
+    session.commit()
+    assert verify_chain(session).intact
+    result = runner.invoke(args=["audit", "verify", "--earlier-head", earlier])
+    assert result.exit_code == 1
+    assert f"holds no event with the earlier head {earlier}" in result.output
