@@ -21,6 +21,7 @@ from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
 from minsheng.accounts.models import Department, User
 from minsheng.accounts.permissions import public, require_role
+from minsheng.audit import record_download
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.files import send_stored_file
@@ -326,6 +327,8 @@ def evidence(slug: str, assignment_id: int, name: str) -> ResponseReturnValue:
     key = evidence_key(assignment, name)
     if key is None:
         abort(404, description=f"No file {name!r} for assignment {assignment_id}.")
+    record_download(get_session(), current_user.id, "assignment", assignment_id, name)
+    get_session().commit()
     return send_stored_file(key, name)
 
 

@@ -97,7 +97,7 @@ def test_department_reports_progress_with_an_evidence_file(
     client, login, session, make_recommendation, departments
 ):
     mine, _ = _two_departments_work(session, make_recommendation, departments)
-    login("department", department_code="transport")
+    user = login("department", department_code="transport")
     assignment = mine.assignments[0]
     client.post(
         f"{BASE}/assignments/{assignment.id}/progress",
@@ -115,6 +115,12 @@ def test_department_reports_progress_with_an_evidence_file(
     url = f"{BASE}/assignments/{assignment.id}/files/1-时刻表.pdf"
     with client.get(url) as download:
         assert download.data == b"%PDF-1.4 evidence"
+    downloads = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "assignment.download")
+    ).all()
+    assert [(e.actor_id, e.object_id, e.detail) for e in downloads] == [
+        (user.id, str(assignment.id), {"file": "1-时刻表.pdf"})
+    ]
 
 
 def test_public_feedback_page_shows_feedback_and_takes_one_rating_per_browser(
