@@ -366,6 +366,14 @@ SETTINGS: tuple[Setting, ...] = (
         accepted="an integer of at least 0",
     ),
     Setting(
+        "TOTP_REQUIRED_FOR_ADMINS",
+        _bool,
+        False,
+        "Admins must enrol an authenticator app and give its code at every login; others may "
+        "turn the second step on for themselves.",
+        accepted="true or false",
+    ),
+    Setting(
         "LOGIN_MAX_FAILURES",
         _positive_int,
         5,

@@ -11,8 +11,9 @@ from minsheng.accounts.models import User
 def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from minsheng.accounts import admin_views  # noqa: F401  (its routes join `bp`)
     from minsheng.accounts.cli import users_cli
-    from minsheng.accounts.views import bp
+    from minsheng.accounts.views import bp, require_enrolment
     from minsheng.db import get_session
     from minsheng.navigation import add_menu_entry
 
@@ -28,5 +29,6 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     app.register_blueprint(bp)
+    app.before_request(require_enrolment)
     app.cli.add_command(users_cli)
     add_menu_entry(app, "accounts.users", _l("Staff accounts"), order=90)

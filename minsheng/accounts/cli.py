@@ -1,5 +1,6 @@
-"""`minsheng users create|list|set-role|disable|enable|reset-password`: the operator's door to
-staff accounts, through the same domain functions (and audit) as the admin pages."""
+"""`minsheng users create|list|set-role|disable|enable|reset-password|remove-two-factor`: the
+operator's door to staff accounts, through the same domain functions (and audit) as the admin
+pages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import click
 from sqlalchemy import select
 
 from minsheng.accounts.models import ROLES, User
+from minsheng.accounts.totp import remove_totp
 from minsheng.accounts.users import (
     change_role,
     create_user,
@@ -100,3 +102,13 @@ def reset_password_command(username: str, password: str) -> None:
     reset_password(session, _user_named(username), password, None, reason="minsheng users")
     session.commit()
     click.echo(f"new password set for {username}")
+
+
+@users_cli.command("remove-two-factor")
+@click.argument("username")
+def remove_two_factor_command(username: str) -> None:
+    """Forget an account's authenticator app (a lost phone); it enrols a new one."""
+    session = get_session()
+    remove_totp(session, _user_named(username), None)
+    session.commit()
+    click.echo(f"removed the authenticator app of {username}")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from minsheng.accounts.models import LoginThrottle, User
 from minsheng.accounts.passwords import password_matches
+from minsheng.accounts.totp import matching_step
 from minsheng.audit import record
 from minsheng.db import utcnow
 
@@ -30,10 +31,12 @@ from minsheng.db import utcnow
 @dataclass(frozen=True)
 class LoginResult:
     """What a login attempt came to: the user logged in, or none; `retry_after` seconds to wait
-    when the name or the address is locked out (0 otherwise)."""
+    when the name or the address is locked out (0 otherwise); `pending`, the user whose password
+    was right but who must still give a code of the second step."""
 
     user: User | None
     retry_after: int = 0
+    pending: User | None = None
 
     @property
     def locked(self) -> bool:
@@ -146,22 +149,74 @@ def attempt_login(
     `LOGIN_MAX_FAILURES_PER_ADDRESS` from one address within `LOGIN_WINDOW_SECONDS` lock it for
     `LOGIN_LOCKOUT_SECONDS`, during which even the right password is refused without being
     checked. A success clears the name's failures and takes back its attempt from the address.
-    The caller commits, failures included.
+    An account with a second step (`totp.py`) is not logged in yet: the result's `pending` user
+    must pass `attempt_code`, and its name keeps this attempt until then. The caller commits,
+    failures included.
     """
     now = now or utcnow()
     limits = _limits(username, address)
-    for limit in limits:
-        _count_attempt(session, limit.key, now)
-    waits = [_wait(session, limit, now) for limit in limits]
-    if any(waits):
-        return LoginResult(None, max(waits))
+    wait = _begin(session, limits, now)
+    if wait:
+        return LoginResult(None, wait)
     user = session.scalar(select(User).where(User.username == username))
     matches = password_matches(user.password_hash if user else None, password)
     if user is not None and matches and user.active:
-        _clear(session, limits, now)
-        record(session, user.id, "login", "user", user.id, address=address)
-        return LoginResult(user)
+        if user.totp_secret is not None:
+            _give_back(session, limits[1])
+            return LoginResult(None, pending=user)
+        return _succeed(session, user, limits, now, address)
     reason = "unknown user" if user is None else ("disabled" if matches else "wrong password")
+    return _fail(session, user, limits, now, address, reason)
+
+
+def attempt_code(
+    session: Session, user: User, code: str, address: str, now: datetime | None = None
+) -> LoginResult:
+    """The second step of `user`'s login (its password was right): log in if `code` is a code of
+    its authenticator app not used before. Wrong codes count against the name and the address
+    exactly like wrong passwords, so the six digits cannot be guessed one after the other."""
+    now = now or utcnow()
+    limits = _limits(user.username, address)
+    wait = _begin(session, limits, now)
+    if wait:
+        return LoginResult(None, wait)
+    step = None
+    if user.totp_secret is not None:
+        step = matching_step(user.totp_secret, code, user.totp_last_step, now)
+    if step is not None and user.active:
+        user.totp_last_step = step
+        return _succeed(session, user, limits, now, address, second_step="totp")
+    return _fail(session, user, limits, now, address, "wrong code")
+
+
+def _begin(session: Session, limits: list[_Limit], now: datetime) -> int:
+    """Count the attempt under every limit; seconds to wait when one of them is locked."""
+    for limit in limits:
+        _count_attempt(session, limit.key, now)
+    return max(_wait(session, limit, now) for limit in limits)
+
+
+def _succeed(
+    session: Session,
+    user: User,
+    limits: list[_Limit],
+    now: datetime,
+    address: str,
+    **detail: str,
+) -> LoginResult:
+    _clear(session, limits, now)
+    record(session, user.id, "login", "user", user.id, address=address, **detail)
+    return LoginResult(user)
+
+
+def _fail(
+    session: Session,
+    user: User | None,
+    limits: list[_Limit],
+    now: datetime,
+    address: str,
+    reason: str,
+) -> LoginResult:
     object_id = user.id if user else ""
     record(session, None, "login.failed", "user", object_id, address=address, reason=reason)
     wait = max(_wait_after_failure(session, limit, now) for limit in limits)
@@ -179,15 +234,19 @@ def _wait_after_failure(session: Session, limit: _Limit, now: datetime) -> int:
     return math.ceil((until - now).total_seconds())
 
 
-def _clear(session: Session, limits: list[_Limit], now: datetime) -> None:
-    account, address = limits
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account.key))
+def _give_back(session: Session, limit: _Limit) -> None:
     session.execute(
         update(LoginThrottle)
-        .where(LoginThrottle.key == address.key, LoginThrottle.failures > 0)
+        .where(LoginThrottle.key == limit.key, LoginThrottle.failures > 0)
         .values(failures=LoginThrottle.failures - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def _clear(session: Session, limits: list[_Limit], now: datetime) -> None:
+    account, address = limits
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account.key))
+    _give_back(session, address)
     # Old counters of names nobody uses would pile up; their window is long over.
     window = timedelta(seconds=int(current_app.config["LOGIN_WINDOW_SECONDS"]))
     lockout = timedelta(seconds=int(current_app.config["LOGIN_LOCKOUT_SECONDS"]))

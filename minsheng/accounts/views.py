@@ -3,42 +3,48 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import time
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from flask_wtf import FlaskForm
 
-from minsheng.accounts.login import attempt_login, locked_until
-from minsheng.accounts.models import ROLES, Department, User
+from minsheng.accounts.login import LoginResult, attempt_code, attempt_login
+from minsheng.accounts.models import ROLES, User
 from minsheng.accounts.permissions import public, require_role
+from minsheng.accounts.totp import (
+    enable_totp,
+    grouped,
+    new_secret,
+    provisioning_uri,
+    qr_data_uri,
+    totp_required,
+    turn_off_totp,
+)
 from minsheng.accounts.users import (
     change_password,
-    change_role,
-    create_user,
-    disable_user,
-    enable_user,
-    get_or_create_department,
-    reset_password,
 )
 from minsheng.accounts.webforms import (
-    ROLE_LABELS,
     ChangePasswordForm,
+    CodeForm,
     LoginForm,
-    ResetPasswordForm,
-    RoleForm,
-    UserCreateForm,
+    TurnOffTotpForm,
 )
-from minsheng.audit import events_for
 from minsheng.db import get_session
-from minsheng.errors import InputError
-from minsheng.web import commit_or_show, or_404
+from minsheng.errors import wants_json
+from minsheng.web import commit_or_show
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
+
+# The signed-cookie key that carries a login between its password and its code, and how long.
+PENDING = "pending_login"
+PENDING_SECONDS = 300
+# The signed-cookie key that holds a secret being enrolled until a code confirms it.
+ENROLMENT = "totp_enrolment"
 
 
 def _safe_next(target: str | None) -> str:
@@ -75,17 +81,65 @@ def login() -> ResponseReturnValue:
             request.remote_addr or "",
         )
         session.commit()
-        if result.user is not None:
-            login_user(result.user)
-            return redirect(_safe_next(request.args.get("next")))
-        if result.locked:
-            flash(lockout_message(result.retry_after), "error")
-            page = render_template("accounts/login.html", form=form)
-            return page, 429, {"Retry-After": str(result.retry_after)}
-        flash(_("Wrong username or password."), "error")
+        if result.pending is not None:
+            cookie_session[PENDING] = {
+                "user": result.pending.id,
+                "at": int(time.time()),
+                "next": request.args.get("next") or "",
+            }
+            return redirect(url_for("accounts.login_code"))
+        return _logged_in_or_refused(result, form, "accounts/login.html", request.args.get("next"))
     return render_template(
         "accounts/login.html", form=form
     ), 200 if request.method == "GET" else 401
+
+
+def _logged_in_or_refused(
+    result: LoginResult, form: FlaskForm, template: str, next_url: str | None
+) -> ResponseReturnValue:
+    if result.user is not None:
+        cookie_session.pop(PENDING, None)
+        login_user(result.user)
+        return redirect(_safe_next(next_url))
+    if result.locked:
+        flash(lockout_message(result.retry_after), "error")
+        return render_template(template, form=form), 429, {"Retry-After": str(result.retry_after)}
+    if template == "accounts/login.html":
+        flash(_("Wrong username or password."), "error")
+    else:
+        flash(_("Wrong or already used code; wait for the next one and try again."), "error")
+    return render_template(template, form=form), 401
+
+
+def _pending_user() -> tuple[User, str] | None:
+    """The user whose password was right in this browser within `PENDING_SECONDS`, and where
+    they were going; None otherwise (the second step cannot be reached without the first)."""
+    pending = cookie_session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - int(pending.get("at", 0)) > PENDING_SECONDS:
+        return None
+    user = get_session().get(User, int(pending.get("user", 0)))
+    if user is None or not user.active or user.totp_secret is None:
+        return None
+    return user, str(pending.get("next") or "")
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+def login_code() -> ResponseReturnValue:
+    """The second login step: a code of the authenticator app, after the right password."""
+    pending = _pending_user()
+    if pending is None:
+        cookie_session.pop(PENDING, None)
+        flash(_("Log in with your user name and password first."), "error")
+        return redirect(url_for("accounts.login"))
+    user, next_url = pending
+    form = CodeForm()
+    if form.validate_on_submit():
+        session = get_session()
+        result = attempt_code(session, user, form.code.data or "", request.remote_addr or "")
+        session.commit()
+        return _logged_in_or_refused(result, form, "accounts/login_code.html", next_url)
+    return render_template("accounts/login_code.html", form=form), status_of_form()
 
 
 @bp.route("/logout", methods=["POST"])
@@ -115,152 +169,78 @@ def change_own_password() -> ResponseReturnValue:
         if changed:
             flash(_("Your password has been changed."), "info")
             return redirect(url_for("accounts.change_own_password"))
-    return render_template("accounts/password.html", form=form), _status()
+    return render_template("accounts/password.html", form=form), status_of_form()
 
 
-def _status() -> int:
+def status_of_form() -> int:
     """422 for a form shown again with its problems, 200 for a fresh one."""
     return 422 if request.method == "POST" else 200
 
 
-@bp.route("/admin/users")
-@require_role("admin")
-def users() -> ResponseReturnValue:
-    """Every staff account, with its role, state and lockout."""
-    session = get_session()
-    accounts = list(session.scalars(select(User).order_by(User.username)))
-    locks = {user.id: locked_until(session, user.username) for user in accounts}
-    return render_template("accounts/users.html", accounts=accounts, locks=locks, roles=ROLE_LABELS)
+# Where an admin who must enrol an authenticator app may still go (issue 11).
+OPEN_BEFORE_ENROLMENT = frozenset(
+    {"accounts.two_factor", "accounts.logout", "accounts.login", "accounts.login_code", "static"}
+)
 
 
-def _department(session: Session, code: str | None) -> Department | None:
-    code = (code or "").strip()
-    return get_or_create_department(session, code, code) if code else None
+def require_enrolment() -> ResponseReturnValue | None:
+    """Before every request: an admin without an authenticator app while
+    `TOTP_REQUIRED_FOR_ADMINS` is on reaches nothing but the enrolment page (sessions opened
+    before the setting was turned on included)."""
+    if request.endpoint in OPEN_BEFORE_ENROLMENT or not current_user.is_authenticated:
+        return None
+    if current_user.totp_secret is not None or not totp_required(current_user):
+        return None
+    if wants_json():
+        abort(403, description=_("Admins must turn on the second login step before going on."))
+    # The enrolment page says why the admin is there.
+    return redirect(url_for("accounts.two_factor"))
 
 
-@bp.route("/admin/users/new", methods=["GET", "POST"])
-@require_role("admin")
-def new_user() -> ResponseReturnValue:
-    form = UserCreateForm()
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@require_role(*ROLES)
+def two_factor() -> ResponseReturnValue:
+    """Enrol an authenticator app (scan the QR code, then give a code from it), or see that it
+    is on and turn it off. The secret waits in the signed cookie until a code proves the app
+    has it, so an abandoned enrolment leaves nothing behind."""
+    if current_user.totp_secret is not None:
+        return _enrolled_page(TurnOffTotpForm(prefix="off"))
+    secret = str(cookie_session.get(ENROLMENT) or new_secret())
+    cookie_session[ENROLMENT] = secret
+    form = CodeForm()
     if form.validate_on_submit():
         session = get_session()
-        user = commit_or_show(
-            session,
-            form,
-            lambda: create_user(
-                session,
-                (form.username.data or "").strip(),
-                form.password.data or "",
-                form.role.data or "",
-                display_name=form.display_name.data or None,
-                department=_department(session, form.department.data),
-                email=form.email.data or None,
-                actor_id=current_user.id,
-            ),
-        )
-        if user is not None:
-            flash(_("Account %(name)s created.", name=user.username), "info")
-            return redirect(url_for("accounts.user_detail", user_id=user.id))
-    return render_template("accounts/user_new.html", form=form), _status()
-
-
-def _user_or_404(user_id: int) -> User:
-    return or_404(get_session().get(User, user_id), _("No staff account has this number."))
-
-
-def _user_page(
-    user: User,
-    role_form: RoleForm | None = None,
-    reset_form: ResetPasswordForm | None = None,
-    status: int = 200,
-) -> ResponseReturnValue:
-    session = get_session()
-    if role_form is None:
-        department = user.department.code if user.department else ""
-        role_form = RoleForm(role=user.role, department=department)
+        user = current_user._get_current_object()
+        code = form.code.data or ""
+        if commit_or_show(session, form, lambda: enable_totp(session, user, secret, code)):
+            cookie_session.pop(ENROLMENT, None)
+            flash(_("The second login step is on: log in with a code from your app."), "info")
+            return redirect(url_for("accounts.two_factor"))
     return render_template(
-        "accounts/user.html",
-        user=user,
-        roles=ROLE_LABELS,
-        role_form=role_form,
-        reset_form=reset_form or ResetPasswordForm(),
-        locked_until=locked_until(session, user.username),
-        events=events_for(session, "user", user.id)[-20:],
+        "accounts/two_factor.html",
+        form=form,
+        qr=qr_data_uri(provisioning_uri(secret, current_user.username)),
+        secret=grouped(secret),
+        required=totp_required(current_user),
+    ), status_of_form()
+
+
+def _enrolled_page(off_form: TurnOffTotpForm, status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "accounts/two_factor_on.html", off_form=off_form, required=totp_required(current_user)
     ), status
 
 
-@bp.route("/admin/users/<int:user_id>")
-@require_role("admin")
-def user_detail(user_id: int) -> ResponseReturnValue:
-    """One account: change its role, reset its password, disable or enable it; its history."""
-    return _user_page(_user_or_404(user_id))
-
-
-@bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
-@require_role("admin")
-def user_role(user_id: int) -> ResponseReturnValue:
-    user = _user_or_404(user_id)
-    form = RoleForm()
+@bp.route("/account/two-factor/off", methods=["POST"])
+@require_role(*ROLES)
+def two_factor_off() -> ResponseReturnValue:
+    form = TurnOffTotpForm(prefix="off")
     session = get_session()
+    user = current_user._get_current_object()
     done = form.validate_on_submit() and commit_or_show(
-        session,
-        form,
-        lambda: change_role(
-            session,
-            user,
-            form.role.data or "",
-            current_user.id,
-            _department(session, form.department.data),
-        ),
+        session, form, lambda: turn_off_totp(session, user, form.password.data or "")
     )
     if not done:
-        return _user_page(user, role_form=form, status=422)
-    flash(_("The role of %(name)s has been changed.", name=user.username), "info")
-    return redirect(url_for("accounts.user_detail", user_id=user.id))
-
-
-@bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
-@require_role("admin")
-def user_password(user_id: int) -> ResponseReturnValue:
-    user = _user_or_404(user_id)
-    form = ResetPasswordForm()
-    session = get_session()
-    done = form.validate_on_submit() and commit_or_show(
-        session,
-        form,
-        lambda: reset_password(session, user, form.password.data or "", current_user.id),
-    )
-    if not done:
-        return _user_page(user, reset_form=form, status=422)
-    flash(_("A new password has been set for %(name)s.", name=user.username), "info")
-    return redirect(url_for("accounts.user_detail", user_id=user.id))
-
-
-@bp.route("/admin/users/<int:user_id>/disable", methods=["POST"])
-@require_role("admin")
-def user_disable(user_id: int) -> ResponseReturnValue:
-    return _switch(user_id, disable_user, _("%(name)s can no longer log in."))
-
-
-@bp.route("/admin/users/<int:user_id>/enable", methods=["POST"])
-@require_role("admin")
-def user_enable(user_id: int) -> ResponseReturnValue:
-    return _switch(user_id, enable_user, _("%(name)s can log in again."))
-
-
-def _switch(
-    user_id: int, action: Callable[[Session, User, int | None], None], done: str
-) -> ResponseReturnValue:
-    """A button without fields: the change, or the account page with the refusal flashed."""
-    user = _user_or_404(user_id)
-    session = get_session()
-    try:
-        action(session, user, current_user.id)
-    except InputError as exc:
-        session.rollback()
-        for problem in exc.problems:
-            flash(problem.message, "error")
-        return _user_page(user, status=422)
-    session.commit()
-    flash(done % {"name": user.username}, "info")
-    return redirect(url_for("accounts.user_detail", user_id=user.id))
+        return _enrolled_page(form, status=422)
+    flash(_("The second login step is off."), "info")
+    return redirect(url_for("accounts.two_factor"))

@@ -65,3 +65,13 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired()])
     repeat = _repeat("password")
     reset = SubmitField(_l("Set the new password"))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from your authenticator app"), validators=[DataRequired(), Length(max=12)]
+    )
+
+
+class TurnOffTotpForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[DataRequired()])
