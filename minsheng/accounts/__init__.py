@@ -9,12 +9,15 @@ from minsheng.accounts.models import User
 
 
 def init_app(app: Flask) -> None:
+    from datetime import timedelta
+
     from flask_babel import lazy_gettext as _l
 
-    from minsheng.accounts import admin_views  # noqa: F401  (its routes join `bp`)
+    from minsheng.accounts import admin_views, tasks  # noqa: F401  (routes join `bp`)
     from minsheng.accounts.cli import users_cli
     from minsheng.accounts.views import bp, require_enrolment
     from minsheng.db import get_session
+    from minsheng.jobs import add_periodic_job
     from minsheng.navigation import add_menu_entry
 
     login_manager = LoginManager()
@@ -32,3 +35,9 @@ def init_app(app: Flask) -> None:
     app.before_request(require_enrolment)
     app.cli.add_command(users_cli)
     add_menu_entry(app, "accounts.users", _l("Staff accounts"), order=90)
+    add_periodic_job(
+        app,
+        "accounts.forget_stale_login_counts",
+        tasks.forget_stale_login_counts_task.name,
+        timedelta(hours=1),
+    )

@@ -7,7 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from minsheng.accounts.login import address_network, attempt_login
+from minsheng.accounts.login import (
+    address_network,
+    attempt_login,
+    forget_stale_counts,
+    throttle_key,
+)
+from minsheng.accounts.models import LoginThrottle
 from minsheng.audit import AuditEvent
 from minsheng.db import utcnow
 from tests.factories import PASSWORD, UserFactory
@@ -235,3 +241,24 @@ def test_a_disabled_account_is_refused_even_with_the_right_password(client, sess
     assert "用户名或密码错误" in page.get_data(as_text=True)
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "login.failed")).one()
     assert event.detail["reason"] == "disabled"
+
+
+def test_counts_that_are_over_are_forgotten_and_running_lockouts_kept(app, session, runner):
+    user = UserFactory(role="organizer")
+    session.commit()
+    start = utcnow() - timedelta(hours=2)
+    attempt_login(session, "typed-once", "guess", "198.51.100.70", now=start)
+    _fail(session, user.username, 5, utcnow())
+    session.commit()
+
+    deleted = forget_stale_counts(session)
+
+    # The old name's and the old address's counts go; the running lockout stays.
+    remaining = set(session.scalars(select(LoginThrottle.key)))
+    assert deleted >= 2
+    assert throttle_key("account", "typed-once") not in remaining
+    assert throttle_key("address", "198.51.100.70") not in remaining
+    assert throttle_key("account", user.username) in remaining
+    assert attempt_login(session, user.username, PASSWORD, "198.51.100.71").locked
+    schedule = runner.invoke(args=["jobs", "schedule"]).output
+    assert "accounts.forget_stale_login_counts" in schedule
