@@ -1,5 +1,6 @@
 """The `minsheng` command: `db`, `config`, `jobs`, `i18n`, `audit`, `backup` and `restore` here;
-each package adds its own group."""
+the groups of `users` and of each package are declared in `minsheng.packages` and imported when
+called."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import TypeVar
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
-from minsheng.commands import CommandGroup
+from minsheng.commands import CommandGroup, DeclaredGroup
 from minsheng.config import masked, settings_markdown
 from minsheng.errors import InputError, echo_problems
+from minsheng.packages import COMMANDS
 
 db_cli = CommandGroup("db", help="Database schema.")
 config_cli = CommandGroup("config", help="Settings.")
@@ -139,11 +141,20 @@ def _problems_exit(action: Callable[[], T]) -> T:
         raise SystemExit(2) from exc
 
 
+SHELL_COMMANDS = (
+    db_cli,
+    config_cli,
+    jobs_cli,
+    i18n_cli,
+    audit_cli,
+    backup_command,
+    restore_command,
+)
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, config_cli, jobs_cli, i18n_cli, audit_cli):
-        app.cli.add_command(group)
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
+    for command in SHELL_COMMANDS:
+        app.cli.add_command(command)
 
 
 def _create_app() -> Flask:
@@ -158,7 +169,12 @@ def _create_app() -> Flask:
         raise SystemExit(2) from exc
 
 
-cli = FlaskGroup(create_app=_create_app, add_default_commands=True, help="minsheng operator CLI.")
+# `minsheng --help` lists the packages' commands from their declarations and builds no app.
+cli = DeclaredGroup(
+    COMMANDS, create_app=_create_app, add_default_commands=True, help="minsheng operator CLI."
+)
+for _command in SHELL_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -12,8 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
+from minsheng.cli import cli
 from minsheng.packages import FEATURE_PACKAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,10 +66,8 @@ print("\\n" + json.dumps(loaded), file=sys.stderr)
 FIRST_PARTY = ("minsheng", "questionnaire", *FEATURE_PACKAGES)
 
 
-def heavy_modules_loaded_by(code: str, tmp_path: Path) -> dict[str, str]:
-    """Run `code` in a fresh interpreter and return the heavy libraries it left in
-    `sys.modules`, each with the import chain that loaded it."""
-    environment = {
+def environment(tmp_path: Path) -> dict[str, str]:
+    return {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(ROOT),
         "MINSHENG_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -75,13 +75,18 @@ def heavy_modules_loaded_by(code: str, tmp_path: Path) -> dict[str, str]:
         # Not TESTING: without this the app refuses the development keys.
         "MINSHENG_DEVELOPMENT": "true",
     }
+
+
+def heavy_modules_loaded_by(code: str, tmp_path: Path) -> dict[str, str]:
+    """Run `code` in a fresh interpreter and return the heavy libraries it left in
+    `sys.modules`, each with the import chain that loaded it."""
     script = f"CODE = {code!r}\n{PROBE}"
     result = subprocess.run(
         [sys.executable, "-c", script, ",".join(HEAVY), ",".join(FIRST_PARTY)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env=environment,
+        env=environment(tmp_path),
         timeout=120,
         check=False,
     )
@@ -114,3 +119,77 @@ def test_the_probe_sees_a_heavy_library_and_names_its_importer(tmp_path):
     loaded = heavy_modules_loaded_by("import analysis.summary", tmp_path)
     assert {"pandas", "scipy", "pyarrow"} <= set(loaded)
     assert loaded["pandas"].startswith("analysis.")
+
+
+def run_in_fresh_interpreter(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment(tmp_path),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_cli_help_builds_no_app_and_imports_no_package(tmp_path):
+    # Building the app imports every package's models and views (about 0.5 s): `--help` lists
+    # the declared commands instead (issue 10: `minsheng --help` <= 0.5 s).
+    code = (
+        "import json, sys\n"
+        "sys.argv = ['minsheng', '--help']\n"
+        "from minsheng.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    result = run_in_fresh_interpreter(code, tmp_path)
+    modules = set(json.loads(result.stderr.strip().splitlines()[-1]))
+    assert "demo" in result.stdout and "users" in result.stdout
+    assert "DEVELOPMENT KEYS" not in result.stderr  # the warning of create_app()
+    loaded = sorted(
+        name
+        for name in modules
+        if name.partition(".")[0] in (*FEATURE_PACKAGES, "sqlalchemy", "celery")
+        or name in ("minsheng.app", "minsheng.accounts")
+    )
+    assert not loaded, f"minsheng --help imports {loaded}"
+
+
+def test_every_command_of_the_app_is_declared_with_its_short_help(app):
+    # The declarations stand in for the commands in `--help`; a command a package registers in
+    # its `init_app` without a declaration would be missing from it, a stale help line wrong.
+    context = click.Context(cli)
+    registered = {
+        name: app.cli.get_command(context, name).get_short_help_str(10_000)
+        for name in app.cli.list_commands(context)
+    }
+    assert set(registered) <= set(cli.list_commands(context))
+    for name, short_help in registered.items():
+        assert cli.get_command(context, name) is app.cli.get_command(context, name), name
+        declared = cli.declared.get(name)
+        assert declared is None or declared.short_help == short_help, name
+    assert set(cli.declared) <= set(registered)
+
+
+def test_a_declared_group_has_all_its_subcommands_before_the_app_exists(app, tmp_path):
+    # `campaign load|dump` live in forms.cli, `invitations send` in invitations.send_cli: loading
+    # a declared group must import its extensions too, or `minsheng campaign --help` lacks them.
+    code = (
+        "import json, click\n"
+        "from minsheng.cli import cli\n"
+        "context = click.Context(cli)\n"
+        "print(json.dumps({name: sorted(getattr(cli.get_command(context, name), 'commands', ()))"
+        " for name in cli.declared}))\n"
+    )
+    result = run_in_fresh_interpreter(code, tmp_path)
+    without_app = json.loads(result.stdout)
+    context = click.Context(app.cli)
+    with_app = {
+        name: sorted(getattr(app.cli.get_command(context, name), "commands", ()))
+        for name in without_app
+    }
+    assert without_app == with_app
+    assert {"load", "dump"} <= set(without_app["campaign"])
