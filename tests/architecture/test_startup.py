@@ -81,8 +81,16 @@ def heavy_modules_loaded_by(code: str, tmp_path: Path) -> dict[str, str]:
     """Run `code` in a fresh interpreter and return the heavy libraries it left in
     `sys.modules`, each with the import chain that loaded it."""
     script = f"CODE = {code!r}\n{PROBE}"
+    result = run_in_fresh_interpreter(script, tmp_path, ",".join(HEAVY), ",".join(FIRST_PARTY))
+    loaded: dict[str, str] = json.loads(result.stderr.strip().splitlines()[-1])
+    return loaded
+
+
+def run_in_fresh_interpreter(
+    code: str, tmp_path: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-c", script, ",".join(HEAVY), ",".join(FIRST_PARTY)],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -91,8 +99,7 @@ def heavy_modules_loaded_by(code: str, tmp_path: Path) -> dict[str, str]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    loaded: dict[str, str] = json.loads(result.stderr.strip().splitlines()[-1])
-    return loaded
+    return result
 
 
 def test_creating_the_app_loads_no_heavy_library(tmp_path):
@@ -119,20 +126,6 @@ def test_the_probe_sees_a_heavy_library_and_names_its_importer(tmp_path):
     loaded = heavy_modules_loaded_by("import analysis.summary", tmp_path)
     assert {"pandas", "scipy", "pyarrow"} <= set(loaded)
     assert loaded["pandas"].startswith("analysis.")
-
-
-def run_in_fresh_interpreter(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environment(tmp_path),
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result
 
 
 def test_cli_help_builds_no_app_and_imports_no_package(tmp_path):
