@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from flask import Flask
 from flask_login import LoginManager
 
@@ -24,10 +26,16 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.init_app(app)
 
-    def _load_user(user_id: str) -> User | None:
-        # A disabled account's open sessions end at its next request, not when they expire.
+    def _load_user(session_id: str) -> User | None:
+        # A disabled account's open sessions end at its next request, not when they expire, and
+        # so do those opened before its password was reset or changed (`User.get_id`).
+        user_id, _, fingerprint = session_id.partition(":")
+        if not user_id.isdigit():
+            return None
         user = get_session().get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return user if hmac.compare_digest(fingerprint, user.password_fingerprint) else None
 
     login_manager.user_loader(_load_user)
 

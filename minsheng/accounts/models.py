@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, String
@@ -57,7 +58,13 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The session holds the id and a fingerprint of the password hash (Flask-Login's
+        # "alternative tokens"): a password reset or change ends every other open session.
+        return f"{self.id}:{self.password_fingerprint}"
+
+    @property
+    def password_fingerprint(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
 
 class LoginThrottle(Base):

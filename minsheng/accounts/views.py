@@ -161,12 +161,14 @@ def change_own_password() -> ResponseReturnValue:
             form,
             lambda: change_password(
                 session,
-                current_user,
+                current_user._get_current_object(),
                 form.current_password.data or "",
                 form.new_password.data or "",
             ),
         )
         if changed:
+            # The session's fingerprint is of the old password: renew it for this browser only.
+            login_user(changed)
             flash(_("Your password has been changed."), "info")
             return redirect(url_for("accounts.change_own_password"))
     return render_template("accounts/password.html", form=form), status_of_form()

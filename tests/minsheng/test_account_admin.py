@@ -248,3 +248,35 @@ def test_the_reset_command_refuses_a_weak_password_and_an_unknown_name(runner, s
     assert weak.exit_code == unknown.exit_code == 2
     assert "error: password: 至少需要 10 个字符，当前只有 3 个" in weak.output
     assert "no staff account is named 'nobody-here'" in unknown.output
+
+
+def test_a_password_reset_ends_the_sessions_opened_with_the_old_password(
+    make_app, bind_app, client, login, session
+):
+    app = bind_app(make_app())
+    login("admin")
+    user = UserFactory(role="organizer")
+    session.commit()
+    theirs, _status = _log_in(app, user.username, PASSWORD)
+
+    client.post(
+        f"/admin/users/{user.id}/password", data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    )
+
+    assert theirs.get("/campaigns/").status_code == 302  # back to the login page
+
+
+def test_changing_ones_password_keeps_this_session_and_ends_the_others(
+    make_app, bind_app, client, login, session
+):
+    other_browser = bind_app(make_app())
+    user = login("expert")
+    elsewhere, _status = _log_in(other_browser, user.username, PASSWORD)
+
+    client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "repeat": NEW_PASSWORD},
+    )
+
+    assert client.get("/account/password").status_code == 200
+    assert elsewhere.get("/account/password").status_code == 302
