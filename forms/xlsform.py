@@ -13,9 +13,8 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -192,8 +191,7 @@ def _xlsx_tables(path: Path) -> list[tuple[str, list[list[Any]]]]:
             # Sheets formatted down to row 1048576 declare that size; without the declared
             # dimensions openpyxl yields only the rows the file really holds, in a blink.
             sheet.reset_dimensions()  # type: ignore[union-attr]
-            rows = islice(sheet.iter_rows(values_only=True), MAX_ROWS + 1)
-            tables.append((sheet.title, [list(r) for r in rows]))
+            tables.append((sheet.title, _filled_rows(sheet.iter_rows(values_only=True))))
     finally:
         book.close()
     return tables
@@ -219,11 +217,33 @@ def _check_size(path: Path) -> None:
         check_workbook(data, path.name)
 
 
+def _is_blank(row: Sequence[Any]) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row)
+
+
+def _filled_rows(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """The rows of a sheet up to one past `MAX_ROWS` rows that hold something, blank rows in
+    between kept (row numbers in messages stay those people see) and blank rows at the end
+    dropped: a sheet formatted far below its last question is not a large form."""
+    kept: list[list[Any]] = []
+    filled = 0
+    for row in rows:
+        values = list(row)
+        kept.append(values)
+        if not _is_blank(values):
+            filled += 1
+            if filled > MAX_ROWS:
+                break
+    while kept and _is_blank(kept[-1]):
+        kept.pop()
+    return kept
+
+
 def _check_tables(name: str, tables: list[tuple[str, list[list[Any]]]]) -> None:
     problems = [
         Problem(f"{name}: sheet {title}", f"more than {MAX_ROWS:,} rows")
         for title, rows in tables
-        if len(rows) > MAX_ROWS
+        if sum(not _is_blank(row) for row in rows) > MAX_ROWS
     ]
     problems += [
         Problem(
@@ -245,19 +265,21 @@ def _xls_tables(path: Path) -> list[tuple[str, list[list[Any]]]]:
     book = xlrd.open_workbook(str(path))
     tables = []
     for sheet in book.sheets():
-        rows = []
-        for r in range(min(sheet.nrows, MAX_ROWS + 1)):
-            row = []
-            for c in range(sheet.ncols):
-                cell = sheet.cell(r, c)
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
-                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
-                    row.append(bool(cell.value))
-                else:
-                    row.append(cell.value)
-            rows.append(row)
-        tables.append((sheet.name, rows))
+
+        def cells(sheet: Any = sheet) -> Iterator[list[Any]]:
+            for r in range(sheet.nrows):
+                row = []
+                for c in range(sheet.ncols):
+                    cell = sheet.cell(r, c)
+                    if cell.ctype == xlrd.XL_CELL_DATE:
+                        row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
+                    elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                        row.append(bool(cell.value))
+                    else:
+                        row.append(cell.value)
+                yield row
+
+        tables.append((sheet.name, _filled_rows(cells())))
     return tables
 
 

@@ -292,3 +292,22 @@ def test_unreadable_or_unknown_files_are_refused_with_the_file_named(tmp_path):
     assert problems_of(tmp_path / "nosurvey.csv") == [
         "nosurvey.csv: no `survey` sheet; sheets found: choices"
     ]
+
+
+def test_blank_formatted_rows_below_a_form_do_not_count_against_the_row_limit(tmp_path):
+    # Spreadsheet tools save rows formatted far below the last question (a real pyxform test
+    # form has 10,000+ of them); only rows that hold something count towards MAX_ROWS.
+    from forms.xlsform import MAX_ROWS
+
+    path = workbook(tmp_path / "formatted.xlsx")
+    book = openpyxl.load_workbook(path)
+    for row in range(len(SURVEY) + 1, MAX_ROWS + 200):
+        book["survey"].cell(row=row, column=1).number_format = "@"
+        book["survey"].cell(row=row, column=2).value = "  "
+    book.save(path)
+    assert [q.name for q in read_xlsform(path).form.questions()][:2] == ["district", "street"]
+
+    many = [SURVEY[0], *(["text", f"q{n}", f"问题{n}"] for n in range(MAX_ROWS + 1))]
+    assert problems_of(workbook(tmp_path / "many.xlsx", survey=many)) == [
+        f"many.xlsx: sheet survey: more than {MAX_ROWS:,} rows"
+    ]
