@@ -22,6 +22,7 @@ from contacts.pii import (
 )
 from minsheng.errors import InputError, Problem
 from minsheng.text import sanitised, unsafe_character
+from minsheng.workbooks import csv_cell
 
 # Header names recognised for the personal columns (lower-cased); every other column is an
 # attribute kept under its own name.
@@ -216,13 +217,11 @@ def parse_row(number: int, cells: list[str], layout: Layout, keys: PIIKeys) -> P
 def error_report_csv(problems: Iterable[RowProblem]) -> str:
     """The downloadable error file: one line per problem (row, column, masked value, reason).
 
-    Values that a spreadsheet would run as a formula are prefixed with `'` (OWASP CSV
-    injection).
+    Cells that a spreadsheet would run as a formula are neutralised (`minsheng.workbooks`).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(ERROR_REPORT_HEADER)
     for p in problems:
-        value = "'" + p.value if p.value[:1] in ("=", "+", "-", "@") else p.value
-        writer.writerow((p.row, p.column, value, p.reason))
+        writer.writerow([csv_cell(v) for v in (p.row, p.column, p.value, p.reason)])
     return out.getvalue()

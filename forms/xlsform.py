@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from minsheng.errors import InputError, Problem, TooLargeError, byte_size
-from minsheng.workbooks import XLSX_MAGIC, check_workbook
+from minsheng.workbooks import XLSX_MAGIC, check_workbook, text_cell
 from questionnaire.schema import SETTINGS_FIELDS, Form, form_to_dict, parse_form
 
 SUFFIXES = (".xlsx", ".xls", ".csv", ".md")
@@ -666,25 +666,38 @@ def write_xlsform(form: Form, path: str | Path) -> None:
         "read_only",
         "parameters",
     ]
-    survey.append(columns)
-    for row in _survey_rows(data["survey"]):
-        survey.append([_cell(row, column) for column in columns])
+    _write(
+        survey, [columns, *([_cell(r, c) for c in columns] for r in _survey_rows(data["survey"]))]
+    )
     choices = book.create_sheet("choices")
     filters = sorted(
         {k for items in data["choices"].values() for c in items for k in c} - {"name", "label"}
     )
     choice_columns = ["list_name", "name", *[f"label::{lang}" for lang in languages], *filters]
-    choices.append(choice_columns)
-    for list_name, items in data["choices"].items():
-        for item in items:
-            choices.append([_cell({"list_name": list_name, **item}, c) for c in choice_columns])
+    _write(
+        choices,
+        [
+            choice_columns,
+            *(
+                [_cell({"list_name": list_name, **item}, c) for c in choice_columns]
+                for list_name, items in data["choices"].items()
+                for item in items
+            ),
+        ],
+    )
     settings = book.create_sheet("settings")
     values = dict(data["settings"])
     title = values.pop("form_title")
     setting_columns = [f"form_title::{lang}" for lang in title]
-    settings.append([*setting_columns, *values])
-    settings.append([*title.values(), *values.values()])
+    _write(settings, [[*setting_columns, *values], [*title.values(), *values.values()]])
     book.save(path)
+
+
+def _write(sheet: Any, rows: Iterable[Sequence[Any]]) -> None:
+    """Every cell as text or number, never a formula: a label `=HYPERLINK(...)` stays a label."""
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            text_cell(sheet.cell(row=r, column=c), value)
 
 
 def _survey_rows(nodes: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:

@@ -1,6 +1,8 @@
-"""Opening a workbook someone uploaded (a contact list, an XLSForm): before openpyxl reads it, its
-size unzipped is counted and any XML part declaring a DTD is refused (issue 11: a 208 KB XLSX
-held a 200 MB name, an 890 KB one kept a worker busy for minutes, one with a DTD gave a 500).
+"""Spreadsheets in and out. In: before openpyxl reads a workbook someone uploaded (a contact
+list, an XLSForm), its size unzipped is counted and any XML part declaring a DTD is refused
+(issue 11: a 208 KB XLSX held a 200 MB name, an 890 KB one kept a worker busy for minutes, one
+with a DTD gave a 500). Out: every CSV and XLSX cell minsheng writes goes through
+`csv_cell` or `text_cell`, so a value typed by a resident never runs as a formula.
 
 openpyxl parses through defusedxml when it is installed (a dependency of minsheng), which
 refuses entity expansion; the DTD check here answers with a clear problem instead.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from typing import Any
 
 from minsheng.errors import byte_size
 from minsheng.problems import InputError, Problem, TooLargeError
@@ -22,6 +25,28 @@ MAX_MEMBERS = 2000
 # A DTD comes before the root element, so in the first bytes of an XML part.
 _HEAD = 4096
 _CHUNK = 1 << 16
+
+
+# What Excel, WPS and LibreOffice start a formula with (OWASP "CSV injection"); a leading tab or
+# carriage return is stripped by some of them, leaving the formula behind it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell (header or value) no spreadsheet runs as a formula: text starting with
+    `FORMULA_STARTS` gets a leading apostrophe, which spreadsheets show as text; numbers are
+    left as they are (a negative number is not text)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def text_cell(cell: Any, value: object) -> None:
+    """Put `value` in an openpyxl cell as what it is: openpyxl stores any text starting with
+    `=` as a formula, so text is marked a string explicitly and kept unchanged."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
 
 
 def check_workbook(data: bytes, name: str, max_unzipped: int = MAX_UNZIPPED_BYTES) -> None:
