@@ -59,9 +59,10 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     navigation.init_app(app)
     access_log.init_app(app)
 
-    from minsheng import accounts, cli, views
+    from minsheng import accounts, cli, headers, views
 
     accounts.init_app(app)
+    headers.init_app(app)
     views.init_app(app)
     cli.init_app(app)
 
