@@ -34,7 +34,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     problems = key_problems(app.config)
     if problems:
         raise InputError(problems)
-    app.config["WTF_CSRF_TIME_LIMIT"] = None
+    app.config["WTF_CSRF_TIME_LIMIT"] = max(60, int(app.config["CSRF_TIME_LIMIT"]))
     if app.config["PROXY_COUNT"]:
         # Without it every client behind the load balancer has the balancer's address, and one
         # person's failed logins would lock out everyone (issue 11).

@@ -357,6 +357,14 @@ SETTINGS: tuple[Setting, ...] = (
         accepted="an integer of at least 1",
     ),
     Setting(
+        "CSRF_TIME_LIMIT",
+        _int,
+        43200,
+        "Seconds a form's CSRF token stays valid; an older one gets the translated "
+        "'form expired' page. Long enough for a questionnaire left open over a working day.",
+        accepted="an integer number of seconds, at least 60",
+    ),
+    Setting(
         "PROXY_COUNT",
         _count,
         0,

@@ -41,6 +41,9 @@ class User(Base):
     # authenticator app, and the last time step whose code was used (no replay).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Raised by logout: every session cookie (and remember-me cookie) issued before it is dead,
+    # so a copied cookie stops working when its owner logs out.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     department: Mapped[Department | None] = relationship()
 
@@ -58,13 +61,16 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        # The session holds the id and a fingerprint of the password hash (Flask-Login's
-        # "alternative tokens"): a password reset or change ends every other open session.
+        # The session holds the id and a fingerprint of the password hash and the session epoch
+        # (Flask-Login's "alternative tokens"): a password reset or change ends every other open
+        # session, and a logout every session of the account.
         return f"{self.id}:{self.password_fingerprint}"
 
     @property
     def password_fingerprint(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return hashlib.sha256(f"{self.password_hash}:{self.session_epoch}".encode()).hexdigest()[
+            :16
+        ]
 
 
 class LoginThrottle(Base):

@@ -144,6 +144,13 @@ def reset_password(
     return user
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of `user` on every device (logout): its session epoch moves on, so no
+    cookie issued before, copied or remembered, loads the account again. Audited."""
+    user.session_epoch += 1
+    record(session, user.id, "user.logout", "user", user.id)
+
+
 def change_password(session: Session, user: User, current: str, new: str) -> User:
     """The user's own change: the current password first (a session left open on a shared
     computer must not be enough), then the policy on the new one."""

@@ -27,6 +27,7 @@ from minsheng.accounts.totp import (
 )
 from minsheng.accounts.users import (
     change_password,
+    end_sessions,
 )
 from minsheng.accounts.webforms import (
     ChangePasswordForm,
@@ -145,6 +146,11 @@ def login_code() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 @public
 def logout() -> ResponseReturnValue:
+    """End the session here and on the server: the account's session epoch moves on, so this
+    cookie, a copy of it and a remember-me cookie no longer log anyone in."""
+    if current_user.is_authenticated:
+        end_sessions(get_session(), current_user)
+        get_session().commit()
     logout_user()
     return redirect(url_for("accounts.login"))
 
