@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from analysis.views import for_viewer, snapshot_root
 from campaigns.web import get_campaign_or_404
-from minsheng.accounts.permissions import require_role
+from minsheng.accounts.permissions import access
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 
@@ -25,7 +25,7 @@ def _float_arg(name: str, default: float) -> float:
 
 
 @bp.get("/campaigns/<slug>/summary")
-@require_role("organizer", "expert", "department")
+@access("campaign:results")
 def campaign_summary(slug: str) -> ResponseReturnValue:
     """The campaign summary (suppressed for department users). Query: ``segments``
     (comma-separated columns to crosstab by), ``method`` (interval method, default wilson),

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from campaigns.web import get_campaign_or_404
-from minsheng.accounts.permissions import require_role
+from minsheng.accounts.permissions import access
 from minsheng.db import get_session
 from minsheng.web import label_language
 from questionnaire.schema import text_in
@@ -25,7 +25,7 @@ bp = Blueprint("analysis", __name__, template_folder="templates")
 
 
 @bp.route("/campaigns/<slug>/results")
-@require_role("organizer", "expert", "department")
+@access("campaign:results")
 def campaign_results(slug: str) -> ResponseReturnValue:
     """Every question with its base, counts, percentages and 95% intervals (small cells
     suppressed for department users)."""

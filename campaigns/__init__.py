@@ -11,10 +11,12 @@ if TYPE_CHECKING:
 def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from campaigns import access
     from campaigns.cli import campaign_cli
     from campaigns.views import bp
     from minsheng.navigation import add_menu_entry
 
     app.register_blueprint(bp)
+    access.init_app()
     app.cli.add_command(campaign_cli)
     add_menu_entry(app, "campaigns.index", _l("Campaigns"), order=10)

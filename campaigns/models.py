@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from minsheng.accounts.models import Department
+from minsheng.accounts.models import Department, User
 from minsheng.db import Base, utcnow
 
 campaign_departments = Table(
@@ -16,6 +16,13 @@ campaign_departments = Table(
     Base.metadata,
     Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
     Column("department_id", ForeignKey("departments.id"), primary_key=True),
+)
+
+campaign_organizers = Table(
+    "campaign_organizers",
+    Base.metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
 )
 
 
@@ -52,6 +59,11 @@ class Campaign(Base):
         order_by="CollectionPoint.id",
     )
     departments: Mapped[list[Department]] = relationship(secondary=campaign_departments)
+    # The organizer who owns the campaign and those sharing its work (`campaigns.access`); a
+    # campaign without an owner (made before owners existed) is open to every organizer.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    co_organizers: Mapped[list[User]] = relationship(secondary=campaign_organizers)
 
 
 class TargetGroup(Base):

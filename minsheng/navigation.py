@@ -66,11 +66,18 @@ def _insert(entries: list[Entry], entry: Entry) -> None:
 
 
 def may_open(endpoint: str) -> bool:
-    """Whether the logged-in user's role passes the roles the endpoint's view declares."""
-    from flask import current_app
+    """Whether the logged-in user passes what the endpoint's view declares (an access rule is
+    asked about the page being shown, e.g. its campaign)."""
+    from flask import current_app, request
     from flask_login import current_user
 
-    from minsheng.accounts.permissions import PUBLIC_ATTR, ROLES_ATTR, role_allows
+    from minsheng.accounts.permissions import (
+        ACCESS_ATTR,
+        PUBLIC_ATTR,
+        ROLES_ATTR,
+        access_allows,
+        role_allows,
+    )
 
     view = current_app.view_functions.get(endpoint)
     if view is None:
@@ -79,6 +86,8 @@ def may_open(endpoint: str) -> bool:
         return True
     if not current_user.is_authenticated:
         return False
+    if rule := getattr(view, ACCESS_ATTR, None):
+        return access_allows(rule, current_user, request.view_args)
     return role_allows(current_user.role, getattr(view, ROLES_ATTR, ()))
 
 

@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
 
     from flask_babel import lazy_gettext as _l
 
-    from minsheng.accounts import admin_views, tasks  # noqa: F401  (routes join `bp`)
+    from minsheng.accounts import admin_views, permissions, tasks  # noqa: F401  (routes join `bp`)
     from minsheng.accounts.cli import users_cli
     from minsheng.accounts.views import bp, require_enrolment
     from minsheng.db import get_session
@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.before_request(require_enrolment)
+    permissions.init_app(app)
     app.cli.add_command(users_cli)
     add_menu_entry(app, "accounts.users", _l("Staff accounts"), order=90)
     add_periodic_job(

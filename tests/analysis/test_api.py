@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from analysis.summary import summarize
+from reviews.experts import assign_expert
 
 
 def test_summary_api_returns_the_summary_as_json(client, login, session, answered):
@@ -20,9 +21,10 @@ def test_summary_api_returns_the_summary_as_json(client, login, session, answere
     assert {r["name"]: r["count"] for r in district["rows"]}["wuhou"] == counts["wuhou"]
 
 
-def test_summary_api_crosstabs_by_requested_segments(client, login, answered):
+def test_summary_api_crosstabs_by_requested_segments(client, login, session, answered):
     campaign, _ = answered
-    login("expert")
+    assign_expert(session, campaign, login("expert"))
+    session.commit()
     data = client.get(
         f"/api/v1/campaigns/{campaign.slug}/summary?segments=district,channel"
     ).get_json()

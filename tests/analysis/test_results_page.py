@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from reviews.experts import assign_expert
+
 
 def test_results_page_shows_count_and_frequencies_in_chinese(client, login, answered):
     campaign, answers = answered
@@ -20,9 +22,10 @@ def test_results_page_shows_count_and_frequencies_in_chinese(client, login, answ
     assert 'class="bar"' in text
 
 
-def test_results_page_in_english_on_request(client, login, answered):
+def test_results_page_in_english_on_request(client, login, session, answered):
     campaign, _ = answered
-    login("expert")
+    assign_expert(session, campaign, login("expert"))
+    session.commit()
     text = client.get(f"/campaigns/{campaign.slug}/results?lang=en").get_data(as_text=True)
     assert "Which district do you live in?" in text and "Responses" in text
 
@@ -45,7 +48,7 @@ def test_results_page_of_unknown_campaign_is_not_found(client, login):
 
 
 def test_campaign_list_links_to_results(client, login, campaign):
-    login("department")
+    login("department", department_code=campaign.departments[0].code)
     text = client.get("/campaigns/").get_data(as_text=True)
     assert f'href="/campaigns/{campaign.slug}/results"' in text
 
@@ -76,3 +79,38 @@ def test_results_page_leads_organizers_to_the_rest_of_the_campaign(client, login
         (f"/campaigns/{campaign.slug}/recommendations", "建议事项"),
     ]:
         assert f'href="{href}"' in text and label in text
+
+
+def test_results_are_refused_to_staff_outside_the_campaign(client, login, session, answered):
+    campaign, _ = answered
+    results = f"/campaigns/{campaign.slug}/results"
+    summary = f"/api/v1/campaigns/{campaign.slug}/summary"
+    login("expert")
+    assert client.get(results).status_code == 403
+    assert client.get(summary).status_code == 403
+    assert "errors" in client.get(summary).get_json()
+    client.post("/logout")
+    login("department", department_code="not-linked")
+    assert client.get(results).status_code == 403
+    assert client.get(summary).status_code == 403
+    assert campaign.slug not in client.get("/campaigns/").get_data(as_text=True)
+
+
+def test_an_owned_campaign_is_run_by_its_owner_and_co_organizers_only(
+    client, login, session, answered
+):
+    campaign, _ = answered
+    results = f"/campaigns/{campaign.slug}/results"
+    owner = login("organizer")
+    campaign.owner = owner
+    session.commit()
+    assert client.get(results).status_code == 200
+    client.post("/logout")
+    other = login("organizer")
+    assert client.get(results).status_code == 403
+    campaign.co_organizers.append(other)
+    session.commit()
+    assert client.get(results).status_code == 200
+    client.post("/logout")
+    login("admin")
+    assert client.get(results).status_code == 200

@@ -181,7 +181,7 @@ def test_department_user_sees_suppressed_results_page(client, login, session, ca
     ]
     add_responses(session, campaign, answers)
     session.commit()
-    login("department")
+    login("department", department_code=campaign.departments[0].code)
     text = client.get(f"/campaigns/{campaign.slug}/results").get_data(as_text=True)
     assert "已隐去" in text and 'class="suppressed"' in text
     data = client.get(f"/api/v1/campaigns/{campaign.slug}/summary").get_json()
@@ -233,7 +233,7 @@ def test_threshold_comes_from_configuration(client, login, session, campaign, ap
     ]
     add_responses(session, campaign, answers)
     session.commit()
-    login("department")
+    login("department", department_code=campaign.departments[0].code)
     data = client.get(f"/api/v1/campaigns/{campaign.slug}/summary").get_json()
     assert data["suppression"]["threshold"] == 50
     district = next(q for q in data["questions"] if q["name"] == "district")

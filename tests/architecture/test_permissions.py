@@ -1,8 +1,9 @@
-"""Every route declares who may use it: `@public` or `@require_role(...)` (static files aside)."""
+"""Every route declares who may use it (static files aside): `@public`, `@token`,
+`@require_role(...)` or `@access(rule)`."""
 
 from __future__ import annotations
 
-from minsheng.accounts.permissions import PUBLIC_ATTR, ROLES_ATTR
+from minsheng.accounts.permissions import declaration
 
 
 def test_every_route_is_public_or_requires_a_role(app):
@@ -11,10 +12,10 @@ def test_every_route_is_public_or_requires_a_role(app):
         if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
             continue
         view = app.view_functions[rule.endpoint]
-        if getattr(view, PUBLIC_ATTR, False) or getattr(view, ROLES_ATTR, ()):
+        if declaration(view) is not None:
             continue
         undeclared.append(f"{rule.rule} ({rule.endpoint})")
-    assert not undeclared, "routes without @public or @require_role: " + ", ".join(undeclared)
+    assert not undeclared, "routes without an access declaration: " + ", ".join(undeclared)
 
 
 def test_the_check_sees_the_app_routes(app):

@@ -54,7 +54,7 @@ def test_campaign_pages_show_the_tabs_the_packages_added_for_the_role(runner, cl
     ]
     assert 'href="/campaigns/transport-2026/results" aria-current="page"' in page
     client.post("/logout")
-    login("department")
+    login("department", department_code="transport")
     page = client.get("/campaigns/transport-2026/results").get_data(as_text=True)
     assert _tabs(page) == [
         "/campaigns/transport-2026/results",
