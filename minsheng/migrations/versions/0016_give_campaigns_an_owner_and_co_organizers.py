@@ -3,8 +3,8 @@
 Who may run a campaign (issue 11): its owner and co-organizers. Existing campaigns keep no owner,
 which leaves them open to every organizer as before until one is set.
 
-Revision ID: 0015_give_campaigns_an_owner_and_co_organizers
-Revises: 0014_add_a_second_login_step_for_staff
+Revision ID: 0016_give_campaigns_an_owner_and_co_organizers
+Revises: 0015_end_sessions_at_logout
 Create Date: 2026-12-07 11:00:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015_give_campaigns_an_owner_and_co_organizers"
-down_revision: str | None = "0014_add_a_second_login_step_for_staff"
+revision: str = "0016_give_campaigns_an_owner_and_co_organizers"
+down_revision: str | None = "0015_end_sessions_at_logout"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
