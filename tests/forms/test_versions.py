@@ -123,6 +123,7 @@ def test_question_map_lines_answers_up_by_name_and_names_the_changes(session, ca
 def test_changing_a_locked_version_is_answered_409_with_the_reason_not_500(
     make_app, bind_app, session, campaign
 ):
+    from minsheng.accounts.permissions import public
     from minsheng.db import get_session
 
     version = current_version(session, campaign)
@@ -136,7 +137,8 @@ def test_changing_a_locked_version_is_answered_409_with_the_reason_not_500(
         get_session().commit()
         return "saved"
 
-    app.add_url_rule("/edit-in-place", "edit_in_place", edit_in_place, methods=["POST"])
+    # Declared public: the app refuses an endpoint that declares no access.
+    app.add_url_rule("/edit-in-place", "edit_in_place", public(edit_in_place), methods=["POST"])
     client = app.test_client()
     page = client.post("/edit-in-place")
     assert page.status_code == 409
