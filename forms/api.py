@@ -38,6 +38,7 @@ from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.i18n import LOCALES
 from minsheng.text import bounded_json_loads, unsafe_character, unsafe_in
+from minsheng.throttle import throttled
 from questionnaire.schema import form_to_dict
 
 bp = Blueprint("forms_api", __name__, url_prefix="/api/v1")
@@ -111,6 +112,7 @@ def _submission_fields(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[Pr
 
 @bp.post("/campaigns/<slug>/responses")
 @public
+@throttled()
 def create_response(slug: str) -> ResponseReturnValue:
     """Store one response: 201 when new, 200 when `submission_id` was already stored (a retry),
     422 with every problem, 404 for an unknown campaign, 409 when it is not taking responses."""

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from forms import respondent
 from minsheng.accounts.permissions import public
 from minsheng.db import get_session
+from minsheng.throttle import throttled
 
 bp = Blueprint(
     "forms",
@@ -21,6 +22,7 @@ bp = Blueprint(
 
 @bp.route("/s/<slug>", methods=["GET", "POST"])
 @public
+@throttled("POST")
 def respond(slug: str) -> ResponseReturnValue:
     """The public link of a campaign; `?p=<code>` names the collection point of a QR poster."""
     return respondent.public_link(get_session(), slug)
@@ -28,6 +30,7 @@ def respond(slug: str) -> ResponseReturnValue:
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
 @public
+@throttled()
 def respond_invitation(token: str) -> ResponseReturnValue:
     """A personal invitation link: one response per invitation, resumed from the same link on any
     device (no resume code needed), answered once and then only thanked."""
@@ -36,6 +39,7 @@ def respond_invitation(token: str) -> ResponseReturnValue:
 
 @bp.route("/s/<slug>/resume", methods=["GET", "POST"])
 @public
+@throttled("POST")
 def resume(slug: str) -> ResponseReturnValue:
     """Continue a public-link draft on any device by typing its resume code."""
     return respondent.resume_page(get_session(), slug)

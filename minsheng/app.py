@@ -15,7 +15,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from minsheng import access_log, db, errors, files, i18n, jobs, limits, navigation
+from minsheng import access_log, db, errors, files, i18n, jobs, limits, navigation, throttle
 from minsheng.config import DEVELOPMENT_SECRET_KEY, key_problems, load_settings
 from minsheng.errors import InputError
 from minsheng.packages import FEATURE_PACKAGES
@@ -56,6 +56,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     csrf.init_app(app)
     errors.init_app(app)
     limits.init_app(app)
+    throttle.init_app(app)
     navigation.init_app(app)
     access_log.init_app(app)
 

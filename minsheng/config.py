@@ -49,6 +49,14 @@ def _str(raw: str) -> str:
     return raw
 
 
+def _rate(raw: str) -> str:
+    """A rate such as "20 per minute" or "20/minute; 200/hour" (several limits all apply)."""
+    from limits import parse_many
+
+    parse_many(raw.strip())
+    return raw.strip()
+
+
 def _file_store(raw: str) -> str:
     value = raw.strip().lower()
     if value not in FILE_STORES:
@@ -372,6 +380,38 @@ SETTINGS: tuple[Setting, ...] = (
         "X-Forwarded-Proto are trusted; the client address that logins are counted under comes "
         "from there. 0: clients connect directly (a header they send is ignored).",
         accepted="an integer of at least 0",
+    ),
+    Setting(
+        "RATE_LIMIT_ENABLED",
+        _bool,
+        True,
+        "Count submissions, resume codes, invitation links and the public feedback form per "
+        "client address and per link, and answer 429 with Retry-After past the limits below.",
+        accepted="true or false",
+    ),
+    Setting(
+        "RATE_LIMIT_PER_ADDRESS",
+        _rate,
+        "30 per minute; 300 per hour",
+        "Requests one client address may make to each public door (a link's submit, the API's "
+        "POST of a response, a resume code, an invitation token, the feedback form).",
+        accepted='one or more rates separated by ";", e.g. "30 per minute; 300 per hour"',
+    ),
+    Setting(
+        "RATE_LIMIT_PER_LINK",
+        _rate,
+        "600 per minute",
+        "Requests all addresses together may make to one campaign link or invitation token.",
+        accepted='one or more rates separated by ";", e.g. "600 per minute"',
+    ),
+    Setting(
+        "RATE_LIMIT_STORAGE_URL",
+        _str,
+        "",
+        "Where the rate-limit counters live. Empty: BROKER_URL when that is Redis (shared by "
+        "every web node), else the memory of each process (embedded default).",
+        secret=True,
+        accepted="empty, memory:// or a redis:// URL",
     ),
     Setting(
         "TOTP_REQUIRED_FOR_ADMINS",

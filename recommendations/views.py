@@ -27,6 +27,7 @@ from minsheng.errors import InputError
 from minsheng.files import send_stored_file
 from minsheng.limits import record_id
 from minsheng.text import sanitised
+from minsheng.throttle import throttled
 from minsheng.web import commit_or_show, label_language, moved_to
 from questionnaire.schema import text_in
 from recommendations.assignments import (
@@ -395,6 +396,7 @@ def recognition(slug: str, rec_id: int) -> ResponseReturnValue:
 
 @bp.route("/s/<slug>/feedback", methods=["GET", "POST"])
 @public
+@throttled("POST")
 def campaign_feedback(slug: str) -> ResponseReturnValue:
     """What became of the suggestions, and one satisfaction score per recommendation and
     browser."""

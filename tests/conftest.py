@@ -23,6 +23,7 @@ from minsheng.app import create_app
 from minsheng.db import get_database, make_engine
 from minsheng.dbtool import upgrade
 from minsheng.i18n import compile_catalogs
+from minsheng.throttle import limiter
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -155,6 +156,8 @@ def _bind(app: Flask, connection: Connection) -> Callable[[], Session]:
 def app(_session_app: Flask, connection: Connection) -> Iterator[Flask]:
     _bind(_session_app, connection)
     with _session_app.app_context():
+        # Every test starts with no request counted, as the database starts with no row.
+        limiter.reset()
         yield _session_app
 
 
