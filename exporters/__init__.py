@@ -9,7 +9,8 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Register the report pages, the `minsheng report` and `minsheng export` commands and the render task."""
+    """Register the report pages, the `minsheng report` and `minsheng export` commands and
+    the render task."""
     from flask_babel import lazy_gettext as _l
 
     from exporters import tasks  # noqa: F401  (registers `exporters.render_report`)

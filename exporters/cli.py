@@ -10,7 +10,6 @@ import click
 from flask.cli import with_appcontext
 
 from campaigns.store import require_campaign
-from exporters.exports import FORMATS, write_export
 from exporters.reports import mark_running, produce_report, report_download_name, request_report
 from minsheng.audit import record_download
 from minsheng.commands import CommandGroup
@@ -65,10 +64,14 @@ def render_command(slug: str, out_dir: Path | None, audience: str) -> None:
     click.echo(str(copy.resolve()))
 
 
-@click.command("export")
+@click.command("export", short_help="Export a campaign's responses as CSV, XLSX or Parquet.")
 @click.argument("slug")
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(("csv", "xlsx", "parquet")),
+    default="csv",
+    show_default=True,
 )
 @click.option(
     "-o",
@@ -83,6 +86,9 @@ def render_command(slug: str, out_dir: Path | None, audience: str) -> None:
 def export_command(slug: str, fmt: str, output: Path, labels: bool) -> None:
     """Export the responses of campaign SLUG, one row per response, free text masked and no
     contact details, and print where the file is."""
+    # pandas and pyarrow load only when an export runs, not with the app.
+    from exporters.exports import write_export
+
     session = get_session()
     campaign = require_campaign(session, slug)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from analysis.frames import NO_ANSWER_TYPES, choice_names, option_column
 from analysis.loading import DEFAULT_CHUNK_SIZE, campaign_form, iter_response_chunks
-from analysis.screening import FLAGS, Screen, speed_threshold
+from analysis.quality import FLAGS
+from analysis.screening import Screen, speed_threshold
 from campaigns.models import Campaign
 from exporters.cells import safe_cell
 from minsheng.masking import masked
 from questionnaire.schema import Form, Question, text_in
 
-FORMATS = ("csv", "xlsx", "parquet")
 LOCAL_TIMEZONE = "Asia/Shanghai"
 BOM = "\ufeff"
 META = (
@@ -88,9 +88,7 @@ def _question_variables(form: Form, question: Question) -> list[Variable]:
             for o in names
         ]
     elif question.type == "select_one":
-        values = tuple(
-            (c.name, _label(form, c.label, c.name)) for c in form.choices_for(question)
-        )
+        values = tuple((c.name, _label(form, c.label, c.name)) for c in form.choices_for(question))
         found = [Variable(question.name, label, "code", values, question.name, "choice")]
     elif question.type in TEXT_TYPES:
         found = [Variable(question.name, label, "text (masked)", (), question.name, "text")]
@@ -223,17 +221,30 @@ def write_parquet(
 
     import pyarrow.parquet as pq
 
-    types = {"integer": pa.float64(), "0/1": pa.int8(), "decimal": pa.float64(), "rank": pa.float64()}
+    types = {
+        "integer": pa.float64(),
+        "0/1": pa.int8(),
+        "decimal": pa.float64(),
+        "rank": pa.float64(),
+    }
     fields = [
         pa.field(
             v.name,
             pa.int64() if v.name == "response_id" else types.get(v.type, pa.string()),
-            metadata={"label": v.label, "value_labels": json.dumps(dict(v.values), ensure_ascii=False)},
+            metadata={
+                "label": v.label,
+                "value_labels": json.dumps(dict(v.values), ensure_ascii=False),
+            },
         )
         for v in columns
     ]
-    codebook = [{"variable": v.name, "label": v.label, "type": v.type, "values": dict(v.values)} for v in columns]
-    schema = pa.schema(fields, metadata={"minsheng.codebook": json.dumps(codebook, ensure_ascii=False)})
+    codebook = [
+        {"variable": v.name, "label": v.label, "type": v.type, "values": dict(v.values)}
+        for v in columns
+    ]
+    schema = pa.schema(
+        fields, metadata={"minsheng.codebook": json.dumps(codebook, ensure_ascii=False)}
+    )
     with pq.ParquetWriter(target, schema) as writer:
         buffer: list[list[Any]] = []
         for row in rows:
@@ -247,7 +258,10 @@ def write_parquet(
 def _table(buffer: list[list[Any]], schema: Any) -> Any:
     arrays = [
         pa.array(
-            [r[i] if not isinstance(r[i], str) or pa.types.is_string(f.type) else None for r in buffer],
+            [
+                r[i] if not isinstance(r[i], str) or pa.types.is_string(f.type) else None
+                for r in buffer
+            ],
             type=f.type,
         )
         for i, f in enumerate(schema)
@@ -264,7 +278,7 @@ def write_export(
     labels: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> None:
-    """Write campaign's responses as ``fmt`` (one of `FORMATS`) to ``target``."""
+    """Write campaign's responses as ``fmt`` ("csv", "xlsx" or "parquet") to ``target``."""
     columns, rows = export_rows(session, campaign, labels=labels, chunk_size=chunk_size)
     writer = {"csv": write_csv, "xlsx": write_xlsx, "parquet": write_parquet}[fmt]
     writer(columns, rows, target)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from exporters.exports import export_rows
-
 from forms.ingest import Submission, submit_response
 from forms.models import Response
 from forms.publishing import current_version
@@ -26,7 +25,7 @@ HOSTILE = {
     "district": "wuhou",
     "age_group": "a30_44",
     "commute_mode": "other",
-    "commute_mode_other": "=HYPERLINK(\"http://x\")",
+    "commute_mode_other": '=HYPERLINK("http://x")',
     "commute_time": "m15_30",
     "problems": ["parking", "safety"],
     "sat_bus": "2",
@@ -39,7 +38,11 @@ HOSTILE = {
 def _submit(session: Any, campaign: Any, answers: dict[str, Any], sid: str) -> None:
     version = current_version(session, campaign)
     submit_response(
-        session, campaign, version, answers, Submission(submission_id=sid, channel="qr"),
+        session,
+        campaign,
+        version,
+        answers,
+        Submission(submission_id=sid, channel="qr"),
         today=DAY_IN_CAMPAIGN,
     )
     session.commit()
