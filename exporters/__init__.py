@@ -9,14 +9,16 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Register the report pages, the `minsheng report` commands and the render task."""
+    """Register the report pages, the `minsheng report` and `minsheng export` commands and
+    the render task."""
     from flask_babel import lazy_gettext as _l
 
     from exporters import tasks  # noqa: F401  (registers `exporters.render_report`)
-    from exporters.cli import report_cli
+    from exporters.cli import export_command, report_cli
     from exporters.views import bp
     from minsheng.navigation import add_campaign_tab
 
     app.register_blueprint(bp)
     app.cli.add_command(report_cli)
+    app.cli.add_command(export_command)
     add_campaign_tab(app, "exporters.campaign_report_list", _l("Thematic reports"), order=50)

@@ -84,6 +84,11 @@ COMMANDS = (
     ),
     DeclaredCommand("report", "exporters.cli:report_cli", "Thematic reports (专题报告)."),
     DeclaredCommand(
+        "export",
+        "exporters.cli:export_command",
+        "Export a campaign's responses as CSV, XLSX or Parquet.",
+    ),
+    DeclaredCommand(
         "demo",
         "demo.cli:demo_command",
         "Load the demo campaign with synthetic responses, an organizer login and its PDF report.",

@@ -1,0 +1,146 @@
+"""Response exports read back with independent readers (csv, pandas, openpyxl, pyarrow)
+through `minsheng export`: content, masking, formula neutralisation, BOM, codebook, metadata."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow.parquet as pq
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from exporters.exports import export_rows
+from forms.ingest import Submission, submit_response
+from forms.models import Response
+from forms.publishing import current_version
+from minsheng.audit import events_for
+from tests.exporters.conftest import DAY_IN_CAMPAIGN
+
+HOSTILE = {
+    "district": "wuhou",
+    "age_group": "a30_44",
+    "commute_mode": "other",
+    "commute_mode_other": '=HYPERLINK("http://x")',
+    "commute_time": "m15_30",
+    "problems": ["parking", "safety"],
+    "sat_bus": "2",
+    "sat_metro": "4",
+    "sat_parking": "1",
+    "suggestion": "请联系我 13812345678 或 zhang.san@example.com",
+}
+
+
+def _submit(session: Any, campaign: Any, answers: dict[str, Any], sid: str) -> None:
+    version = current_version(session, campaign)
+    submit_response(
+        session,
+        campaign,
+        version,
+        answers,
+        Submission(submission_id=sid, channel="qr"),
+        today=DAY_IN_CAMPAIGN,
+    )
+    session.commit()
+
+
+def _export(runner: Any, tmp_path: Path, fmt: str, *extra: str) -> Path:
+    out = tmp_path / f"export.{fmt}"
+    result = runner.invoke(
+        args=["export", "transport-2026", "--format", fmt, "-o", str(out), *extra]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(out.resolve())
+    return out
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+
+
+def test_csv_has_one_row_per_response_with_local_time_and_option_columns(
+    runner, session, campaign, add_responses, tmp_path
+):
+    answers = add_responses(30)
+    rows = _csv_rows(_export(runner, tmp_path, "csv"))
+    assert len(rows) == 30
+    for row, given in zip(rows, answers, strict=True):
+        assert row["district"] == given["district"]
+        for option in ("congestion", "parking", "safety"):
+            assert row[f"problems/{option}"] == ("1" if option in given["problems"] else "0")
+        assert row["flag_speeder"] in ("0", "1")
+    stored = session.scalars(select(Response.submitted_at).order_by(Response.id)).all()
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert [r["submitted_at"] for r in rows] == [
+        s.replace(tzinfo=s.tzinfo or UTC).astimezone(shanghai).strftime("%Y-%m-%d %H:%M:%S")
+        for s in stored
+    ]
+
+
+def test_chunks_give_the_same_rows_as_one_read(session, campaign, add_responses):
+    add_responses(23)
+    _, whole = export_rows(session, campaign)
+    _, chunked = export_rows(session, campaign, chunk_size=4)
+    assert list(chunked) == list(whole)
+
+
+def test_labels_replace_codes_of_single_choices(runner, session, campaign, add_responses, tmp_path):
+    answers = add_responses(5)
+    rows = _csv_rows(_export(runner, tmp_path, "csv", "--labels"))
+    districts = {"wuhou": "武侯区", "jinjiang": "锦江区", "qingyang": "青羊区"}
+    for row, given in zip(rows, answers, strict=True):
+        if given["district"] in districts:
+            assert row["district"] == districts[given["district"]]
+
+
+def test_free_text_is_masked_and_formulas_neutralised(runner, session, campaign, tmp_path):
+    _submit(session, campaign, HOSTILE, "hostile-1")
+    raw = _export(runner, tmp_path, "csv").read_bytes().decode("utf-8-sig")
+    assert "13812345678" not in raw and "zhang.san@example.com" not in raw
+    (row,) = list(csv.DictReader(raw.splitlines()))
+    assert row["commute_mode_other"].startswith("'=")
+    assert "138" in row["suggestion"] and "5678" in row["suggestion"]
+
+
+def test_xlsx_streams_responses_and_a_codebook(runner, session, campaign, add_responses, tmp_path):
+    add_responses(12)
+    _submit(session, campaign, HOSTILE, "hostile-2")
+    book = load_workbook(_export(runner, tmp_path, "xlsx"), read_only=True)
+    assert book.sheetnames == ["responses", "codebook"]
+    data = list(book["responses"].values)
+    assert len(data) == 1 + 13
+    header = list(data[0])
+    last = dict(zip(header, data[-1], strict=True))
+    assert last["commute_mode_other"].startswith("'=")
+    assert "13812345678" not in str(data)
+    codebook = {r[0]: r for r in list(book["codebook"].values)[1:]}
+    assert set(codebook) == set(header)
+    assert "wuhou = 武侯区" in codebook["district"][3]
+    assert codebook["problems/parking"][2] == "0/1"
+
+
+def test_parquet_keeps_labels_in_its_metadata(runner, session, campaign, add_responses, tmp_path):
+    answers = add_responses(8)
+    table = pq.read_table(_export(runner, tmp_path, "parquet"))
+    assert table.num_rows == 8
+    assert table.column("district").to_pylist() == [a["district"] for a in answers]
+    field = table.schema.field("district")
+    assert json.loads(field.metadata[b"value_labels"])["wuhou"] == "武侯区"
+    codebook = json.loads(table.schema.metadata[b"minsheng.codebook"])
+    assert {c["variable"] for c in codebook} == set(table.column_names)
+
+
+def test_no_contact_column_and_the_export_is_audited(
+    runner, session, campaign, add_responses, tmp_path
+):
+    add_responses(3)
+    rows = _csv_rows(_export(runner, tmp_path, "csv"))
+    assert not {"phone", "email", "name", "contact_id"} & set(rows[0])
+    events = events_for(session, "export", campaign.id)
+    assert [e.action for e in events] == ["export.download"]
