@@ -22,8 +22,8 @@ from analysis.loading import DEFAULT_CHUNK_SIZE, campaign_form, iter_response_ch
 from analysis.quality import FLAGS
 from analysis.screening import Screen, speed_threshold
 from campaigns.models import Campaign
-from exporters.cells import safe_cell
 from minsheng.masking import masked
+from minsheng.workbooks import csv_cell
 from questionnaire.schema import Form, Question, text_in
 
 LOCAL_TIMEZONE = "Asia/Shanghai"
@@ -184,9 +184,9 @@ def write_csv(columns: Sequence[Variable], rows: Iterator[list[Any]], target: IO
     text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=True)
     text.write(BOM)
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([safe_cell(v.name) for v in columns])
+    writer.writerow([csv_cell(v.name) for v in columns])
     for row in rows:
-        writer.writerow([safe_cell(c) for c in row])
+        writer.writerow([csv_cell(c) for c in row])
     text.detach()
 
 
@@ -204,12 +204,12 @@ def write_xlsx(columns: Sequence[Variable], rows: Iterator[list[Any]], target: I
 
     book = Workbook(write_only=True)
     data = book.create_sheet("responses")
-    data.append([safe_cell(v.name) for v in columns])
+    data.append([csv_cell(v.name) for v in columns])
     for row in rows:
-        data.append([safe_cell(c) for c in row])
+        data.append([csv_cell(c) for c in row])
     codebook = book.create_sheet("codebook")
     for line in codebook_rows(columns):
-        codebook.append([safe_cell(c) for c in line])
+        codebook.append([csv_cell(c) for c in line])
     book.save(target)
 
 
