@@ -85,24 +85,24 @@ def table_counts(url: str) -> dict[str, int]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            names = sorted(sa.inspect(conn).get_table_names())
-            return {
-                name: int(
-                    conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).one()[0]
-                )
-                for name in names
-            }
+            return _counts(conn)
     finally:
         engine.dispose()
 
 
+def _counts(conn: sa.Connection) -> dict[str, int]:
+    names = sorted(sa.inspect(conn).get_table_names())
+    count = sa.select(sa.func.count())
+    return {name: int(conn.execute(count.select_from(sa.table(name))).one()[0]) for name in names}
+
+
 def _revision(url: str) -> str | None:
-    counts = table_counts(url)
-    if "alembic_version" not in counts:
-        return None
+    """The schema revision of the database at `url` (None before its first migration)."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return None
             return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     finally:
         engine.dispose()
@@ -125,7 +125,8 @@ def _run(command: list[str], env: Mapping[str, str] | None = None) -> None:
         raise InputError([Problem(command[0], done.stderr.strip() or f"exit {done.returncode}")])
 
 
-def _dump_database(url: str, dialect: str, target: Path) -> None:
+def _dump_database(url: str, dialect: str, target: Path) -> dict[str, int]:
+    """Dump the database at `url` into `target`; returns the row counts of what was dumped."""
     if dialect == "sqlite":
         source = sqlite3.connect(_sqlite_path(url))
         copy = sqlite3.connect(target)
@@ -135,14 +136,22 @@ def _dump_database(url: str, dialect: str, target: Path) -> None:
         finally:
             copy.close()
             source.close()
-        return
+        return table_counts(f"sqlite:///{target}")
     if dialect != "postgresql":
         raise InputError([Problem("DATABASE_URL", f"backup of {dialect} is not supported")])
-    dsn, env = _libpq(url)
-    _run(
-        ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}", dsn],
-        env,
-    )
+    # The counts and the dump read one snapshot (pg_dump --snapshot), so they agree while the
+    # app keeps writing; otherwise the restore's count check would refuse a live backup.
+    engine = sa.create_engine(url, isolation_level="REPEATABLE READ")
+    try:
+        with engine.connect() as conn:
+            snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+            counts = _counts(conn)
+            dsn, env = _libpq(url)
+            command = ["pg_dump", "--format=custom", "--no-owner", "--no-privileges"]
+            _run([*command, f"--snapshot={snapshot}", f"--file={target}", dsn], env)
+    finally:
+        engine.dispose()
+    return counts
 
 
 def _sqlite_path(url: str) -> str:
@@ -177,7 +186,7 @@ def create_backup(config: Mapping[str, Any], target: Path) -> Manifest:
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         dialect=dialect,
         revision=_revision(url),
-        tables=table_counts(url),
+        tables={},
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -185,10 +194,7 @@ def create_backup(config: Mapping[str, Any], target: Path) -> Manifest:
     try:
         with tempfile.TemporaryDirectory() as scratch, tarfile.open(partial, "w:gz") as tar:
             dump = Path(scratch) / manifest.database_member
-            _dump_database(url, dialect, dump)
-            # Counted again from the copy: the live database may have moved since the first count.
-            if dialect == "sqlite":
-                manifest.tables = table_counts(f"sqlite:///{dump}")
+            manifest.tables = _dump_database(url, dialect, dump)
             with dump.open("rb") as stream:
                 member = manifest.database_member
                 manifest.members[member] = _add(tar, member, stream, dump.stat().st_size)
