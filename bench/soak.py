@@ -334,6 +334,9 @@ def soak(duration: float, clients: int, workers: int) -> dict[str, Any]:
             "MINSHENG_PII_KEY": generate_key(),
             "MINSHENG_INSTANCE_PATH": str(folder / "instance"),
             "MINSHENG_LOG_LEVEL": "WARNING",
+            # The clients are a few scripted addresses posting as fast as they can: the public
+            # rate limits (minsheng/throttle.py) would answer them 429, which is not a fault.
+            "MINSHENG_RATE_LIMIT_ENABLED": "false",
             # Quick recovery: short leases and queue timeout, so beat reaps within the soak.
             "MINSHENG_JOB_LEASE_SECONDS": "20",
             "MINSHENG_JOB_QUEUE_TIMEOUT_SECONDS": "30",
