@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
+from analysis.tasks import request_summary, summary_job
 from analysis.views import for_viewer, snapshot_root
 from campaigns.web import get_campaign_or_404
+from forms.api import SLUG, add_openapi
 from minsheng.accounts.permissions import access
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
+from minsheng.jobs import Job, can_retry, retry_job
+from minsheng.web import or_404
 
 bp = Blueprint("analysis_api", __name__, url_prefix="/api/v1")
 
@@ -47,4 +54,197 @@ def campaign_summary(slug: str) -> ResponseReturnValue:
         rake=request.args.get("weights") == "campaign",
     )
     shown = for_viewer(summary)
-    return shown if isinstance(shown, dict) else shown.to_dict()
+    return dict(shown) if isinstance(shown, Mapping) else shown.to_dict()
+
+
+def _segments_in(body: Any) -> list[str]:
+    segments = body.get("segments", []) if isinstance(body, dict) else None
+    if not isinstance(segments, list) or not all(isinstance(s, str) for s in segments):
+        raise InputError([Problem("segments", "expected a list of column names")])
+    return segments
+
+
+def job_json(job: Job, slug: str) -> dict[str, Any]:
+    """A summary job as the API shows it; its summary (suppressed for departments) once done."""
+    session = get_session()
+    out: dict[str, Any] = {
+        "id": job.id,
+        "state": job.state,
+        "progress": job.progress,
+        "message": job.message,
+        "attempts": job.attempts,
+        "segments": list((job.result or {}).get("segments", [])),
+        "created_at": job.created_at.isoformat() + "Z",
+        "finished_at": None if job.finished_at is None else job.finished_at.isoformat() + "Z",
+        "retryable": can_retry(session, job),
+        "url": url_for("analysis_api.summary_job_status", slug=slug, job_id=job.id),
+    }
+    if job.state == "done":
+        out["summary"] = for_viewer(job.result)
+    return out
+
+
+@bp.post("/campaigns/<slug>/summary-jobs")
+@access("campaign:results")
+def start_summary_job(slug: str) -> ResponseReturnValue:
+    """Queue a summary in the background (for large campaigns or many segments). Body:
+    ``{"segments": [...]}``. 202 with the job; poll its ``Location``."""
+    session = get_session()
+    campaign = get_campaign_or_404(slug)
+    job = request_summary(session, campaign, _segments_in(request.get_json(silent=True) or {}))
+    session.commit()
+    session.refresh(job)
+    body = job_json(job, slug)
+    return body, 202, {"Location": body["url"]}
+
+
+@bp.get("/campaigns/<slug>/summary-jobs/<int:job_id>")
+@access("campaign:results")
+def summary_job_status(slug: str, job_id: int) -> ResponseReturnValue:
+    """A background summary: queued, running (with progress), done (with the summary), or
+    failed (with the reason and whether a retry can help)."""
+    session = get_session()
+    campaign = get_campaign_or_404(slug)
+    job = or_404(summary_job(session, campaign, job_id), "No such summary job.")
+    return job_json(job, slug)
+
+
+@bp.post("/campaigns/<slug>/summary-jobs/<int:job_id>/retry")
+@access("campaign:results")
+def retry_summary_job(slug: str, job_id: int) -> ResponseReturnValue:
+    """Queue a failed summary again; a job that has not failed answers 422 saying so."""
+    from flask_login import current_user
+
+    session = get_session()
+    campaign = get_campaign_or_404(slug)
+    job = or_404(summary_job(session, campaign, job_id), "No such summary job.")
+    retry_job(session, job, actor_id=current_user.id)
+    session.commit()
+    session.refresh(job)
+    body = job_json(job, slug)
+    return body, 202, {"Location": body["url"]}
+
+
+def _errors(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
+    }
+
+
+def _job_answer(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SummaryJob"}}},
+    }
+
+
+_JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_STAFF = (
+    "Needs a logged-in staff session that may read the campaign's results (department users "
+    "get the suppressed summary); a POST also needs the session's CSRF token in `X-CSRFToken`."
+)
+
+add_openapi(
+    {
+        "/campaigns/{slug}/summary": {
+            "get": {
+                "operationId": "getCampaignSummary",
+                "summary": "The campaign's summary: every question with base, counts and intervals",
+                "description": _STAFF,
+                "parameters": [
+                    SLUG,
+                    {"name": "segments", "in": "query", "schema": {"type": "string"}},
+                    {"name": "method", "in": "query", "schema": {"type": "string"}},
+                    {"name": "alpha", "in": "query", "schema": {"type": "number"}},
+                    {"name": "weights", "in": "query", "schema": {"enum": ["campaign"]}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The summary (`CampaignSummary.to_dict()`).",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "401": _errors("Not logged in."),
+                    "403": _errors("No access to this campaign's results."),
+                    "404": _errors("No such campaign."),
+                    "422": _errors("A bad segment, method, alpha or weighting margin."),
+                },
+            }
+        },
+        "/campaigns/{slug}/summary-jobs": {
+            "post": {
+                "operationId": "startSummaryJob",
+                "summary": "Queue a summary in the background, broken down by segments",
+                "description": _STAFF,
+                "parameters": [SLUG],
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "segments": {"type": "array", "items": {"type": "string"}}
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": {
+                    "202": _job_answer("Queued; poll the job at its `Location`."),
+                    "401": _errors("Not logged in."),
+                    "403": _errors("No access to this campaign's results."),
+                    "404": _errors("No such campaign."),
+                    "422": _errors("A segment that is not a single-choice question or metadata."),
+                },
+            }
+        },
+        "/campaigns/{slug}/summary-jobs/{job_id}": {
+            "get": {
+                "operationId": "getSummaryJob",
+                "summary": "A background summary: its state, and the summary once done",
+                "description": _STAFF,
+                "parameters": [SLUG, _JOB_ID],
+                "responses": {
+                    "200": _job_answer("The job."),
+                    "401": _errors("Not logged in."),
+                    "403": _errors("No access to this campaign's results."),
+                    "404": _errors("No such campaign, or no such summary job in it."),
+                },
+            }
+        },
+        "/campaigns/{slug}/summary-jobs/{job_id}/retry": {
+            "post": {
+                "operationId": "retrySummaryJob",
+                "summary": "Queue a failed background summary again",
+                "description": _STAFF,
+                "parameters": [SLUG, _JOB_ID],
+                "responses": {
+                    "202": _job_answer("Queued again."),
+                    "401": _errors("Not logged in."),
+                    "403": _errors("No access to this campaign's results."),
+                    "404": _errors("No such campaign, or no such summary job in it."),
+                    "422": _errors("The job has not failed, or cannot be run again."),
+                },
+            }
+        },
+    },
+    {
+        "SummaryJob": {
+            "type": "object",
+            "required": ["id", "state", "progress", "message", "attempts", "url"],
+            "properties": {
+                "id": {"type": "integer"},
+                "state": {"enum": ["queued", "running", "done", "failed"]},
+                "progress": {"type": "number", "minimum": 0, "maximum": 1},
+                "message": {"type": "string", "description": "What it does, or why it failed."},
+                "attempts": {"type": "integer"},
+                "segments": {"type": "array", "items": {"type": "string"}},
+                "created_at": {"type": "string", "format": "date-time"},
+                "finished_at": {"type": ["string", "null"], "format": "date-time"},
+                "retryable": {"type": "boolean"},
+                "url": {"type": "string"},
+                "summary": {"type": "object", "description": "Once done: as `/summary`."},
+            },
+        }
+    },
+)

@@ -48,6 +48,29 @@ OTHER_LABEL = {"zh": "其他", "en": "Other"}
 NO_ANSWER_TYPES = frozenset({"note", "calculate"})
 
 
+def segment_names(form: Form) -> tuple[str, ...]:
+    """The columns a summary can be broken down by: the single-choice questions, then the
+    response metadata of `SEGMENT_META`."""
+    questions = tuple(q.name for q in form.questions() if q.type == "select_one")
+    return questions + SEGMENT_META
+
+
+def check_segments(form: Form, segments: Sequence[str]) -> None:
+    """Refuse segments that are not `segment_names` before any work is queued for them."""
+    known = set(segment_names(form))
+    unknown = [s for s in segments if s not in known]
+    if unknown:
+        raise AnalysisError(
+            [
+                Problem(
+                    f"segment `{name}`",
+                    "is not a single-choice question or one of " + ", ".join(SEGMENT_META),
+                )
+                for name in unknown
+            ]
+        )
+
+
 class NoQuestionnaireError(AnalysisError):
     """The campaign has no published questionnaire, so its responses have no columns."""
 

@@ -3,10 +3,13 @@ a `minsheng.jobs.Job` row that pages can poll."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from celery import shared_task
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
@@ -22,10 +25,17 @@ from minsheng.jobs import (
 )
 
 JOB_KIND = "analysis.summarize_campaign"
+_log = logging.getLogger(__name__)
 
 
 def request_summary(session: Session, campaign: Campaign, segments: list[str]) -> Job:
-    """Add a queued summary job and enqueue its task for after the caller's commit."""
+    """Add a queued summary job and enqueue its task for after the caller's commit.
+
+    Unknown segments are refused here (an `AnalysisError`), not found failed minutes later."""
+    from analysis.frames import check_segments
+    from analysis.loading import campaign_form
+
+    check_segments(campaign_form(session, campaign), segments)
     job = Job(kind=JOB_KIND, target=campaign.slug, result={"segments": segments})
     session.add(job)
     session.flush()
@@ -69,13 +79,44 @@ def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None
             progress=progress,
             snapshot_root=Path(current_app.config["INSTANCE_PATH"]) / SNAPSHOT_FOLDER,
         )
+    except (OperationalError, InterfaceError):
+        # The database went away: Celery retries with backoff (`DATABASE_RETRY`), and once this
+        # job's lease runs out a retry claims it again (or the reaper queues it), so it is
+        # neither failed for a passing outage nor left running.
+        session.rollback()
+        raise
     except Exception as exc:
+        # Anything else will not mend itself: the job says why, and the results page offers a
+        # retry. Not raised, so the embedded default's request that queued it still answers.
+        _log.exception("summary job %s of campaign %s failed", job.id, campaign.slug)
         session.rollback()
         update_job(session, job, state="failed", message=f"{type(exc).__name__}: {exc}")
         session.commit()
-        raise
+        return
     update_job(session, job, state="done", progress=1.0, message="", result=summary.to_dict())
     session.commit()
+
+
+def summary_jobs(session: Session, campaign: Campaign, limit: int = 5) -> list[Job]:
+    """The campaign's latest background summaries, newest first (the results page lists them
+    with their state, why one failed and its retry button)."""
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.kind == JOB_KIND, Job.target == campaign.slug)
+            .order_by(Job.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def summary_job(session: Session, campaign: Campaign, job_id: int) -> Job | None:
+    """Job `job_id` when it is a summary of `campaign`, else None (another campaign's job is
+    not found through this one's URL)."""
+    job = session.get(Job, job_id)
+    if job is None or job.kind != JOB_KIND or job.target != campaign.slug:
+        return None
+    return job
 
 
 def _results_page(session: Session, job: Job) -> str:

@@ -19,8 +19,8 @@ from minsheng.packages import FEATURE_PACKAGES
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = ["flask", "sqlalchemy", "minsheng.db", "minsheng.app"]
 # The modules of analysis/ that talk to the database or the app: loading responses, the Parquet
-# snapshot, `summarize(session, campaign)`, and the pages, API and tasks. Everything else there
-# computes, and must be pure.
+# snapshot, `summarize(session, campaign)`, and the pages, their forms, API and tasks. Everything
+# else there computes, and must be pure.
 ANALYSIS_WITH_DATABASE = {
     "analysis",
     "analysis.api",
@@ -29,6 +29,7 @@ ANALYSIS_WITH_DATABASE = {
     "analysis.summary",
     "analysis.tasks",
     "analysis.views",
+    "analysis.webforms",
 }
 
 
