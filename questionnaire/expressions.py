@@ -9,6 +9,11 @@ a multiple choice answer is its choice names joined by spaces; `=` and `!=` comp
 either side is a number, else as text; `<`, `<=`, `>`, `>=` compare as numbers, except that two
 ISO dates (`YYYY-MM-DD`, e.g. `today()`) compare as dates; arithmetic on text that is not a number
 gives NaN, and every comparison with NaN is false.
+
+Size limits (`MAX_EXPRESSION_LENGTH`, `MAX_NESTING`, `MAX_DEPTH`) keep every walk of an accepted
+tree (parsing, checking, evaluation here and in the browser) far from the recursion limit: a
+10,000-deep nesting or a 100,000-long chain is refused at load with a message, never a
+RecursionError (issue 11).
 """
 
 from __future__ import annotations
@@ -22,6 +27,17 @@ from functools import lru_cache
 from typing import Any
 
 Value = str | float | bool
+
+# The longest expression in a real XLSForm is a few hundred characters; a form designer who needs
+# more writes a `calculate` question and refers to it.
+MAX_EXPRESSION_LENGTH = 10_000
+# Parentheses, function calls and minus signs inside each other: each costs the recursive-descent
+# parser about ten stack frames.
+MAX_NESTING = 32
+# The height of the tree: a chain `a or b or c ...` is one level per operator. Evaluation costs
+# two frames per operator and three per call (at most MAX_NESTING of them), so 200 levels stay
+# well below Python's limit of 1,000 frames even inside a request.
+MAX_DEPTH = 200
 
 
 class ExpressionError(ValueError):
@@ -42,6 +58,8 @@ class Node:
     value: Value = ""
     op: str = ""
     args: tuple[Node, ...] = field(default_factory=tuple)
+    # Levels of nodes from here to the deepest leaf, 1 for a leaf (checked against MAX_DEPTH).
+    height: int = field(default=1, compare=False, repr=False)
 
 
 # Function name -> (minimum, maximum) number of arguments; -1 means any number.
@@ -126,6 +144,28 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.index = 0
+        self.nesting = 0
+
+    def enter(self, token: _Token) -> None:
+        """One level deeper into parentheses, a call's arguments or a minus sign."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise ExpressionError(
+                f"parentheses, function calls and minus signs are nested more than "
+                f"{MAX_NESTING} levels deep; compute a part in a calculate question",
+                token.position,
+            )
+
+    def node(self, kind: str, token: _Token, **fields: Any) -> Node:
+        args: tuple[Node, ...] = fields.get("args", ())
+        height = 1 + max((arg.height for arg in args), default=0)
+        if height > MAX_DEPTH:
+            raise ExpressionError(
+                f"more than {MAX_DEPTH} operations are nested or chained here (each `and`, "
+                "`or`, `+` ... in a row counts one); compute a part in a calculate question",
+                token.position,
+            )
+        return Node(kind, token.position, height=height, **fields)
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -146,14 +186,17 @@ class _Parser:
         while self.is_op(self.peek(), _BINARY_LEVELS[level]):
             op = self.take()
             right = self.expression(level + 1)
-            left = Node("bin", op.position, op=op.text, args=(left, right))
+            left = self.node("bin", op, op=op.text, args=(left, right))
         return left
 
     def unary(self) -> Node:
         token = self.peek()
         if token.kind == "op" and token.text == "-":
             self.take()
-            return Node("neg", token.position, args=(self.unary(),))
+            self.enter(token)
+            inner = self.unary()
+            self.nesting -= 1
+            return self.node("neg", token, args=(inner,))
         return self.primary()
 
     def primary(self) -> Node:
@@ -167,8 +210,10 @@ class _Parser:
         if token.kind == "dot":
             return Node("cur", token.position)
         if token.kind == "op" and token.text == "(":
+            self.enter(token)
             inner = self.expression()
             self.expect(")", "`)` to close the `(`", token.position)
+            self.nesting -= 1
             return inner
         if token.kind == "word":
             if self.peek().kind == "op" and self.peek().text == "(":
@@ -184,7 +229,7 @@ class _Parser:
                 f"unknown function {name.text}(); supported: {', '.join(sorted(FUNCTIONS))}",
                 name.position,
             )
-        self.take()
+        self.enter(self.take())
         args: list[Node] = []
         if not (self.peek().kind == "op" and self.peek().text == ")"):
             args.append(self.expression())
@@ -192,13 +237,14 @@ class _Parser:
                 self.take()
                 args.append(self.expression())
         self.expect(")", f"`)` to close {name.text}(", name.position)
+        self.nesting -= 1
         low, high = FUNCTIONS[name.text]
         if len(args) < low or (high >= 0 and len(args) > high):
             wanted = str(low) if low == high else f"{low} to {high}" if high >= 0 else f"{low}+"
             raise ExpressionError(
                 f"{name.text}() takes {wanted} argument(s), got {len(args)}", name.position
             )
-        return Node("call", name.position, value=name.text, args=tuple(args))
+        return self.node("call", name, value=name.text, args=tuple(args))
 
     def expect(self, text: str, what: str, opened_at: int) -> None:
         token = self.peek()
@@ -214,9 +260,16 @@ class _Parser:
 
 @lru_cache(maxsize=4096)
 def parse_expression(text: str) -> Node:
-    """The AST of `text`, or `ExpressionError` with the character position of the problem."""
+    """The AST of `text`, or `ExpressionError` with the character position of the problem
+    (also for an expression over the size limits: see the module docstring)."""
     if not text.strip():
         raise ExpressionError("the expression is empty", 0)
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(text):,} characters long; at most "
+            f"{MAX_EXPRESSION_LENGTH:,} are allowed (compute parts in calculate questions)",
+            MAX_EXPRESSION_LENGTH,
+        )
     parser = _Parser(text)
     node = parser.expression()
     token = parser.peek()
@@ -391,11 +444,18 @@ Thunk = Callable[[], Value]
 def _round(args: Sequence[Thunk], _context: Context) -> Value:
     # XPath rounds halves up (towards +infinity); ODK adds the optional number of digits.
     x = number(args[0]())
-    digits = int(number(args[1]())) if len(args) > 1 else 0
+    digits = number(args[1]()) if len(args) > 1 else 0.0
+    if math.isnan(digits):
+        return math.nan
     if math.isnan(x) or math.isinf(x):
         return x
-    scale = 10.0**digits
-    return math.floor(x * scale + 0.5) / scale
+    # A float holds about 17 significant digits and 10**±308 at most: more digits change
+    # nothing, and the clamp keeps `10.0 ** digits` finite and non-zero.
+    scale = 10.0 ** max(-300, min(300, int(max(-300.0, min(300.0, digits)))))
+    scaled = x * scale
+    if math.isinf(scaled):
+        return x
+    return math.floor(scaled + 0.5) / scale
 
 
 def _int(args: Sequence[Thunk], _context: Context) -> Value:
@@ -416,10 +476,22 @@ def portable_pattern(pattern: str) -> str:
     return _CLASS_ESCAPE_DASH.sub(lambda m: (m.group(1) or "") + "\\-", pattern)
 
 
+def regex_problem(pattern: str) -> str | None:
+    """Why `pattern` can not be a `regex()` pattern, or None (checked at load for literals)."""
+    try:
+        re.compile(portable_pattern(pattern))
+    except re.error as exc:
+        return str(exc)
+    except (RecursionError, OverflowError):
+        # Python's own regex parser recurses per group and refuses huge repetition counts.
+        return "groups nested too deeply or a repetition count too large"
+    return None
+
+
 def _regex(args: Sequence[Thunk], _context: Context) -> Value:
     try:
         return re.search(portable_pattern(string(args[1]())), string(args[0]())) is not None
-    except re.error:
+    except (re.error, RecursionError, OverflowError):
         return False
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from questionnaire.expressions import (
     ExpressionError,
     Node,
     parse_expression,
-    portable_pattern,
+    regex_problem,
     walk,
 )
 from questionnaire.tree import Form, Group, Question
@@ -34,14 +35,24 @@ EXPRESSION_FIELDS = ("relevant", "constraint", "choice_filter", "calculation")
 _LABEL_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 
 
+@dataclass(frozen=True)
+class _Names:
+    """The question and group names of the form being checked."""
+
+    questions: frozenset[str]
+    groups: frozenset[str]
+
+
 def check_logic(form: Form, parser: Reporter) -> None:
     """Parse every expression; refuse unknown references, misplaced `.` and bare names, cycles,
     and matrices whose rows do not share one choice list."""
     questions = {q.name: q for q in form.questions()}
+    # Collected once, not per expression: a form of 10,000 rows must not cost 10,000² steps.
+    names = _Names(frozenset(questions), frozenset(g.name for g, _ in form.groups()))
     for group, _outer in form.groups():
         if group.relevant:
             _check_expression(
-                parser, parser.where(group.name, "group"), "relevant", group.relevant, form
+                parser, parser.where(group.name, "group"), "relevant", group.relevant, form, names
             )
         _check_matrix(parser, form, group)
     for question in questions.values():
@@ -49,7 +60,7 @@ def check_logic(form: Form, parser: Reporter) -> None:
         for key in EXPRESSION_FIELDS:
             text = getattr(question, key)
             if text is not None:
-                _check_expression(parser, here, key, text, form, question)
+                _check_expression(parser, here, key, text, form, names, question)
         for key in ("label", "hint", "constraint_message", "required_message"):
             for text in getattr(question, key).values():
                 for name in _LABEL_REFERENCE.findall(text):
@@ -77,25 +88,28 @@ def _check_expression(
     key: str,
     text: str,
     form: Form,
+    names: _Names,
     question: Question | None = None,
 ) -> None:
     try:
         node = parse_expression(text)
     except ExpressionError as exc:
-        parser.error(f"{here}: {key}", f"{exc.message} at character {exc.position + 1} of {text!r}")
+        parser.error(
+            f"{here}: {key}", f"{exc.message} at character {exc.position + 1} of {_quoted(text)}"
+        )
         return
-    questions = {q.name for q in form.questions()}
-    groups = {g.name for g, _ in form.groups()}
+    questions, groups = names.questions, names.groups
     columns = {"name", "label"}
     if question is not None and key == "choice_filter":
         columns |= {k for c in form.choices_for(question) for k in c.filters}
     for item in walk(node):
-        at = f"character {item.position + 1} of {text!r}"
+        at = f"character {item.position + 1} of {_quoted(text)}"
         if item.kind == "call" and item.value == "regex" and item.args[1].kind == "lit":
-            try:
-                re.compile(portable_pattern(str(item.args[1].value)))
-            except re.error as exc:
-                parser.error(f"{here}: {key}", f"the pattern of regex() at {at} is invalid: {exc}")
+            problem = regex_problem(str(item.args[1].value))
+            if problem:
+                parser.error(
+                    f"{here}: {key}", f"the pattern of regex() at {at} is invalid: {problem}"
+                )
         if item.kind == "ref" and item.value not in questions:
             what = "a group, which has no value" if item.value in groups else "no question"
             parser.error(f"{here}: {key}", f"`${{{item.value}}}` at {at} refers to {what}")
@@ -126,6 +140,13 @@ _DEFAULT_PATTERNS = {
     "range": (r"-?(\d+(\.\d*)?|\.\d+)", "a number"),
     "date": (r"\d{4}-\d{2}-\d{2}", "a date written YYYY-MM-DD"),
 }
+
+
+def _quoted(text: str, limit: int = 200) -> str:
+    """The expression as a message quotes it: a hostile 400,000-character one is cut short."""
+    return (
+        repr(text) if len(text) <= limit else f"{text[: limit // 2]!r}… ({len(text):,} characters)"
+    )
 
 
 def _default_problem(form: Form, question: Question, default: str) -> str | None:
@@ -168,28 +189,29 @@ def _check_matrix(parser: Reporter, form: Form, group: Group) -> None:
 
 
 def _find_cycle(graph: Mapping[str, frozenset[str]]) -> list[str]:
+    """The first cycle found (its names, the first repeated at the end), or [].
+
+    Depth-first with an explicit stack, not recursion: a chain of thousands of questions each
+    reading the next is a valid form and must not reach the recursion limit (issue 11).
+    """
     state: dict[str, int] = {}
-    path: list[str] = []
-
-    def visit(name: str) -> list[str]:
-        state[name] = 1
-        path.append(name)
-        for dep in sorted(graph.get(name, ())):
-            if state.get(dep) == 1:
+    for start in graph:
+        if start in state:
+            continue
+        state[start] = 1
+        path = [start]
+        pending = [iter(sorted(graph.get(start, ())))]
+        while pending:
+            dep = next(pending[-1], None)
+            if dep is None:
+                pending.pop()
+                state[path.pop()] = 2
+            elif state.get(dep) == 1:
                 return [*path[path.index(dep) :], dep]
-            if dep in graph and dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        path.pop()
-        state[name] = 2
-        return []
-
-    for name in graph:
-        if name not in state:
-            found = visit(name)
-            if found:
-                return found
+            elif dep in graph and dep not in state:
+                state[dep] = 1
+                path.append(dep)
+                pending.append(iter(sorted(graph.get(dep, ()))))
     return []
 
 

@@ -67,6 +67,9 @@ MAX_TEXT_LENGTH = 20000
 PASSIVE_SETTINGS = frozenset(
     {"style", "name", "instance_name", "clean_text_values", "omit_instanceID", "add_none_option"}
 )
+# Groups inside groups: real forms nest two or three; each level costs the parser and every walk
+# of the tree a few stack frames, so a hostile file can not reach the recursion limit.
+MAX_GROUP_NESTING = 20
 FALSE_WORDS = frozenset({"no", "false", "false()", "0", "n", ""})
 LIST_SUFFIX_SEPARATOR = " "
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
@@ -158,6 +161,7 @@ class _Parser:
         self.names: set[str] = set()
         self.inline_lists: dict[str, tuple[Choice, ...]] = {}
         self.allow_duplicate_choices = False
+        self.group_nesting = 0
 
     def where(self, name: str, kind: str = "question") -> str:
         """`question `x`` or, for an imported sheet, `survey row 12, question `x``."""
@@ -229,9 +233,15 @@ class _Parser:
                     f"unknown field `{key}` for a group; expected one of "
                     f"{', '.join(sorted(GROUP_FIELDS))}",
                 )
-        children = self.children(raw.get("questions"), f"{here}.questions", lang)
-        if not children:
-            self.error(here, "a group needs at least one question in `questions`")
+        children: list[Question | Group] = []
+        self.group_nesting += 1
+        if self.group_nesting > MAX_GROUP_NESTING:
+            self.error(here, f"groups are nested more than {MAX_GROUP_NESTING} levels deep")
+        else:
+            children = self.children(raw.get("questions"), f"{here}.questions", lang)
+            if not children:
+                self.error(here, "a group needs at least one question in `questions`")
+        self.group_nesting -= 1
         return Group(
             name=name,
             label=self.label(raw.get("label"), f"{here}: label", lang),

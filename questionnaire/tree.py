@@ -219,22 +219,27 @@ def _refs(text: str | None) -> set[str]:
 
 
 def _evaluation_order(form: Form) -> tuple[Question, ...]:
+    # Depth-first post-order with an explicit stack: a chain of thousands of questions, each
+    # reading the next, must not reach the recursion limit (issue 11).
     graph = form.dependencies
     by_name = {q.name: q for q in form.questions()}
     done: set[str] = set()
     order: list[Question] = []
-
-    def visit(name: str) -> None:
-        if name in done:
-            return
-        done.add(name)
-        for dep in sorted(graph.get(name, ())):
-            visit(dep)
-        if name in by_name:
-            order.append(by_name[name])
-
-    for name in by_name:
-        visit(name)
+    for start in by_name:
+        if start in done:
+            continue
+        done.add(start)
+        stack = [(start, iter(sorted(graph.get(start, ()))))]
+        while stack:
+            name, deps = stack[-1]
+            dep = next((d for d in deps if d not in done), None)
+            if dep is None:
+                stack.pop()
+                if name in by_name:
+                    order.append(by_name[name])
+            else:
+                done.add(dep)
+                stack.append((dep, iter(sorted(graph.get(dep, ())))))
     return tuple(order)
 
 

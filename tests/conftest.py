@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,18 @@ from minsheng.db import get_database, make_engine
 from minsheng.dbtool import upgrade
 from minsheng.i18n import compile_catalogs
 from minsheng.throttle import limiter
+
+# Fuzzing in every run, bounded: a few hundred examples per property keep all the property tests
+# under a minute on one core; `--hypothesis-profile=long` digs deeper by hand.
+settings.register_profile(
+    "ci",
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    database=None,
+)
+settings.register_profile("long", parent=settings.get_profile("ci"), max_examples=5000)
+settings.load_profile("ci")
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
