@@ -3,6 +3,7 @@ recorded per invitation, reminders follow the campaign's policy and stop on answ
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ from invitations.sending import (
 )
 from invitations.tokens import create_invitations, mark_completed, resolve_invitation
 from minsheng.db import utcnow
+from tests.page_parts import inline_code
 
 from .local_servers import free_port, sms_gateway, smtp_server
 from .sending_helpers import (
@@ -284,6 +286,27 @@ def test_organizer_previews_messages_with_sms_segment_count(app, client, session
     email = client.get(f"/campaigns/{camp.slug}/messages?language=en")
     assert "You are invited: Transport and Mobility Campaign" in email.text
     bad = client.get(f"/campaigns/{camp.slug}/messages?channel=fax")
+    assert bad.status_code == 400
+
+
+def test_the_html_preview_is_a_framed_document_of_its_own_with_inline_styles_and_no_script(
+    client, session, login
+):
+    camp, _ = invited_campaign(session, 0)
+    login("admin")
+    page = client.get(f"/campaigns/{camp.slug}/messages?kind=reminder&language=en")
+    frame = re.search(r'<iframe[^>]*\bsrc="([^"]+)"[^>]*>', page.text)
+    assert frame and 'sandbox=""' in frame.group(0)
+    assert inline_code(page.text) == []  # the page itself: no srcdoc, no style attribute
+    html = client.get(frame.group(1).replace("&amp;", "&"))
+    assert html.status_code == 200 and html.mimetype == "text/html"
+    assert "<body style=" in html.text and "Answer the questionnaire" in html.text
+    assert "If you have already answered" in html.text  # the reminder, as asked
+    policy = html.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "style-src 'unsafe-inline'" in policy
+    assert "script-src" not in policy and "frame-ancestors 'self'" in policy
+    assert html.headers["X-Frame-Options"] == "SAMEORIGIN"
+    bad = client.get(f"/campaigns/{camp.slug}/messages/email.html?language=fr")
     assert bad.status_code == 400
 
 

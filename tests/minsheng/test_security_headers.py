@@ -4,6 +4,7 @@ responses a browser gets."""
 from __future__ import annotations
 
 from tests.factories import PASSWORD, UserFactory
+from tests.page_parts import inline_code
 
 
 def login_response(client, session):
@@ -59,3 +60,53 @@ def test_staff_pages_send_the_origin_only_to_other_sites(client, login, campaign
     response = client.get("/campaigns/")
     assert response.status_code == 200
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def policy_of(response) -> dict[str, list[str]]:
+    """The response's Content-Security-Policy as {directive: sources}."""
+    header = response.headers.get("Content-Security-Policy")
+    assert header, f"no Content-Security-Policy on {response.request.path}"
+    directives = (part.split() for part in header.split(";") if part.strip())
+    return {name: sources for name, *sources in directives}
+
+
+def test_every_response_has_a_policy_without_inline_script_or_style_and_no_framing(
+    client, login, campaign
+):
+    slug = campaign.slug
+    public = ["/login", f"/s/{slug}", f"/s/{slug}/resume", "/i/some-invitation-token"]
+    public += ["/no/such/page", "/static/minsheng.css", f"/api/v1/campaigns/{slug}/questionnaire"]
+    staff = ["/campaigns/", f"/campaigns/{slug}/results", f"/campaigns/{slug}/messages"]
+    for path in [*public, *staff]:
+        if path == staff[0]:
+            login("admin")
+        response = client.get(path)
+        response.close()
+        policy = policy_of(response)
+        for kind in ("script-src", "style-src"):
+            sources = policy.get(kind, policy["default-src"])
+            assert sources == ["'self'"], (path, kind, sources)
+        assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"], path
+        assert policy["frame-ancestors"] == ["'none'"], path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+
+
+def test_no_page_a_get_reaches_carries_inline_script_or_style(app, client, login, campaign):
+    """Every page without an id in its URL, opened by an admin (who may open them all), holds
+    no markup its policy would refuse: inline scripts and handlers anywhere, style attributes
+    unless the policy allows them (the e-mail HTML framed by the message preview)."""
+    login("admin")
+    opened = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or not set(rule.arguments) <= {"slug"}:
+            continue
+        if rule.endpoint.endswith("static") or rule.rule.startswith("/api/"):
+            continue
+        response = client.get(rule.build({"slug": campaign.slug}, append_unknown=False)[1])
+        if response.status_code == 200 and response.mimetype == "text/html":
+            styles = "'unsafe-inline'" not in policy_of(response).get("style-src", [])
+            found = inline_code(response.text, styles=styles)
+            assert not found, f"{rule.rule}: {found}"
+            opened.append(rule.endpoint)
+    assert {"campaigns.index", "analysis.campaign_results", "forms.respond"} <= set(opened)
+    assert {"invitations.messages_preview", "exporters.campaign_report_list"} <= set(opened)
