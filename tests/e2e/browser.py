@@ -42,3 +42,11 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def log_in(page: Any, base: str, username: str, password: str) -> None:
+    """Log `page` in through the login form, in English."""
+    page.goto(f"{base}/login?lang=en")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Log in").click()

@@ -16,7 +16,7 @@ from forms.publishing import current_version, load_campaign_file
 from minsheng.db import get_database, get_session
 from tests.factories import PASSWORD, CampaignFactory, UserFactory
 
-from .browser import ARGS, CHROMIUM, needs_chromium, serving
+from .browser import ARGS, CHROMIUM, log_in, needs_chromium, serving
 
 pytestmark = needs_chromium
 FIXTURE = Path(__file__).parent / "fixtures" / "community.yaml"
@@ -100,10 +100,7 @@ def test_the_main_pages_work_in_chromium_without_a_single_policy_violation(
         watch.problems.clear()
 
         # Login, then the campaign list.
-        page.goto(f"{base}/login?lang=en")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, base, username, PASSWORD)
         page.goto(f"{base}/campaigns/")
         expect(
             page.get_by_role("link", name="Transport and Mobility Campaign").first
