@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from campaigns.store import require_campaign
 from invitations.channels import CHANNEL_NAMES
@@ -17,29 +18,33 @@ from invitations.cli import invitations_cli
 from invitations.funnel import DISPOSITIONS, STAGES, FunnelCounts, funnel, stratum_label
 from invitations.messages import MESSAGE_LANGUAGES
 from invitations.posters import poster_pdf
-from invitations.send_runs import plan_send_run
+from invitations.send_runs import SendRun, plan_send_run, run_batches
 from invitations.sending import BATCH_SIZE
-from invitations.tasks import send_batch_task
+from invitations.tasks import queue_send_run
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 
 
-def _queue(batches: list[tuple[str, int, list[int]]]) -> None:
-    """Queue each batch; without a broker each runs here and now, so report as they finish."""
-    eager = not current_app.config["BROKER_URL"]
-    total = sum(len(ids) for _, _, ids in batches)
+def _queue(session: Session, run: SendRun) -> None:
+    """Queue the run's batches, each with its job, in the transaction that recorded the run;
+    without a broker each runs at this commit, so report what each did."""
+    queue_send_run(session, run)
+    session.commit()
+    total = sum(len(ids) for _, _, ids in run.batches)
+    if current_app.config["BROKER_URL"]:
+        click.echo(
+            f"queued {len(run.batches)} batches ({total} invitations) on queue 'invitations'"
+        )
+        return
     done = 0
-    for number, (channel, step, ids) in enumerate(batches, start=1):
-        result = send_batch_task.delay(ids, step, channel)
-        done += len(ids)
-        if eager:
-            counts = result.get()
-            click.echo(
-                f"batch {number}/{len(batches)} ({done}/{total}): sent {counts.get('sent', 0)}, "
-                f"bounced {counts.get('bounced', 0)}, failed {counts.get('failed', 0)}"
-            )
-    if not eager:
-        click.echo(f"queued {len(batches)} batches ({total} invitations) on queue 'invitations'")
+    batches = run_batches(session, run.job)
+    for number, job in enumerate(batches, start=1):
+        counts = job.result
+        done += int(counts.get("invitations", 0))
+        click.echo(
+            f"batch {number}/{len(batches)} ({done}/{total}): sent {counts.get('sent', 0)}, "
+            f"bounced {counts.get('bounced', 0)}, failed {counts.get('failed', 0)}"
+        )
 
 
 @invitations_cli.command("send")
@@ -51,11 +56,11 @@ def send_command(campaign_slug: str, channel: str, batch_size: int) -> None:
     session = get_session()
     campaign = require_campaign(session, campaign_slug)
     run = plan_send_run(session, campaign, "invitation", channel, batch_size=batch_size)
-    session.commit()
     if run is None:
+        session.commit()
         click.echo("nothing to send: every reachable invitation already had its message")
         return
-    _queue(run.batches)
+    _queue(session, run)
 
 
 @invitations_cli.command("remind")
@@ -65,11 +70,11 @@ def remind_command(campaign_slug: str) -> None:
     session = get_session()
     campaign = require_campaign(session, campaign_slug)
     run = plan_send_run(session, campaign, "reminder")
-    session.commit()  # also what resolving stale deliveries found
     if run is None:
+        session.commit()  # what resolving stale deliveries found
         click.echo("no reminders due")
         return
-    _queue(run.batches)
+    _queue(session, run)  # commits that too
 
 
 def _row(label: str, counts: FunnelCounts) -> str:

@@ -5,6 +5,11 @@ from the deliveries themselves.
 A run is a `minsheng.jobs.Job` (kind `invitations.send`) recording what was planned: the steps,
 the channel and how many invitations. Its progress is counted from `Delivery` rows written since
 the run started, so it is true whichever worker sends and however often a batch is retried.
+
+Each batch is a job of its own (kind `invitations.send_batch`, target `run:<run job id>`) that
+its worker holds with a lease, so a batch whose worker died is taken back by `minsheng.reap_jobs`
+within the lease instead of waiting for Redis's visibility timeout (an hour); the run is done
+(or failed, with the reason) when its last batch is.
 """
 
 from __future__ import annotations
@@ -20,12 +25,12 @@ from invitations.messages import template_problems
 from invitations.models import Delivery
 from invitations.reminders import plan_reminders
 from invitations.sending import BATCH_SIZE, plan_first_messages, resolve_stale
-from invitations.tasks import send_batch_task
 from minsheng.audit import record
 from minsheng.errors import InputError
-from minsheng.jobs import Job, enqueue_after_commit
+from minsheng.jobs import Job, JobKind, register_job_kind, update_job
 
 JOB_KIND = "invitations.send"
+BATCH_JOB_KIND = "invitations.send_batch"
 FINISHED = ("sent", "bounced", "failed", "uncertain")
 
 
@@ -112,14 +117,80 @@ def plan_send_run(
     return SendRun(job=job, batches=planned)
 
 
-def queue_send_run(session: Session, run: SendRun | None) -> Job | None:
-    """Queue a planned run's batches once the caller commits (the page's way: the embedded
-    default runs them at that commit); its job, or None when there was nothing to send."""
-    if run is None:
-        return None
-    for name, step, ids in run.batches:
-        enqueue_after_commit(session, send_batch_task.s(ids, step, name))
-    return run.job
+def add_batch_jobs(session: Session, run: SendRun) -> list[Job]:
+    """A queued job for each batch of `run`, in the order of `run.batches`; the caller enqueues
+    each batch's task with its job."""
+    jobs = [
+        Job(
+            kind=BATCH_JOB_KIND,
+            target=f"run:{run.job.id}",
+            state="queued",
+            result={"channel": name, "step": step, "invitations": len(ids)},
+        )
+        for name, step, ids in run.batches
+    ]
+    session.add_all(jobs)
+    session.flush()
+    return jobs
+
+
+def run_batches(session: Session, run_job: Job) -> list[Job]:
+    """The batch jobs of a run, in the order they were planned."""
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.kind == BATCH_JOB_KIND, Job.target == f"run:{run_job.id}")
+            .order_by(Job.id)
+        )
+    )
+
+
+def finish_batch(session: Session, job: Job, counts: dict[str, int]) -> None:
+    """Mark a batch job done with what it did, and its run done if it was the last one."""
+    update_job(
+        session, job, state="done", progress=1.0, message="", result={**job.result, **counts}
+    )
+    _close_run(session, job)
+
+
+def _close_run(session: Session, batch: Job) -> None:
+    """Finish the run of `batch` once none of its batches is queued or running: done, or failed
+    with the reasons of the batches that failed."""
+    run_id = int(batch.target.removeprefix("run:"))
+    # Locked, so two batches finishing at once cannot each see the other still open.
+    run = session.scalar(select(Job).where(Job.id == run_id).with_for_update())
+    if run is None or run.state in ("done", "failed"):
+        return
+    batches = run_batches(session, run)
+    if any(b.state in ("queued", "running") for b in batches):
+        return
+    failed = [b for b in batches if b.state == "failed"]
+    if not failed:
+        update_job(session, run, state="done", progress=1.0)
+        return
+    reason = f"{len(failed)} of {len(batches)} batches failed: {failed[0].message}"
+    update_job(session, run, state="failed", message=reason)
+
+
+def _batch_page(session: Session, job: Job) -> str:
+    from flask import url_for
+
+    run = session.get(Job, int(job.target.removeprefix("run:")))
+    campaign_id = int(run.target.removeprefix("campaign:")) if run is not None else 0
+    campaign = session.get(Campaign, campaign_id)
+    return url_for("invitations.sending_page", slug=campaign.slug if campaign else "-")
+
+
+def _batch_retried(session: Session, job: Job) -> None:
+    """A failed batch queued again reopens its run."""
+    run = session.get(Job, int(job.target.removeprefix("run:")))
+    if run is not None and run.state == "failed":
+        run.state, run.finished_at, run.message = "running", None, str(run.result.get("kind", ""))
+
+
+register_job_kind(
+    BATCH_JOB_KIND, JobKind(page=_batch_page, on_failed=_close_run, on_retry=_batch_retried)
+)
 
 
 def send_progress(session: Session, job: Job, campaign: Campaign) -> SendProgress:

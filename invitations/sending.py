@@ -315,6 +315,10 @@ def send_batch(
     try:
         for index, (invitation, contact) in enumerate(rows):
             _advance_settled(session, settled, at_least=_SETTLE_EVERY)
+            # Wait for the rate limit before the claim, not after: a worker that dies while it
+            # waits has then claimed nothing, and the step is sent by the next run instead of
+            # being left `sending` (never sent again) for a message that never left.
+            ctx.limiter.wait()
             delivery_id = _claim(session, invitation, step, ctx.channel.name)
             commit()
             if delivery_id is None:
@@ -352,7 +356,6 @@ def _send_one(
         message = _message(
             session, ctx, campaign, invitation, contact, step, tokens[invitation.id], delivery_id
         )
-        ctx.limiter.wait()
         receipt = ctx.channel.send(message)
     except TemporaryFailure as exc:
         _outcome(session, delivery_id, invitation.id, settled, state="retry", error=str(exc)[:500])
@@ -436,17 +439,29 @@ def give_up(session: Session, invitation_ids: Sequence[int], step: int) -> int:
     return int(changed.rowcount)  # type: ignore[attr-defined]
 
 
-def resolve_stale(session: Session, now: datetime | None = None) -> int:
-    """Steps left `sending` longer than `STALE_AFTER` (their worker died during the call) become
-    `uncertain` and are never sent again (see the module docstring); returns how many."""
-    cutoff = (now or utcnow()) - STALE_AFTER
+def _mark_uncertain(session: Session, *where: Any) -> int:
     changed = session.execute(
         update(Delivery)
-        .where(Delivery.state == "sending", Delivery.updated_at < cutoff)
+        .where(Delivery.state == "sending", *where)
         .values(state="uncertain", error="worker stopped during the call; not sent again")
         .execution_options(synchronize_session=False)
     )
     return int(changed.rowcount)  # type: ignore[attr-defined]
+
+
+def resolve_stale(session: Session, now: datetime | None = None) -> int:
+    """Steps left `sending` longer than `STALE_AFTER` (their worker died during the call) become
+    `uncertain` and are never sent again (see the module docstring); returns how many."""
+    return _mark_uncertain(session, Delivery.updated_at < (now or utcnow()) - STALE_AFTER)
+
+
+def resolve_abandoned(session: Session, invitation_ids: Sequence[int], step: int) -> int:
+    """Steps of a batch still `sending` when the batch is taken over from a worker whose lease
+    expired (it died during the call) become `uncertain` at once rather than after
+    `STALE_AFTER`, so the run can finish; returns how many."""
+    return _mark_uncertain(
+        session, Delivery.invitation_id.in_(list(invitation_ids)), Delivery.step == step
+    )
 
 
 def retry_delay(attempt: int, retry_after: float | None = None) -> float:

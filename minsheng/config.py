@@ -295,6 +295,22 @@ SETTINGS: tuple[Setting, ...] = (
         accepted="an integer number of seconds",
     ),
     Setting(
+        "JOB_REAP_SECONDS",
+        _positive_int,
+        60,
+        "How often beat runs minsheng.reap_jobs, which queues again or fails the jobs whose "
+        "lease expired; a dead worker's job waits at most JOB_LEASE_SECONDS plus this.",
+        accepted="an integer number of seconds, at least 1",
+    ),
+    Setting(
+        "OUTBOX_RELAY_SECONDS",
+        _positive_int,
+        30,
+        "How often beat runs minsheng.relay_outbox, and how old an unsent outbox message must be "
+        "before it sends it (a send after commit may still be under way before that).",
+        accepted="an integer number of seconds, at least 1",
+    ),
+    Setting(
         "SUPPRESSION_THRESHOLD",
         _int,
         5,

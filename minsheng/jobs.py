@@ -20,6 +20,7 @@ they go to real workers. The task code is the same in both.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -186,6 +187,36 @@ def claim_job(session: Session, job_id: int, *, message: str = "started") -> Job
     return job
 
 
+def renew_lease(session: Session, job_id: int) -> bool:
+    """The heartbeat of work that reports no progress for a while (a batch of messages): extend
+    the lease of job `job_id` if it is still running; False when it is not (the reaper took it
+    back). The caller commits."""
+    renewed = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == "running")
+        .values(lease_until=utcnow() + _lease())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+
+def heartbeat_commit(session: Session, job_id: int) -> Callable[[], None]:
+    """A commit for work that commits often (once per message) without reporting progress: the
+    first commit after a third of the lease also renews it, so the lease can be short and a dead
+    worker's job is taken back soon, without one more statement per commit."""
+    every = _lease().total_seconds() / 3
+    due = time.monotonic() + every
+
+    def commit() -> None:
+        nonlocal due
+        if time.monotonic() >= due:
+            renew_lease(session, job_id)
+            due = time.monotonic() + every
+        session.commit()
+
+    return commit
+
+
 def celery_init_app(app: Flask) -> Celery[Any]:
     """Build the Celery app from the Flask config; every task runs inside an app context."""
 
@@ -223,12 +254,12 @@ def celery_init_app(app: Flask) -> Celery[Any]:
         beat_schedule={
             "minsheng-relay-outbox": {
                 "task": "minsheng.relay_outbox",
-                "schedule": timedelta(seconds=30),
+                "schedule": timedelta(seconds=int(app.config["OUTBOX_RELAY_SECONDS"])),
                 "kwargs": {},
             },
             "minsheng-reap-jobs": {
                 "task": "minsheng.reap_jobs",
-                "schedule": timedelta(seconds=60),
+                "schedule": timedelta(seconds=int(app.config["JOB_REAP_SECONDS"])),
                 "kwargs": {},
             },
         },
@@ -481,7 +512,9 @@ def relay_outbox_task() -> int:
     from minsheng.db import get_session
 
     session = get_session()
-    sent = relay_outbox(session)
+    sent = relay_outbox(
+        session, older_than=timedelta(seconds=int(current_app.config["OUTBOX_RELAY_SECONDS"]))
+    )
     session.commit()
     return sent
 

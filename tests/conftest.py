@@ -186,6 +186,29 @@ def bind_app(connection: Connection) -> Callable[[Flask], Flask]:
 
 
 @pytest.fixture()
+def broker(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """A worker setup (not eager) whose broker can be taken down: every send is recorded in
+    `sent` as (task name, args) instead of running, and refused while `up` is False."""
+    from celery.canvas import Signature
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    from minsheng.jobs import get_celery
+
+    conf = get_celery(app).conf
+    conf.task_always_eager = False
+    state: dict[str, Any] = {"up": True, "sent": []}
+
+    def apply_async(signature: Signature[Any], *args: Any, **kwargs: Any) -> None:
+        if not state["up"]:
+            raise BrokerDown("connection refused")
+        state["sent"].append((signature.task, tuple(signature.args)))
+
+    monkeypatch.setattr(Signature, "apply_async", apply_async)
+    yield state
+    conf.task_always_eager = True
+
+
+@pytest.fixture()
 def session(app: Flask) -> Iterator[Session]:
     from minsheng.db import get_session
 

@@ -39,7 +39,8 @@ def test_organizer_sends_the_invitations_and_sees_the_run_finish(
 
 
 def test_a_run_in_progress_shows_its_share_and_refreshes(app, client, login, session):
-    from invitations.send_runs import plan_send_run, queue_send_run, send_progress
+    from invitations.send_runs import plan_send_run, send_progress
+    from invitations.tasks import queue_send_run
 
     camp, ids = invited_campaign(session, 3)
     job = queue_send_run(session, plan_send_run(session, camp, "invitation", "email"))

@@ -8,10 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from celery import shared_task
-from celery.canvas import Signature
-from kombu.exceptions import OperationalError as BrokerDown
 from sqlalchemy import select, update
 
 from exporters.models import Report
@@ -37,23 +34,6 @@ SEEN: list[Any] = []
 @shared_task(name="tests.note_value")
 def note_value(value: Any) -> None:
     SEEN.append(value)
-
-
-@pytest.fixture()
-def broker(app, monkeypatch):
-    """A worker setup (not eager) whose broker can be taken down: sends are recorded."""
-    conf = get_celery(app).conf
-    conf.task_always_eager = False
-    state: dict[str, Any] = {"up": True, "sent": []}
-
-    def apply_async(signature: Signature[Any], *args: Any, **kwargs: Any) -> None:
-        if not state["up"]:
-            raise BrokerDown("connection refused")
-        state["sent"].append((signature.task, tuple(signature.args)))
-
-    monkeypatch.setattr(Signature, "apply_async", apply_async)
-    yield state
-    conf.task_always_eager = True
 
 
 def _age(session, seconds: int) -> None:
