@@ -51,44 +51,48 @@ def _expire_leases(session) -> None:
     session.commit()
 
 
+@pytest.fixture()
+def sink(app, monkeypatch):
+    """A local SMTP server the app's e-mail channel sends to; `.port` is its port."""
+    with smtp_server() as (server, port):
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        server.port = port
+        yield server
+
+
 def _states(session) -> Counter[str]:
     return Counter(session.scalars(select(Delivery.state)))
 
 
 def test_a_batch_whose_worker_died_is_taken_back_within_the_lease_and_its_run_finishes(
-    app,
-    session,
-    broker,
-    monkeypatch,
+    app, session, broker, sink, monkeypatch
 ):
     camp, _ = invited_campaign(session, 4)
-    with smtp_server() as (sink, port):
-        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-        monkeypatch.setitem(app.config, "SMTP_PORT", port)
-        run_job = queue_send_run(session, plan_send_run(session, camp, "invitation", "email"))
-        session.commit()
-        ((task, args),) = broker["sent"]
-        assert task == "invitations.send_batch"
+    run_job = queue_send_run(session, plan_send_run(session, camp, "invitation", "email"))
+    session.commit()
+    ((task, args),) = broker["sent"]
+    assert task == "invitations.send_batch"
 
-        # The worker sends the first message and is killed during the second call.
-        dying = KilledDuringCall(SmtpSettings("127.0.0.1", port), die_at=2)
-        with monkeypatch.context() as patch, pytest.raises(SystemExit):
-            patch.setattr("invitations.tasks.channel_from_config", lambda *_: dying)
-            send_batch_task(*args)
-        session.rollback()
-        assert len(sink.messages) == 1
+    # The worker sends the first message and is killed during the second call.
+    dying = KilledDuringCall(SmtpSettings("127.0.0.1", sink.port), die_at=2)
+    with monkeypatch.context() as patch, pytest.raises(SystemExit):
+        patch.setattr("invitations.tasks.channel_from_config", lambda *_: dying)
+        send_batch_task(*args)
+    session.rollback()
+    assert len(sink.messages) == 1
 
-        # No live worker renews its lease: the reaper queues the batch again at once.
-        _expire_leases(session)
-        reaped = reap_jobs(session, **REAP)
-        session.commit()
-        assert reaped.requeued == 1
-        (task, again) = broker["sent"][-1]
-        assert (task, again) == ("invitations.send_batch", args)
+    # No live worker renews its lease: the reaper queues the batch again at once.
+    _expire_leases(session)
+    reaped = reap_jobs(session, **REAP)
+    session.commit()
+    assert reaped.requeued == 1
+    (task, again) = broker["sent"][-1]
+    assert (task, again) == ("invitations.send_batch", args)
 
-        send_batch_task(*again)
-        # Redis hands the first message back an hour later: the batch is done, nothing is sent.
-        assert send_batch_task(*args) == {"sent": 0}
+    send_batch_task(*again)
+    # Redis hands the first message back an hour later: the batch is done, nothing is sent.
+    assert send_batch_task(*args) == {"sent": 0}
 
     session.expire_all()
     recipients = Counter(m["To"] for m in sink.messages)
@@ -103,29 +107,23 @@ def test_a_batch_whose_worker_died_is_taken_back_within_the_lease_and_its_run_fi
 
 
 def test_a_run_is_done_with_its_last_batch_and_failed_with_the_reason_when_one_gave_up(
-    app,
-    session,
-    broker,
-    monkeypatch,
+    app, session, broker, sink
 ):
     camp, _ = invited_campaign(session, 3)
-    with smtp_server() as (sink, port):
-        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-        monkeypatch.setitem(app.config, "SMTP_PORT", port)
-        plan = plan_send_run(session, camp, "invitation", "email", batch_size=2)
-        run_job = queue_send_run(session, plan)
-        session.commit()
-        first, second = (args for _, args in broker["sent"])
+    plan = plan_send_run(session, camp, "invitation", "email", batch_size=2)
+    run_job = queue_send_run(session, plan)
+    session.commit()
+    first, second = (args for _, args in broker["sent"])
 
-        send_batch_task(*first)
-        session.expire_all()
-        assert session.get(Job, run_job.id).state == "running"  # one batch is still queued
+    send_batch_task(*first)
+    session.expire_all()
+    assert session.get(Job, run_job.id).state == "running"  # one batch is still queued
 
-        # The second batch's worker dies every time: after its last attempt it fails for good.
-        session.execute(update(Job).where(Job.id == second[3]).values(state="running", attempts=3))
-        _expire_leases(session)
-        assert reap_jobs(session, **REAP).failed == 1
-        session.commit()
+    # The second batch's worker dies every time: after its last attempt it fails for good.
+    session.execute(update(Job).where(Job.id == second[3]).values(state="running", attempts=3))
+    _expire_leases(session)
+    assert reap_jobs(session, **REAP).failed == 1
+    session.commit()
     session.expire_all()
     run = session.get(Job, run_job.id)
     assert run.state == "failed"
@@ -133,14 +131,11 @@ def test_a_run_is_done_with_its_last_batch_and_failed_with_the_reason_when_one_g
     assert len(sink.messages) == 2
 
 
-def test_a_run_in_the_embedded_default_is_done_when_its_batches_are(app, session, monkeypatch):
+def test_a_run_in_the_embedded_default_is_done_when_its_batches_are(app, session, sink):
     camp, _ = invited_campaign(session, 3)
-    with smtp_server() as (sink, port):
-        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-        monkeypatch.setitem(app.config, "SMTP_PORT", port)
-        plan = plan_send_run(session, camp, "invitation", "email", batch_size=2)
-        run_job = queue_send_run(session, plan)
-        session.commit()  # both batches run here
+    plan = plan_send_run(session, camp, "invitation", "email", batch_size=2)
+    run_job = queue_send_run(session, plan)
+    session.commit()  # both batches run here
     session.expire_all()
     assert len(sink.messages) == 3
     assert session.get(Job, run_job.id).state == "done"
@@ -160,15 +155,16 @@ class KilledWhileWaiting:
             raise SystemExit("worker killed")
 
 
-def test_a_worker_killed_waiting_for_the_rate_limit_leaves_nobody_without_a_message(app, session):
+def test_a_worker_killed_waiting_for_the_rate_limit_leaves_nobody_without_a_message(
+    app, session, sink
+):
     _camp, ids = invited_campaign(session, 4)
-    with smtp_server() as (sink, port):
-        ctx = replace(email_context(app, port), limiter=KilledWhileWaiting(die_at=3))
-        with pytest.raises(SystemExit):
-            send_batch(session, ctx, ids, step=0)
-        session.rollback()
-        assert len(sink.messages) == 2
-        send_batch(session, email_context(app, port), ids, step=0)
+    ctx = replace(email_context(app, sink.port), limiter=KilledWhileWaiting(die_at=3))
+    with pytest.raises(SystemExit):
+        send_batch(session, ctx, ids, step=0)
+    session.rollback()
+    assert len(sink.messages) == 2
+    send_batch(session, email_context(app, sink.port), ids, step=0)
     # The third invitation was not claimed before the wait, so the next run sent it.
     recipients = Counter(m["To"] for m in sink.messages)
     assert len(recipients) == 4 and set(recipients.values()) == {1}
