@@ -69,7 +69,8 @@ def evaluate(
     rater_id: int | None = None,
 ) -> Evaluation:
     """Record one satisfaction score (1-5) once feedback was given; the first one moves the
-    recommendation to `evaluated`, later ones add to its satisfaction rate."""
+    recommendation to `evaluated`, later ones add to its satisfaction rate. The comment is
+    stored masked: staff and departments read it, and a rater may quote personal data."""
     problems = []
     if rater not in RATERS:
         problems.append(Problem("rater", f"unknown rater {rater!r}; expected one of {RATERS}"))
@@ -92,7 +93,7 @@ def evaluate(
         rater=rater,
         rater_id=rater_id,
         satisfaction=satisfaction,
-        comment=comment.strip()[:2000],
+        comment=masked(comment.strip()[:2000]),
     )
     session.add(evaluation)
     session.flush()
