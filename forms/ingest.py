@@ -215,8 +215,8 @@ def submit(
     claims the public-link quota, marks the invitation completed and commits before returning,
     so an accepted response is durable before anyone is thanked. A refusal by the database of a
     snapshot (closed meanwhile, a quota added, a collection point unknown to it) is retried once
-    with a fresh lookup. Anything else fails as a whole: the transaction is rolled back, so call
-    it with nothing pending but the draft's answers. `draft` is settled in the same transaction
+    with a fresh lookup. Anything else fails as a whole: whatever it wrote is rolled back, so
+    call it with nothing pending but the draft's answers. `draft` is settled in the same transaction
     (see `_settle_draft`). `point_code` (the API's `collection_point`) must name one of the
     campaign's collection points; the page resolves its `?p=` itself, an unknown one being `web`.
 
@@ -277,7 +277,11 @@ def _submit_once(
             _complete_invitation(session, submission.invitation_id)
         session.commit()
     except InputError as exc:
-        session.rollback()
+        if draft is not None:
+            session.rollback()  # the draft's answers may have been flushed with a lookup
+        # Otherwise nothing was written (answers are checked before any write), so there is
+        # nothing to roll back; rolling back would only expire the campaign and version that
+        # the page is about to render again, and reload them (issue 10, point 7).
         return Submitted(Outcome.INVALID, version=version, problems=tuple(exc.problems))
     except QuotaFullError as exc:
         session.rollback()

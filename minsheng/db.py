@@ -5,12 +5,14 @@ Domain functions take a `Session` argument; views get theirs from `get_session()
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -82,9 +84,36 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_deserializer=json_loads
-    )
+    engine = create_engine(url, pool_size=10, max_overflow=20, json_deserializer=json_loads)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection that has been idle longer than this is pinged before it is handed out, so
+# one dropped by a database restart or a firewall is replaced before a request uses it. One that
+# was in use a moment ago is not: `pool_pre_ping` pinged on every checkout, a round trip per
+# request on the ingest path (issue 10, point 7), and a connection that breaks while in use is
+# still noticed by SQLAlchemy, which then replaces every connection of the pool.
+PING_IDLE_SECONDS = 10.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """SQLAlchemy's documented pessimistic disconnect handling, limited to idle connections:
+    a `DisconnectionError` raised at checkout makes the pool discard it and connect again."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("checked_in")
+        if since is None or time.monotonic() - since <= PING_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("an idle pooled connection no longer answers") from exc
 
 
 class Database:

@@ -114,3 +114,42 @@ def test_concurrent_submits_of_different_submissions_are_all_stored(it_engine, c
             select(func.count()).select_from(Response).where(Response.campaign_id == campaign[0])
         )
     assert stored == threads
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_before_use(it_database_url, monkeypatch):
+    from minsheng import db
+
+    engine = db.make_engine(it_database_url)
+    try:
+        with engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        # The pooled connection is dropped by the server (a restart, a firewall) while idle.
+        killer = create_engine(it_database_url)
+        with killer.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+        killer.dispose()
+        monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_used_a_moment_ago_is_handed_out_without_a_ping(it_database_url, monkeypatch):
+    from minsheng import db
+
+    engine = db.make_engine(it_database_url)
+    pings = []
+    original = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or original(c))
+    try:
+        for _ in range(3):
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT 2").scalar() == 2
+        assert pings == []
+        monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 3")
+        assert len(pings) == 1
+    finally:
+        engine.dispose()
