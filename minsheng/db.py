@@ -5,6 +5,7 @@ Domain functions take a `Session` argument; views get theirs from `get_session()
 
 from __future__ import annotations
 
+import select
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -89,17 +90,20 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-# A pooled connection that has been idle longer than this is pinged before it is handed out, so
-# one dropped by a database restart or a firewall is replaced before a request uses it. One that
-# was in use a moment ago is not: `pool_pre_ping` pinged on every checkout, a round trip per
-# request on the ingest path (issue 10, point 7), and a connection that breaks while in use is
-# still noticed by SQLAlchemy, which then replaces every connection of the pool.
+# A pooled connection is checked before it is handed out, so one dropped by a database restart or
+# a firewall is replaced before a request uses it, without `pool_pre_ping`'s round trip on every
+# checkout (issue 10, point 7). A restarting server tells each client ("terminating connection due
+# to administrator command") and closes the socket, so a socket with something to read is dead
+# and is pinged (which fails) whatever its age; a firewall drops silently, so one idle longer
+# than this is pinged too. A connection that breaks while in use is still noticed by SQLAlchemy,
+# which then replaces every connection of the pool.
 PING_IDLE_SECONDS = 10.0
 
 
 def _ping_idle_connections(engine: Engine) -> None:
-    """SQLAlchemy's documented pessimistic disconnect handling, limited to idle connections:
-    a `DisconnectionError` raised at checkout makes the pool discard it and connect again."""
+    """SQLAlchemy's documented pessimistic disconnect handling, limited to connections that may
+    be dead: a `DisconnectionError` raised at checkout makes the pool discard it and connect
+    again."""
 
     @event.listens_for(engine, "checkin")
     def _checked_in(_dbapi_conn: Any, record: Any) -> None:
@@ -108,12 +112,29 @@ def _ping_idle_connections(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get("checked_in")
-        if since is None or time.monotonic() - since <= PING_IDLE_SECONDS:
-            return
+        if since is None:
+            return  # connected just now
+        if time.monotonic() - since <= PING_IDLE_SECONDS and not _server_has_spoken(dbapi_conn):
+            return  # in use a moment ago, and the server has not said goodbye since
         try:
             engine.dialect.do_ping(dbapi_conn)
         except engine.dialect.loaded_dbapi.Error as exc:
-            raise DisconnectionError("an idle pooled connection no longer answers") from exc
+            raise DisconnectionError("a pooled connection no longer answers") from exc
+
+
+def _server_has_spoken(dbapi_conn: Any) -> bool:
+    """True when the server wrote to or closed an idle connection's socket: between
+    transactions it says nothing unless it is going away. A system call, not a round trip; a
+    driver without `fileno()` relies on the idle rule alone."""
+    fileno = getattr(dbapi_conn, "fileno", None)
+    if fileno is None:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:  # a closed connection has no socket left to poll: let the ping decide
+        return True
 
 
 class Database:

@@ -135,6 +135,24 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_use(it_databas
         engine.dispose()
 
 
+def test_a_connection_the_server_closed_a_moment_ago_is_replaced_before_use(it_database_url):
+    from minsheng import db
+
+    engine = db.make_engine(it_database_url)
+    try:
+        with engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        # What a restarting server does to every client: tell it and close the connection.
+        killer = create_engine(it_database_url)
+        with killer.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)}, 5000)")
+        killer.dispose()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+    finally:
+        engine.dispose()
+
+
 def test_a_connection_used_a_moment_ago_is_handed_out_without_a_ping(it_database_url, monkeypatch):
     from minsheng import db
 
