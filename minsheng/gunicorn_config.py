@@ -6,7 +6,8 @@ it is forked and a restarted node serves again within a second or two (bench/sta
 Workers are recycled after a bounded number of requests, with jitter so they do not all restart
 at once. The access log leaves out what would let a reader of the log answer as someone else:
 invitation tokens and signed references in the path, resume codes and every other query string,
-and the referer (a respondent page's URL carries its token); see `minsheng.access_log`.
+and the referer (a respondent page's URL carries its token); see `minsheng.access_log`, whose
+`SecretRedaction` the app puts on gunicorn's error log as well.
 """
 
 from __future__ import annotations
