@@ -14,9 +14,10 @@ def init_app(app: Flask) -> None:
     from campaigns import access
     from campaigns.cli import campaign_cli
     from campaigns.views import bp
-    from minsheng.navigation import add_menu_entry
+    from minsheng.navigation import add_campaign_tab, add_menu_entry
 
     app.register_blueprint(bp)
     access.init_app()
     app.cli.add_command(campaign_cli)
     add_menu_entry(app, "campaigns.index", _l("Campaigns"), order=10)
+    add_campaign_tab(app, "campaigns.status", _l("Status"), order=90)

@@ -1,4 +1,4 @@
-"""`minsheng campaign list|open|close` (load and dump are added by `forms`, which publishes the
+"""`minsheng campaign list|status` (load and dump are added by `forms`, which publishes the
 questionnaire the file carries)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from campaigns.lifecycle import change_status
+from campaigns.lifecycle import change_status, status_check, transition
 from campaigns.models import Campaign
 from campaigns.store import require_campaign
 from minsheng.commands import CommandGroup
@@ -27,8 +27,13 @@ def list_command() -> None:
 @click.argument("slug")
 @click.argument("new_status")
 def status_command(slug: str, new_status: str) -> None:
-    """Move a campaign to NEW_STATUS (open, closed, archived)."""
+    """Move a campaign to NEW_STATUS (open, paused, closed, archived), printing what the
+    status page would say before confirming (unsent invitations, saved drafts)."""
     session = get_session()
-    change_status(session, require_campaign(session, slug), new_status, actor_id=None)
+    campaign = require_campaign(session, slug)
+    transition(campaign, new_status)
+    for note in status_check(session, campaign, new_status).notes:
+        click.echo(f"note: {note}", err=True)
+    change_status(session, campaign, new_status, actor_id=None)
     session.commit()
     click.echo(f"{slug} is {new_status}")

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from campaigns.definition import CampaignDefinition, read_campaign_file
+from campaigns.lifecycle import Note, StatusCheck
 from campaigns.models import Campaign
 from campaigns.store import store_campaign
-from forms.models import Questionnaire, QuestionnaireVersion, Response
+from forms.models import Draft, Questionnaire, QuestionnaireVersion, Response
 from minsheng.audit import record
 from minsheng.caches import BoundedCache
 from minsheng.errors import InputError, Problem
@@ -236,3 +237,34 @@ def _changes(present: list[tuple[int, Form, Question]]) -> list[str]:
         if q0.relevant != q1.relevant:
             notes.append(f"version {n1}: relevance {q0.relevant!r} -> {q1.relevant!r}")
     return notes
+
+
+def questionnaire_check(session: Session, campaign: Campaign, new: str) -> StatusCheck:
+    """The questionnaire's say on a status change (`campaigns.lifecycle.add_status_check`): a
+    campaign opens only with a published questionnaire that parses without problems; pausing or
+    closing says how many respondents have a saved draft they cannot send until it reopens."""
+    found = StatusCheck()
+    if new == "open":
+        version = current_version(session, campaign)
+        if version is None:
+            found.problems.append(
+                Problem("questionnaire", "there is no published questionnaire to answer yet")
+            )
+        else:
+            try:
+                form_of(version)
+            except InputError as exc:
+                found.problems.extend(exc.problems)
+    elif new in ("paused", "closed"):
+        drafts = session.scalar(
+            select(func.count()).select_from(Draft).where(Draft.campaign_id == campaign.id)
+        )
+        if drafts:
+            found.notes.append(
+                Note(
+                    "%(n)s respondent(s) have a saved draft; they can send it only once the "
+                    "campaign is open again",
+                    {"n": int(drafts)},
+                )
+            )
+    return found

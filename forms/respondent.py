@@ -20,6 +20,7 @@ from flask import session as cookie
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from campaigns.lifecycle import is_accepting
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
 from forms.drafts import (
@@ -54,6 +55,7 @@ from forms.webforms import (
     posted_answers,
 )
 from invitations.tokens import mark_started, resolve_invitation
+from minsheng.db import utcnow
 from minsheng.errors import Problem
 from minsheng.i18n import select_locale
 from questionnaire.schema import Form, Group, Question, text_in
@@ -179,6 +181,16 @@ def _remember_code(slug: str, code: str) -> None:
 
 def _questionnaire(session: Session, visit: Visit) -> ResponseReturnValue:
     """Show a page (GET) or take a page's answers (POST); shared by every way in."""
+    if request.method == "GET" and not is_accepting(visit.campaign, utcnow().date()):
+        # Say so before anyone starts answering, not after the last page (a saved draft is kept
+        # for when a paused campaign resumes).
+        return render_template(
+            "forms/not_accepting.html",
+            campaign=visit.campaign,
+            title=text_in(visit.campaign.title, _language(), "zh"),
+            has_draft=visit.draft is not None,
+            today=utcnow().date(),
+        )
     if request.method == "GET":
         answers = dict(visit.draft.answers) if visit.draft else {}
         requested = request.args.get("page", type=int)

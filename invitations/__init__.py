@@ -13,13 +13,16 @@ def init_app(app: Flask) -> None:
     """Registers this package's blueprints, tasks, CLI, campaign tabs and beat entries."""
     from flask_babel import lazy_gettext as _l
 
+    from campaigns.lifecycle import add_status_check
     from invitations import api, send_cli, tasks, views  # noqa: F401 (send_cli: commands)
     from invitations.cli import invitations_cli
+    from invitations.send_runs import sending_check
     from minsheng.jobs import add_periodic_job
     from minsheng.navigation import add_campaign_tab
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    add_status_check(sending_check)
     app.cli.add_command(invitations_cli)
     # Mail clients post one-click unsubscribes (RFC 8058) without our CSRF token.
     app.extensions["csrf"].exempt(views.opt_out)

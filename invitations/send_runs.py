@@ -20,13 +20,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.lifecycle import Note, StatusCheck
 from campaigns.models import Campaign
+from invitations.lifecycle import CREATED, NO_MORE_MESSAGES
 from invitations.messages import template_problems
-from invitations.models import Delivery
+from invitations.models import Delivery, Invitation
 from invitations.reminders import plan_reminders
 from invitations.sending import BATCH_SIZE, plan_first_messages, resolve_stale
 from minsheng.audit import record
-from minsheng.errors import InputError
+from minsheng.errors import InputError, Problem
 from minsheng.jobs import Job, JobKind, register_job_kind, update_job
 
 JOB_KIND = "invitations.send"
@@ -77,6 +79,17 @@ def plan_send_run(
     with problems stop the run."""
     if kind not in ("invitation", "reminder"):
         raise ValueError(f"unknown send kind {kind!r}; expected invitation or reminder")
+    if campaign.status != "open":
+        # A paused or closed campaign accepts no answer, so its links would lead nowhere.
+        raise InputError(
+            [
+                Problem(
+                    "status",
+                    f"campaign {campaign.slug} is {campaign.status}; invitations and reminders "
+                    "are sent only while it is open",
+                )
+            ]
+        )
     problems = template_problems(campaign)
     if problems:
         raise InputError(problems)
@@ -218,3 +231,38 @@ def recent_runs(session: Session, campaign: Campaign, limit: int = 10) -> list[J
             .limit(limit)
         )
     )
+
+
+def sending_check(session: Session, campaign: Campaign, new: str) -> StatusCheck:
+    """Sending's say on a status change (`campaigns.lifecycle.add_status_check`): before a
+    campaign is paused or closed, how many invitations were never sent and how many invited
+    people have not answered yet (their reminders stop); before it opens, how many are ready."""
+    found = StatusCheck()
+    counts = dict(
+        session.execute(
+            select(Invitation.status, func.count())
+            .where(Invitation.campaign_id == campaign.id)
+            .group_by(Invitation.status)
+        ).all()
+    )
+    unsent = int(counts.get(CREATED, 0))
+    waiting = sum(
+        int(n) for status, n in counts.items() if status not in (CREATED, *NO_MORE_MESSAGES)
+    )
+    if new in ("paused", "closed"):
+        if unsent:
+            found.notes.append(
+                Note("%(n)s invitation(s) have not been sent yet and will not be", {"n": unsent})
+            )
+        if waiting:
+            found.notes.append(
+                Note(
+                    "%(n)s invited people have not answered yet; their reminders stop",
+                    {"n": waiting},
+                )
+            )
+    elif new == "open" and unsent:
+        found.notes.append(
+            Note("%(n)s invitation(s) are ready to send once it is open", {"n": unsent})
+        )
+    return found

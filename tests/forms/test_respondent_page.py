@@ -243,12 +243,33 @@ def test_submitting_without_earlier_pages_shows_the_first_page_with_errors(
 def test_closed_campaign_refuses_responses(client, session, campaign):
     for index, answers in enumerate(PAGES[:-1]):
         post_page(client, index, answers)
+    last_page = client.get(f"{URL}?page=3").get_data(as_text=True)  # open before it closes
     campaign.status = "closed"
     session.commit()
-    reply = post_page(client, 3, PAGES[3], nav="submit")
+    reply = client.post(
+        URL,
+        data={
+            "page": "3",
+            "nav": "submit",
+            "submission_id": hidden_value(last_page, "submission_id"),
+            "started_at": hidden_value(last_page, "started_at"),
+            **PAGES[3],
+        },
+    )
     assert reply.status_code == 409
     assert "本问卷目前不接受填写" in reply.get_data(as_text=True)
     assert count(session) == 0
+
+
+def test_a_closed_or_paused_campaign_says_so_before_anyone_starts(client, session, campaign):
+    campaign.status = "paused"
+    session.commit()
+    page = client.get(URL).get_data(as_text=True)
+    assert "本问卷暂停收集，请稍后再来。" in page and 'id="questionnaire"' not in page
+    campaign.status = "closed"
+    session.commit()
+    page = client.get(f"{URL}?lang=en").get_data(as_text=True)
+    assert "This questionnaire is closed." in page and 'id="questionnaire"' not in page
 
 
 def test_questions_have_labels_and_choice_groups_have_legends(client, campaign):
