@@ -11,11 +11,11 @@ from flask.typing import ResponseReturnValue
 from analysis.tasks import request_summary, summary_job
 from analysis.views import for_viewer, snapshot_root
 from campaigns.web import get_campaign_or_404
-from forms.api import SLUG, add_openapi
 from minsheng.accounts.permissions import access
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.jobs import Job, can_retry, retry_job
+from minsheng.openapi import SLUG, add_openapi, errors
 from minsheng.web import or_404
 
 bp = Blueprint("analysis_api", __name__, url_prefix="/api/v1")
@@ -125,13 +125,6 @@ def retry_summary_job(slug: str, job_id: int) -> ResponseReturnValue:
     return body, 202, {"Location": body["url"]}
 
 
-def _errors(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
-    }
-
-
 def _job_answer(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -139,6 +132,49 @@ def _job_answer(description: str) -> dict[str, Any]:
     }
 
 
+_NUMBER = {"type": ["number", "null"]}
+_LABEL = {"type": "object", "additionalProperties": {"type": "string"}}
+_CHOICE_ROW = {
+    "type": "object",
+    "required": ["name", "label", "count", "percent", "ci_low", "ci_high", "suppressed"],
+    "properties": {
+        "name": {"type": "string"},
+        "label": _LABEL,
+        "count": {"type": ["integer", "null"], "minimum": 0},
+        "weighted_count": _NUMBER,
+        "percent": _NUMBER,
+        "ci_low": _NUMBER,
+        "ci_high": _NUMBER,
+        "percent_of_mentions": _NUMBER,
+        "suppressed": {"type": "boolean"},
+    },
+}
+_QUESTION = {
+    "type": "object",
+    "required": ["name", "label", "type", "kind", "n_base", "n_missing", "rows"],
+    "properties": {
+        "name": {"type": "string"},
+        "label": _LABEL,
+        "type": {"type": "string"},
+        "kind": {
+            "type": "string",
+            "description": "single, multiple, rating, numeric, nps, ranking, text, date, "
+            "acknowledge: which of the blocks below are filled.",
+        },
+        "n_base": {"type": ["integer", "null"], "minimum": 0},
+        "n_missing": {"type": ["integer", "null"], "minimum": 0},
+        "weighted_base": _NUMBER,
+        "rows": {"type": "array", "items": _CHOICE_ROW},
+        "mean": {"type": ["object", "null"]},
+        "top_box": {"type": ["object", "null"]},
+        "top_box_choices": {"type": "array", "items": {"type": "string"}},
+        "nps": {"type": ["object", "null"]},
+        "numeric": {"type": ["object", "null"]},
+        "ranking": {"type": "array", "items": {"type": "object"}},
+        "text": {"type": ["object", "null"]},
+        "note": {"type": ["string", "null"]},
+    },
+}
 _JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _STAFF = (
     "Needs a logged-in staff session that may read the campaign's results (department users "
@@ -162,12 +198,16 @@ add_openapi(
                 "responses": {
                     "200": {
                         "description": "The summary (`CampaignSummary.to_dict()`).",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/CampaignSummary"}
+                            }
+                        },
                     },
-                    "401": _errors("Not logged in."),
-                    "403": _errors("No access to this campaign's results."),
-                    "404": _errors("No such campaign."),
-                    "422": _errors("A bad segment, method, alpha or weighting margin."),
+                    "401": errors("Not logged in."),
+                    "403": errors("No access to this campaign's results."),
+                    "404": errors("No such campaign."),
+                    "422": errors("A bad segment, method, alpha or weighting margin."),
                 },
             }
         },
@@ -191,10 +231,10 @@ add_openapi(
                 },
                 "responses": {
                     "202": _job_answer("Queued; poll the job at its `Location`."),
-                    "401": _errors("Not logged in."),
-                    "403": _errors("No access to this campaign's results."),
-                    "404": _errors("No such campaign."),
-                    "422": _errors("A segment that is not a single-choice question or metadata."),
+                    "401": errors("Not logged in."),
+                    "403": errors("No access to this campaign's results."),
+                    "404": errors("No such campaign."),
+                    "422": errors("A segment that is not a single-choice question or metadata."),
                 },
             }
         },
@@ -206,9 +246,9 @@ add_openapi(
                 "parameters": [SLUG, _JOB_ID],
                 "responses": {
                     "200": _job_answer("The job."),
-                    "401": _errors("Not logged in."),
-                    "403": _errors("No access to this campaign's results."),
-                    "404": _errors("No such campaign, or no such summary job in it."),
+                    "401": errors("Not logged in."),
+                    "403": errors("No access to this campaign's results."),
+                    "404": errors("No such campaign, or no such summary job in it."),
                 },
             }
         },
@@ -220,15 +260,41 @@ add_openapi(
                 "parameters": [SLUG, _JOB_ID],
                 "responses": {
                     "202": _job_answer("Queued again."),
-                    "401": _errors("Not logged in."),
-                    "403": _errors("No access to this campaign's results."),
-                    "404": _errors("No such campaign, or no such summary job in it."),
-                    "422": _errors("The job has not failed, or cannot be run again."),
+                    "401": errors("Not logged in."),
+                    "403": errors("No access to this campaign's results."),
+                    "404": errors("No such campaign, or no such summary job in it."),
+                    "422": errors("The job has not failed, or cannot be run again."),
                 },
             }
         },
     },
     {
+        "CampaignSummary": {
+            "type": "object",
+            "required": [
+                "slug",
+                "title",
+                "n_responses",
+                "quality",
+                "weighted",
+                "alpha",
+                "method",
+                "questions",
+            ],
+            "properties": {
+                "slug": {"type": "string"},
+                "title": _LABEL,
+                "n_responses": {"type": ["integer", "null"], "minimum": 0},
+                "quality": {"type": "object"},
+                "weighted": {"type": "boolean"},
+                "weighting": {"type": ["object", "null"]},
+                "alpha": {"type": "number"},
+                "method": {"type": "string"},
+                "questions": {"type": "array", "items": _QUESTION},
+                "segments": {"type": "array", "items": {"type": "string"}},
+                "crosstabs": {"type": ["object", "null"]},
+            },
+        },
         "SummaryJob": {
             "type": "object",
             "required": ["id", "state", "progress", "message", "attempts", "url"],
@@ -245,6 +311,6 @@ add_openapi(
                 "url": {"type": "string"},
                 "summary": {"type": "object", "description": "Once done: as `/summary`."},
             },
-        }
+        },
     },
 )

@@ -18,7 +18,7 @@ import yaml
 
 from campaigns.lifecycle import STATUSES
 from minsheng.errors import InputError, Problem, TooLargeError
-from minsheng.text import shape_problem
+from minsheng.text import shape_problem, unwritable_text
 from questionnaire.schema import Form, parse_form
 
 CAMPAIGN_FIELDS = frozenset(
@@ -104,6 +104,10 @@ def parse_campaign(data: Any, source: str = "campaign") -> CampaignDefinition:
                 str(key),
                 f"unknown field; expected one of {', '.join(sorted(CAMPAIGN_FIELDS))}",
             )
+    # The questionnaire's own text is checked by parse_form, with its paths.
+    outside = {k: v for k, v in data.items() if k != "questionnaire"}
+    for path, problem in unwritable_text(outside):
+        error(path, problem)
     slug = str(data.get("slug") or "")
     if not SLUG_PATTERN.match(slug):
         error("slug", f"got {slug!r}; expected 3-80 lowercase letters, digits and hyphens")

@@ -73,6 +73,11 @@ def column_layout(table: ContactTable, required: Sequence[str], filename: str) -
     for index, title in enumerate(table.header):
         if not title:
             continue
+        reason = _undecodable(title)
+        if reason:
+            # A column name is stored with every problem of its column and in the attributes.
+            problems.append(Problem(f"{filename}:1", f"column {index + 1}: {reason}"))
+            continue
         if title in positions:
             problems.append(Problem(f"{filename}:1", f"column {title!r} appears twice"))
         positions[title] = index

@@ -6,9 +6,8 @@ submissions for campaigns that are open, and it is exempt from CSRF because a cr
 not send `application/json` without a preflight. The same `forms.ingest.submit` serves the page
 and the API, so both validate, claim quotas and commit alike.
 
-The OpenAPI document is built from `OPENAPI_PATHS` and `OPENAPI_SCHEMAS`; packages above `forms`
-add their endpoints with `add_openapi()` (it moves down to `minsheng/` once a lower package needs
-it).
+Each package describes its endpoints with `minsheng.openapi.add_openapi()`; this blueprint serves
+the whole document at `/api/v1/openapi.json`.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from flask import Blueprint, abort, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-import minsheng
 from campaigns.store import get_campaign
 from forms.ingest import (
     Outcome,
@@ -37,6 +35,7 @@ from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.i18n import LOCALES
+from minsheng.openapi import SLUG, THROTTLED, add_openapi, errors, openapi_document
 from minsheng.text import bounded_json_loads, unsafe_character, unsafe_in
 from minsheng.throttle import throttled
 from questionnaire.schema import form_to_dict
@@ -216,29 +215,7 @@ def questionnaire(slug: str) -> ResponseReturnValue:
     return {"version": version.number, "questionnaire": form_to_dict(form_of(version))}
 
 
-ERRORS_SCHEMA = {
-    "type": "object",
-    "required": ["errors"],
-    "properties": {
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["location", "message"],
-                "properties": {
-                    "location": {
-                        "type": "string",
-                        "description": "The field: `answers.<question>`, `submission_id`, ...",
-                    },
-                    "message": {"type": "string"},
-                },
-            },
-        }
-    },
-}
-
-OPENAPI_SCHEMAS: dict[str, Any] = {
-    "Errors": ERRORS_SCHEMA,
+SCHEMAS: dict[str, Any] = {
     "ResponseSubmission": {
         "type": "object",
         "required": ["answers", "submission_id"],
@@ -284,16 +261,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
 }
 
 
-def _errors(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
-    }
-
-
-SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-
-OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+PATHS: dict[str, dict[str, Any]] = {
     "/campaigns/{slug}/responses": {
         "post": {
             "operationId": "createResponse",
@@ -327,13 +295,12 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                         }
                     },
                 },
-                "400": _errors(
-                    "The body is not a JSON object, or is nested deeper than 64 levels."
-                ),
-                "404": _errors("No such campaign, or it has no questionnaire."),
-                "409": _errors("The campaign is not accepting responses."),
-                "413": _errors("The body is larger than 1 MB."),
-                "422": _errors("Every problem with the submission, one per field."),
+                "400": errors("The body is not a JSON object, or is nested deeper than 64 levels."),
+                "404": errors("No such campaign, or it has no questionnaire."),
+                "409": errors("The campaign is not accepting responses."),
+                "413": errors("The body is larger than 1 MB."),
+                "422": errors("Every problem with the submission, one per field."),
+                **THROTTLED,
             },
         }
     },
@@ -359,7 +326,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                         }
                     },
                 },
-                "404": _errors("Nothing is stored under this submission_id."),
+                "404": errors("Nothing is stored under this submission_id."),
             },
         }
     },
@@ -383,47 +350,30 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                         }
                     },
                 },
-                "404": _errors("No such campaign, or it has no questionnaire."),
+                "404": errors("No such campaign, or it has no questionnaire."),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "getOpenAPI",
+            "summary": "This document",
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI 3.1 description of every /api/v1 endpoint.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
             },
         }
     },
 }
 
 
-def add_openapi(
-    paths: Mapping[str, dict[str, Any]], schemas: Mapping[str, Any] | None = None
-) -> None:
-    """Describe more `/api/v1` endpoints in the served document (paths relative to `/api/v1`).
-
-    A path or schema name that is already described is refused, so two packages never
-    overwrite each other's description silently.
-    """
-    clashes = [p for p in paths if p in OPENAPI_PATHS]
-    clashes += [s for s in (schemas or {}) if s in OPENAPI_SCHEMAS]
-    if clashes:
-        raise ValueError(f"already described in the OpenAPI document: {', '.join(clashes)}")
-    OPENAPI_PATHS.update(paths)
-    OPENAPI_SCHEMAS.update(schemas or {})
-
-
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 description of `/api/v1`."""
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "minsheng API",
-            "version": minsheng.__version__,
-            "description": "Integrations with minsheng: push responses from a city platform or "
-            "a mini-program front end. Errors always have the shape "
-            '`{"errors": [{"location": ..., "message": ...}]}`.',
-        },
-        "servers": [{"url": request.host_url.rstrip("/") + "/api/v1"}],
-        "paths": dict(sorted(OPENAPI_PATHS.items())),
-        "components": {"schemas": dict(sorted(OPENAPI_SCHEMAS.items()))},
-    }
+add_openapi(PATHS, SCHEMAS)
 
 
 @bp.get("/openapi.json")
 @public
 def openapi() -> ResponseReturnValue:
-    return openapi_document()
+    """The OpenAPI 3.1 description of every `/api/v1` endpoint (`minsheng.openapi`)."""
+    return openapi_document(request.host_url)

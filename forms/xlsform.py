@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from minsheng.errors import InputError, Problem, TooLargeError, byte_size
+from minsheng.text import unwritable_character
 from minsheng.workbooks import XLSX_MAGIC, check_workbook, text_cell
 from questionnaire.schema import SETTINGS_FIELDS, Form, form_to_dict, parse_form
 
@@ -437,9 +438,15 @@ class _Reader:
                 self.error(
                     sheet, number, f"#{index + 1}", f"value {_text(value)!r} is under no header"
                 )
-        for index, field, lang, _header in columns:
+        for index, field, lang, header in columns:
             value = _text(row[index]) if index < len(row) else ""
             if not value:
+                continue
+            hostile = unwritable_character(value)
+            if hostile:
+                # Reported here with its row and column, and left out of the mapping so that
+                # parse_form does not report it a second time by its path.
+                self.error(sheet, number, header, hostile)
                 continue
             if field in TRANSLATABLE or (
                 field == "form_title" and sheet.name.lower() == "settings"

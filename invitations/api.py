@@ -9,11 +9,12 @@ from flask import Blueprint, abort, current_app, request
 from flask.typing import ResponseReturnValue
 
 from campaigns.web import get_campaign_or_404
-from invitations.funnel import funnel
-from invitations.receipts import record_receipt
+from invitations.funnel import DISPOSITIONS, funnel
+from invitations.receipts import RECEIPT_STATUSES, record_receipt
 from minsheng.accounts.permissions import public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
+from minsheng.openapi import SLUG, STAFF_REFUSALS, add_openapi, errors, json_body
 
 bp = Blueprint("invitations_api", __name__, url_prefix="/api/v1")
 
@@ -60,3 +61,116 @@ def delivery_receipts() -> ResponseReturnValue:
     if problems:
         raise InputError(problems)
     return {"recorded": recorded}
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+_RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_STAGES = (
+    "created",
+    "sent",
+    "delivered",
+    "bounced",
+    "opened",
+    "started",
+    "completed",
+    "opted_out",
+    "failed",
+    "uncertain",
+)
+_RECEIPT = {
+    "type": "object",
+    "required": ["message_id", "status"],
+    "properties": {
+        "message_id": {"type": "string", "description": "The gateway's id of the message."},
+        "status": {"type": "string", "enum": list(RECEIPT_STATUSES)},
+        "reason": {"type": "string", "description": "The gateway's words for a failure."},
+    },
+}
+add_openapi(
+    {
+        "/campaigns/{slug}/funnel": {
+            "get": {
+                "operationId": "getCampaignFunnel",
+                "summary": "The invitation funnel: stages, AAPOR dispositions and RR1/RR2",
+                "security": [{"staffSession": []}],
+                "parameters": [SLUG],
+                "responses": {
+                    "200": json_body(
+                        "In total, by stratum, by channel and by both.",
+                        {
+                            "type": "object",
+                            "required": ["campaign", "total", "by_stratum", "by_channel", "cells"],
+                            "properties": {
+                                "campaign": {"type": "string"},
+                                "total": {"$ref": "#/components/schemas/FunnelCounts"},
+                                "by_stratum": {
+                                    "type": "object",
+                                    "additionalProperties": {
+                                        "$ref": "#/components/schemas/FunnelCounts"
+                                    },
+                                },
+                                "by_channel": {
+                                    "type": "object",
+                                    "additionalProperties": {
+                                        "$ref": "#/components/schemas/FunnelCounts"
+                                    },
+                                },
+                                "cells": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/FunnelCounts"},
+                                },
+                            },
+                        },
+                    ),
+                    **STAFF_REFUSALS,
+                    "404": errors("No such campaign."),
+                },
+            }
+        },
+        "/invitations/receipts": {
+            "post": {
+                "operationId": "postDeliveryReceipts",
+                "summary": "Delivery reports of the SMS gateway (or a bounce processor)",
+                "security": [{"gatewayToken": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"oneOf": [_RECEIPT, {"type": "array", "items": _RECEIPT}]}
+                        }
+                    },
+                },
+                "responses": {
+                    "200": json_body(
+                        "Every report recorded.",
+                        {
+                            "type": "object",
+                            "required": ["recorded"],
+                            "properties": {"recorded": _COUNT},
+                        },
+                    ),
+                    "401": errors("The gateway's bearer token is missing or wrong."),
+                    "422": errors("Each bad report by its index; the good ones are recorded."),
+                },
+            }
+        },
+    },
+    {
+        "FunnelCounts": {
+            "type": "object",
+            "required": [*_STAGES, "dispositions", "rr1", "rr2"],
+            "properties": {
+                **dict.fromkeys(_STAGES, _COUNT),
+                "stratum": {"type": "string"},
+                "channel": {"type": "string"},
+                "dispositions": {
+                    "type": "object",
+                    "required": list(DISPOSITIONS),
+                    "properties": dict.fromkeys(DISPOSITIONS, _COUNT),
+                },
+                "rr1": _RATE,
+                "rr2": _RATE,
+            },
+        }
+    },
+)

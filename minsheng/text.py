@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 # NUL breaks PostgreSQL text; a lone surrogate can not be encoded as UTF-8, so every page, export
@@ -27,6 +28,49 @@ def unsafe_character(text: str) -> str | None:
         return None
     code, where = ord(found.group()), found.start() + 1
     return f"contains U+{code:04X} at character {where}, which is not allowed in text"
+
+
+# C0 control characters other than tab, line feed and carriage return: no XML document (so no
+# XLSX cell) can hold them, so a questionnaire holding one could never be exported.
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def unwritable_character(text: str) -> str | None:
+    """`unsafe_character`, or why `text` can not go into a workbook or an XML file (its first
+    control character), or None: what a definition (a questionnaire, a campaign) may not hold."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return unsafe_character(text)
+    unsafe = unsafe_character(text[: found.start()])
+    if unsafe:
+        return unsafe
+    code, where = ord(found.group()), found.start() + 1
+    return f"contains the control character U+{code:04X} at character {where}"
+
+
+def unwritable_text(value: Any) -> list[tuple[str, str]]:
+    """(path, reason) of every string and key in a loaded file (YAML, a form's mapping) that
+    `unwritable_character` refuses, in path order: `survey[2].label.zh`. Walked with a stack, so
+    any depth is safe; a hostile key is named by its escapes, so the path itself is clean."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            problem = unwritable_character(item)
+            if problem:
+                found.append((path, problem))
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                bad_key = unwritable_character(str(key))
+                name = repr(str(key)) if bad_key else str(key)
+                here = f"{path}.{name}" if path else name
+                if bad_key:
+                    found.append((here, f"the key {bad_key}"))
+                stack.append((child, here))
+        elif isinstance(item, list | tuple):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
+    return sorted(found)
 
 
 def unsafe_in(value: Any) -> str | None:

@@ -58,7 +58,8 @@ def check_workbook(data: bytes, name: str, max_unzipped: int = MAX_UNZIPPED_BYTE
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+        # NotImplementedError: a zip version or compression Python does not read.
         raise InputError([Problem(name, f"not a readable XLSX workbook ({exc})")]) from exc
     with archive:
         members = archive.infolist()
@@ -70,7 +71,14 @@ def check_workbook(data: bytes, name: str, max_unzipped: int = MAX_UNZIPPED_BYTE
         for member in members:
             try:
                 total, head = _unzipped(archive, member, total, max_unzipped, name)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error) as exc:
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                EOFError,
+                NotImplementedError,
+                RuntimeError,  # an encrypted part: no spreadsheet program writes one
+                zlib.error,
+            ) as exc:
                 raise InputError([Problem(name, f"not a readable XLSX workbook ({exc})")]) from exc
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 raise InputError(

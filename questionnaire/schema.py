@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from minsheng.problems import InputError, Problem
+from minsheng.text import unwritable_text
 from questionnaire.logic import check_logic, compiled
 from questionnaire.tree import (
     CHOICE_TYPES,
@@ -397,7 +398,12 @@ def parse_form(
     for key in data:
         if key not in ("settings", "choices", "survey"):
             parser.error("", f"unknown section `{key}`; expected settings, choices, survey")
+    for path, problem in unwritable_text(data):
+        parser.error(path, problem)
     settings = data.get("settings") or {}
+    if not isinstance(settings, Mapping):
+        parser.error("settings", f"expected a mapping of setting to value, got {settings!r}")
+        settings = {}
     for key in settings:
         if key not in SETTINGS_FIELDS:
             parser.error(

@@ -15,6 +15,7 @@ from flask_login import current_user
 from campaigns.web import get_campaign_or_404
 from minsheng.accounts.permissions import require_role
 from minsheng.db import get_session
+from minsheng.openapi import SLUG, STAFF_REFUSALS, add_openapi, errors, json_body
 from recommendations.models import Assignment, Recommendation
 from recommendations.proposals import visible_assignments, visible_recommendations
 from recommendations.rates import campaign_rates, department_rates
@@ -65,3 +66,105 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
         body["rates"] = campaign_rates(session, campaign).to_dict()
         body["department_rates"] = [r.to_dict() for r in department_rates(session, campaign)]
     return body
+
+
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+_ESTIMATE = {
+    "type": "object",
+    "required": ["estimate", "ci_low", "ci_high", "count", "nobs", "method", "alpha"],
+    "properties": {
+        "estimate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "ci_low": {"type": ["number", "null"]},
+        "ci_high": {"type": ["number", "null"]},
+        "count": {"type": "number"},
+        "nobs": {"type": "number"},
+        "method": {"type": "string"},
+        "alpha": {"type": "number"},
+        "n_unweighted": {"type": "integer"},
+        "note": _TEXT_OR_NULL,
+    },
+}
+add_openapi(
+    {
+        "/campaigns/{slug}/recommendations": {
+            "get": {
+                "operationId": "getCampaignRecommendations",
+                "summary": "The campaign's recommendations and their follow-up",
+                "description": "A department account gets only the recommendations assigned to "
+                "it, each with only its own assignment, and no rates.",
+                "security": [{"staffSession": []}],
+                "parameters": [SLUG],
+                "responses": {
+                    "200": json_body(
+                        "The recommendations the caller may see; organizers also get the rates.",
+                        {
+                            "type": "object",
+                            "required": ["campaign", "recommendations"],
+                            "properties": {
+                                "campaign": {"type": "string"},
+                                "recommendations": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Recommendation"},
+                                },
+                                "rates": {"$ref": "#/components/schemas/LoopRates"},
+                                "department_rates": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/LoopRates"},
+                                },
+                            },
+                        },
+                    ),
+                    **STAFF_REFUSALS,
+                    "404": errors("No such campaign."),
+                },
+            }
+        }
+    },
+    {
+        "Recommendation": {
+            "type": "object",
+            "required": ["id", "title", "text", "source", "status", "assignments"],
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "text": {"type": "string"},
+                "source": {"type": "string"},
+                "golden_idea_id": {"type": ["integer", "null"]},
+                "status": {"type": "string"},
+                "decision": _TEXT_OR_NULL,
+                "decision_reason": _TEXT_OR_NULL,
+                "public_feedback": _TEXT_OR_NULL,
+                "assignments": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "department", "deadline", "status", "overdue"],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "department": {"type": "string"},
+                            "deadline": {"type": "string", "format": "date"},
+                            "status": {"type": "string"},
+                            "completed_at": _TEXT_OR_NULL,
+                            "overdue": {"type": "boolean"},
+                            "escalation_level": {"type": "integer"},
+                        },
+                    },
+                },
+            },
+        },
+        "LoopRates": {
+            "type": "object",
+            "required": ["scope", "resolution", "on_time", "satisfaction"],
+            "properties": {
+                "scope": {"type": "string"},
+                "adoption": {"oneOf": [_ESTIMATE, {"type": "null"}]},
+                "resolution": _ESTIMATE,
+                "on_time": _ESTIMATE,
+                "satisfaction": _ESTIMATE,
+                "recommendations": {"type": "integer"},
+                "assignments": {"type": "integer"},
+                "overdue": {"type": "integer"},
+            },
+        },
+    },
+)

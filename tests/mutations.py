@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import yaml
 from hypothesis import strategies as st
+
+# The demo campaign file: the valid document most mutations start from.
+EXAMPLE_FILE = Path(__file__).parents[1] / "examples" / "transport.yaml"
+EXAMPLE_CAMPAIGN = yaml.safe_load(EXAMPLE_FILE.read_text(encoding="utf-8"))
 
 # Text that has broken parsers before: NUL, a lone surrogate, an expression, markup, a formula.
 NASTY_TEXT = st.sampled_from(

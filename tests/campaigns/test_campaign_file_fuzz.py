@@ -13,11 +13,9 @@ from hypothesis import strategies as st
 from campaigns.definition import definition_to_dict, parse_campaign, read_campaign_file
 from minsheng.errors import InputError
 from questionnaire.schema import form_to_dict
-from tests.mutations import PLAIN, mutated
+from tests.mutations import EXAMPLE_CAMPAIGN, EXAMPLE_FILE, PLAIN, mutated
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
-TEXT = EXAMPLE.read_text(encoding="utf-8")
-CAMPAIGN = yaml.safe_load(TEXT)
+TEXT = EXAMPLE_FILE.read_text(encoding="utf-8")
 
 
 def _yaml(value) -> str:
@@ -47,7 +45,7 @@ def _spliced(draw) -> bytes:
 
 
 FILES = st.one_of(
-    mutated(CAMPAIGN).map(_yaml).map(str.encode),
+    mutated(EXAMPLE_CAMPAIGN).map(_yaml).map(str.encode),
     PLAIN.map(_yaml).map(str.encode),
     _spliced(),
     st.binary(max_size=200),

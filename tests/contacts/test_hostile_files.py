@@ -159,3 +159,45 @@ def test_broken_utf16_is_a_file_problem_not_a_500(session):
     data = csv_bytes(people(2), "utf-16") + b"\x00"
     with pytest.raises(InputError, match="not valid UTF-16"):
         import_contacts(session, contact_list, data, "u16.csv")
+
+
+def test_undecodable_bytes_in_a_column_name_refuse_the_file_naming_the_column(session):
+    # The column name goes with every problem of its column and into the attributes: no row
+    # could be reported or stored with it.
+    data = csv_bytes(people(2)).replace(b"district", b"dis\xfftrict")
+    contact_list = get_or_create_list(session, "header-bytes")
+    with pytest.raises(InputError) as refused:
+        import_contacts(session, contact_list, data, "residents.csv")
+    (problem,) = refused.value.problems
+    assert problem.location == "residents.csv:1"
+    assert problem.message.startswith("column 4: byte 0xFF at character 4")
+    assert contacts_on(session, contact_list) == 0
+
+
+def _central_directory_patched(workbook: bytes, offset: int, value: bytes) -> bytes:
+    """The workbook with `value` written at `offset` of each central directory entry."""
+    out = bytearray(workbook)
+    at = out.find(b"PK\x01\x02")
+    while at >= 0:
+        out[at + offset : at + offset + len(value)] = value
+        at = out.find(b"PK\x01\x02", at + 4)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "reason"),
+    [
+        (8, b"\x01\x00", "is encrypted"),  # general purpose flags: encrypted
+        (6, b"\x53\x00", "zip file version 8.3"),  # version needed to extract
+    ],
+)
+def test_an_encrypted_or_future_zip_is_a_file_problem_not_a_500(
+    session, tmp_path, offset, value, reason
+):
+    data = _central_directory_patched(xlsx_bytes(people(2)), offset, value)
+    contact_list = get_or_create_list(session, "odd-zip")
+    with pytest.raises(InputError, match=reason):
+        import_contacts(session, contact_list, data, "residents.xlsx")
+    (tmp_path / "form.xlsx").write_bytes(data)
+    with pytest.raises(InputError, match=reason):
+        read_xlsform(tmp_path / "form.xlsx")

@@ -131,7 +131,7 @@ def test_openapi_document_is_valid_openapi_3_1_and_describes_the_endpoint(client
     validate(document)
     assert document["openapi"].startswith("3.1")
     operation = document["paths"]["/campaigns/{slug}/responses"]["post"]
-    assert set(operation["responses"]) == {"200", "201", "400", "404", "409", "413", "422"}
+    assert set(operation["responses"]) == {"200", "201", "400", "404", "409", "413", "422", "429"}
 
 
 def test_questionnaire_endpoint_lists_the_question_names(client, campaign):
@@ -166,13 +166,13 @@ def test_a_quota_added_after_a_submission_applies_to_the_next_one(client, sessio
 
 
 def test_other_packages_can_describe_their_endpoints_but_not_overwrite_one(client):
-    from forms import api
+    from minsheng import openapi
 
     item = {"get": {"responses": {"200": {"description": "ok"}}}}
-    api.add_openapi({"/test/things": item})
+    openapi.add_openapi({"/test/things": item})
     try:
         assert "/test/things" in client.get("/api/v1/openapi.json").json["paths"]
         with pytest.raises(ValueError, match="already described"):
-            api.add_openapi({"/campaigns/{slug}/responses": item})
+            openapi.add_openapi({"/campaigns/{slug}/responses": item})
     finally:
-        del api.OPENAPI_PATHS["/test/things"]
+        del openapi.OPENAPI_PATHS["/test/things"]

@@ -4,21 +4,21 @@ whose logic can be walked, or an `InputError` whose every problem names its plac
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from minsheng.errors import InputError
+from minsheng.text import unwritable_text
 from questionnaire.schema import form_to_dict, parse_form
-from tests.mutations import PLAIN, mutated
+from tests.mutations import EXAMPLE_CAMPAIGN, PLAIN, mutated
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
-QUESTIONNAIRE = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["questionnaire"]
+QUESTIONNAIRE = EXAMPLE_CAMPAIGN["questionnaire"]
 
 
 @given(data=st.one_of(mutated(QUESTIONNAIRE), PLAIN))
+@example(data={"settings": True, "survey": [{"type": "text", "name": "t"}]})
+@example(data={"survey": [{"type": "text", "name": "t", "label": "\x1b", "hint": "\ud800"}]})
 def test_any_mapping_is_a_form_or_an_input_error_naming_each_place(data):
     try:
         form = parse_form(data, "f.yaml")
@@ -29,6 +29,7 @@ def test_any_mapping_is_a_form_or_an_input_error_naming_each_place(data):
             assert problem.message, problem
         return
     assert parse_form(form_to_dict(form), "again") == form
+    assert unwritable_text(form_to_dict(form)) == []
     assert len(form.evaluation_order) == len(list(form.questions()))
     json.dumps(form.logic_json)
 
