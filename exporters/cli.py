@@ -1,5 +1,5 @@
 """`minsheng report render SLUG [--out DIR]`: render a campaign's thematic report now;
-`minsheng export SLUG --format csv|xlsx|parquet -o PATH`: export its responses."""
+`minsheng export SLUG --format csv|xlsx|sav|dta|parquet -o PATH`: export its responses."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from minsheng.commands import CommandGroup
 from minsheng.db import get_session
 from minsheng.files import file_store
 
+# Named here, not imported from exporters.formats, so `minsheng --help` loads no pandas.
+EXPORT_FORMATS = ("csv", "xlsx", "sav", "dta", "parquet")
 report_cli = CommandGroup("report", help="Thematic reports (专题报告).")
 
 
@@ -64,12 +66,14 @@ def render_command(slug: str, out_dir: Path | None, audience: str) -> None:
     click.echo(str(copy.resolve()))
 
 
-@click.command("export", short_help="Export a campaign's responses as CSV, XLSX or Parquet.")
+@click.command(
+    "export", short_help="Export a campaign's responses (CSV, XLSX, SPSS, Stata, Parquet)."
+)
 @click.argument("slug")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("csv", "xlsx", "parquet")),
+    type=click.Choice(EXPORT_FORMATS),
     default="csv",
     show_default=True,
 )
@@ -87,13 +91,14 @@ def export_command(slug: str, fmt: str, output: Path, labels: bool) -> None:
     """Export the responses of campaign SLUG, one row per response, free text masked and no
     contact details, and print where the file is."""
     # pandas and pyarrow load only when an export runs, not with the app.
-    from exporters.exports import write_export
+    from exporters.exports import ExportOptions
+    from exporters.formats import write_export
 
     session = get_session()
     campaign = require_campaign(session, slug)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("wb") as target:
-        write_export(session, campaign, fmt, target, labels=labels)
+        write_export(session, campaign, fmt, target, ExportOptions(labels=labels))
     # Written by the operator (no user): audited like a download out of the store.
     record_download(session, None, "export", campaign.id, output.name)
     session.commit()

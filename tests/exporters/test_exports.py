@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
+import yaml
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ from forms.ingest import Submission, submit_response
 from forms.models import Response
 from forms.publishing import current_version
 from minsheng.audit import events_for
-from tests.exporters.conftest import DAY_IN_CAMPAIGN
+from tests.exporters.conftest import DAY_IN_CAMPAIGN, EXAMPLE
 
 HOSTILE = {
     "district": "wuhou",
@@ -56,6 +57,12 @@ def _export(runner: Any, tmp_path: Path, fmt: str, *extra: str) -> Path:
     assert result.exit_code == 0, result.output
     assert result.output.strip() == str(out.resolve())
     return out
+
+
+def _choice_labels(list_name: str) -> dict[str, str]:
+    """Choice name -> Chinese label, read from the campaign file itself."""
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    return {c["name"]: c["label"]["zh"] for c in data["questionnaire"]["choices"][list_name]}
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
@@ -144,3 +151,47 @@ def test_no_contact_column_and_the_export_is_audited(
     assert not {"phone", "email", "name", "contact_id"} & set(rows[0])
     events = events_for(session, "export", campaign.id)
     assert [e.action for e in events] == ["export.download"]
+
+
+def test_spss_file_has_codes_variable_and_value_labels(
+    runner, session, campaign, add_responses, tmp_path
+):
+    import pyreadstat
+
+    answers = add_responses(20)
+    _submit(session, campaign, HOSTILE, "hostile-sav")
+    frame, meta = pyreadstat.read_sav(str(_export(runner, tmp_path, "sav")))
+    assert len(frame) == 21
+    districts = meta.variable_value_labels["district"]
+    expected = _choice_labels("district")
+    assert [districts[code] for code in frame["district"].iloc[:20]] == [
+        expected[a["district"]] for a in answers
+    ]
+    # A 1-5 scale keeps its numbers; options are 0/1 under names SPSS accepts.
+    assert list(frame["sat_bus"].iloc[:20].astype(int).astype(str)) == [
+        a["sat_bus"] for a in answers
+    ]
+    assert list(frame["problems_parking"].iloc[:20]) == [
+        1.0 if "parking" in a["problems"] else 0.0 for a in answers
+    ]
+    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    assert labels["problems_parking"].endswith(": 停车难")
+    assert "13812345678" not in frame["suggestion"].iloc[-1]
+    assert districts[frame["district"].iloc[-1]] == "武侯区"
+    assert meta.variable_value_labels["commute_mode"][frame["commute_mode"].iloc[-1]] == "其他"
+    assert frame["submitted_at"].notna().all()
+
+
+def test_stata_file_reads_back_with_labels(runner, session, campaign, add_responses, tmp_path):
+    import pyreadstat
+
+    answers = add_responses(15)
+    frame, meta = pyreadstat.read_dta(str(_export(runner, tmp_path, "dta")))
+    assert len(frame) == 15
+    modes = meta.variable_value_labels["commute_mode"]
+    expected = _choice_labels("mode")
+    assert [modes[code] for code in frame["commute_mode"]] == [
+        expected[a["commute_mode"]] for a in answers
+    ]
+    assert all(len(label) <= 80 for label in meta.column_labels)
+    assert list(frame["response_id"]) == sorted(frame["response_id"])
