@@ -86,7 +86,7 @@ COMMANDS = (
     DeclaredCommand(
         "export",
         "exporters.cli:export_command",
-        "Export a campaign's responses as CSV, XLSX or Parquet.",
+        "Export a campaign's responses (CSV, XLSX, SPSS, Stata, Parquet).",
     ),
     DeclaredCommand(
         "demo",
