@@ -3,19 +3,17 @@ chunks, with local submission times, channel, weights and quality flags, answers
 labels, one 0/1 column per option of a multiple choice, free text masked (unless an admin asks
 for the raw file), no contact details and every cell safe from formula injection.
 
-`export_frames` gives the exported columns (`Variable`) and the responses as typed frames of at
-most one chunk each; the writers (this module for CSV, XLSX and Parquet, `exporters.statistical`
-for SPSS and Stata, `exporters.open_data` for the open-data package) consume them one by one.
+`export_frames` gives the exported columns (`exporters.variables`) and the responses as typed
+frames of at most one chunk each; the writers (`exporters.tabular` for CSV, XLSX and Parquet,
+`exporters.statistical` for SPSS and Stata, `exporters.open_data` for the open-data package)
+consume them one by one.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
-import json
-from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,122 +21,18 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.frames import NO_ANSWER_TYPES, OTHER, OTHER_LABEL, choice_names, option_column
 from analysis.loading import DEFAULT_CHUNK_SIZE, campaign_form, iter_response_chunks
 from analysis.quality import FLAGS
 from analysis.screening import Screen, speed_threshold
-from analysis.summary import campaign_margins
 from analysis.weighting import raked_weights
 from campaigns.models import Campaign
+from exporters.variables import Variable, campaign_timezone, declared_margins, export_columns
 from forms.models import Response
 from minsheng.masking import masked
-from minsheng.workbooks import csv_cell
-from questionnaire.schema import Form, Question, text_in
+from questionnaire.schema import Form
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-BOM = "\ufeff"
-TEXT_TYPES = frozenset({"text"})
 #: Called with the share of rows written so far (0..1), so a job can show progress.
 Progress = Callable[[float], None]
-
-
-@dataclasses.dataclass(frozen=True)
-class Variable:
-    """One exported column: its name, label, type, value labels and how a frame fills it.
-
-    `kind` is how a response frame's column becomes this one: plain (as is), flag and option
-    (0/1), choice (code or label), text (masked), number, date, time (local), weight.
-    `question` is the question it comes from ("" for metadata), for the codebook's skip logic.
-    """
-
-    name: str
-    label: str
-    type: str
-    values: tuple[tuple[str, str], ...] = ()
-    source: str = ""
-    kind: str = "plain"
-    question: str = ""
-
-
-def campaign_timezone(campaign: Campaign) -> str:
-    """The campaign's time zone (`settings.timezone` of its file), Asia/Shanghai by default."""
-    settings = campaign.settings if isinstance(campaign.settings, dict) else {}
-    zone = settings.get("timezone")
-    return zone if isinstance(zone, str) and zone else DEFAULT_TIMEZONE
-
-
-def _label(form: Form, label: dict[str, str], fallback: str) -> str:
-    return text_in(label, form.default_language, form.default_language) or fallback
-
-
-def _meta(timezone: str) -> list[Variable]:
-    return [
-        Variable("response_id", "Response id", "integer", source="response_id"),
-        Variable("submitted_at", f"Submission time ({timezone})", "datetime", (), "", "time"),
-        Variable("channel", "Channel", "text", source="channel"),
-        Variable("collection_point", "Collection point", "text", source="collection_point"),
-        Variable("target_group", "Target group", "text", source="target_group"),
-        Variable("language", "Language", "text", source="language"),
-        Variable("duration", "Duration (seconds)", "decimal", (), "duration", "number"),
-    ]
-
-
-def variables(
-    form: Form, *, timezone: str = DEFAULT_TIMEZONE, weight: bool = False
-) -> list[Variable]:
-    """Every exported column in order: metadata, the weight (when the campaign declares
-    population margins), quality flags, then the answers."""
-    out = _meta(timezone)
-    if weight:
-        out.append(Variable("weight", "Raking weight", "decimal", (), "weight", "weight"))
-    out += [
-        Variable(f"flag_{f}", f"Quality flag: {f}", "0/1", (("0", "no"), ("1", "yes")), f, "flag")
-        for f in FLAGS
-    ]
-    for question in form.questions():
-        if question.type in NO_ANSWER_TYPES:
-            continue
-        out += _question_variables(form, question)
-    return out
-
-
-def _question_variables(form: Form, question: Question) -> list[Variable]:
-    label = _label(form, question.label, question.name)
-    name = question.name
-    if question.type in ("select_multiple", "rank"):
-        labels = {c.name: _label(form, c.label, c.name) for c in form.choices_for(question)}
-        multiple = question.type == "select_multiple"
-        found = [
-            Variable(
-                option_column(question, o),
-                f"{label}: {labels.get(o, o)}",
-                "0/1" if multiple else "rank",
-                (("0", "not chosen"), ("1", "chosen")) if multiple else (),
-                option_column(question, o),
-                "option" if multiple else "number",
-                name,
-            )
-            for o in choice_names(form, question)
-        ]
-    elif question.type == "select_one":
-        labels = {c.name: _label(form, c.label, c.name) for c in form.choices_for(question)}
-        labels.setdefault(OTHER, text_in(OTHER_LABEL, form.default_language, "zh"))
-        values = tuple((c, labels[c]) for c in choice_names(form, question))
-        found = [Variable(name, label, "code", values, name, "choice", name)]
-    elif question.type in TEXT_TYPES:
-        found = [Variable(name, label, "text (masked)", (), name, "text", name)]
-    elif question.type in ("integer", "decimal", "range"):
-        found = [Variable(name, label, question.type, (), name, "number", name)]
-    elif question.type in ("date", "today"):
-        found = [Variable(name, label, "date", (), name, "date", name)]
-    elif question.type == "acknowledge":
-        found = [Variable(name, label, "0/1", (("0", "no"), ("1", "yes")), name, "option", name)]
-    else:
-        found = [Variable(name, label, question.type, (), name, "plain", name)]
-    if question.or_other:
-        other = f"{name}_other"
-        found.append(Variable(other, f"{label} (other)", "text (masked)", (), other, "text", name))
-    return found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +53,7 @@ class Export:
     rows: int
     frames: Iterator[pd.DataFrame]
     timezone: str
+    form: Form
 
 
 def _survey(
@@ -177,7 +72,7 @@ def _survey(
     ).all()
     threshold = speed_threshold(pa.array([d for d in durations], type=pa.float64()))
     screen = Screen(form, FLAGS, threshold, keep_flags=True)
-    margins, bounds = _margins(campaign)
+    margins, bounds = declared_margins(campaign)
     margin_names = sorted({n for key in margins for n in ((key,) if isinstance(key, str) else key)})
     held: list[pd.DataFrame] = []
     for frame in iter_response_chunks(session, campaign, form, chunk_size=chunk_size):
@@ -190,14 +85,6 @@ def _survey(
         cells = pd.concat(held, ignore_index=True)
         weights = raked_weights(cells, margins, bounds=bounds).weights.to_numpy()
     return flags, weights, len(durations)
-
-
-def _margins(campaign: Campaign) -> tuple[Any, tuple[float, float] | None]:
-    settings = campaign.settings if isinstance(campaign.settings, dict) else {}
-    weighting = settings.get("weighting")
-    if not isinstance(weighting, dict) or not weighting.get("margins"):
-        return {}, None
-    return campaign_margins(settings)
 
 
 def _texts(column: pd.Series[Any], raw: bool) -> pd.Series[Any]:
@@ -245,7 +132,7 @@ def export_frames(
     form = campaign_form(session, campaign)
     tz = campaign_timezone(campaign)
     flags, weights, total = _survey(session, campaign, form, options.chunk_size)
-    columns = variables(form, timezone=tz, weight=weights is not None)
+    columns = export_columns(campaign, form)
 
     def frames() -> Iterator[pd.DataFrame]:
         offset = 0
@@ -260,7 +147,7 @@ def export_frames(
                 index=pd.RangeIndex(len(frame)),
             )
 
-    return Export(columns, total, frames(), tz)
+    return Export(columns, total, frames(), tz, form)
 
 
 def plain_value(value: Any) -> Any:
@@ -298,111 +185,12 @@ def _rows(frames: Iterator[pd.DataFrame]) -> Iterator[list[Any]]:
             yield [plain_value(c) for c in row]
 
 
-def is_text(column: pd.Series[Any]) -> bool:
-    """Whether a column of an export frame holds text (pandas 3 infers `str` from `map`)."""
-    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
-
-
-def _csv_chunk(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for name, column in frame.items():
-        if is_text(column):
-            out[name] = column.map(csv_cell)
-        elif isinstance(column.dtype, pd.DatetimeTZDtype):
-            out[name] = column.dt.strftime("%Y-%m-%d %H:%M:%S")
-        else:
-            out[name] = column
-    return pd.DataFrame(out, index=frame.index)
-
-
-def write_csv(export: Export, target: IO[bytes], progress: Progress | None = None) -> None:
-    """UTF-8 with a BOM (so Excel reads the Chinese right), CRLF lines, formulas neutralised;
-    whole numbers print without ".0" (`%.15g`)."""
-    text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=False)
-    text.write(BOM)
-    csv.writer(text, lineterminator="\r\n").writerow([csv_cell(v.name) for v in export.columns])
-    done = 0
-    for frame in export.frames:
-        _csv_chunk(frame).to_csv(
-            text, header=False, index=False, lineterminator="\r\n", float_format="%.15g"
-        )
-        done += len(frame)
-        _report(progress, done, export.rows)
-    text.flush()
-    text.detach()
-
-
-def _report(progress: Progress | None, done: int, total: int) -> None:
+def report_progress(progress: Progress | None, done: int, total: int) -> None:
+    """Tell `progress` the share of `total` rows written."""
     if progress is not None and total:
         progress(min(1.0, done / total))
 
 
-def codebook_rows(columns: Sequence[Variable]) -> Iterator[list[str]]:
-    """The short codebook of the XLSX sheet: variable, label, type, value labels."""
-    yield ["variable", "label", "type", "value labels"]
-    for v in columns:
-        values = "; ".join(f"{code} = {label}" for code, label in v.values)
-        yield [v.name, v.label, v.type, values]
-
-
-def write_xlsx(export: Export, target: IO[bytes], progress: Progress | None = None) -> None:
-    """A write-only (streaming) workbook: the responses, then a codebook sheet."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    data = book.create_sheet("responses")
-    data.append([csv_cell(v.name) for v in export.columns])
-    done = 0
-    for frame in export.frames:
-        for row in frame.itertuples(index=False, name=None):
-            data.append([csv_cell(plain_value(c)) for c in row])
-        done += len(frame)
-        _report(progress, done, export.rows)
-    codebook = book.create_sheet("codebook")
-    for line in codebook_rows(export.columns):
-        codebook.append([csv_cell(c) for c in line])
-    book.save(target)
-
-
-def parquet_schema(export: Export) -> Any:
-    """Arrow schema of the export: labels and value labels in each field's metadata, the whole
-    codebook in the schema's."""
-    types = {
-        "integer": pa.float64(),
-        "0/1": pa.int8(),
-        "decimal": pa.float64(),
-        "rank": pa.float64(),
-        "range": pa.float64(),
-        "datetime": pa.timestamp("us", tz=export.timezone),
-    }
-    fields = [
-        pa.field(
-            v.name,
-            pa.int64() if v.name == "response_id" else types.get(v.type, pa.string()),
-            metadata={
-                "label": v.label,
-                "value_labels": json.dumps(dict(v.values), ensure_ascii=False),
-            },
-        )
-        for v in export.columns
-    ]
-    codebook = [
-        {"variable": v.name, "label": v.label, "type": v.type, "values": dict(v.values)}
-        for v in export.columns
-    ]
-    return pa.schema(
-        fields, metadata={"minsheng.codebook": json.dumps(codebook, ensure_ascii=False)}
-    )
-
-
-def write_parquet(export: Export, target: IO[bytes], progress: Progress | None = None) -> None:
-    """Parquet written one row group per chunk, labels in the schema metadata."""
-    import pyarrow.parquet as pq
-
-    schema = parquet_schema(export)
-    done = 0
-    with pq.ParquetWriter(target, schema) as writer:
-        for frame in export.frames:
-            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
-            done += len(frame)
-            _report(progress, done, export.rows)
+def is_text(column: pd.Series[Any]) -> bool:
+    """Whether a column of an export frame holds text (pandas 3 infers `str` from `map`)."""
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)

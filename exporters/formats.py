@@ -1,5 +1,5 @@
-"""The export formats by name: which writer makes each, its file suffix and media type, so the
-command, the page and the task offer the same list."""
+"""The export formats by name: what each writes, its file suffix, and whether a department may
+have it, so the command, the page and the task offer the same list."""
 
 from __future__ import annotations
 
@@ -10,37 +10,59 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from exporters.exports import (
-    Export,
-    ExportOptions,
-    Progress,
-    export_frames,
-    write_csv,
-    write_parquet,
-    write_xlsx,
-)
+from exporters.codebook import campaign_codebook, write_codebook_pdf, write_codebook_xlsx
+from exporters.exports import Export, ExportOptions, Progress, export_frames
 from exporters.statistical import write_dta, write_sav
+from exporters.tabular import write_csv, write_parquet, write_xlsx
 
-Writer = Callable[[Export, IO[bytes], Progress | None], None]
+#: (session, campaign, target, options, progress) -> None
+Producer = Callable[[Session, Campaign, IO[bytes], ExportOptions, Progress | None], None]
 
 
 @dataclasses.dataclass(frozen=True)
 class ExportFormat:
-    """One format: its writer and the suffix of its files."""
+    """One format: how it is produced and the suffix of its files."""
 
     name: str
     suffix: str
-    writer: Writer
+    produce: Producer
+
+
+def _responses(writer: Callable[[Export, IO[bytes], Progress | None], None]) -> Producer:
+    def produce(
+        session: Session,
+        campaign: Campaign,
+        target: IO[bytes],
+        options: ExportOptions,
+        progress: Progress | None,
+    ) -> None:
+        writer(export_frames(session, campaign, options), target, progress)
+
+    return produce
+
+
+def _codebook_xlsx(
+    session: Session, campaign: Campaign, target: IO[bytes], _o: ExportOptions, _p: Progress | None
+) -> None:
+    write_codebook_xlsx(campaign_codebook(session, campaign), target)
+
+
+def _codebook_pdf(
+    session: Session, campaign: Campaign, target: IO[bytes], _o: ExportOptions, _p: Progress | None
+) -> None:
+    write_codebook_pdf(campaign, campaign_codebook(session, campaign), target)
 
 
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
-        ExportFormat("csv", "csv", write_csv),
-        ExportFormat("xlsx", "xlsx", write_xlsx),
-        ExportFormat("sav", "sav", write_sav),
-        ExportFormat("dta", "dta", write_dta),
-        ExportFormat("parquet", "parquet", write_parquet),
+        ExportFormat("csv", "csv", _responses(write_csv)),
+        ExportFormat("xlsx", "xlsx", _responses(write_xlsx)),
+        ExportFormat("sav", "sav", _responses(write_sav)),
+        ExportFormat("dta", "dta", _responses(write_dta)),
+        ExportFormat("parquet", "parquet", _responses(write_parquet)),
+        ExportFormat("codebook", "xlsx", _codebook_xlsx),
+        ExportFormat("codebook-pdf", "pdf", _codebook_pdf),
     )
 }
 
@@ -53,7 +75,7 @@ def write_export(
     options: ExportOptions | None = None,
     progress: Progress | None = None,
 ) -> None:
-    """Write the campaign's responses as `fmt` (a name of `FORMATS`) to `target`."""
+    """Write the campaign's export `fmt` (a name of `FORMATS`) to `target`."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    FORMATS[fmt].writer(export_frames(session, campaign, options), target, progress)
+    FORMATS[fmt].produce(session, campaign, target, options or ExportOptions(), progress)

@@ -17,7 +17,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from exporters.exports import Export, Progress, Variable, is_text
+from exporters.exports import Export, Progress, is_text
+from exporters.variables import Variable
 
 STATA_NAME_LENGTH = 32
 STATA_LABEL_LENGTH = 80

@@ -128,8 +128,11 @@ def test_xlsx_streams_responses_and_a_codebook(runner, session, campaign, add_re
     assert "13812345678" not in str(data)
     codebook = {r[0]: r for r in list(book["codebook"].values)[1:]}
     assert set(codebook) == set(header)
-    assert "wuhou = 武侯区" in codebook["district"][3]
-    assert codebook["problems/parking"][2] == "0/1"
+    assert "wuhou = 武侯区" in codebook["district"][4]
+    name, label, kind = codebook["problems/parking"][1:4]
+    assert (name, kind) == ("problems_parking", "0/1")
+    assert label.endswith("（最多选3项）: 停车难")
+    assert codebook["commute_mode_other"][6] == "only if commute_mode is other (其他)"
 
 
 def test_parquet_keeps_labels_in_its_metadata(runner, session, campaign, add_responses, tmp_path):
