@@ -17,7 +17,16 @@ from minsheng.db import get_session
 from minsheng.files import file_store
 
 # Named here, not imported from exporters.formats, so `minsheng --help` loads no pandas.
-EXPORT_FORMATS = ("csv", "xlsx", "sav", "dta", "parquet", "codebook", "codebook-pdf")
+EXPORT_FORMATS = (
+    "csv",
+    "xlsx",
+    "sav",
+    "dta",
+    "parquet",
+    "codebook",
+    "codebook-pdf",
+    "datapackage",
+)
 report_cli = CommandGroup("report", help="Thematic reports (专题报告).")
 
 

@@ -7,11 +7,13 @@ import dataclasses
 from collections.abc import Callable
 from typing import IO
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from exporters.codebook import campaign_codebook, write_codebook_pdf, write_codebook_xlsx
 from exporters.exports import Export, ExportOptions, Progress, export_frames
+from exporters.open_data import produce_datapackage
 from exporters.statistical import write_dta, write_sav
 from exporters.tabular import write_csv, write_parquet, write_xlsx
 
@@ -26,6 +28,8 @@ class ExportFormat:
     name: str
     suffix: str
     produce: Producer
+    # Anonymised and suppressed: the only kind of export a department may have.
+    anonymised: bool = False
 
 
 def _responses(writer: Callable[[Export, IO[bytes], Progress | None], None]) -> Producer:
@@ -53,6 +57,17 @@ def _codebook_pdf(
     write_codebook_pdf(campaign, campaign_codebook(session, campaign), target)
 
 
+def _datapackage(
+    session: Session,
+    campaign: Campaign,
+    target: IO[bytes],
+    options: ExportOptions,
+    progress: Progress | None,
+) -> None:
+    threshold = int(current_app.config["SUPPRESSION_THRESHOLD"])
+    produce_datapackage(session, campaign, target, options, progress, threshold)
+
+
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
@@ -63,6 +78,7 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("parquet", "parquet", _responses(write_parquet)),
         ExportFormat("codebook", "xlsx", _codebook_xlsx),
         ExportFormat("codebook-pdf", "pdf", _codebook_pdf),
+        ExportFormat("datapackage", "zip", _datapackage, anonymised=True),
     )
 }
 
