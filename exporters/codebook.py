@@ -11,13 +11,12 @@ from typing import IO
 
 from flask import current_app
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy.orm import Session
 
 from analysis.frames import OTHER, OTHER_LABEL
-from analysis.loading import campaign_form
 from campaigns.models import Campaign
+from exporters.exports import Export, Progress
 from exporters.statistical import program_names
-from exporters.variables import Variable, export_columns
+from exporters.variables import Variable
 from minsheng.workbooks import csv_cell
 from questionnaire.expressions import ExpressionError, Node, parse_expression
 from questionnaire.schema import Form, Group, Question, text_in
@@ -159,12 +158,6 @@ def codebook_entries(form: Form, columns: Sequence[Variable]) -> list[Entry]:
     ]
 
 
-def campaign_codebook(session: Session, campaign: Campaign) -> list[Entry]:
-    """The codebook of the campaign's exports, from its questionnaire and settings only."""
-    form = campaign_form(session, campaign)
-    return codebook_entries(form, export_columns(campaign, form))
-
-
 def codebook_table(entries: Sequence[Entry]) -> Iterator[list[str]]:
     """The codebook as rows, header first (the XLSX codebook and the export's codebook sheet)."""
     yield list(HEADER)
@@ -172,9 +165,13 @@ def codebook_table(entries: Sequence[Entry]) -> Iterator[list[str]]:
         yield [*entry.cells(), entry.asked_when]
 
 
-def write_codebook_xlsx(entries: Sequence[Entry], target: IO[bytes]) -> None:
+def write_codebook_xlsx(
+    export: Export, target: IO[bytes], progress: Progress | None = None
+) -> None:
+    """The codebook alone as a workbook (it reads no responses)."""
     from openpyxl import Workbook
 
+    entries = codebook_entries(export.form, export.columns)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("codebook")
     for row in codebook_table(entries):
@@ -198,11 +195,12 @@ def codebook_html(campaign: Campaign, entries: Sequence[Entry], font_family: str
     )
 
 
-def write_codebook_pdf(campaign: Campaign, entries: Sequence[Entry], target: IO[bytes]) -> None:
+def write_codebook_pdf(export: Export, target: IO[bytes], progress: Progress | None = None) -> None:
     """The codebook as an A4 landscape PDF in the reports' CJK font (a missing font is the
-    reports' `FontMissingError`, naming the package to install)."""
+    reports' `FontMissingError`, naming the package to install); it reads no responses."""
     from exporters.fonts import find_cjk_font
     from exporters.pdf_report import html_to_pdf
 
     font = find_cjk_font(str(current_app.config["CJK_FONT_FAMILY"]))
-    target.write(html_to_pdf(codebook_html(campaign, entries, font.family)))
+    entries = codebook_entries(export.form, export.columns)
+    target.write(html_to_pdf(codebook_html(export.campaign, entries, font.family)))

@@ -18,10 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.loading import DEFAULT_CHUNK_SIZE, campaign_form, iter_response_chunks
+from analysis.loading import (
+    DEFAULT_CHUNK_SIZE,
+    campaign_form,
+    frame_template,
+    iter_response_chunks,
+)
 from analysis.quality import FLAGS
 from analysis.screening import Screen, speed_threshold
 from analysis.weighting import raked_weights
@@ -47,44 +52,52 @@ class ExportOptions:
 
 @dataclasses.dataclass
 class Export:
-    """The exported columns, the row count and the responses as frames (one per chunk)."""
+    """A campaign's export: its columns, its row count, and `frames()`, which reads the
+    responses as typed frames (one per chunk) afresh each time it is called."""
 
+    campaign: Campaign
+    form: Form
     columns: list[Variable]
     rows: int
-    frames: Iterator[pd.DataFrame]
     timezone: str
-    form: Form
+    chunks: Callable[[], Iterator[pd.DataFrame]]
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        return self.chunks()
 
 
 def _survey(
-    session: Session, campaign: Campaign, form: Form, chunk_size: int
-) -> tuple[dict[str, Any], Any | None, int]:
-    """One pass before the export: each row's quality flags (the analysis screen), its raking
-    weight when the campaign declares margins, and the number of rows.
+    session: Session, campaign: Campaign, form: Form, last_id: int, chunk_size: int
+) -> tuple[dict[str, Any], Any | None]:
+    """One pass before the rows: each row's quality flags (the analysis screen) and its raking
+    weight when the campaign declares margins, for the responses up to `last_id`.
 
     Only the flags, the weights and the few margin columns stay in memory: a byte or eight per
     response, not the responses.
     """
     durations = session.scalars(
         select(Response.duration_seconds)
-        .where(Response.campaign_id == campaign.id)
+        .where(Response.campaign_id == campaign.id, Response.id <= last_id)
         .order_by(Response.id)
     ).all()
-    threshold = speed_threshold(pa.array([d for d in durations], type=pa.float64()))
-    screen = Screen(form, FLAGS, threshold, keep_flags=True)
+    screen = Screen(
+        form, FLAGS, speed_threshold(pa.array(durations, type=pa.float64())), keep_flags=True
+    )
     margins, bounds = declared_margins(campaign)
-    margin_names = sorted({n for key in margins for n in ((key,) if isinstance(key, str) else key)})
+    names = sorted({n for key in margins for n in ((key,) if isinstance(key, str) else key)})
     held: list[pd.DataFrame] = []
-    for frame in iter_response_chunks(session, campaign, form, chunk_size=chunk_size):
+    for frame in iter_response_chunks(
+        session, campaign, form, up_to_id=last_id, chunk_size=chunk_size
+    ):
         screen.screen(pa.RecordBatch.from_pandas(frame, preserve_index=False))
-        if margin_names:
-            held.append(frame[margin_names])
+        if names:
+            held.append(frame[names])
     flags = screen.flags(screen.finish())
     weights = None
-    if margin_names and held:
+    if names and held:
         cells = pd.concat(held, ignore_index=True)
         weights = raked_weights(cells, margins, bounds=bounds).weights.to_numpy()
-    return flags, weights, len(durations)
+    return flags, weights
 
 
 def _texts(column: pd.Series[Any], raw: bool) -> pd.Series[Any]:
@@ -125,29 +138,44 @@ def _converted(
 def export_frames(
     session: Session, campaign: Campaign, options: ExportOptions | None = None
 ) -> Export:
-    """The campaign's export: its columns and an iterator of typed frames, one per chunk of
-    `options.chunk_size` responses read from the database in id order (memory stays that of
-    one chunk, whatever the number of responses)."""
+    """The campaign's export of the responses received so far. Each `frames()` reads them in
+    chunks of `options.chunk_size` in id order (memory stays that of one chunk, whatever the
+    number of responses); the first also screens them once for the flags and weights."""
     options = options or ExportOptions()
     form = campaign_form(session, campaign)
     tz = campaign_timezone(campaign)
-    flags, weights, total = _survey(session, campaign, form, options.chunk_size)
     columns = export_columns(campaign, form)
+    # Responses that arrive while the export runs wait for the next one: every pass reads the
+    # same rows, so the flags of the first pass line up with the rows of the others.
+    last_id, total = session.execute(
+        select(func.coalesce(func.max(Response.id), 0), func.count(Response.id)).where(
+            Response.campaign_id == campaign.id
+        )
+    ).one()
+    surveyed: list[tuple[dict[str, Any], Any | None]] = []
 
     def frames() -> Iterator[pd.DataFrame]:
+        if not surveyed:
+            surveyed.append(_survey(session, campaign, form, last_id, options.chunk_size))
+        flags, weights = surveyed[0]
         offset = 0
-        for frame in iter_response_chunks(session, campaign, form, chunk_size=options.chunk_size):
+        # No responses still give one (empty) frame, so every writer sees the column types.
+        chunks = iter_response_chunks(
+            session, campaign, form, up_to_id=last_id, chunk_size=options.chunk_size
+        )
+        for frame in chunks if total else [frame_template(session, campaign, form)]:
             end = offset + len(frame)
             extra: dict[str, Any] = {f: flags[f][offset:end] for f in FLAGS}
-            if weights is not None:
-                extra["weight"] = weights[offset:end]
+            extra["weight"] = (
+                weights[offset:end] if weights is not None else np.full(len(frame), np.nan)
+            )
             offset = end
             yield pd.DataFrame(
                 {v.name: _converted(v, frame, extra, options, tz) for v in columns},
                 index=pd.RangeIndex(len(frame)),
             )
 
-    return Export(columns, total, frames(), tz, form)
+    return Export(campaign, form, columns, int(total), tz, frames)
 
 
 def plain_value(value: Any) -> Any:
@@ -176,7 +204,7 @@ def export_rows(
 ) -> tuple[list[Variable], Iterator[list[Any]]]:
     """The exported columns and an iterator of rows (lists of plain values), read in chunks."""
     export = export_frames(session, campaign, ExportOptions(labels=labels, chunk_size=chunk_size))
-    return export.columns, _rows(export.frames)
+    return export.columns, _rows(export.frames())
 
 
 def _rows(frames: Iterator[pd.DataFrame]) -> Iterator[list[Any]]:

@@ -16,14 +16,14 @@ import io
 import json
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import IO, Any
 
 import pandas as pd
-from sqlalchemy.orm import Session
+from flask import current_app
 
 from campaigns.models import Campaign
-from exporters.exports import Export, ExportOptions, Progress, export_frames, report_progress
+from exporters.exports import Export, Progress, report_progress
 from exporters.variables import Variable
 from minsheng.workbooks import csv_cell
 from questionnaire.schema import text_in
@@ -60,7 +60,7 @@ def _cell(v: Variable, value: Any) -> Any:
 def _rows(export: Export, columns: list[Variable]) -> Iterator[list[Any]]:
     index = {v.name: i for i, v in enumerate(export.columns)}
     positions = [index[v.name] for v in columns]
-    for frame in export.frames:
+    for frame in export.frames():
         for row in frame.itertuples(index=False, name=None):
             yield [_cell(v, row[p]) for v, p in zip(columns, positions, strict=True)]
 
@@ -133,21 +133,15 @@ def descriptor(
     }
 
 
-def write_datapackage(
-    make_export: Callable[[], Export],
-    campaign: Campaign,
-    target: IO[bytes],
-    threshold: int,
-    progress: Progress | None = None,
-) -> None:
-    """Write the zipped package: `make_export` is called twice, once to count the categories,
-    once to write the rows (two streaming passes; memory stays that of one chunk)."""
-    counting = make_export()
-    columns = published(counting.columns)
-    counts = category_counts(counting, columns)
+def write_datapackage(export: Export, target: IO[bytes], progress: Progress | None = None) -> None:
+    """Write the zipped package at the app's `SUPPRESSION_THRESHOLD`, in two streaming passes
+    (count the categories, then write the rows; memory stays that of one chunk). Free text never
+    enters it, whatever the export's options."""
+    threshold = int(current_app.config["SUPPRESSION_THRESHOLD"])
+    columns = published(export.columns)
+    counts = category_counts(export, columns)
     rare = {name: {value for value, n in c.items() if n < threshold} for name, c in counts.items()}
     suppressed = {name: sum(counts[name][v] for v in values) for name, values in rare.items()}
-    export = make_export()
     coded = [(i, rare[v.name]) for i, v in enumerate(columns) if _coded(v) and rare[v.name]]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with archive.open(RESOURCE, "w", force_zip64=True) as raw:
@@ -163,20 +157,5 @@ def write_datapackage(
                     report_progress(progress, done, export.rows)
             text.flush()
             text.detach()
-        meta = descriptor(campaign, columns, suppressed, threshold, export.rows)
+        meta = descriptor(export.campaign, columns, suppressed, threshold, export.rows)
         archive.writestr("datapackage.json", json.dumps(meta, ensure_ascii=False, indent=2))
-
-
-def produce_datapackage(
-    session: Session,
-    campaign: Campaign,
-    target: IO[bytes],
-    options: ExportOptions,
-    progress: Progress | None,
-    threshold: int,
-) -> None:
-    """The package of the campaign; free text never enters it, so `options.raw` is ignored."""
-    plain = ExportOptions(labels=False, raw=False, chunk_size=options.chunk_size)
-    write_datapackage(
-        lambda: export_frames(session, campaign, plain), campaign, target, threshold, progress
-    )

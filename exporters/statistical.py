@@ -96,15 +96,12 @@ def _whole(export: Export, names: dict[str, str], progress: Progress | None) -> 
     # text as objects) and joined once.
     parts = []
     done = 0
-    for frame in export.frames:
+    for frame in export.frames():
         parts.append(statistical_frame(export, frame, names))
         done += len(frame)
         if progress is not None and export.rows:
             progress(0.9 * done / export.rows)
-    if parts:
-        return pd.concat(parts, ignore_index=True)
-    empty = pd.DataFrame({v.name: pd.Series(dtype=object) for v in export.columns})
-    return statistical_frame(export, empty, names)
+    return pd.concat(parts, ignore_index=True)
 
 
 def write_sav(export: Export, target: IO[bytes], progress: Progress | None = None) -> None:

@@ -37,7 +37,7 @@ def write_csv(export: Export, target: IO[bytes], progress: Progress | None = Non
     text.write(BOM)
     csv.writer(text, lineterminator="\r\n").writerow([csv_cell(v.name) for v in export.columns])
     done = 0
-    for frame in export.frames:
+    for frame in export.frames():
         _csv_chunk(frame).to_csv(
             text, header=False, index=False, lineterminator="\r\n", float_format="%.15g"
         )
@@ -55,7 +55,7 @@ def write_xlsx(export: Export, target: IO[bytes], progress: Progress | None = No
     data = book.create_sheet("responses")
     data.append([csv_cell(v.name) for v in export.columns])
     done = 0
-    for frame in export.frames:
+    for frame in export.frames():
         for row in frame.itertuples(index=False, name=None):
             data.append([csv_cell(plain_value(c)) for c in row])
         done += len(frame)
@@ -104,7 +104,7 @@ def write_parquet(export: Export, target: IO[bytes], progress: Progress | None =
     schema = parquet_schema(export)
     done = 0
     with pq.ParquetWriter(target, schema) as writer:
-        for frame in export.frames:
+        for frame in export.frames():
             writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
             done += len(frame)
             report_progress(progress, done, export.rows)

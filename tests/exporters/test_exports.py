@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
+import pytest
 import yaml
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -198,3 +199,26 @@ def test_stata_file_reads_back_with_labels(runner, session, campaign, add_respon
     ]
     assert all(len(label) <= 80 for label in meta.column_labels)
     assert list(frame["response_id"]) == sorted(frame["response_id"])
+
+
+def test_raking_weights_are_a_column_that_meets_the_margins(
+    runner, session, campaign, add_responses, tmp_path
+):
+    add_responses(50)
+    targets = {
+        "jinjiang": 900,
+        "qingyang": 950,
+        "jinniu": 1200,
+        "wuhou": 1210,
+        "chenghua": 1380,
+        "longquanyi": 1340,
+        "wenjiang": 960,
+    }
+    campaign.settings = {**campaign.settings, "weighting": {"margins": {"district": targets}}}
+    session.commit()
+    rows = _csv_rows(_export(runner, tmp_path, "csv"))
+    totals: dict[str, float] = {}
+    for row in rows:
+        totals[row["district"]] = totals.get(row["district"], 0.0) + float(row["weight"])
+    assert totals == pytest.approx({d: float(n) for d, n in targets.items() if d in totals})
+    assert sum(totals.values()) == pytest.approx(sum(targets.values()))

@@ -65,3 +65,11 @@ def test_no_identifier_no_text_and_rare_values_suppressed(
 
 def test_the_command_offers_every_format():
     assert set(EXPORT_FORMATS) == set(FORMATS)
+
+
+def test_every_format_exports_a_campaign_without_responses(runner, campaign, tmp_path):
+    for fmt in EXPORT_FORMATS:
+        out = tmp_path / f"empty.{FORMATS[fmt].suffix}"
+        result = runner.invoke(args=["export", "transport-2026", "--format", fmt, "-o", str(out)])
+        assert result.exit_code == 0, (fmt, result.output)
+        assert out.stat().st_size > 0, fmt
