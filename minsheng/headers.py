@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 
 from minsheng.access_log import SECRET_URL_VARIABLES
-from minsheng.accounts.permissions import PUBLIC_ATTR
+from minsheng.accounts.permissions import declaration
 
 #: One year, the value HSTS preload lists ask for; without includeSubDomains, since the city's
 #: other hosts under the same domain are not ours to move to https.
@@ -57,13 +57,14 @@ def sends_no_referrer() -> bool:
     """Whether a link followed from this page must not tell the other site where it came from.
 
     True when the address holds a token or code that lets its reader answer as someone else (an
-    invitation link, an opt-out reference), and on every public page (the respondent pages,
-    resume included, and login): a respondent's path through a questionnaire is nobody else's.
+    invitation link, an opt-out reference), and on every page open without a staff login (the
+    respondent pages, resume included, pages for invitation-token holders, and login): a
+    respondent's path through a questionnaire is nobody else's.
     """
     if SECRET_URL_VARIABLES & {*(request.view_args or {}), *request.args}:
         return True
     view = current_app.view_functions.get(request.endpoint or "")
-    return view is not None and getattr(view, PUBLIC_ATTR, False)
+    return view is not None and declaration(view) in ("public", "token")
 
 
 def init_app(app: Flask) -> None:

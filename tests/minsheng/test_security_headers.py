@@ -3,6 +3,8 @@ responses a browser gets."""
 
 from __future__ import annotations
 
+from minsheng.access_log import SECRET_URL_VARIABLES
+from minsheng.accounts.permissions import declaration
 from tests.factories import PASSWORD, UserFactory
 from tests.page_parts import inline_code
 
@@ -110,3 +112,24 @@ def test_no_page_a_get_reaches_carries_inline_script_or_style(app, client, login
             opened.append(rule.endpoint)
     assert {"campaigns.index", "analysis.campaign_results", "forms.respond"} <= set(opened)
     assert {"invitations.messages_preview", "exporters.campaign_report_list"} <= set(opened)
+
+
+def test_every_public_or_token_route_and_every_url_with_a_secret_sends_no_referrer(app, client):
+    """The whole URL map, so that a respondent route added later is covered too: what a GET of
+    each route answers (404 for the made-up token, slug or id included) sends no referrer."""
+    checked = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        secret = SECRET_URL_VARIABLES & set(rule.arguments)
+        if "GET" not in (rule.methods or ()) or rule.rule.startswith("/api/"):
+            continue
+        if not secret and declaration(view) not in ("public", "token"):
+            continue
+        path = rule.build(dict.fromkeys(rule.arguments, 1), append_unknown=False)[1]
+        response = client.get(path)
+        assert response.headers["Referrer-Policy"] == "no-referrer", (path, response.status_code)
+        checked.append(rule.rule)
+    for route in ("/i/<token>", "/o/<ref>", "/t/<ref>.gif", "/s/<slug>/resume", "/login"):
+        assert route in checked
+    resumed = client.get("/s/no-such-campaign?code=ABCDE-FGHJK")
+    assert resumed.headers["Referrer-Policy"] == "no-referrer"
