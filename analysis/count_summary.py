@@ -27,6 +27,7 @@ from analysis.scales import (
     ranking_from_counts,
 )
 from analysis.summary_types import (
+    ORIGINS,
     CampaignSummary,
     ChoiceRow,
     Options,
@@ -197,7 +198,14 @@ def summarize_tally(
         questions=tuple(summaries),
         segments=tuple(segments),
         crosstabs=crosstabs,
+        responses_by={name: _origin_counts(tally, name) for name in ORIGINS if tally.has(name)},
     )
+
+
+def _origin_counts(tally: Tally, name: str) -> dict[str, int]:
+    names = tally.categories(name)
+    counts, _ = tally.category_counts(name, names)
+    return {n: int(c) for n, c in zip(names, counts, strict=True) if c}
 
 
 def _check_table_segments(schema: Any, segments: Sequence[str]) -> None:

@@ -35,6 +35,7 @@ from analysis.scales import (
     ranking_summary,
 )
 from analysis.summary_types import (
+    ORIGINS,
     CampaignSummary,
     ChoiceRow,
     Options,
@@ -301,7 +302,17 @@ def summarize_frame(
         questions=questions,
         segments=tuple(segments),
         crosstabs=crosstabs,
+        responses_by={
+            name: _origin_counts(options.column(frame, name))
+            for name in ORIGINS
+            if name in frame.columns
+        },
     )
+
+
+def _origin_counts(column: pd.Series[Any]) -> dict[str, int]:
+    counts = column.value_counts(sort=False)
+    return {str(name): int(n) for name, n in counts.items() if n}
 
 
 def _done(summary: QuestionSummary) -> Future[QuestionSummary]:

@@ -46,6 +46,9 @@ Progress = Callable[[float, str], None]
 LANGUAGES = ("zh", "en")
 
 
+#: Where the summarised responses came from, counted by `CampaignSummary.responses_by`.
+ORIGINS = ("channel", "collection_point", "target_group")
+
 #: The largest number of points a numeric scale may have to be tabulated point by point.
 MAX_TABULATED_POINTS = 21
 
@@ -111,7 +114,9 @@ class CampaignSummary(Result):
     """Everything a report says about a campaign; ``to_dict()`` is plain JSON.
 
     ``n_responses`` counts the responses summarised: those received minus those excluded by the
-    data-quality flags, which ``quality`` counts. ``weighting`` reports the raking (convergence,
+    data-quality flags, which ``quality`` counts; ``responses_by`` splits them by channel,
+    collection point and target group (category -> count, categories never met left out).
+    ``weighting`` reports the raking (convergence,
     margin fit, Kish effective n and design effect) when the summary was raked to margins.
     ``crosstabs`` holds every single-choice question by every segment, with Benjamini-Hochberg
     control over their tests, when segments are given.
@@ -128,6 +133,7 @@ class CampaignSummary(Result):
     questions: tuple[QuestionSummary, ...]
     segments: tuple[str, ...] = ()
     crosstabs: CrosstabScan | None = None
+    responses_by: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
 
     def question(self, name: str) -> QuestionSummary:
         """The summary of question ``name``; KeyError naming the known questions otherwise."""

@@ -219,7 +219,8 @@ def suppress_summary(
         ``"suppressed": true`` on their rows; for each question, means and NPS are dropped when
         any of its cells is hidden, minimum and maximum always; top-box shares built on fewer
         than ``threshold`` answers (in or out of the box) are dropped; crosstab cells follow the
-        same rule with every row and column as a published total; open-text keywords, themes
+        same rule with every row and column as a published total, and so do the responses by
+        channel, collection point and target group (``responses_by``); open-text keywords, themes
         and repeated suggestions shared by fewer than ``threshold`` answers are left out.
         ``"suppression"`` records the threshold and the number of cells hidden.
     """
@@ -233,5 +234,19 @@ def suppress_summary(
     hidden = sum(_suppress_question(q, threshold) for q in data.get("questions", []))
     crosstabs = data.get("crosstabs") or {}
     hidden += sum(_suppress_crosstab(t, threshold) for t in crosstabs.get("tables", []))
+    hidden += sum(
+        _suppress_origins(counts, threshold) for counts in (data.get("responses_by") or {}).values()
+    )
     data["suppression"] = {"threshold": threshold, "cells_suppressed": hidden}
     return data
+
+
+def _suppress_origins(counts: dict[str, int | None], threshold: int) -> int:
+    """Responses by channel, collection point or target group: the total is published
+    (``n_responses``), so small counts get complements as in a one-way table."""
+    names = list(counts)
+    hidden = protected_cells([float(counts[n] or 0) for n in names], [range(len(names))], threshold)
+    for name, hide in zip(names, hidden, strict=True):
+        if hide:
+            counts[name] = None
+    return int(hidden.sum())

@@ -13,9 +13,10 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.support import NullTranslations
@@ -60,8 +61,11 @@ class ReportFacts:
     ends_on: date | None = None
     first_response: date | None = None
     last_response: date | None = None
+    #: Responses received by channel, before the quality screen; the summary's
+    #: ``responses_by["channel"]`` counts the valid ones.
     channels: Mapping[str, int | None] = field(default_factory=dict)
     n_received: int = 0
+    timezone: str = "Asia/Shanghai"
     generated_on: date | None = None
     audience: str = "staff"
     suppression_threshold: int | None = None
@@ -151,6 +155,8 @@ class Section:
     top_box: Mapping[str, Any] | None = None
     top_box_labels: Sequence[str] = ()
     mean: Mapping[str, Any] | None = None
+    #: What the mean score is on: "1 = 非常不满意，5 = 非常满意".
+    scale: str = ""
 
 
 def _section(question: Mapping[str, Any], font: CJKFont, lang: str, gettext: Any) -> Section:
@@ -201,7 +207,24 @@ def _section(question: Mapping[str, Any], font: CJKFont, lang: str, gettext: Any
         top_box=question.get("top_box"),
         top_box_labels=[row["text"] for row in rows if row.get("name") in top_names],
         mean=question.get("mean"),
+        scale=_scale_text(question, lang) if kind == "rating" else "",
     )
+
+
+def _scale_text(question: Mapping[str, Any], lang: str) -> str:
+    """The ends of a rating scale with their scores, in form order: "1 = 非常不满意，5 = 非常满意".
+    Choices named by numbers score those numbers, others 1..k (`analysis.frames.rating_scores`)."""
+    rows = [row for row in question.get("rows", []) if row.get("name") != "other"]
+    if len(rows) < 2:
+        return ""
+    ends = []
+    for position, row in ((1, rows[0]), (len(rows), rows[-1])):
+        try:
+            score = f"{float(row['name']):g}"
+        except (KeyError, ValueError):
+            score = str(position)
+        ends.append(f"{score} = {text_in(row.get('label') or {}, lang, 'zh') or row['name']}")
+    return ("，" if lang == "zh" else ", ").join(ends)
 
 
 def _finding(section: Section, gettext: Any) -> str:
@@ -313,6 +336,7 @@ def campaign_facts(
         )
     ).one()
     report_settings = (campaign.settings or {}).get("report") or {}
+    zone = campaign_timezone(campaign)
     return ReportFacts(
         title=dict(campaign.title),
         theme=campaign.theme,
@@ -320,14 +344,33 @@ def campaign_facts(
         subtitle=str(report_settings.get("subtitle") or ""),
         starts_on=campaign.starts_on,
         ends_on=campaign.ends_on,
-        first_response=first.date() if first else None,
-        last_response=last.date() if last else None,
+        first_response=local_date(first, zone),
+        last_response=local_date(last, zone),
         channels={str(channel): int(n) for channel, n in by_channel},
         n_received=sum(int(n) for _, n in by_channel),
-        generated_on=generated_on or utcnow().date(),
+        generated_on=generated_on or local_date(utcnow(), zone),
         audience=audience,
         suppression_threshold=suppression_threshold if audience == "department" else None,
+        timezone=zone,
     )
+
+
+def campaign_timezone(campaign: Campaign) -> str:
+    """The zone the campaign's dates are told in: its file's ``settings.timezone``, else the
+    app's (BABEL_DEFAULT_TIMEZONE, Asia/Shanghai). Submission times are stored in UTC, and a
+    response at 07:30 Beijing time on 1 March is still 28 February in UTC (issue 12)."""
+    configured = (campaign.settings or {}).get("timezone")
+    return str(configured or current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+
+
+def local_date(moment: datetime | None, zone: str) -> date | None:
+    """The calendar day of a stored (UTC) moment in ``zone``; a naive moment is taken as UTC,
+    as SQLite returns them."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 def render_campaign_report(

@@ -117,6 +117,10 @@ def frame() -> pd.DataFrame:
     durations[::37] = 30.0  # speeders
     durations[::101] = np.nan  # unknown completion time
     frame["duration"] = durations
+    channels = np.random.default_rng(7).choice(
+        ["web", "qr", "import"], len(frame), p=[6, 3, 1] / np.float64(10)
+    )
+    frame["channel"] = pd.Categorical(channels, categories=["web", "qr", "import", "api"])
     return frame
 
 
@@ -158,6 +162,17 @@ def test_arrow_summary_equals_the_pandas_summary_through_a_parquet_file(frame, t
         "acknowledge",
         "text",
     }
+
+
+def test_responses_by_channel_count_only_the_responses_kept_by_the_quality_screen(frame):
+    check = quality_check(frame, FORM)
+    kept = frame.loc[check.keep, "channel"].value_counts()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for summary in (summarize_frame(frame, FORM), summarize_table(table, FORM)):
+        by_channel = summary.responses_by["channel"]
+        assert by_channel == {c: int(n) for c, n in kept.items() if n}
+        assert sum(by_channel.values()) == summary.n_responses < len(frame)
+        assert "api" not in by_channel
 
 
 def test_arrow_summary_equals_the_pandas_summary_keeping_everyone(frame):

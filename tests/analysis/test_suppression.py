@@ -249,3 +249,11 @@ def test_lines_are_checked_together_until_stable():
         assert not shut or (len(shut) >= 2 and sum(counts[i] for i in shut) >= 5)
     assert differencing_attack(counts, lines, hidden) == set()
     assert list(itertools.compress(range(9), hidden))[:2] == [0, 1]
+
+
+def test_a_channel_with_few_responses_is_hidden_with_a_complement():
+    summary = {"n_responses": 110, "responses_by": {"channel": {"web": 70, "qr": 37, "api": 3}}}
+    hidden = suppress_summary(summary, 5)
+    assert hidden["responses_by"]["channel"] == {"web": 70, "qr": None, "api": None}
+    assert summary["responses_by"]["channel"]["api"] == 3  # the staff summary is unchanged
+    assert hidden["suppression"]["cells_suppressed"] == 2
