@@ -25,21 +25,33 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.frames import rating_scores
+from analysis.loading import campaign_form
 from analysis.summary import summarize
 from analysis.suppression import suppress_summary
 from campaigns.models import Campaign
 from exporters.charts import Bar, LikertItem, likert_bars, percent_bars
 from exporters.fonts import CJKFont, find_cjk_font
+from exporters.key_findings import (
+    CHANNEL_LABELS,
+    Wording,
+    comparison_note,
+    key_findings,
+    priority_matrix,
+    priority_pairs,
+)
 from exporters.locales import report_translations
 from forms.models import Response
 from minsheng.db import utcnow
-from questionnaire.schema import text_in
+from questionnaire.schema import Form, text_in
 
 AUDIENCES = ("staff", "department")
 #: `progress(fraction, step)`: told how far rendering has got (0..1) and what was just done.
 Progress = Callable[[float, str], None]
 #: Summary kinds that get a section with a chart and a table.
 CHOICE_KINDS = ("single", "multiple", "rating")
+#: A single-choice question with more choices than this is not a segment of its own.
+MAX_SEGMENT_CHOICES = 12
 METHOD_NAMES = {
     "wilson": "Wilson score",
     "clopper-pearson": "Clopper-Pearson",
@@ -66,6 +78,8 @@ class ReportFacts:
     channels: Mapping[str, int | None] = field(default_factory=dict)
     n_received: int = 0
     timezone: str = "Asia/Shanghai"
+    #: The campaign file's settings (``report.priorities``, ``report.segments``, ...).
+    settings: Mapping[str, Any] = field(default_factory=dict)
     generated_on: date | None = None
     audience: str = "staff"
     suppression_threshold: int | None = None
@@ -105,6 +119,9 @@ def report_html(
         if question.get("kind") in CHOICE_KINDS
     ]
     generated = facts.generated_on or utcnow().date()
+    questions = summary.get("questions") or []
+    wording = Wording(gettext, lang, round(100 * (1 - float(summary.get("alpha", 0.05)))))
+    priorities = priority_matrix(questions, priority_pairs(questions, facts.settings), wording)
     return env.get_template("exporters/report.html").render(
         summary=summary,
         facts=facts,
@@ -126,7 +143,10 @@ def report_html(
             if q.get("text") and q["text"].get("n_answers")
         ],
         quality=summary.get("quality") or {},
-        findings=[s for s in (_finding(sec, gettext) for sec in sections) if s],
+        findings=key_findings(summary, gettext, lang, priorities=priorities),
+        priorities=priorities,
+        comparison_note=comparison_note(summary, gettext),
+        channel_labels=CHANNEL_LABELS,
         rating_overview=_rating_overview(sections, font, gettext),
         method_name=METHOD_NAMES.get(str(summary.get("method")), str(summary.get("method"))),
         confidence=round(100 * (1 - float(summary.get("alpha", 0.05)))),
@@ -225,31 +245,6 @@ def _scale_text(question: Mapping[str, Any], lang: str) -> str:
             score = str(position)
         ends.append(f"{score} = {text_in(row.get('label') or {}, lang, 'zh') or row['name']}")
     return ("，" if lang == "zh" else ", ").join(ends)
-
-
-def _finding(section: Section, gettext: Any) -> str:
-    """One sentence for the overview: the satisfaction rate of a rating, else the leading
-    answer."""
-    if section.kind == "rating" and section.top_box and section.top_box.get("estimate") is not None:
-        return str(
-            gettext("%(question)s: satisfaction rate %(rate).1f%%")
-            % {
-                "question": section.label.rstrip("？?"),
-                "rate": 100 * float(section.top_box["estimate"]),
-            }
-        )
-    leaders = [row for row in section.rows if row.get("percent") is not None]
-    if not leaders:
-        return ""
-    top = max(leaders, key=lambda row: float(row["percent"]))
-    return str(
-        gettext("%(question)s: most often “%(answer)s” (%(percent).1f%%)")
-        % {
-            "question": section.label.rstrip("？?"),
-            "answer": top["text"],
-            "percent": float(top["percent"]),
-        }
-    )
 
 
 def _rating_overview(sections: Sequence[Section], font: CJKFont, gettext: Any) -> str:
@@ -352,7 +347,26 @@ def campaign_facts(
         audience=audience,
         suppression_threshold=suppression_threshold if audience == "department" else None,
         timezone=zone,
+        settings=dict(campaign.settings or {}),
     )
+
+
+def report_segments(form: Form, campaign: Campaign) -> tuple[str, ...]:
+    """What the report breaks results down by: the campaign file's ``settings.report.segments``,
+    else the profile questions (single choice, not a rating, 2 to 12 choices: district, age
+    group, main mode) and the collection channel. Their crosstabs, with Benjamini-Hochberg
+    control over all of them, feed the differences between groups."""
+    declared = ((campaign.settings or {}).get("report") or {}).get("segments")
+    if isinstance(declared, list):
+        return tuple(str(name) for name in declared)
+    profile = [
+        q.name
+        for q in form.questions()
+        if q.type == "select_one"
+        and rating_scores(form, q) is None
+        and 2 <= len(form.choices_for(q)) <= MAX_SEGMENT_CHOICES
+    ]
+    return (*profile, "channel")
 
 
 def campaign_timezone(campaign: Campaign) -> str:
@@ -397,7 +411,8 @@ def render_campaign_report(
     config = current_app.config
     font = find_cjk_font(str(config["CJK_FONT_FAMILY"]))
     threshold = int(config["SUPPRESSION_THRESHOLD"])
-    summary = summarize(session, campaign).to_dict()
+    form = campaign_form(session, campaign)
+    summary = summarize(session, campaign, segments=report_segments(form, campaign)).to_dict()
     report_progress(0.4, "summarised")
     facts = campaign_facts(session, campaign, audience=audience, suppression_threshold=threshold)
     if audience == "department":

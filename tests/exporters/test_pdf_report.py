@@ -58,7 +58,7 @@ def test_report_reads_back_in_chinese_with_labels_percentages_and_an_embedded_cj
         assert f"{100 * modes[mode] / 300:.1f}%" in line, line
         assert str(modes[mode]) in line.split()
     satisfied = sum(a["sat_parking"] in ("4", "5") for a in answers)
-    assert f"满意率为 {100 * satisfied / 300:.1f}%" in text
+    assert f"满意率（满意、非常满意）：{100 * satisfied / 300:.1f}%" in re.sub(r"\s+", "", text)
 
     fonts = pdf_fonts(path)
     cjk = [row for row in fonts if "CJK" in row[0]]
