@@ -99,7 +99,7 @@ def key_findings(
     gettext: Gettext,
     lang: str = "zh",
     *,
-    priorities: Sequence[Mapping[str, Any]] = (),
+    priorities: Sequence[PriorityItem] = (),
 ) -> list[Finding]:
     """The executive summary's findings, most important first (see the module docstring).
 
@@ -477,7 +477,7 @@ def priority_matrix(
     )
 
 
-def _priority_findings(items: Sequence[Any], w: Wording) -> list[Finding]:
+def _priority_findings(items: Sequence[PriorityItem], w: Wording) -> list[Finding]:
     first = [i for i in items if i.quadrant == "improve"]
     if not first:
         return []

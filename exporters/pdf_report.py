@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.support import NullTranslations
 from flask import current_app
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -27,10 +27,13 @@ from sqlalchemy.orm import Session
 
 from analysis.frames import rating_scores
 from analysis.loading import campaign_form
+from analysis.proportions import proportion_ci
+from analysis.quality import MIN_BLOCK_ITEMS, SPEED_FACTOR
 from analysis.summary import summarize
 from analysis.suppression import suppress_summary
 from campaigns.models import Campaign
 from exporters.charts import Bar, LikertItem, likert_bars, percent_bars
+from exporters.fieldwork import Fieldwork, campaign_fieldwork
 from exporters.fonts import CJKFont, find_cjk_font
 from exporters.key_findings import (
     CHANNEL_LABELS,
@@ -80,6 +83,9 @@ class ReportFacts:
     timezone: str = "Asia/Shanghai"
     #: The campaign file's settings (``report.priorities``, ``report.segments``, ...).
     settings: Mapping[str, Any] = field(default_factory=dict)
+    fieldwork: Fieldwork | None = None
+    #: The suppression threshold of department editions, stated in every edition.
+    suppression_rule: int = 5
     generated_on: date | None = None
     audience: str = "staff"
     suppression_threshold: int | None = None
@@ -147,6 +153,19 @@ def report_html(
         priorities=priorities,
         comparison_note=comparison_note(summary, gettext),
         channel_labels=CHANNEL_LABELS,
+        fieldwork=facts.fieldwork,
+        flag_names={
+            "speeder": gettext("Speeding"),
+            "straightliner": gettext("Straight-lining"),
+            "duplicate": gettext("Duplicate"),
+        },
+        speed_factor=f"{SPEED_FACTOR:g}",
+        min_block_items=MIN_BLOCK_ITEMS,
+        suppression_rule=facts.suppression_rule,
+        **_margin_of_error(summary),
+        fmt_moment=lambda moment: format_datetime(
+            moment, "yyyy-MM-dd HH:mm", tzinfo=ZoneInfo(facts.timezone), locale=language
+        ),
         rating_overview=_rating_overview(sections, font, gettext),
         method_name=METHOD_NAMES.get(str(summary.get("method")), str(summary.get("method"))),
         confidence=round(100 * (1 - float(summary.get("alpha", 0.05)))),
@@ -158,6 +177,21 @@ def report_html(
         fmt_date=lambda day: format_date(day, "long", locale=language) if day else "",
         generated=generated,
     )
+
+
+def _margin_of_error(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The largest margin of error of a share of the whole sample: the half-width of the
+    interval at 50 %, on the effective n when the summary is weighted (Kish), in percentage
+    points; ``moe`` is None without responses."""
+    weighting = summary.get("weighting") or {}
+    n = float(
+        (weighting.get("weights") or {}).get("effective_n") or summary.get("n_responses") or 0
+    )
+    if n < 1:
+        return {"moe": None, "moe_n": 0}
+    share = proportion_ci(n / 2, n, float(summary.get("alpha", 0.05)), str(summary.get("method")))
+    assert share.ci_low is not None and share.ci_high is not None
+    return {"moe": 50 * (share.ci_high - share.ci_low), "moe_n": round(n)}
 
 
 @dataclass(frozen=True)
@@ -411,10 +445,15 @@ def render_campaign_report(
     config = current_app.config
     font = find_cjk_font(str(config["CJK_FONT_FAMILY"]))
     threshold = int(config["SUPPRESSION_THRESHOLD"])
+    cut_off = utcnow()
     form = campaign_form(session, campaign)
     summary = summarize(session, campaign, segments=report_segments(form, campaign)).to_dict()
     report_progress(0.4, "summarised")
-    facts = campaign_facts(session, campaign, audience=audience, suppression_threshold=threshold)
+    facts = replace(
+        campaign_facts(session, campaign, audience=audience, suppression_threshold=threshold),
+        fieldwork=campaign_fieldwork(session, campaign, cut_off),
+        suppression_rule=threshold,
+    )
     if audience == "department":
         summary = suppress_summary(summary, threshold)
         facts = replace(

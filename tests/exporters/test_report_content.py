@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -100,3 +101,56 @@ def test_mean_score_has_its_interval_and_its_scale(session, campaign, add_respon
         "1=非常不满意，5=非常满意）"
     )
     assert expected in text
+
+
+def test_methods_give_the_quality_rules_with_counts_the_margin_of_error_and_text_coverage(
+    session, campaign, tmp_path
+):
+    _submit(session, campaign, 60, seconds=300, seed=1)
+    _submit(session, campaign, 6, seconds=5, seed=2, channels=("web", "qr"))
+    summary = summarize(session, campaign)
+    text = summary.question("suggestion").text
+    assert text is not None and text.n_answers
+
+    methods = re.sub(r"\s+", "", pdf_text(render_campaign_report(session, campaign, tmp_path)))
+    methods = methods.split("二、调查方法", 2)[2].split("三、调查结果", 1)[0]
+    assert "共收到问卷66份，其中6份（9.1%）因触犯下列数据质量规则未纳入分析" in methods
+    assert re.search(r"答题过快用时不足中位用时的0\.3倍（中位用时\d+秒，界限\d+秒）6剔除", methods)
+    assert "本次征集未通过本系统发出定向邀请" in methods
+    # Wilson's interval at p = 0.5: z sqrt(1/(4n) + z^2/(4n^2)) / (1 + z^2/n), z = 1.96.
+    z, n = 1.959964, 60
+    moe = 100 * z * (1 / (4 * n) + z**2 / (4 * n**2)) ** 0.5 / (1 + z**2 / n)
+    assert f"误差范围最大为±{moe:.1f}个百分点（n=60，比例为50%时）" in methods
+    assert "估计值未加权（设计效应为1）" in methods
+    unthemed = 100 * text.n_unthemed / text.n_answers
+    assert "未归入任何主题" in methods and f"（{unthemed:.1f}%）" in methods
+    assert "置信区间和误差范围仅衡量同等规模随机样本的抽样波动" in methods
+    assert "数据截止时间：" in methods and "局限性" in methods
+
+
+def test_methods_give_the_aapor_response_rate_of_the_invitations(
+    app, session, campaign, add_responses
+):
+    from analysis.summary import summarize as summarize_campaign
+    from exporters.fieldwork import campaign_fieldwork
+    from exporters.fonts import find_cjk_font
+    from exporters.pdf_report import campaign_facts, report_html
+    from minsheng.db import utcnow
+    from tests.invitations.sending_helpers import build_worked_campaign
+
+    invited, _ids = build_worked_campaign(app, session)
+    fieldwork = campaign_fieldwork(session, invited, utcnow())
+    assert (fieldwork.invited, fieldwork.sent, fieldwork.completed_invitations) == (12, 11, 4)
+    assert fieldwork.rr1 == 4 / 12 and fieldwork.rr2 == 6 / 12
+
+    add_responses(20)
+    facts = replace(campaign_facts(session, campaign), fieldwork=fieldwork)
+    html = report_html(
+        summarize_campaign(session, campaign).to_dict(),
+        facts,
+        find_cjk_font(app.config["CJK_FONT_FAMILY"]),
+    )
+    assert (
+        "共生成定向邀请 12 份，发出 11 份；完整作答 4 份、部分作答 2 份，"
+        "按 AAPOR 标准计算的应答率 RR1 为 33.3%（计入部分作答的 RR2 为 50.0%）" in html
+    )
