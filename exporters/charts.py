@@ -23,13 +23,23 @@ from matplotlib.ticker import MultipleLocator, PercentFormatter
 
 from exporters.fonts import CJKFont
 
-# A restrained palette: one ink colour for bars, a red-grey-blue scale for agreement.
+# A restrained palette that stays apart for the common colour-vision deficiencies: one ink
+# colour for bars, and ColorBrewer's 5-class RdBu for agreement (marked colour-blind safe by
+# ColorBrewer, Harrower & Brewer 2003), red and blue never told apart by hue alone since they
+# sit at the two ends with the lightness running to grey in the middle.
 INK = "#1f4e79"
-WHISKER = "#404040"
+WHISKER = "#1a1a1a"
+#: Drawn under each whisker, so the interval shows on a dark bar as on the white page.
+HALO = "#ffffff"
 GRID = "#d9d9d9"
 TEXT = "#262626"
 MUTED = "#6b6b6b"
 DIVERGING = ("#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac")
+#: Suppressed shares: a hatched light band, never a bar of zero length.
+SUPPRESSED_FILL = "#f2f2f2"
+SUPPRESSED_HATCH = "////"
+#: A chart longer than this many bars would not fit an A4 page (the table lists all).
+MAX_BARS = 30
 
 WIDTH_IN = 6.3  # the text block of an A4 page with 2.2 cm margins
 ROW_IN = 0.28
@@ -69,29 +79,24 @@ def percent_bars(bars: Sequence[Bar], font: CJKFont, axis_label: str, key: str =
     limit = min(100.0, max([*values, *highs, 1.0]) * 1.18 + 2.0)
     for y, bar in enumerate(bars):
         if bar.percent is None:
-            axes.text(
-                0.5,
-                y,
-                bar.note or "–",
-                va="center",
-                ha="left",
-                color=MUTED,
-                fontproperties=font.properties(size=FONT_PT - 1),
-            )
+            _suppressed_band(axes, y, limit, bar.note or "–", font)
             continue
         if bar.ci_low is not None and bar.ci_high is not None:
-            axes.errorbar(
-                bar.percent,
-                y,
-                # A Wilson bound of 0 of n comes out as 7e-16, past the estimate 0: matplotlib
-                # refuses a negative whisker, so rounding noise is clipped to none.
-                xerr=[[max(0.0, bar.percent - bar.ci_low)], [max(0.0, bar.ci_high - bar.percent)]],
-                fmt="none",
-                ecolor=WHISKER,
-                elinewidth=0.8,
-                capsize=2.5,
-                zorder=3,
-            )
+            # A Wilson bound of 0 of n comes out as 7e-16, past the estimate 0: matplotlib
+            # refuses a negative whisker, so rounding noise is clipped to none.
+            error = [[max(0.0, bar.percent - bar.ci_low)], [max(0.0, bar.ci_high - bar.percent)]]
+            for colour, width, cap, z in ((HALO, 2.6, 3.2, 3), (WHISKER, 0.9, 2.5, 4)):
+                axes.errorbar(
+                    bar.percent,
+                    y,
+                    xerr=error,
+                    fmt="none",
+                    ecolor=colour,
+                    elinewidth=width,
+                    capsize=cap,
+                    capthick=width,
+                    zorder=z,
+                )
         right = bar.ci_high if bar.ci_high is not None else bar.percent
         axes.text(
             right + limit * 0.015,
@@ -113,16 +118,45 @@ def percent_bars(bars: Sequence[Bar], font: CJKFont, axis_label: str, key: str =
     return _svg(figure, key)
 
 
+def _suppressed_band(axes: Axes, y: float, limit: float, note: str, font: CJKFont) -> None:
+    """A hatched band across the whole row with its note: plainly not a value, so a hidden
+    share is never read as none (issue 12)."""
+    axes.barh(
+        y,
+        limit,
+        height=0.62,
+        color=SUPPRESSED_FILL,
+        hatch=SUPPRESSED_HATCH,
+        edgecolor=GRID,
+        linewidth=0.0,
+        zorder=1,
+    )
+    axes.text(
+        limit * 0.02,
+        y,
+        note,
+        va="center",
+        ha="left",
+        color=TEXT,
+        fontproperties=font.properties(size=FONT_PT - 1),
+        zorder=3,
+    )
+
+
 def likert_bars(
     items: Sequence[LikertItem],
     scale: Sequence[str],
     font: CJKFont,
     axis_label: str,
     key: str = "chart",
+    suppressed_label: str = "suppressed",
 ) -> str:
     """100 % stacked bars, one per item, segments coloured from the negative to the positive end
-    of the scale, with the share printed inside segments wide enough to hold it."""
+    of the scale, with the share printed inside segments wide enough to hold it. Suppressed
+    points (None) are drawn together as one hatched segment at the end, labelled
+    ``suppressed_label`` in the legend, so the visible shares are never stretched to 100 %."""
     colours = _scale_colours(len(scale))
+    hidden = any(share is None for item in items for share in item.percents)
     figure = Figure(figsize=(WIDTH_IN, 0.7 + ROW_IN * 1.2 * max(len(items), 1)))
     left = 0.28 if any(item.label for item in items) else 0.02
     axes = figure.add_axes((left, 0.25, 0.97 - left, 0.6))
@@ -152,6 +186,19 @@ def likert_bars(
                     fontproperties=font.properties(size=FONT_PT - 1),
                 )
             start += width
+        if any(share is None for share in item.percents) and start < 100:
+            # The suppressed points together hold what the visible ones leave of 100 %.
+            axes.barh(
+                y,
+                100 - start,
+                left=start,
+                height=0.6,
+                color=SUPPRESSED_FILL,
+                hatch=SUPPRESSED_HATCH,
+                edgecolor=GRID,
+                linewidth=0.0,
+                zorder=2,
+            )
     axes.set_yticks(range(len(items)), [_wrap(item.label) for item in items])
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
@@ -159,12 +206,16 @@ def likert_bars(
     axes.xaxis.set_major_formatter(PercentFormatter(decimals=0))
     axes.set_xlabel(axis_label, color=MUTED)
     handles = [Patch(color=colour) for colour in colours]
+    names = list(scale)
+    if hidden:
+        handles.append(Patch(facecolor=SUPPRESSED_FILL, hatch=SUPPRESSED_HATCH, edgecolor=GRID))
+        names.append(suppressed_label)
     axes.legend(
         handles,
-        list(scale),
+        names,
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
-        ncols=min(len(scale), 5),
+        ncols=min(len(names), 6),
         frameon=False,
         prop=font.properties(size=FONT_PT - 0.5),
         handlelength=1.2,

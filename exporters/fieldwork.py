@@ -36,6 +36,8 @@ class Fieldwork:
     broken_off: int
     started: int
     cut_off: datetime
+    #: Names the responses the report was built from (`snapshot_id`).
+    snapshot_id: str = ""
 
     @property
     def break_off_rate(self) -> float | None:
@@ -56,9 +58,9 @@ def campaign_fieldwork(session: Session, campaign: Campaign, cut_off: datetime) 
         .select_from(Draft)
         .where(Draft.campaign_id == campaign.id, Draft.response_id.is_(None))
     )
-    received = session.scalar(
-        select(func.count()).select_from(Response).where(Response.campaign_id == campaign.id)
-    )
+    received, last_id = session.execute(
+        select(func.count(), func.max(Response.id)).where(Response.campaign_id == campaign.id)
+    ).one()
     return Fieldwork(
         invited=counts.created,
         sent=counts.sent,
@@ -69,4 +71,12 @@ def campaign_fieldwork(session: Session, campaign: Campaign, cut_off: datetime) 
         broken_off=int(broken_off or 0),
         started=int(broken_off or 0) + int(received or 0),
         cut_off=cut_off,
+        snapshot_id=snapshot_id(campaign, int(received or 0), int(last_id or 0)),
     )
+
+
+def snapshot_id(campaign: Campaign, received: int, last_id: int) -> str:
+    """``<slug>:<responses>:<last response id>``: responses are only ever added, so the count and
+    the newest id name the data a report was built from, and a re-render that finds the same
+    id read the same responses."""
+    return f"{campaign.slug}:{received}:{last_id}"

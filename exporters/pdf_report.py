@@ -32,7 +32,7 @@ from analysis.quality import MIN_BLOCK_ITEMS, SPEED_FACTOR
 from analysis.summary import summarize
 from analysis.suppression import suppress_summary
 from campaigns.models import Campaign
-from exporters.charts import Bar, LikertItem, likert_bars, percent_bars
+from exporters.charts import MAX_BARS, Bar, LikertItem, likert_bars, percent_bars
 from exporters.fieldwork import Fieldwork, campaign_fieldwork
 from exporters.fonts import CJKFont, find_cjk_font
 from exporters.key_findings import (
@@ -45,10 +45,13 @@ from exporters.key_findings import (
 )
 from exporters.locales import report_translations
 from forms.models import Response
+from minsheng import __version__ as minsheng_version
 from minsheng.db import utcnow
 from questionnaire.schema import Form, text_in
 
 AUDIENCES = ("staff", "department")
+#: Tagged PDF for accessibility unless asked otherwise (issue 12).
+PDF_VARIANT = "pdf/ua-1"
 #: `progress(fraction, step)`: told how far rendering has got (0..1) and what was just done.
 Progress = Callable[[float, str], None]
 #: Summary kinds that get a section with a chart and a table.
@@ -84,6 +87,11 @@ class ReportFacts:
     #: The campaign file's settings (``report.priorities``, ``report.segments``, ...).
     settings: Mapping[str, Any] = field(default_factory=dict)
     fieldwork: Fieldwork | None = None
+    #: The cover: who issues the report (``settings.report.issuer``), its classification
+    #: (``settings.report.classification``, e.g. 内部资料) and version.
+    issuer: str = ""
+    classification: str = ""
+    version: str = "1"
     #: The suppression threshold of department editions, stated in every edition.
     suppression_rule: int = 5
     generated_on: date | None = None
@@ -102,11 +110,21 @@ def render_report_pdf(
     return html_to_pdf(report_html(summary, facts, font, language))
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Lay out report HTML with WeasyPrint (relative links resolve inside this package)."""
+def html_to_pdf(html: str, pdf_variant: str | None = PDF_VARIANT) -> bytes:
+    """Lay out report HTML with WeasyPrint (relative links resolve inside this package).
+
+    Tagged PDF/UA-1 by default (structure tags, language, title shown in the window), for
+    screen readers; ``pdf_variant`` may name another WeasyPrint variant, such as "pdf/a-3u" for
+    archiving, or None for an untagged PDF. The `<meta>` of the HTML become the document
+    information (title, author = issuing office, subject, keywords) and, with
+    ``custom_metadata``, the report's version, snapshot and software version.
+    """
     from weasyprint import HTML  # heavy import (Pango, cairo): only when a report is rendered
 
-    pdf = HTML(string=html, base_url=str(Path(__file__).parent)).write_pdf()
+    options: dict[str, Any] = {"custom_metadata": True}
+    if pdf_variant:
+        options["pdf_variant"] = pdf_variant
+    pdf = HTML(string=html, base_url=str(Path(__file__).parent)).write_pdf(**options)
     assert pdf is not None
     return bytes(pdf)
 
@@ -153,6 +171,8 @@ def report_html(
         priorities=priorities,
         comparison_note=comparison_note(summary, gettext),
         channel_labels=CHANNEL_LABELS,
+        # "第 X 页 共 Y 页" / "Page X of Y": the words around the two page counters.
+        page_words=str(gettext("Page | of |")).split("|"),
         fieldwork=facts.fieldwork,
         flag_names={
             "speeder": gettext("Speeding"),
@@ -176,6 +196,7 @@ def report_html(
         html_lang="zh-CN" if lang == "zh" else lang,
         fmt_date=lambda day: format_date(day, "long", locale=language) if day else "",
         generated=generated,
+        software=f"minsheng {minsheng_version}",
     )
 
 
@@ -211,6 +232,18 @@ class Section:
     mean: Mapping[str, Any] | None = None
     #: What the mean score is on: "1 = 非常不满意，5 = 非常满意".
     scale: str = ""
+    #: Said under a chart that shows only part of the table.
+    chart_note: str = ""
+
+    @property
+    def alt(self) -> str:
+        """The chart's alternative text: the question and its shares, for a screen reader."""
+        shares = [
+            f"{row['text']} {float(row['percent']):.1f}%"
+            for row in self.rows
+            if row.get("percent") is not None
+        ]
+        return f"{self.label}: {'; '.join(shares)}"
 
 
 def _section(question: Mapping[str, Any], font: CJKFont, lang: str, gettext: Any) -> Section:
@@ -222,32 +255,7 @@ def _section(question: Mapping[str, Any], font: CJKFont, lang: str, gettext: Any
     if kind == "multiple":
         # Options of a multiple-choice question have no natural order: most chosen first.
         rows.sort(key=lambda row: -(row.get("percent") or 0.0))
-    if kind == "rating":
-        chart = likert_bars(
-            [LikertItem("", [row.get("percent") for row in rows])],
-            [row["text"] for row in rows],
-            font,
-            gettext("Percent of valid answers"),
-            key=f"q-{question['name']}-chart",
-        )
-    else:
-        chart = percent_bars(
-            [
-                Bar(
-                    row["text"],
-                    row.get("percent"),
-                    row.get("ci_low"),
-                    row.get("ci_high"),
-                    note=gettext("suppressed") if row.get("suppressed") else "",
-                )
-                for row in rows
-            ],
-            font,
-            gettext("Percent of respondents (more than one answer allowed)")
-            if kind == "multiple"
-            else gettext("Percent of valid answers"),
-            key=f"q-{question['name']}-chart",
-        )
+    chart, chart_note = _chart(str(question["name"]), kind, rows, font, gettext)
     top_names = set(question.get("top_box_choices") or ())
     return Section(
         name=str(question["name"]),
@@ -257,12 +265,61 @@ def _section(question: Mapping[str, Any], font: CJKFont, lang: str, gettext: Any
         n_missing=int(question.get("n_missing") or 0),
         rows=rows,
         chart=chart,
+        chart_note=chart_note,
         note=question.get("note"),
         top_box=question.get("top_box"),
         top_box_labels=[row["text"] for row in rows if row.get("name") in top_names],
         mean=question.get("mean"),
         scale=_scale_text(question, lang) if kind == "rating" else "",
     )
+
+
+def _chart(
+    name: str, kind: str, rows: Sequence[Mapping[str, Any]], font: CJKFont, gettext: Any
+) -> tuple[str, str]:
+    """The question's chart and a note when it leaves rows to the table: a rating as one
+    stacked bar; choices as bars with intervals, at most `MAX_BARS` of them (the largest,
+    in table order), so a 60-option question still fits its page."""
+    if kind == "rating":
+        chart = likert_bars(
+            [LikertItem("", [row.get("percent") for row in rows])],
+            [row["text"] for row in rows],
+            font,
+            gettext("Percent of valid answers"),
+            key=f"q-{name}-chart",
+            suppressed_label=gettext("suppressed"),
+        )
+        return chart, ""
+    shown = list(rows)
+    note = ""
+    if len(rows) > MAX_BARS:
+        largest = sorted(rows, key=lambda row: -(row.get("percent") or 0.0))[:MAX_BARS]
+        keep = {id(row) for row in largest}
+        shown = [row for row in rows if id(row) in keep]
+        note = str(
+            gettext(
+                "The chart shows the %(shown)s largest of %(all)s answers; the table lists all."
+            )
+            % {"shown": MAX_BARS, "all": len(rows)}
+        )
+    chart = percent_bars(
+        [
+            Bar(
+                row["text"],
+                row.get("percent"),
+                row.get("ci_low"),
+                row.get("ci_high"),
+                note=gettext("suppressed") if row.get("suppressed") else "",
+            )
+            for row in shown
+        ],
+        font,
+        gettext("Percent of respondents (more than one answer allowed)")
+        if kind == "multiple"
+        else gettext("Percent of valid answers"),
+        key=f"q-{name}-chart",
+    )
+    return chart, note
 
 
 def _scale_text(question: Mapping[str, Any], lang: str) -> str:
@@ -296,7 +353,14 @@ def _rating_overview(sections: Sequence[Section], font: CJKFont, gettext: Any) -
     items = [
         LikertItem(s.label.rstrip("？?"), [row.get("percent") for row in s.rows]) for s in group
     ]
-    return likert_bars(items, scale, font, gettext("Percent of valid answers"), key="overview")
+    return likert_bars(
+        items,
+        scale,
+        font,
+        gettext("Percent of valid answers"),
+        key="overview",
+        suppressed_label=gettext("suppressed"),
+    )
 
 
 def _theme_quotes(themes: Sequence[Mapping[str, Any]], limit: int = 6) -> list[tuple[str, str]]:
@@ -366,6 +430,7 @@ def campaign_facts(
     ).one()
     report_settings = (campaign.settings or {}).get("report") or {}
     zone = campaign_timezone(campaign)
+    gettext = report_translations(str(current_app.config["DEFAULT_LOCALE"])).gettext
     return ReportFacts(
         title=dict(campaign.title),
         theme=campaign.theme,
@@ -382,6 +447,10 @@ def campaign_facts(
         suppression_threshold=suppression_threshold if audience == "department" else None,
         timezone=zone,
         settings=dict(campaign.settings or {}),
+        issuer=str(
+            report_settings.get("issuer") or gettext("People's Suggestion Collection Office")
+        ),
+        classification=str(report_settings.get("classification") or gettext("Internal")),
     )
 
 
@@ -430,8 +499,13 @@ def render_campaign_report(
     filename: str | None = None,
     language: str | None = None,
     progress: Progress | None = None,
+    version: str = "1",
+    pdf_variant: str | None = PDF_VARIANT,
 ) -> Path:
     """Summarise `campaign`, render its report and write it to `out_dir`; return the file.
+
+    ``version`` is printed on the cover and recorded in the PDF's metadata with the data
+    snapshot and the software version; ``pdf_variant`` is as in `html_to_pdf`.
 
     A department-facing report (`audience="department"`) has every cell below the configured
     SUPPRESSION_THRESHOLD suppressed before anything is drawn. The file appears complete or not
@@ -453,6 +527,7 @@ def render_campaign_report(
         campaign_facts(session, campaign, audience=audience, suppression_threshold=threshold),
         fieldwork=campaign_fieldwork(session, campaign, cut_off),
         suppression_rule=threshold,
+        version=version,
     )
     if audience == "department":
         summary = suppress_summary(summary, threshold)
@@ -465,7 +540,7 @@ def render_campaign_report(
         )
     html = report_html(summary, facts, font, language or str(config["DEFAULT_LOCALE"]))
     report_progress(0.6, "charts drawn")
-    pdf = html_to_pdf(html)
+    pdf = html_to_pdf(html, pdf_variant)
     report_progress(0.95, "laid out")
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
@@ -162,6 +162,7 @@ def produce_report(
                 filename=report_download_name(report),
                 language=report.language,
                 progress=progress,
+                version=str(report_version(session, report)),
             )
             with path.open("rb") as pdf:
                 file_store().put(key, pdf)
@@ -178,6 +179,23 @@ def produce_report(
     if job is not None:
         update_job(session, job, state="done", progress=1.0, message="", result={"key": key})
     return key
+
+
+def report_version(session: Session, report: Report) -> int:
+    """The report's number among its campaign's reports for the same audience, oldest first:
+    the version its cover and metadata carry."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Report)
+            .where(
+                Report.campaign_id == report.campaign_id,
+                Report.audience == report.audience,
+                Report.id <= report.id,
+            )
+        )
+        or 1
+    )
 
 
 def campaign_reports(session: Session, campaign: Campaign) -> list[Report]:
