@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -38,6 +39,12 @@ DIVERGING = ("#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac")
 #: Suppressed shares: a hatched light band, never a bar of zero length.
 SUPPRESSED_FILL = "#f2f2f2"
 SUPPRESSED_HATCH = "////"
+SUPPRESSED_STYLE: dict[str, Any] = {
+    "color": SUPPRESSED_FILL,
+    "hatch": SUPPRESSED_HATCH,
+    "edgecolor": GRID,
+    "linewidth": 0.0,
+}
 #: A chart longer than this many bars would not fit an A4 page (the table lists all).
 MAX_BARS = 30
 
@@ -121,16 +128,7 @@ def percent_bars(bars: Sequence[Bar], font: CJKFont, axis_label: str, key: str =
 def _suppressed_band(axes: Axes, y: float, limit: float, note: str, font: CJKFont) -> None:
     """A hatched band across the whole row with its note: plainly not a value, so a hidden
     share is never read as none (issue 12)."""
-    axes.barh(
-        y,
-        limit,
-        height=0.62,
-        color=SUPPRESSED_FILL,
-        hatch=SUPPRESSED_HATCH,
-        edgecolor=GRID,
-        linewidth=0.0,
-        zorder=1,
-    )
+    axes.barh(y, limit, height=0.62, zorder=1, **SUPPRESSED_STYLE)
     axes.text(
         limit * 0.02,
         y,
@@ -188,17 +186,7 @@ def likert_bars(
             start += width
         if any(share is None for share in item.percents) and start < 100:
             # The suppressed points together hold what the visible ones leave of 100 %.
-            axes.barh(
-                y,
-                100 - start,
-                left=start,
-                height=0.6,
-                color=SUPPRESSED_FILL,
-                hatch=SUPPRESSED_HATCH,
-                edgecolor=GRID,
-                linewidth=0.0,
-                zorder=2,
-            )
+            axes.barh(y, 100 - start, left=start, height=0.6, zorder=2, **SUPPRESSED_STYLE)
     axes.set_yticks(range(len(items)), [_wrap(item.label) for item in items])
     axes.invert_yaxis()
     axes.set_xlim(0, 100)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from analysis.proportions import proportion_ci
 from questionnaire.schema import text_in
@@ -177,6 +177,14 @@ def _segment_name(segment: str, by_name: Mapping[str, Mapping[str, Any]], w: Wor
     return w.gettext(ORIGIN_SEGMENTS.get(segment, segment))
 
 
+class _Scan(NamedTuple):
+    """What every sentence about a crosstab needs: category labels, questions, the wording."""
+
+    labels: Mapping[str, Mapping[str, str]]
+    by_name: Mapping[str, Mapping[str, Any]]
+    w: Wording
+
+
 def _differences(
     summary: Mapping[str, Any], questions: Sequence[Mapping[str, Any]], w: Wording
 ) -> list[Finding]:
@@ -190,16 +198,15 @@ def _differences(
     adjusted = comparison.get("p_adjusted") or [None] * len(tables)
     by_name = {str(q["name"]): q for q in questions}
     labels = _labels(questions, w)
-    tests = sum(1 for p in comparison.get("p_values") or [] if p is not None)
     found = []
     for table, keep, p in zip(tables, significant, adjusted, strict=False):
         question = by_name.get(str(table.get("row_variable")))
         if not keep or question is None or table.get("cramers_v") is None:
             continue
         if question.get("kind") == "rating":
-            sentence = _rating_difference(table, question, labels, by_name, w, (p, tests))
+            sentence = _rating_difference(table, question, _Scan(labels, by_name, w), p)
         else:
-            sentence = _cell_difference(table, question, labels, by_name, w, (p, tests))
+            sentence = _cell_difference(table, question, _Scan(labels, by_name, w), p)
         if sentence:
             found.append(
                 Finding("difference", sentence, str(question["name"]), float(table["cramers_v"]))
@@ -274,13 +281,9 @@ def _segment_label(
 
 
 def _rating_difference(
-    table: Mapping[str, Any],
-    question: Mapping[str, Any],
-    labels: Mapping[str, Mapping[str, str]],
-    by_name: Mapping[str, Mapping[str, Any]],
-    w: Wording,
-    test: tuple[float | None, int],
+    table: Mapping[str, Any], question: Mapping[str, Any], scan: _Scan, p: float | None
 ) -> str:
+    labels, by_name, w = scan
     shares = segment_top_boxes(table, question)
     if len(shares) < 2:
         return ""
@@ -296,18 +299,14 @@ def _rating_difference(
         low=w.estimate(low[1]),
         high_group=_segment_label(segment, high[0], labels, w),
         high=w.estimate(high[1]),
-        p=w.p_value(test[0]),
+        p=w.p_value(p),
     )
 
 
 def _cell_difference(
-    table: Mapping[str, Any],
-    question: Mapping[str, Any],
-    labels: Mapping[str, Mapping[str, str]],
-    by_name: Mapping[str, Mapping[str, Any]],
-    w: Wording,
-    test: tuple[float | None, int],
+    table: Mapping[str, Any], question: Mapping[str, Any], scan: _Scan, p: float | None
 ) -> str:
+    labels, by_name, w = scan
     residuals = table.get("adjusted_residuals") or []
     best: tuple[float, int, int] | None = None
     for i, row in enumerate(residuals):
@@ -336,7 +335,7 @@ def _cell_difference(
         overall=float(overall),
         question=w.question(question),
         segment=_segment_name(segment, by_name, w),
-        p=w.p_value(test[0]),
+        p=w.p_value(p),
     )
 
 
