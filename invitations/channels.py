@@ -2,19 +2,21 @@
 
 Each channel sorts failures into temporary (retry later, with backoff) and permanent (record on
 the invitation, never retry), so the sending code needs no knowledge of SMTP reply codes or
-gateway status codes.
+gateway status codes. Each also calls `hand_over` at the last moment before the message can no
+longer be taken back, where the sender commits its claim (`invitations.sending`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import smtplib
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.header import Header
 from email.utils import formatdate
@@ -68,15 +70,22 @@ class Receipt:
     segments: int = 1
 
 
+def _nothing() -> None:
+    return None
+
+
 class Channel(Protocol):
     """Anything that can send one message; `open`/`close` bracket a batch so a connection is
-    reused for many messages."""
+    reused for many messages. `send` calls `hand_over` once, right before the point after which
+    the message is delivered even if this process dies; an exception from it sends nothing."""
 
     name: str
 
     def open(self) -> None: ...
 
-    def send(self, message: OutgoingMessage) -> Receipt: ...
+    def send(
+        self, message: OutgoingMessage, hand_over: Callable[[], None] = _nothing
+    ) -> Receipt: ...
 
     def close(self) -> None: ...
 
@@ -178,15 +187,20 @@ class SmtpChannel:
             lines.extend(("", f"--{boundary}--"))
         return "\r\n".join(lines).encode("utf-8") + b"\r\n"
 
-    def send(self, message: OutgoingMessage) -> Receipt:
+    def send(self, message: OutgoingMessage, hand_over: Callable[[], None] = _nothing) -> Receipt:
+        """Hand `message` to the server in two steps: everything but the final dot of DATA,
+        then `hand_over()`, then the dot. A server delivers nothing without the dot (RFC 5321,
+        section 4.1.1.4), so a process that dies before it leaves no message behind, and the
+        claim `hand_over` commits covers only the one small write after which it is delivered.
+        """
         data = self.compose(message)
         domain = self.settings.mail_from.rpartition("@")[2] or "localhost"
         for attempt in (1, 2):
             self.open()
             assert self._smtp is not None
             try:
-                self._smtp.sendmail(self.settings.mail_from, [message.to], data)
-                return Receipt(provider_id=f"<{message.message_id}@{domain}>")
+                self._transfer(self._smtp, message.to, data)
+                break
             except smtplib.SMTPRecipientsRefused as exc:
                 code, detail = next(iter(exc.recipients.values()))
                 raise _smtp_code_failure(code, _text(detail), recipient=True) from exc
@@ -201,7 +215,57 @@ class SmtpChannel:
             except smtplib.SMTPException as exc:
                 self.close()
                 raise TemporaryFailure(f"SMTP error: {exc}") from exc
-        raise TemporaryFailure("SMTP connection lost")  # pragma: no cover - loop always returns
+        smtp = self._smtp
+        assert smtp is not None
+        try:
+            hand_over()
+        except BaseException:
+            # Dropped without the dot: the server discards the message.
+            self._smtp = None
+            smtp.close()
+            raise
+        try:
+            smtp.send(b".\r\n")
+            code, detail = smtp.getreply()
+        except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            self._smtp = None
+            raise TemporaryFailure(f"SMTP connection lost after the message: {exc}") from exc
+        if code != 250:
+            raise _smtp_code_failure(code, _text(detail), recipient=False)
+        return Receipt(provider_id=f"<{message.message_id}@{domain}>")
+
+    def _transfer(self, smtp: smtplib.SMTP, to: str, data: bytes) -> None:
+        """MAIL, RCPT, DATA and the message without its final dot (what `sendmail` does up to
+        there); a refusal resets the transaction so the connection serves the next message."""
+        smtp.ehlo_or_helo_if_needed()
+        code, detail = smtp.mail(self.settings.mail_from)
+        if code != 250:
+            self._reset(smtp, code)
+            raise smtplib.SMTPSenderRefused(code, detail, self.settings.mail_from)
+        code, detail = smtp.rcpt(to)
+        if code not in (250, 251):
+            self._reset(smtp, code)
+            raise smtplib.SMTPRecipientsRefused({to: (code, detail)})
+        code, detail = smtp.docmd("DATA")
+        if code != 354:
+            self._reset(smtp, code)
+            raise smtplib.SMTPDataError(code, detail)
+        # RFC 5321 section 4.5.2: a line starting with a dot gets a second one.
+        body = _LEADING_DOT.sub(b"..", data)
+        smtp.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+
+    def _reset(self, smtp: smtplib.SMTP, code: int) -> None:
+        if code == 421:  # the server is closing the connection
+            self._smtp = None
+            smtp.close()
+            return
+        try:
+            smtp.rset()
+        except smtplib.SMTPServerDisconnected:
+            self._smtp = None
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 def _one_line(value: str) -> str:
@@ -334,12 +398,13 @@ class SmsChannel:
     def close(self) -> None:
         return None
 
-    def send(self, message: OutgoingMessage) -> Receipt:
+    def send(self, message: OutgoingMessage, hand_over: Callable[[], None] = _nothing) -> Receipt:
         segments = sms_segments(message.text)
         if segments > self.max_segments:
             raise PermanentFailure(
                 f"SMS text takes {segments} segments; at most {self.max_segments} allowed"
             )
+        hand_over()  # a gateway call cannot be taken back halfway: the claim comes first
         provider_id = self.gateway.submit(message.to, message.text, message.message_id)
         return Receipt(provider_id=provider_id, segments=segments)
 

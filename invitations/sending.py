@@ -3,13 +3,17 @@ loop that hands each message to a channel at most once, and the outcome of every
 (`Delivery`). Rate limits live in `invitations.ratelimits`, reminder planning in
 `invitations.reminders`.
 
-At most once. A step is claimed by inserting its unique (invitation, step) row as `sending` and
-committing *before* the channel is called; it becomes `sent` (or `bounced`, `failed`, `retry`)
-after. A task that is run again (retry, or redelivery after a worker died) skips every step that
-has a row, except `retry` ones. A row still `sending` cannot tell whether the message left before
-the worker died, so it is never sent again: `resolve_stale` turns it into `uncertain` and the
-funnel counts it as sent. We accept losing at most one message per dead worker over sending a
-person the same message twice (Celery docs, "Should I use retry or acks_late?").
+At most once. A step is claimed by inserting its unique (invitation, step) row as `sending`,
+committed at the channel's hand-over point, the last moment before the message cannot be taken
+back (for SMTP: the server has all of it but the final dot, which delivers it); it becomes `sent`
+(or `bounced`, `failed`, `retry`) after. A worker that dies before the hand-over leaves neither a
+row nor a message, so the next run sends the step. A task that is run again (retry, or
+redelivery after a worker died) skips every step that has a row, except `retry` ones. A row still
+`sending` cannot tell whether the message left before the worker died, so it is never sent
+again: `resolve_stale` (or `resolve_abandoned`, when the batch is taken over) turns it into
+`uncertain` and the funnel counts it as sent. We accept losing a message to a death in that one
+write after the hand-over over sending a person the same message twice (Celery docs, "Should I
+use retry or acks_late?").
 """
 
 from __future__ import annotations
@@ -319,14 +323,15 @@ def send_batch(
             # waits has then claimed nothing, and the step is sent by the next run instead of
             # being left `sending` (never sent again) for a message that never left.
             ctx.limiter.wait()
+            # Claimed in the open transaction: the unique row keeps a parallel run off this step,
+            # and the channel commits it at its hand-over point (module docstring).
             delivery_id = _claim(session, invitation, step, ctx.channel.name)
-            commit()
             if delivery_id is None:
                 result.skipped += 1
                 continue
             stop = _send_one(
                 session, ctx, campaign, invitation, contact, step, tokens, delivery_id, result,
-                settled,
+                settled, commit,
             )  # fmt: skip
             if stop:
                 result.retry.extend(inv.id for inv, _ in rows[index + 1 :])
@@ -349,14 +354,16 @@ def _send_one(
     delivery_id: int,
     result: BatchResult,
     settled: dict[str, list[int]],
+    hand_over: Callable[[], None],
 ) -> bool:
-    """Send one claimed step and record its outcome (uncommitted); True when the channel asked
-    to slow down and the rest of the batch should wait for the retry."""
+    """Send one claimed step, committing the claim through `hand_over` at the channel's point of
+    no return, and record its outcome (uncommitted); True when the channel asked to slow down
+    and the rest of the batch should wait for the retry."""
     try:
         message = _message(
             session, ctx, campaign, invitation, contact, step, tokens[invitation.id], delivery_id
         )
-        receipt = ctx.channel.send(message)
+        receipt = ctx.channel.send(message, hand_over=hand_over)
     except TemporaryFailure as exc:
         _outcome(session, delivery_id, invitation.id, settled, state="retry", error=str(exc)[:500])
         result.retry.append(invitation.id)

@@ -26,19 +26,29 @@ REAP = {"max_attempts": 3, "queue_timeout": timedelta(minutes=30)}
 
 
 class KilledDuringCall(SmtpChannel):
-    """An SMTP channel whose process is killed during its call number `die_at`, before the
-    server has the message."""
+    """An SMTP channel whose process is killed during its call number `die_at`: at its start
+    (`at="start"`), when the server has all of the message but the final dot (`"hand-over"`),
+    or right after the server accepted it (`"accepted"`)."""
 
-    def __init__(self, settings: SmtpSettings, die_at: int) -> None:
+    def __init__(self, settings: SmtpSettings, die_at: int, at: str = "start") -> None:
         super().__init__(settings)
         self.calls = 0
-        self.die_at = die_at
+        self.die_at, self.at = die_at, at
 
-    def send(self, message):
+    def send(self, message, hand_over=lambda: None):
         self.calls += 1
-        if self.calls == self.die_at:
+        if self.calls != self.die_at:
+            return super().send(message, hand_over)
+        if self.at == "start":
             raise SystemExit("worker killed")
-        return super().send(message)
+        if self.at == "hand-over":
+
+            def killed() -> None:
+                raise SystemExit("worker killed")
+
+            return super().send(message, killed)
+        super().send(message, hand_over)
+        raise SystemExit("worker killed")
 
 
 def _expire_leases(session) -> None:
@@ -74,13 +84,13 @@ def test_a_batch_whose_worker_died_is_taken_back_within_the_lease_and_its_run_fi
     ((task, args),) = broker["sent"]
     assert task == "invitations.send_batch"
 
-    # The worker sends the first message and is killed during the second call.
-    dying = KilledDuringCall(SmtpSettings("127.0.0.1", sink.port), die_at=2)
+    # The worker is killed right after the server accepted the second message.
+    dying = KilledDuringCall(SmtpSettings("127.0.0.1", sink.port), die_at=2, at="accepted")
     with monkeypatch.context() as patch, pytest.raises(SystemExit):
         patch.setattr("invitations.tasks.channel_from_config", lambda *_: dying)
         send_batch_task(*args)
     session.rollback()
-    assert len(sink.messages) == 1
+    assert len(sink.messages) == 2
 
     # No live worker renews its lease: the reaper queues the batch again at once.
     _expire_leases(session)
@@ -96,8 +106,8 @@ def test_a_batch_whose_worker_died_is_taken_back_within_the_lease_and_its_run_fi
 
     session.expire_all()
     recipients = Counter(m["To"] for m in sink.messages)
-    assert len(recipients) == 3 and set(recipients.values()) == {1}
-    # The step in flight when its worker died is settled at once, never sent twice.
+    assert len(recipients) == 4 and set(recipients.values()) == {1}
+    # The step whose outcome its worker did not live to record is settled at once, not sent again.
     assert _states(session) == {"sent": 3, "uncertain": 1}
     run = session.get(Job, run_job.id)
     assert run.state == "done" and run.finished_at is not None
@@ -168,3 +178,22 @@ def test_a_worker_killed_waiting_for_the_rate_limit_leaves_nobody_without_a_mess
     # The third invitation was not claimed before the wait, so the next run sent it.
     recipients = Counter(m["To"] for m in sink.messages)
     assert len(recipients) == 4 and set(recipients.values()) == {1}
+
+
+@pytest.mark.parametrize("at", ["start", "hand-over"])
+def test_a_worker_killed_during_the_smtp_call_leaves_the_step_to_the_next_run(
+    app, session, sink, at
+):
+    _camp, ids = invited_campaign(session, 4)
+    dying = KilledDuringCall(SmtpSettings("127.0.0.1", sink.port), die_at=2, at=at)
+    with pytest.raises(SystemExit):
+        send_batch(session, email_context(app, sink.port, dying), ids, step=0)
+    session.rollback()
+    # Without the final dot the server keeps nothing, and no claim was committed.
+    assert len(sink.messages) == 1
+    send_batch(session, email_context(app, sink.port), ids, step=0)
+    recipients = Counter(m["To"] for m in sink.messages)
+    assert len(recipients) == 4 and set(recipients.values()) == {1}
+    # The first outcome was to be committed with the second claim: its row stays `sending`
+    # (delivered, counted as sent once settled), never sent again.
+    assert _states(session) == {"sent": 3, "sending": 1}
