@@ -1,17 +1,25 @@
-"""Soak: responses posted to the JSON API through faults of every server, nothing lost.
+"""Soak: responses posted to the JSON API and background jobs run through faults of every
+server; nothing lost, nothing duplicated, no job stuck.
 
     .venv/bin/python bench/soak.py [--duration 300] [--clients 4]
 
 On loopback: gunicorn (`minsheng/gunicorn_config.py`), a PostgreSQL cluster of its own with the
-default durability, Redis with append-only persistence, a Celery worker and beat. Client threads
-post responses for `--duration` seconds, each retrying the same `submission_id` until it gets an
-answer (the API is idempotent by it), while faults are injected in turn: a web worker killed
-(SIGKILL), the gunicorn master killed with its workers and started again, PostgreSQL restarted
-in fast and in immediate shutdown mode, Redis restarted. It prints acknowledged, stored, missing
-and duplicated submissions, client errors left after retries, the outage of each fault (the
-longest stretch without a successful response that starts at the fault), every background job's
-final state once beat has had time to reap, and returns 1 when a goal is missed: 0 missing,
-0 duplicated, 0 stuck jobs, at most 5 s outage per web restart.
+default durability, Redis with append-only persistence, a Celery worker, beat and an SMTP sink
+(aiosmtpd). Client threads post responses for `--duration` seconds, each retrying the same
+`submission_id` until it gets an answer (the API is idempotent by it), while faults are injected
+in turn: a web worker killed (SIGKILL), the gunicorn master killed with its workers and started
+again, PostgreSQL restarted in fast and in immediate shutdown mode, Redis restarted, the Celery
+worker killed (SIGKILL, then started again as a supervisor would) while it renders a report and
+while it sends an invitation run, and PostgreSQL stopped for 10 s while a summary is computed.
+The worker runs with short leases and beat intervals (`SOAK_JOB_SETTINGS`), so the reaper takes
+a dead worker's job back within seconds rather than minutes.
+
+It prints acknowledged, stored, missing and duplicated submissions, client errors left after
+retries, the outage of each fault (the longest stretch without a successful response that starts
+at the fault), every background job's final state once beat has had time to recover them, and
+the messages each invited person received; it returns 1 when a goal is missed: 0 missing,
+0 duplicated, 0 stuck jobs (each finished, or failed with a reason), every invited person exactly
+one message, at most 5 s outage per web restart.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +58,20 @@ from ingest import SLUG, free_port, pg_bin, prepare_minsheng, valid_answers  # n
 API_PATH = f"/api/v1/campaigns/{SLUG}/responses"
 WEB_OUTAGE_GOAL = 5.0
 WEB_FAULTS = ("web worker SIGKILL", "gunicorn master SIGKILL + restart")
+INVITED = 120
+REPORT_KILL = "Celery worker SIGKILL (report)"
+SEND_KILL = "Celery worker SIGKILL (send run)"
+# E-mails per second of the soak's send run, so it lasts long enough to be interrupted.
+SEND_RATE = 20.0
+# The worker's job settings: a lease a dead worker's job is taken back after, and beat's reaper
+# and outbox relay every 2 s (production: 300 s, 60 s and 30 s; README.md, Configuration).
+SOAK_JOB_SETTINGS = {
+    "MINSHENG_JOB_LEASE_SECONDS": "8",
+    "MINSHENG_JOB_REAP_SECONDS": "2",
+    "MINSHENG_OUTBOX_RELAY_SECONDS": "2",
+    "MINSHENG_JOB_QUEUE_TIMEOUT_SECONDS": "20",
+    "MINSHENG_JOB_MAX_ATTEMPTS": "4",
+}
 
 
 class Postgres:
@@ -235,40 +258,203 @@ def until_healthy(port: int, limit: float = 60.0) -> None:
     raise RuntimeError(f"gunicorn did not answer on port {port} within {limit:.0f} s")
 
 
+class CeleryWorker:
+    """`celery worker` on every queue with two pool processes, in a process group of its own, so
+    a SIGKILL takes the pool with it as the kernel's OOM killer or a lost machine would; started
+    again at once, as a supervisor (systemd, docker's restart policy) would."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                [str(VENV_BIN / "celery"), "-A", "minsheng.worker", "worker", "--concurrency",
+                 "2", "--queues", "default,invitations,analysis,reports", "--loglevel",
+                 "INFO", "--without-gossip", "--without-mingle"],
+                env=self.env, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
 @contextmanager
-def celery(env: dict[str, str], logs: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """A Celery worker (all queues) and beat, stopped on exit."""
-    celery_bin = str(VENV_BIN / "celery")
-    worker_log, beat_log = (logs / "worker.log").open("wb"), (logs / "beat.log").open("wb")
-    procs = [
-        subprocess.Popen(
-            [celery_bin, "-A", "minsheng.worker", "worker", "--concurrency", "1",
-             "--queues", "default,invitations,analysis,reports", "--loglevel", "WARNING"],
-            env=env, cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [celery_bin, "-A", "minsheng.worker", "beat", "--loglevel", "WARNING",
+def celery(env: dict[str, str], logs: Path) -> Iterator[CeleryWorker]:
+    """The Celery worker and beat (which runs the outbox relay and the lease reaper), stopped
+    on exit."""
+    worker = CeleryWorker(env, logs / "worker.log")
+    worker.start()
+    with (logs / "beat.log").open("wb") as beat_log:
+        beat = subprocess.Popen(
+            [str(VENV_BIN / "celery"), "-A", "minsheng.worker", "beat", "--loglevel", "WARNING",
              "--schedule", str(logs / "beat-schedule")],
             env=env, cwd=ROOT, stdout=beat_log, stderr=subprocess.STDOUT,
-        ),
-    ]  # fmt: skip
+        )  # fmt: skip
     try:
-        yield procs
+        yield worker
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
+        worker.stop()
+        beat.terminate()
+        try:
+            beat.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            beat.kill()
+            beat.wait()
+
+
+class MailSink:
+    """The SMTP server of the soak (aiosmtpd on loopback): counts what each recipient got."""
+
+    def __init__(self) -> None:
+        self.received: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.received.update(envelope.rcpt_tos)
+        return "250 OK"
+
+    def total(self) -> int:
+        with self.lock:
+            return sum(self.received.values())
+
+
+class Database:
+    """The soak's own look at the database, riding out the restarts it causes."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url, pool_pre_ping=True)
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        deadline = time.monotonic() + 60
+        while True:
             try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        worker_log.close()
-        beat_log.close()
+                with self.engine.connect() as conn:
+                    return list(conn.execute(text(sql), params).all())
+            except DBAPIError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def job(self, job_id: int) -> tuple[str, float]:
+        ((state, progress),) = self.rows(
+            "SELECT state, progress FROM jobs WHERE id = :id", id=job_id
+        )
+        return str(state), float(progress)
+
+    def open_jobs(self) -> int:
+        return int(
+            self.rows("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')")[0][0]
+        )
 
 
-def faults(web: Web, pg: Postgres, redis: Redis) -> list[tuple[str, Callable[[], None]]]:
+def wait_for(condition: Callable[[], bool], limit: float) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def invite(app: Any, count: int) -> list[str]:
+    """Contacts with an e-mail address and an invitation each to the soak's campaign, which
+    sends `SEND_RATE` e-mails per second; returns their addresses."""
+    from sqlalchemy import select
+
+    from campaigns.models import Campaign
+    from contacts.lists import get_or_create_list, import_contacts
+    from contacts.models import Contact
+    from invitations.tokens import create_invitations
+    from minsheng.db import get_session
+
+    addresses = [f"resident{i}@soak.example" for i in range(count)]
+    rows = ["姓名,邮箱,district"] + [f"居民{i},{a},d{i % 5}" for i, a in enumerate(addresses)]
+    with app.app_context():
+        session = get_session()
+        campaign = session.scalars(select(Campaign).where(Campaign.slug == SLUG)).one()
+        campaign.settings = {
+            **campaign.settings,
+            "sending": {"rate_per_second": {"email": SEND_RATE}},
+        }
+        people = get_or_create_list(session, "soak")
+        import_contacts(session, people, "\n".join(rows).encode(), "soak.csv")
+        ids = list(session.scalars(select(Contact.id).where(Contact.list_id == people.id)))
+        create_invitations(session, campaign, ids)
+        session.commit()
+        session.close()
+    return addresses
+
+
+def start_job(app: Any, kind: str) -> int:
+    """Ask for a report, a summary or the invitation run the way the pages do (a job, its task
+    through the outbox, one commit); returns the job's id."""
+    from sqlalchemy import select
+
+    from analysis.tasks import request_summary
+    from campaigns.models import Campaign
+    from exporters.reports import request_report
+    from exporters.tasks import queue_report
+    from invitations.send_runs import plan_send_run
+    from invitations.tasks import queue_send_run
+    from minsheng.db import get_session
+
+    with app.app_context():
+        session = get_session()
+        campaign = session.scalars(select(Campaign).where(Campaign.slug == SLUG)).one()
+        if kind == "report":
+            report = request_report(session, campaign)
+            queue_report(session, report)
+            job_id = report.job_id
+        elif kind == "summary":
+            job_id = request_summary(session, campaign, ["district"]).id
+        else:
+            run = queue_send_run(session, plan_send_run(session, campaign, "invitation", "email"))
+            assert run is not None, "nobody to invite"
+            job_id = run.id
+        session.commit()
+        session.close()
+    assert job_id is not None
+    return job_id
+
+
+@dataclass
+class JobFault:
+    """What a fault aimed at a job hit: the job, whether it was at work when the fault came."""
+
+    job_id: int
+    at_work: bool
+
+
+def faults(
+    web: Web,
+    pg: Postgres,
+    redis: Redis,
+    worker: CeleryWorker,
+    jobs: Callable[[str], int],
+    db: Database,
+    sink: MailSink,
+    hits: dict[str, JobFault],
+) -> list[tuple[str, Callable[[], None]]]:
     def kill_worker() -> None:
         os.kill(random.choice(web.worker_pids()), signal.SIGKILL)
 
@@ -287,9 +473,40 @@ def faults(web: Web, pg: Postgres, redis: Redis) -> list[tuple[str, Callable[[],
         redis.stop()
         redis.start()
 
+    def kill_celery_during(
+        name: str, kind: str, at_work: Callable[[int], bool]
+    ) -> Callable[[], None]:
+        def inject() -> None:
+            job_id = jobs(kind)
+            hits[name] = JobFault(job_id, wait_for(lambda: at_work(job_id), 30))
+            worker.kill()
+            worker.start()
+
+        return inject
+
+    def stop_pg_during_summary() -> None:
+        job_id = jobs("summary")
+        hits["PostgreSQL stopped 10 s (summary)"] = JobFault(
+            job_id, wait_for(lambda: db.job(job_id)[0] == "running", 30)
+        )
+        pg.stop("fast")
+        time.sleep(10)
+        pg.start()
+
+    def rendering(job_id: int) -> bool:
+        state, progress = db.job(job_id)
+        return state == "running" and progress > 0.05
+
+    def sending(_job_id: int) -> bool:
+        return sink.total() >= INVITED // 4
+
+    # The job faults come early, so their recovery overlaps the rest of the load.
     return [
+        ("PostgreSQL stopped 10 s (summary)", stop_pg_during_summary),
         (WEB_FAULTS[0], kill_worker),
+        (REPORT_KILL, kill_celery_during(REPORT_KILL, "report", rendering)),
         (WEB_FAULTS[1], restart_master),
+        (SEND_KILL, kill_celery_during(SEND_KILL, "send", sending)),
         ("PostgreSQL restart (fast)", restart_pg("fast")),
         ("PostgreSQL restart (immediate)", restart_pg("immediate")),
         ("Redis restart", restart_redis),
@@ -306,22 +523,36 @@ def stored(url: str) -> list[str]:
     return [str(r) for r in rows]
 
 
-def job_states(url: str) -> dict[str, int]:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT state, count(*) FROM jobs GROUP BY state")).all()
-    engine.dispose()
-    return {str(state): int(n) for state, n in rows}
+def final_jobs(db: Database) -> list[dict[str, Any]]:
+    """Every job with its final state, attempts and message (why it failed)."""
+    rows = db.rows("SELECT id, kind, state, attempts, message FROM jobs ORDER BY id")
+    return [
+        {"id": i, "kind": k, "state": st, "attempts": a, "message": m} for i, k, st, a, m in rows
+    ]
 
 
-def soak(duration: float, clients: int, workers: int) -> dict[str, Any]:
+def stuck(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Jobs neither finished nor failed with a reason."""
+    return [
+        j
+        for j in jobs
+        if j["state"] not in ("done", "failed") or (j["state"] == "failed" and not j["message"])
+    ]
+
+
+def soak(duration: float, clients: int, workers: int, logs: Path | None = None) -> dict[str, Any]:
+    from aiosmtpd.controller import Controller
+
     from contacts.pii import generate_key
+    from minsheng.app import create_app
+    from minsheng.db import get_database
     from minsheng.dbtool import upgrade
 
     folder = Path(tempfile.mkdtemp(prefix="minsheng-soak-"))
     pg, redis = Postgres(folder), Redis(folder)
+    sink = MailSink()
+    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
+    smtp.start()
     try:
         pg.init()
         redis.start()
@@ -334,21 +565,26 @@ def soak(duration: float, clients: int, workers: int) -> dict[str, Any]:
             "MINSHENG_PII_KEY": generate_key(),
             "MINSHENG_INSTANCE_PATH": str(folder / "instance"),
             "MINSHENG_LOG_LEVEL": "WARNING",
+            "MINSHENG_SMTP_HOST": "127.0.0.1",
+            "MINSHENG_SMTP_PORT": str(smtp.port),
             # The clients are a few scripted addresses posting as fast as they can: the public
             # rate limits (minsheng/throttle.py) would answer them 429, which is not a fault.
             "MINSHENG_RATE_LIMIT_ENABLED": "false",
-            # Quick recovery: short leases and queue timeout, so beat reaps within the soak.
-            "MINSHENG_JOB_LEASE_SECONDS": "20",
-            "MINSHENG_JOB_QUEUE_TIMEOUT_SECONDS": "30",
+            **SOAK_JOB_SETTINGS,
         }
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MINSHENG_", "FLASK_"))}
         env |= settings | {"PYTHONPATH": str(ROOT)}
         prepare_minsheng(pg.url, env)
+        # This process asks for reports, summaries and sending as the pages do.
+        app = create_app({k.removeprefix("MINSHENG_"): v for k, v in settings.items()})
+        addresses = invite(app, INVITED)
+        db = Database(pg.url)
         web = Web(env, workers)
         web.start()
         until_healthy(web.port)
         tally = Tally()
-        with celery(env, folder):
+        hits: dict[str, JobFault] = {}
+        with celery(env, folder) as worker:
             start = time.monotonic()
             until = start + duration
             threads = [
@@ -357,27 +593,53 @@ def soak(duration: float, clients: int, workers: int) -> dict[str, Any]:
             ]
             for thread in threads:
                 thread.start()
-            plan = faults(web, pg, redis)
+            plan = faults(web, pg, redis, worker, lambda kind: start_job(app, kind), db, sink, hits)
             gap = duration / (len(plan) + 1)
-            injected: list[tuple[str, float, float]] = []
+            injected: list[tuple[str, float, float, datetime]] = []
             for index, (name, inject) in enumerate(plan, start=1):
                 time.sleep(max(0.0, start + index * gap - time.monotonic()))
-                at = time.monotonic()
+                at, wall = time.monotonic(), datetime.now(UTC)
                 inject()
-                injected.append((name, at, time.monotonic()))
+                injected.append((name, at, time.monotonic(), wall))
             for thread in threads:
                 thread.join()
             end = time.monotonic()
-            time.sleep(5)  # let beat run its relay and reaper once more
+            # Beat takes back what the faults left: wait until every job has finished and every
+            # invited person has mail, within a bound (what is still open then is stuck).
+            wait_for(lambda: db.open_jobs() == 0 and sink.total() >= INVITED, 90)
+            time.sleep(2 * int(SOAK_JOB_SETTINGS["MINSHENG_JOB_REAP_SECONDS"]))  # any late resend
+            settled = time.monotonic() - end
             web.stop()
         ids = stored(pg.url)
-        jobs = job_states(pg.url)
+        jobs = final_jobs(db)
+        finished = dict(db.rows("SELECT id, finished_at FROM jobs"))
+        deliveries = dict(db.rows("SELECT state, count(*) FROM deliveries GROUP BY state"))
+        db.engine.dispose()
+        get_database(app).engine.dispose()
     finally:
+        smtp.stop()
         redis.stop()
         pg.remove()
+        if logs is not None:
+            logs.mkdir(parents=True, exist_ok=True)
+            for log in ("worker.log", "beat.log"):
+                if (folder / log).exists():
+                    shutil.copy(folder / log, logs / log)
         shutil.rmtree(folder, ignore_errors=True)
     acknowledged = set(tally.acknowledged)
-    outages = {name: outage(tally.successes, at, done, end) for name, at, done in injected}
+    outages = {name: outage(tally.successes, at, done, end) for name, at, done, _ in injected}
+    when = {name: wall for name, _, _, wall in injected}
+    recoveries = {
+        name: {
+            "job": hit.job_id,
+            "at_work": hit.at_work,
+            "finished_after": (finished[hit.job_id] - when[name]).total_seconds()
+            if finished.get(hit.job_id) is not None
+            else None,
+        }
+        for name, hit in hits.items()
+    }
+    per_person = Counter(sink.received.get(address, 0) for address in addresses)
     return {
         "duration": duration,
         "acknowledged": len(acknowledged),
@@ -386,8 +648,14 @@ def soak(duration: float, clients: int, workers: int) -> dict[str, Any]:
         "duplicated": len(ids) - len(set(ids)),
         "client_errors": tally.errors,
         "outages": outages,
+        "job_faults": recoveries,
         "jobs": jobs,
-        "stuck": jobs.get("queued", 0) + jobs.get("running", 0),
+        "stuck": stuck(jobs),
+        "settled_seconds": settled,
+        "invited": len(addresses),
+        "messages_per_person": dict(sorted(per_person.items())),
+        "strangers": sum(n for a, n in sink.received.items() if a not in set(addresses)),
+        "deliveries": {str(k): int(v) for k, v in deliveries.items()},
     }
 
 
@@ -395,8 +663,10 @@ def goals_met(result: dict[str, Any]) -> bool:
     return bool(
         result["missing"] == 0
         and result["duplicated"] == 0
-        and result["stuck"] == 0
+        and not result["stuck"]
         and not result["client_errors"]
+        and result["messages_per_person"] == {1: result["invited"]}
+        and result["strangers"] == 0
         and all(result["outages"][name] <= WEB_OUTAGE_GOAL for name in WEB_FAULTS)
     )
 
@@ -415,8 +685,27 @@ def report(result: dict[str, Any]) -> None:
         print(f"  {error}")
     for name, seconds in result["outages"].items():
         print(f"outage: {name:<32} {seconds:>8.2f} s")
-    print(f"{'jobs by final state':<40} {json.dumps(result['jobs'], sort_keys=True)}")
-    print(f"{'stuck jobs (queued or running)':<40} {result['stuck']:>8}")
+    for name, hit in result["job_faults"].items():
+        after = hit["finished_after"]
+        print(
+            f"job fault: {name:<29} job {hit['job']}"
+            f"{'' if hit['at_work'] else ' (NOT at work when hit)'}, finished "
+            + ("never" if after is None else f"{after:.1f} s after the fault")
+        )
+    print(f"{'jobs settled after the load ended in':<40} {result['settled_seconds']:>8.1f} s")
+    print("jobs, final state:")
+    for job in result["jobs"]:
+        print(
+            f"  {job['id']:>4} {job['kind']:<30} {job['state']:<7} attempts {job['attempts']}"
+            + (f"  {job['message'][:110]}" if job["message"] else "")
+        )
+    print(
+        f"{'stuck jobs (not finished, or failed without a reason)':<40} {len(result['stuck']):>4}"
+    )
+    per_person = ", ".join(f"{n} message(s): {k}" for n, k in result["messages_per_person"].items())
+    print(f"messages per invited person ({result['invited']})       {per_person}")
+    print(f"{'messages to anyone not invited':<40} {result['strangers']:>8}")
+    print(f"{'deliveries by state':<40} {json.dumps(result['deliveries'], sort_keys=True)}")
     print("goals met" if goals_met(result) else "GOALS MISSED")
 
 
@@ -425,9 +714,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=300.0, help="seconds of load (<= 3600)")
     parser.add_argument("--clients", type=int, default=4, help="client threads (<= 64)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--logs", type=Path, help="keep the Celery worker's and beat's logs here")
     args = parser.parse_args(argv)
     result = soak(
-        max(30.0, min(args.duration, 3600.0)), max(1, min(args.clients, 64)), args.workers
+        max(30.0, min(args.duration, 3600.0)),
+        max(1, min(args.clients, 64)),
+        args.workers,
+        args.logs,
     )
     report(result)
     return 0 if goals_met(result) else 1
