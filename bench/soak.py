@@ -500,12 +500,13 @@ def faults(
     def sending(_job_id: int) -> bool:
         return sink.total() >= INVITED // 4
 
-    # The job faults come early, so their recovery overlaps the rest of the load.
+    # The web restarts come first, on a machine not yet busy restarting a Celery worker or
+    # rendering a report; the job faults next, so their recovery overlaps the rest of the load.
     return [
-        ("PostgreSQL stopped 10 s (summary)", stop_pg_during_summary),
         (WEB_FAULTS[0], kill_worker),
-        (REPORT_KILL, kill_celery_during(REPORT_KILL, "report", rendering)),
         (WEB_FAULTS[1], restart_master),
+        ("PostgreSQL stopped 10 s (summary)", stop_pg_during_summary),
+        (REPORT_KILL, kill_celery_during(REPORT_KILL, "report", rendering)),
         (SEND_KILL, kill_celery_during(SEND_KILL, "send", sending)),
         ("PostgreSQL restart (fast)", restart_pg("fast")),
         ("PostgreSQL restart (immediate)", restart_pg("immediate")),
