@@ -29,22 +29,20 @@ MAX_FILE_BYTES = 10 << 20
 MAX_ROWS = 10_000
 MAX_CELL_CHARS = 20_000
 TRANSLATABLE = ("label", "hint", "constraint_message", "required_message")
-SURVEY_COLUMNS = frozenset(
-    {
-        "type",
-        "name",
-        "required",
-        "relevant",
-        "constraint",
-        "choice_filter",
-        "appearance",
-        "default",
-        "calculation",
-        "read_only",
-        "parameters",
-        *TRANSLATABLE,
-    }
+# The survey sheet's columns that hold one value whatever the language, in the order
+# `write_xlsform` writes them.
+PLAIN_COLUMNS = (
+    "required",
+    "relevant",
+    "constraint",
+    "choice_filter",
+    "appearance",
+    "default",
+    "calculation",
+    "read_only",
+    "parameters",
 )
+SURVEY_COLUMNS = frozenset({"type", "name", *PLAIN_COLUMNS, *TRANSLATABLE})
 COLUMN_ALIASES = {
     "list name": "list_name",
     "bind:constraint": "constraint",
@@ -662,17 +660,7 @@ def write_xlsform(form: Form, path: str | Path) -> None:
     survey.title = "survey"
     columns = ["type", "name"]
     columns += [f"{f}::{lang}" for f in TRANSLATABLE for lang in languages]
-    columns += [
-        "required",
-        "relevant",
-        "constraint",
-        "choice_filter",
-        "appearance",
-        "default",
-        "calculation",
-        "read_only",
-        "parameters",
-    ]
+    columns += PLAIN_COLUMNS
     _write(
         survey, [columns, *([_cell(r, c) for c in columns] for r in _survey_rows(data["survey"]))]
     )
