@@ -170,17 +170,25 @@ def choice_label(form: Form, question: Question, name: str) -> Label:
 def rows_from_table(
     form: Form, question: Question, table: FrequencyTable, names: Sequence[str]
 ) -> tuple[ChoiceRow, ...]:
+    return _frequency_rows(table, [(name, choice_label(form, question, name)) for name in names])
+
+
+def _frequency_rows(
+    table: FrequencyTable, categories: Sequence[tuple[str, Label]]
+) -> tuple[ChoiceRow, ...]:
+    """One row per category of `table`, named and labelled by `categories` in the table's order
+    (a category list of another length is a bug: `zip(strict=True)` raises)."""
     return tuple(
         ChoiceRow(
             name=name,
-            label=choice_label(form, question, name),
+            label=label,
             count=row.count,
             weighted_count=row.weighted_count,
             percent=row.percent,
             ci_low=row.percent_ci_low,
             ci_high=row.percent_ci_high,
         )
-        for name, row in zip(names, table.rows, strict=True)
+        for (name, label), row in zip(categories, table.rows, strict=True)
     )
 
 
@@ -286,17 +294,8 @@ def multiple_summary(form: Form, q: Question, table: MultipleChoiceTable) -> Que
 
 
 def point_rows(points: Sequence[float], table: FrequencyTable) -> tuple[ChoiceRow, ...]:
-    return tuple(
-        ChoiceRow(
-            name=f"{p:g}",
-            label={lang: f"{p:g}" for lang in LANGUAGES},
-            count=row.count,
-            weighted_count=row.weighted_count,
-            percent=row.percent,
-            ci_low=row.percent_ci_low,
-            ci_high=row.percent_ci_high,
-        )
-        for p, row in zip(points, table.rows, strict=True)
+    return _frequency_rows(
+        table, [(f"{p:g}", {lang: f"{p:g}" for lang in LANGUAGES}) for p in points]
     )
 
 
