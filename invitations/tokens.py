@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
@@ -90,25 +90,39 @@ def create_invitations(
     Rows go in with Core `executemany` in chunks of `CHUNK`: no ORM object per invitation.
     """
     result = CreatedInvitations()
-    quotas = quotas_of(session, campaign.id)
     strata = strata or {}
     now = utcnow()
+    batches: Iterable[list[int | None]]
     if contact_ids is None:
-        for start in range(0, count, CHUNK):
-            n = min(CHUNK, count - start)
-            _insert(
-                session,
-                campaign,
-                [None] * n,
-                strata,
-                sample_id,
-                channel,
-                expires_at,
-                now,
-                result,
-                keep_tokens,
-            )
-        return result
+        batches = ([None] * min(CHUNK, count - start) for start in range(0, count, CHUNK))
+    else:
+        batches = _invitable_batches(session, campaign, contact_ids, strata, result)
+    for contacts in batches:
+        _insert(
+            session,
+            campaign,
+            contacts,
+            strata,
+            sample_id,
+            channel,
+            expires_at,
+            now,
+            result,
+            keep_tokens,
+        )
+    return result
+
+
+def _invitable_batches(
+    session: Session,
+    campaign: Campaign,
+    contact_ids: Sequence[int],
+    strata: Mapping[int, str],
+    result: CreatedInvitations,
+) -> Iterator[list[int | None]]:
+    """The contacts to invite, `CHUNK` at a time, each batch checked against the database after
+    the one before it was inserted; those skipped are counted in `result`."""
+    quotas = quotas_of(session, campaign.id)
     for chunk in _chunks(contact_ids, CHUNK):
         allowed = _invitable(session, campaign.id, chunk)
         result.skipped_opted_out += len(chunk) - len(allowed[0]) - len(allowed[1])
@@ -120,19 +134,7 @@ def create_invitations(
                 result.skipped_quota += 1
                 continue
             wanted.append(contact_id)
-        _insert(
-            session,
-            campaign,
-            wanted,
-            strata,
-            sample_id,
-            channel,
-            expires_at,
-            now,
-            result,
-            keep_tokens,
-        )
-    return result
+        yield wanted
 
 
 def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
