@@ -4,12 +4,14 @@ on the API, the page flow, resume codes, invitation tokens and the public feedba
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
 from forms.models import Response
 from minsheng.config import load_settings
-from minsheng.throttle import storage_uri
+from minsheng.throttle import PROCESS_COUNTERS, ProcessCounters, storage_uri
 from tests.forms.test_api import URL as API
 from tests.forms.test_api import body
 
@@ -160,12 +162,33 @@ def test_turned_off_nothing_is_counted(client, app, campaign, monkeypatch):
     assert [_api(client, n, FLOODER).status_code for n in range(3)] == [201] * 3
 
 
+def test_counting_requests_in_memory_starts_no_thread_per_request(client, campaign, monkeypatch):
+    started = []
+    original = threading.Timer.start
+    monkeypatch.setattr(threading.Timer, "start", lambda t: started.append(t) or original(t))
+    codes = [_api(client, n, NEIGHBOUR).status_code for n in range(5)]
+    assert codes == [201] * 5
+    assert started == []
+
+
+def test_counters_of_past_windows_are_dropped_from_memory(monkeypatch):
+    monkeypatch.setattr(ProcessCounters, "SWEEP_SECONDS", 0.0)
+    counters = ProcessCounters(PROCESS_COUNTERS)
+    counters.incr("gone", expiry=0)
+    counters.incr("kept", expiry=60)
+    assert set(counters.storage) == {"kept"}
+
+
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({}, "memory://"),
+        ({}, "minsheng-memory://"),
         ({"BROKER_URL": "redis://cache:6379/0"}, "redis://cache:6379/0"),
-        ({"BROKER_URL": "amqp://mq//"}, "memory://"),
+        ({"BROKER_URL": "amqp://mq//"}, "minsheng-memory://"),
+        (
+            {"BROKER_URL": "redis://cache/0", "RATE_LIMIT_STORAGE_URL": "memory://"},
+            "minsheng-memory://",
+        ),
         (
             {"BROKER_URL": "redis://cache/0", "RATE_LIMIT_STORAGE_URL": "redis://rl/1"},
             "redis://rl/1",
