@@ -3,13 +3,14 @@ that let a reader answer as someone else (an invitation token, a signed opt-out 
 reference, a resume code). gunicorn's access log prints `logged_path` (see
 `minsheng/gunicorn_config.py`), computed by the app since only the app knows its routes;
 `SecretRedaction` keeps the same secrets out of every other log line: the exception log with its
-traceback, the development server's request lines, gunicorn's error log."""
+traceback, the development server's request lines, gunicorn's error log, Celery workers' logs."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, has_request_context, request
 from werkzeug.routing import Map
@@ -145,8 +146,21 @@ def install_redaction(redaction: SecretRedaction, handlers: Iterable[logging.Han
         target.addFilter(redaction)
 
 
+def _redact_celery_handlers(logger: logging.Logger | None = None, **_: Any) -> None:
+    """A Celery worker replaces the root logger's handlers when it starts (it "hijacks" the
+    root logger) and gives the task logger its own: both get the redaction the app installed."""
+    installed = [f for f in logging.getLogger("minsheng").filters if isinstance(f, SecretRedaction)]
+    if logger is not None and installed:
+        install_redaction(installed[-1], logger.handlers)
+
+
 def init_app(app: Flask) -> None:
     install_redaction(SecretRedaction(app.url_map), logging.getLogger().handlers)
+    from celery.signals import after_setup_logger, after_setup_task_logger
+
+    # A module-level receiver with a uid: connected once however many apps are built.
+    after_setup_logger.connect(_redact_celery_handlers, dispatch_uid="minsheng.access_log")
+    after_setup_task_logger.connect(_redact_celery_handlers, dispatch_uid="minsheng.access_log")
 
     @app.before_request
     def _leave_logged_path() -> None:

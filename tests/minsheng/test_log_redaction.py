@@ -4,6 +4,7 @@ token, signed reference or resume code of the request; the route and the secret'
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import urllib.request
@@ -91,3 +92,18 @@ def test_gunicorn_error_log_lines_show_routes_not_tokens(app, caplog):
         "Error handling request /i/<token>?lang=en&code=<code>"
     )
     assert secrets_in(caplog) == []
+
+
+def test_the_handlers_a_celery_worker_sets_up_get_the_redaction(app):
+    """A worker replaces the root logger's handlers at start and tells so by Celery's
+    `after_setup_logger` signal (`after_setup_task_logger` for the task logger)."""
+    from celery.signals import after_setup_logger, after_setup_task_logger
+
+    for signal in (after_setup_logger, after_setup_task_logger):
+        stream = io.StringIO()
+        logger = logging.getLogger(f"test.worker.{signal.name}")
+        logger.propagate = False
+        logger.handlers = [logging.StreamHandler(stream)]
+        signal.send(sender=None, logger=logger, loglevel=logging.INFO, logfile=None, format="")
+        logger.error("task failed: %s", f"SMTP refused https://minsheng.example/i/{TOKEN}")
+        assert stream.getvalue() == "task failed: SMTP refused https://minsheng.example/i/<token>\n"
