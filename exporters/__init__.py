@@ -9,16 +9,18 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Register the report pages, the `minsheng report` and `minsheng export` commands and
-    the render task."""
+    """Register the report and export pages and their access rule, the `minsheng report` and
+    `minsheng export` commands and the render and export tasks."""
     from flask_babel import lazy_gettext as _l
 
-    from exporters import tasks  # noqa: F401  (registers `exporters.render_report`)
+    from exporters import tasks  # noqa: F401  (registers the render and export tasks)
     from exporters.cli import export_command, report_cli
-    from exporters.views import bp
+    from exporters.views import bp, init_access
     from minsheng.navigation import add_campaign_tab
 
+    init_access()
     app.register_blueprint(bp)
     app.cli.add_command(report_cli)
     app.cli.add_command(export_command)
     add_campaign_tab(app, "exporters.campaign_report_list", _l("Thematic reports"), order=50)
+    add_campaign_tab(app, "exporters.campaign_exports", _l("Exports"), order=55)

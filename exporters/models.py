@@ -1,4 +1,5 @@
-"""Reports rendered for a campaign: what was asked for, its state, and the key of its file."""
+"""Reports rendered and data exported for a campaign: what was asked for, its state, and the key
+of its file."""
 
 from __future__ import annotations
 
@@ -32,6 +33,33 @@ class Report(Base):
     kind: Mapped[str] = mapped_column(String(40), default="thematic_pdf")
     audience: Mapped[str] = mapped_column(String(20), default="staff")
     language: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    file_key: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str] = mapped_column(String(1000), default="")
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+class DataExport(Base):
+    """One data export of a campaign asked for on its Exports page.
+
+    `format` is a name of `exporters.formats.FORMATS`; `labels` puts labels instead of codes;
+    `raw` keeps free text unmasked (asked by an admin, audited). `status` goes queued -> running
+    -> done | failed like a report's, and `file_key` is set once the file is whole in the store.
+    """
+
+    __tablename__ = "data_exports"
+    __table_args__ = (Index("ix_data_exports_campaign_id_created_at", "campaign_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    format: Mapped[str] = mapped_column(String(20))
+    labels: Mapped[bool] = mapped_column(default=False)
+    raw: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     file_key: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str] = mapped_column(String(1000), default="")

@@ -1,4 +1,5 @@
-"""Celery tasks of the exporters (queue `reports`): thin wrappers around `exporters.reports`."""
+"""Celery tasks of the exporters (queue `reports`): thin wrappers around `exporters.reports`
+and `exporters.export_requests`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from celery import Task, shared_task
 from sqlalchemy.orm import Session
 
-from exporters.models import Report
+from exporters.export_requests import export_file, mark_export_running, produce_export
+from exporters.models import DataExport, Report
 from exporters.reports import mark_running, produce_report, report_file
 from minsheng.db import get_session
 from minsheng.jobs import DATABASE_RETRY, Job, enqueue_after_commit, update_job
@@ -56,3 +58,37 @@ def queue_report(session: Session, report: Report) -> None:
     recovered by the beat tasks of `minsheng.jobs`."""
     job = session.get(Job, report.job_id) if report.job_id else None
     enqueue_after_commit(session, render_report.s(report.id), job=job)
+
+
+@shared_task(
+    name="exporters.export_responses",
+    bind=True,
+    # Safe to redeliver: `produce_export` skips an export whose file is stored, and the job's
+    # lease lets one worker at a time write it.
+    acks_late=True,
+    **DATABASE_RETRY,
+)
+def export_responses(self: Task[Any, Any], export_id: int) -> str | None:
+    """Write the data export `export_id` into the file store; return its key, or None if it
+    failed or is gone. Progress and failures are on the export's `Job` row."""
+    session = get_session()
+    export = session.get(DataExport, export_id)
+    if export is None:
+        return None
+    done = export_file(export)
+    if done is not None:
+        return done
+    job = mark_export_running(session, export)
+    session.commit()
+    if job is None:
+        return None  # finished, or another worker is writing it
+    key = produce_export(session, export, job)
+    session.commit()
+    return key
+
+
+def queue_export(session: Session, export: DataExport) -> None:
+    """Write `export` once the caller commits (in-process in the embedded default, on the
+    `reports` queue with a broker), through the outbox like a report."""
+    job = session.get(Job, export.job_id) if export.job_id else None
+    enqueue_after_commit(session, export_responses.s(export.id), job=job)
