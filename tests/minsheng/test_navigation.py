@@ -49,6 +49,7 @@ def test_campaign_pages_show_the_tabs_the_packages_added_for_the_role(runner, cl
         "/campaigns/transport-2026/sending",
         "/campaigns/transport-2026/funnel",
         "/campaigns/transport-2026/reports",
+        "/campaigns/transport-2026/exports",
         "/campaigns/transport-2026/reviews",
         "/campaigns/transport-2026/recommendations",
     ]
@@ -58,6 +59,7 @@ def test_campaign_pages_show_the_tabs_the_packages_added_for_the_role(runner, cl
     page = client.get("/campaigns/transport-2026/results").get_data(as_text=True)
     assert _tabs(page) == [
         "/campaigns/transport-2026/results",
+        "/campaigns/transport-2026/exports",
         "/campaigns/transport-2026/recommendations",
     ]
 
