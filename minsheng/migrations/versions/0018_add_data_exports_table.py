@@ -3,8 +3,8 @@
 The exports a campaign's Exports page asks for (issue 12): their format, options, state and the
 file store key of the finished file.
 
-Revision ID: 0017_add_data_exports_table
-Revises: 0016_give_campaigns_an_owner_and_co_organizers
+Revision ID: 0018_add_data_exports_table
+Revises: 0017_mask_personal_data_stored_before_masking
 Create Date: 2026-12-07 13:00:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import minsheng.db
 
-revision: str = "0017_add_data_exports_table"
-down_revision: str | None = "0016_give_campaigns_an_owner_and_co_organizers"
+revision: str = "0018_add_data_exports_table"
+down_revision: str | None = "0017_mask_personal_data_stored_before_masking"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
