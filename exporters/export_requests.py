@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from exporters.errors import ExportError
+from exporters.file_jobs import claim_row_job, register_file_job_kind, stored_file
 from exporters.models import DataExport
 from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 from minsheng.files import file_store
-from minsheng.jobs import Job, JobKind, claim_job, register_job_kind, update_job
+from minsheng.jobs import Job, update_job
 
 JOB_KIND = "exporters.export_responses"
 
@@ -110,49 +111,16 @@ def export_download_name(export: DataExport) -> str:
 
 def export_file(export: DataExport) -> str | None:
     """The key of the finished file, or None while it is not done (or gone from the store)."""
-    if export.status == "done" and export.file_key and file_store().exists(export.file_key):
-        return export.file_key
-    return None
+    return stored_file(export)
 
 
 def mark_export_running(session: Session, export: DataExport) -> Job | None:
     """Claim the export's job for this worker (it holds a lease while writing) and show the
     export running; None when it is finished or another worker holds it. The caller commits."""
-    job = claim_job(session, export.job_id) if export.job_id else None
-    if job is None:
-        return None
-    export.status, export.error = "running", ""
-    update_job(session, job, progress=0.02)
-    return job
+    return claim_row_job(session, export, 0.02)
 
 
-def _export_of(session: Session, job: Job) -> DataExport | None:
-    return session.scalar(select(DataExport).where(DataExport.job_id == job.id))
-
-
-def _export_failed(session: Session, job: Job) -> None:
-    export = _export_of(session, job)
-    if export is not None and export.status != "done":
-        export.status, export.error, export.finished_at = "failed", job.message[:1000], utcnow()
-
-
-def _export_retried(session: Session, job: Job) -> None:
-    export = _export_of(session, job)
-    if export is not None:
-        export.status, export.error, export.finished_at = "queued", "", None
-
-
-def _export_page(session: Session, job: Job) -> str:
-    from flask import url_for
-
-    export = _export_of(session, job)
-    slug = export.campaign.slug if export is not None else job.target.removeprefix("campaign:")
-    return url_for("exporters.campaign_exports", slug=slug)
-
-
-register_job_kind(
-    JOB_KIND, JobKind(page=_export_page, on_failed=_export_failed, on_retry=_export_retried)
-)
+register_file_job_kind(JOB_KIND, DataExport, "exporters.campaign_exports")
 
 
 def produce_export(session: Session, export: DataExport, job: Job | None) -> str | None:

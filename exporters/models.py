@@ -16,7 +16,22 @@ REPORT_AUDIENCES = ("staff", "department")
 REPORT_STATUSES = ("queued", "running", "done", "failed")
 
 
-class Report(Base):
+class ProducedFile:
+    """The columns of a row whose file a background job writes (`exporters.file_jobs`):
+    `status` goes queued -> running -> done | failed; `file_key` (in the file store) is set once
+    the file is complete, so a done row always has its file; `job_id` is the `Job` whose
+    progress its page shows."""
+
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    file_key: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str] = mapped_column(String(1000), default="")
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class Report(ProducedFile, Base):
     """One requested report (专题报告) of a campaign.
 
     `status` goes queued -> running -> done | failed; `file_key` (in the file store) is set
@@ -33,18 +48,11 @@ class Report(Base):
     kind: Mapped[str] = mapped_column(String(40), default="thematic_pdf")
     audience: Mapped[str] = mapped_column(String(20), default="staff")
     language: Mapped[str] = mapped_column(String(10), default="zh_CN")
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    file_key: Mapped[str | None] = mapped_column(String(500))
-    error: Mapped[str] = mapped_column(String(1000), default="")
-    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
 
     campaign: Mapped[Campaign] = relationship()
 
 
-class DataExport(Base):
+class DataExport(ProducedFile, Base):
     """One data export of a campaign asked for on its Exports page.
 
     `format` is a name of `exporters.formats.FORMATS`; `labels` puts labels instead of codes;
@@ -60,12 +68,5 @@ class DataExport(Base):
     format: Mapped[str] = mapped_column(String(20))
     labels: Mapped[bool] = mapped_column(default=False)
     raw: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    file_key: Mapped[str | None] = mapped_column(String(500))
-    error: Mapped[str] = mapped_column(String(1000), default="")
-    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
 
     campaign: Mapped[Campaign] = relationship()

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from exporters.errors import ExportError
+from exporters.file_jobs import claim_row_job, register_file_job_kind, stored_file
 from exporters.models import REPORT_AUDIENCES, Report
 from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 from minsheng.files import file_store
-from minsheng.jobs import Job, JobKind, claim_job, register_job_kind, update_job
+from minsheng.jobs import Job, update_job
 
 if TYPE_CHECKING:
     from exporters.pdf_report import Progress
@@ -76,53 +77,16 @@ def report_download_name(report: Report) -> str:
 def report_file(report: Report) -> str | None:
     """The file store key of the finished file of `report`, or None while it is not done (or
     the file is gone from the store)."""
-    if report.status == "done" and report.file_key and file_store().exists(report.file_key):
-        return report.file_key
-    return None
+    return stored_file(report)
 
 
 def mark_running(session: Session, report: Report) -> Job | None:
-    """Claim the report's job for this worker (`claim_job`: it holds a lease while rendering) and
-    show the report running; the caller commits so the page can see it. None when the job is
-    finished or another worker holds it: a message delivered twice renders once."""
-    job = claim_job(session, report.job_id) if report.job_id else None
-    if job is None:
-        return None
-    report.status = "running"
-    report.error = ""
-    update_job(session, job, progress=0.05)
-    return job
+    """Claim the report's job for this worker (it holds a lease while rendering) and show the
+    report running; None when the job is finished or another worker holds it."""
+    return claim_row_job(session, report, 0.05)
 
 
-def _report_of(session: Session, job: Job) -> Report | None:
-    return session.scalar(select(Report).where(Report.job_id == job.id))
-
-
-def _report_failed(session: Session, job: Job) -> None:
-    """A report whose job failed for good (its worker died every time) shows why."""
-    report = _report_of(session, job)
-    if report is not None and report.status != "done":
-        report.status, report.error, report.finished_at = "failed", job.message[:1000], utcnow()
-
-
-def _report_retried(session: Session, job: Job) -> None:
-    report = _report_of(session, job)
-    if report is not None:
-        report.status, report.error, report.finished_at = "queued", "", None
-
-
-def _report_page(session: Session, job: Job) -> str:
-    from flask import url_for
-
-    report = _report_of(session, job)
-    slug = report.campaign.slug if report is not None else job.target.removeprefix("campaign:")
-    return url_for("exporters.campaign_report_list", slug=slug)
-
-
-register_job_kind(
-    JOB_KIND,
-    JobKind(page=_report_page, on_failed=_report_failed, on_retry=_report_retried),
-)
+register_file_job_kind(JOB_KIND, Report, "exporters.campaign_report_list")
 
 
 def produce_report(

@@ -8,9 +8,10 @@ from typing import Any
 from celery import Task, shared_task
 from sqlalchemy.orm import Session
 
-from exporters.export_requests import export_file, mark_export_running, produce_export
+from exporters.export_requests import mark_export_running, produce_export
+from exporters.file_jobs import write_once
 from exporters.models import DataExport, Report
-from exporters.reports import mark_running, produce_report, report_file
+from exporters.reports import mark_running, produce_report
 from minsheng.db import get_session
 from minsheng.jobs import DATABASE_RETRY, Job, enqueue_after_commit, update_job
 
@@ -34,22 +35,15 @@ def render_report(self: Task[Any, Any], report_id: int) -> str | None:
     report = session.get(Report, report_id)
     if report is None:
         return None
-    done = report_file(report)
-    if done is not None:
-        return done
-    job = mark_running(session, report)
-    session.commit()
-    if job is None:
-        return None  # finished, or another worker is rendering it
 
-    def progress(fraction: float, step: str) -> None:
-        if job is not None:
+    def render(job: Job) -> str | None:
+        def progress(fraction: float, step: str) -> None:
             update_job(session, job, progress=fraction, message=step)
             session.commit()
 
-    key = produce_report(session, report, progress=progress)
-    session.commit()
-    return key
+        return produce_report(session, report, progress=progress)
+
+    return write_once(session, report, mark_running, render)
 
 
 def queue_report(session: Session, report: Report) -> None:
@@ -75,16 +69,9 @@ def export_responses(self: Task[Any, Any], export_id: int) -> str | None:
     export = session.get(DataExport, export_id)
     if export is None:
         return None
-    done = export_file(export)
-    if done is not None:
-        return done
-    job = mark_export_running(session, export)
-    session.commit()
-    if job is None:
-        return None  # finished, or another worker is writing it
-    key = produce_export(session, export, job)
-    session.commit()
-    return key
+    return write_once(
+        session, export, mark_export_running, lambda job: produce_export(session, export, job)
+    )
 
 
 def queue_export(session: Session, export: DataExport) -> None:
