@@ -13,6 +13,7 @@ import click
 
 from campaigns.cli import campaign_cli
 from campaigns.definition import definition_to_dict, dump_yaml
+from campaigns.organizers import give_campaign, organizers_named
 from campaigns.store import campaign_definition, require_campaign
 from forms.publishing import (
     current_version,
@@ -30,10 +31,21 @@ from questionnaire.schema import form_to_dict
 
 @campaign_cli.command("load")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def load_command(path: Path) -> None:
-    """Load (or update) a campaign from a YAML file; writes nothing if the file has errors."""
+@click.option("--owner", default=None, help="Organizer (user name) who owns the campaign.")
+@click.option(
+    "--co-organizer",
+    "co_organizers",
+    multiple=True,
+    help="Organizer (user name) sharing the campaign's work; may be repeated.",
+)
+def load_command(path: Path, owner: str | None, co_organizers: tuple[str, ...]) -> None:
+    """Load (or update) a campaign from a YAML file; writes nothing if the file or a user name
+    has errors. With --owner, only that organizer (and the co-organizers) run the campaign."""
     session = get_session()
+    owner_user, helpers = organizers_named(session, owner, co_organizers)
     campaign, version = load_campaign_file(session, str(path))
+    if owner_user is not None:
+        give_campaign(session, campaign, owner_user, helpers)
     session.commit()
     click.echo(f"loaded {campaign.slug} (questionnaire version {version.number})")
 
