@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from celery import shared_task
 from flask import current_app
@@ -12,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from campaigns.access import sees_results
 from campaigns.models import Campaign
+from campaigns.store import get_campaign
 from minsheng.db import get_session
 from minsheng.jobs import (
     DATABASE_RETRY,
@@ -125,4 +128,10 @@ def _results_page(session: Session, job: Job) -> str:
     return url_for("analysis.campaign_results", slug=job.target)
 
 
-register_job_kind(JOB_KIND, JobKind(page=_results_page))
+def _summary_allows(session: Session, job: Job, user: Any) -> bool:
+    """A summary's job is followed by whoever may read its campaign's results."""
+    campaign = get_campaign(session, job.target)
+    return campaign is not None and sees_results(user, campaign)
+
+
+register_job_kind(JOB_KIND, JobKind(page=_results_page, allows=_summary_allows))

@@ -14,11 +14,12 @@ def init_app(app: Flask) -> None:
     commands."""
     from flask_babel import lazy_gettext as _l
 
-    from contacts import import_jobs  # noqa: F401 (registers the Celery task)
+    from contacts import access, import_jobs  # noqa: F401 (import_jobs: the Celery task)
     from contacts.cli import contacts_cli
     from contacts.views import bp
     from minsheng.navigation import add_menu_entry
 
     app.register_blueprint(bp)
+    access.init_app()
     app.cli.add_command(contacts_cli)
     add_menu_entry(app, "contacts.lists", _l("Target lists"), order=20)

@@ -5,12 +5,14 @@ that the organizer's page polls. Running the task again after a crash imports th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from celery import shared_task
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from contacts.access import uses_list
 from contacts.files import check_contact_file
 from contacts.lists import import_contacts
 from contacts.models import ContactList, ContactUpload
@@ -171,4 +173,12 @@ def _upload_left(session: Session, job: Job) -> bool:
     )
 
 
-register_job_kind(JOB_KIND, JobKind(page=_import_page, can_retry=_upload_left))
+def _import_allows(session: Session, job: Job, user: Any) -> bool:
+    """An import's job is followed by whoever may use its list (`contacts.access`)."""
+    contact_list = session.get(ContactList, int(job.target.removeprefix("contact_list:")))
+    return contact_list is not None and uses_list(user, contact_list)
+
+
+register_job_kind(
+    JOB_KIND, JobKind(page=_import_page, can_retry=_upload_left, allows=_import_allows)
+)

@@ -15,15 +15,16 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from contacts.access import usable_lists, uses_list
 from contacts.files import check_contact_file
 from contacts.import_jobs import JOB_KIND, start_import
 from contacts.lists import get_or_create_list, lists_with_counts, masked_contact
 from contacts.models import Contact, ContactImport, ContactList
 from contacts.webforms import ContactUploadForm
-from minsheng.accounts.permissions import public, require_role
+from minsheng.accounts.permissions import access, public, require_role
 from minsheng.audit import record_download
 from minsheng.db import get_session
-from minsheng.errors import InputError
+from minsheng.errors import InputError, Problem
 from minsheng.jobs import Job, can_retry
 from minsheng.limits import requested_page
 from minsheng.web import commit_or_show, moved_to, show_problems
@@ -36,7 +37,8 @@ PAGE_SIZE = 50
 @bp.route("/contacts/lists/", methods=["GET", "POST"])
 @require_role("organizer")
 def lists() -> ResponseReturnValue:
-    """The target lists, and the upload that adds a file's contacts to one (new or existing)."""
+    """The target lists the organizer may use, and the upload that adds a file's contacts to
+    one (new, or existing and theirs: another campaign's list is refused)."""
     session = get_session()
     form = ContactUploadForm()
     if form.validate_on_submit():
@@ -49,11 +51,14 @@ def lists() -> ResponseReturnValue:
             check_contact_file(data, filename)  # a file too large is told at once, not queued
         except InputError as exc:
             show_problems(form, exc, {filename: "file"})
-            lists = lists_with_counts(session)
+            lists = usable_lists(current_user, lists_with_counts(session))
             return render_template("contacts/lists.html", form=form, lists=lists), exc.http_status
 
         def start() -> Job:
             contact_list = get_or_create_list(session, form.list_name.data or "")
+            if not uses_list(current_user, contact_list):
+                name = contact_list.name
+                raise InputError([Problem("list", f"list {name!r} is another campaign's")])
             return start_import(
                 session, contact_list, data, filename, required, actor_id=current_user.id
             )
@@ -61,13 +66,14 @@ def lists() -> ResponseReturnValue:
         job = commit_or_show(session, form, start, {"list": "list_name", filename: "file"})
         if job is not None:
             return redirect(url_for("contacts.import_job", job_id=job.id))
-    return render_template("contacts/lists.html", form=form, lists=lists_with_counts(session)), (
+    shown = usable_lists(current_user, lists_with_counts(session))
+    return render_template("contacts/lists.html", form=form, lists=shown), (
         422 if form.errors else 200
     )
 
 
 @bp.route("/contacts/imports/jobs/<int:job_id>")
-@require_role("organizer")
+@access("job")
 def import_job(job_id: int) -> ResponseReturnValue:
     """Progress of a queued import; refreshes itself until done, then shows the result."""
     job = get_session().get(Job, job_id)
@@ -82,7 +88,7 @@ def import_job(job_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/contacts/lists/<int:list_id>")
-@require_role("organizer")
+@access("contact-list")
 def list_detail(list_id: int) -> ResponseReturnValue:
     session = get_session()
     contact_list = session.get(ContactList, list_id) or abort(404)
@@ -116,7 +122,7 @@ def list_detail(list_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/contacts/imports/<int:import_id>")
-@require_role("organizer")
+@access("contact-import")
 def import_result(import_id: int) -> ResponseReturnValue:
     session = get_session()
     contact_import = session.get(ContactImport, import_id) or abort(404)
@@ -131,7 +137,7 @@ def import_result(import_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/contacts/imports/<int:import_id>/errors.csv")
-@require_role("organizer")
+@access("contact-import")
 def import_errors(import_id: int) -> ResponseReturnValue:
     session = get_session()
     contact_import = session.get(ContactImport, import_id) or abort(404)

@@ -13,13 +13,13 @@ def init_app(app: Flask) -> None:
     `minsheng export` commands and the render and export tasks."""
     from flask_babel import lazy_gettext as _l
 
-    from exporters import tasks  # noqa: F401  (registers the render and export tasks)
+    from exporters import access, tasks  # noqa: F401  (tasks: the render and export tasks)
     from exporters.cli import export_command, report_cli
-    from exporters.views import bp, init_access
+    from exporters.views import bp
     from minsheng.navigation import add_campaign_tab
 
-    init_access()
     app.register_blueprint(bp)
+    access.init_app()
     app.cli.add_command(report_cli)
     app.cli.add_command(export_command)
     add_campaign_tab(app, "exporters.campaign_report_list", _l("Thematic reports"), order=50)

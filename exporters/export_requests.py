@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
+from exporters.access import exports_to
 from exporters.errors import ExportError
 from exporters.file_jobs import claim_row_job, register_file_job_kind, stored_file
 from exporters.models import DataExport
@@ -120,7 +121,12 @@ def mark_export_running(session: Session, export: DataExport) -> Job | None:
     return claim_row_job(session, export, 0.02)
 
 
-register_file_job_kind(JOB_KIND, DataExport, "exporters.campaign_exports")
+register_file_job_kind(
+    JOB_KIND,
+    DataExport,
+    "exporters.campaign_exports",
+    lambda user, export: exports_to(user, export.campaign),
+)
 
 
 def produce_export(session: Session, export: DataExport, job: Job | None) -> str | None:

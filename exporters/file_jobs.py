@@ -45,10 +45,12 @@ def claim_row_job(session: Session, row: FileRow, progress: float) -> Job | None
     return job
 
 
-def register_file_job_kind(kind: str, model: Any, endpoint: str) -> None:
+def register_file_job_kind(
+    kind: str, model: Any, endpoint: str, allows: Callable[[Any, Any], bool]
+) -> None:
     """Declare the job kind whose jobs write `model` rows: a job that failed for good shows
-    why on its row, a retry queues the row again, and `endpoint` (taking the campaign's
-    `slug`) is the page where it is followed."""
+    why on its row, a retry queues the row again, `endpoint` (taking the campaign's `slug`) is
+    the page where it is followed, and `allows(user, row)` says who may follow and retry it."""
 
     def row_of(session: Session, job: Job) -> Any:
         return session.scalar(select(model).where(model.job_id == job.id))
@@ -70,7 +72,13 @@ def register_file_job_kind(kind: str, model: Any, endpoint: str) -> None:
         slug = row.campaign.slug if row is not None else job.target.removeprefix("campaign:")
         return url_for(endpoint, slug=slug)
 
-    register_job_kind(kind, JobKind(page=page, on_failed=failed, on_retry=retried))
+    def followed_by(session: Session, job: Job, user: Any) -> bool:
+        row = row_of(session, job)
+        return row is not None and allows(user, row)
+
+    register_job_kind(
+        kind, JobKind(page=page, on_failed=failed, on_retry=retried, allows=followed_by)
+    )
 
 
 def write_once(

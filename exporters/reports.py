@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.access import runs
 from campaigns.models import Campaign
 from exporters.errors import ExportError
 from exporters.file_jobs import claim_row_job, register_file_job_kind, stored_file
@@ -86,7 +87,12 @@ def mark_running(session: Session, report: Report) -> Job | None:
     return claim_row_job(session, report, 0.05)
 
 
-register_file_job_kind(JOB_KIND, Report, "exporters.campaign_report_list")
+register_file_job_kind(
+    JOB_KIND,
+    Report,
+    "exporters.campaign_report_list",
+    lambda user, report: runs(user, report.campaign),
+)
 
 
 def produce_report(

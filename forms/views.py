@@ -7,7 +7,7 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from forms import respondent
-from minsheng.accounts.permissions import public
+from minsheng.accounts.permissions import public, token
 from minsheng.db import get_session
 from minsheng.throttle import throttled
 
@@ -29,7 +29,7 @@ def respond(slug: str) -> ResponseReturnValue:
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
-@public
+@token
 @throttled()
 def respond_invitation(token: str) -> ResponseReturnValue:
     """A personal invitation link: one response per invitation, resumed from the same link on any

@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     from campaigns.lifecycle import add_status_check
-    from invitations import api, send_cli, tasks, views  # noqa: F401 (send_cli: commands)
+    from invitations import access, api, send_cli, tasks, views  # noqa: F401 (send_cli)
     from invitations.cli import invitations_cli
     from invitations.send_runs import sending_check
     from minsheng.jobs import add_periodic_job
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     add_status_check(sending_check)
+    access.init_app()
     app.cli.add_command(invitations_cli)
     # Mail clients post one-click unsubscribes (RFC 8058) without our CSRF token.
     app.extensions["csrf"].exempt(views.opt_out)

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from campaigns.web import get_campaign_or_404
 from invitations.funnel import DISPOSITIONS, funnel
 from invitations.receipts import RECEIPT_STATUSES, record_receipt
-from minsheng.accounts.permissions import public, require_role
+from minsheng.accounts.permissions import access, public
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.openapi import SLUG, STAFF_REFUSALS, add_openapi, errors, json_body
@@ -20,7 +20,7 @@ bp = Blueprint("invitations_api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/campaigns/<slug>/funnel")
-@require_role("organizer")
+@access("campaign:organizer")
 def campaign_funnel(slug: str) -> ResponseReturnValue:
     """Stages, AAPOR dispositions and RR1/RR2, in total, by stratum, by channel and by both."""
     session = get_session()

@@ -27,6 +27,7 @@ from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
+from contacts.access import usable_lists
 from contacts.lists import lists_with_counts
 from contacts.models import ContactList
 from invitations.channels import CHANNEL_NAMES
@@ -47,10 +48,10 @@ from invitations.send_runs import plan_send_run, recent_runs, send_progress
 from invitations.tasks import queue_send_run
 from invitations.tokens import status_counts
 from invitations.webforms import QuotaForm, SampleForm, SendForm
-from minsheng.accounts.permissions import public, require_role
+from minsheng.accounts.permissions import access, public, token
 from minsheng.db import get_session
 from minsheng.headers import framed_document
-from minsheng.web import commit_or_show, label_language, moved_to
+from minsheng.web import commit_or_show, label_language, moved_to, or_404
 from questionnaire.schema import text_in
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
@@ -67,7 +68,7 @@ def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
 
 
 @bp.get("/campaigns/<slug>/messages")
-@require_role("organizer")
+@access("campaign:organizer")
 def messages_preview(slug: str) -> ResponseReturnValue:
     """The invitation or reminder as a person gets it, per channel and language."""
     campaign = get_campaign_or_404(slug)
@@ -96,7 +97,7 @@ def messages_preview(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/campaigns/<slug>/messages/email.html")
-@require_role("organizer")
+@access("campaign:organizer")
 def message_html(slug: str) -> ResponseReturnValue:
     """The HTML part of an e-mail as its own document, for the preview's sandboxed iframe: the
     message keeps the inline styles e-mail clients need under a policy of its own, while the
@@ -112,7 +113,7 @@ def message_html(slug: str) -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/sending", methods=["GET", "POST"])
-@require_role("organizer")
+@access("campaign:organizer")
 def sending_page(slug: str) -> ResponseReturnValue:
     """Send the invitation message or the reminders due, and follow earlier runs' progress."""
     campaign = get_campaign_or_404(slug)
@@ -150,7 +151,7 @@ def sending_page(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/campaigns/<slug>/funnel")
-@require_role("organizer")
+@access("campaign:organizer")
 def funnel_page(slug: str) -> ResponseReturnValue:
     """Created -> sent -> delivered/bounced -> opened -> started -> completed, with RR1/RR2."""
     campaign = get_campaign_or_404(slug)
@@ -167,7 +168,7 @@ def funnel_page(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/campaigns/<slug>/posters.pdf")
-@require_role("organizer")
+@access("campaign:organizer")
 def posters(slug: str) -> ResponseReturnValue:
     """A4 posters with QR codes, one page per collection point (`?point=<code>` for one)."""
     campaign = get_campaign_or_404(slug)
@@ -190,7 +191,7 @@ def posters(slug: str) -> ResponseReturnValue:
 
 
 @bp.route("/o/<ref>", methods=["GET", "POST"])
-@public
+@token
 def opt_out(ref: str) -> ResponseReturnValue:
     """The opt-out link of a message. GET only asks (mail scanners follow links); POST, from the
     page's button or a mail client's one-click unsubscribe (RFC 8058), records it."""
@@ -214,7 +215,7 @@ def opt_out(ref: str) -> ResponseReturnValue:
 
 
 @bp.get("/t/<ref>.gif")
-@public
+@token
 def opened(ref: str) -> ResponseReturnValue:
     """The open-tracking image of an e-mail; always answers with the image."""
     delivery_id = read_signed_ref(str(current_app.config["SECRET_KEY"]), "open", ref)
@@ -226,7 +227,7 @@ def opened(ref: str) -> ResponseReturnValue:
 
 
 @bp.get("/campaigns/<slug>/invitations")
-@require_role("organizer")
+@access("campaign:organizer")
 def status(slug: str) -> ResponseReturnValue:
     return _status_page(get_campaign_or_404(slug), QuotaForm())
 
@@ -247,7 +248,7 @@ def _status_page(campaign: Campaign, quota_form: QuotaForm) -> str:
 
 
 @bp.post("/campaigns/<slug>/invitations/quotas")
-@require_role("organizer")
+@access("campaign:organizer")
 def quota(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     session = get_session()
@@ -270,15 +271,17 @@ SAMPLE_FIELDS = {"size": "count", "per_stratum": "count", "list": "list_id"}
 
 
 @bp.route("/campaigns/<slug>/invitations/sample", methods=["GET", "POST"])
-@require_role("organizer")
+@access("campaign:organizer")
 def sample(slug: str) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     session = get_session()
     form = SampleForm()
     form.list_id.choices = [
-        SelectChoice(str(lst.id), f"{lst.name} ({n})") for lst, n in lists_with_counts(session)
+        SelectChoice(str(lst.id), f"{lst.name} ({n})")
+        for lst, n in usable_lists(current_user, lists_with_counts(session))
     ]
     if form.validate_on_submit():
+        # Only the lists this organizer may use are offered, and the form refuses any other.
         contact_list = session.get(ContactList, form.list_id.data) or abort(404)
         by = [a.strip() for a in (form.by.data or "").split(",") if a.strip()]
         count = form.count.data
@@ -308,13 +311,11 @@ def sample(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/campaigns/<slug>/invitations/samples/<int:sample_id>")
-@require_role("organizer")
+@access("sample")
 def sample_detail(slug: str, sample_id: int) -> ResponseReturnValue:
     campaign = get_campaign_or_404(slug)
     session = get_session()
-    drawn = session.get(Sample, sample_id)
-    if drawn is None or drawn.campaign_id != campaign.id:
-        abort(404, description=f"No sample {sample_id} in campaign {slug!r}.")
+    drawn = or_404(session.get(Sample, sample_id), f"No sample {sample_id}.")
     return render_template(
         "invitations/sample_detail.html",
         sample=drawn,
@@ -333,12 +334,10 @@ def old_campaign_url(slug: str, rest: str) -> ResponseReturnValue:
 
 
 @bp.get("/invitations/samples/<int:sample_id>")
-@require_role("organizer")
+@access("sample")
 def old_sample_url(sample_id: int) -> ResponseReturnValue:
     """A sample's page moved under its campaign; the old URL did not name the campaign."""
     session = get_session()
-    drawn = session.get(Sample, sample_id)
-    campaign = session.get(Campaign, drawn.campaign_id) if drawn is not None else None
-    if campaign is None:
-        abort(404, description=f"No sample {sample_id}.")
+    drawn = or_404(session.get(Sample, sample_id), f"No sample {sample_id}.")
+    campaign = or_404(session.get(Campaign, drawn.campaign_id), f"No sample {sample_id}.")
     return moved_to(f"/campaigns/{campaign.slug}/invitations/samples/{sample_id}")

@@ -100,12 +100,14 @@ class JobKind:
     """What a package does when one of its jobs fails for good or is retried (a report is
     marked failed with the reason, then queued again), so its own rows never stay "running";
     `page` is where a person follows the job (the retry button returns there) and `can_retry`
-    says whether a retry can help (an import whose file was refused cannot)."""
+    says whether a retry can help (an import whose file was refused cannot); `allows` says who
+    may follow and retry it (the organizers of its campaign; without it, admins only)."""
 
     page: Callable[[Session, Job], str]
     on_failed: Callable[[Session, Job], None] | None = None
     on_retry: Callable[[Session, Job], None] | None = None
     can_retry: Callable[[Session, Job], bool] | None = None
+    allows: Callable[[Session, Job, Any], bool] | None = None
 
 
 def job_kind(kind: str) -> JobKind | None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, url_for
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Flask, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
-from minsheng.accounts.permissions import public, require_role
+from minsheng.accounts.permissions import access, add_access_rule, public
 from minsheng.db import get_session
 from minsheng.jobs import Job, job_kind, retry_job
 from minsheng.web import or_404
@@ -31,14 +34,12 @@ def healthz() -> ResponseReturnValue:
 
 
 @bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
-@require_role("organizer")
+@access("job")
 def retry(job_id: int) -> ResponseReturnValue:
     """The retry button of a failed job: queue it again and return to its page."""
     session = get_session()
     job = or_404(session.get(Job, job_id), _("No such job."))
-    kind = job_kind(job.kind)
-    if kind is None:
-        abort(404)
+    kind = or_404(job_kind(job.kind), _("No such job."))
     retry_job(session, job, actor_id=current_user.id)
     page = kind.page(session, job)
     session.commit()
@@ -46,5 +47,17 @@ def retry(job_id: int) -> ResponseReturnValue:
     return redirect(page)
 
 
+def allows_job(user: Any, arguments: Mapping[str, Any]) -> bool:
+    """The `job` access rule: a job is followed and retried by whom its kind allows (the
+    organizers of its campaign, `JobKind.allows`), by admins otherwise; 404 for no such job."""
+    session = get_session()
+    job = or_404(session.get(Job, int(arguments["job_id"])), _("No such job."))
+    kind = or_404(job_kind(job.kind), _("No such job."))
+    if kind.allows is None:
+        return bool(user.role == "admin")
+    return kind.allows(session, job, user)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    add_access_rule("job", allows_job, ("organizer",), allows={"owner", "admin"})

@@ -18,12 +18,14 @@ def init_app(app: Flask) -> None:
 
     from minsheng.jobs import add_periodic_job
     from minsheng.navigation import add_campaign_tab, add_menu_entry, add_respondent_link
+    from recommendations import access
     from recommendations.api import bp as api_bp
     from recommendations.cli import recommendations_cli
     from recommendations.views import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
+    access.init_app()
     app.cli.add_command(recommendations_cli)
     add_menu_entry(app, "recommendations.work_list", _l("To-do list"), order=40)
     add_campaign_tab(

@@ -12,8 +12,9 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from campaigns.access import runs
 from campaigns.web import get_campaign_or_404
-from minsheng.accounts.permissions import require_role
+from minsheng.accounts.permissions import access
 from minsheng.db import get_session
 from minsheng.openapi import SLUG, STAFF_REFUSALS, add_openapi, errors, json_body
 from recommendations.models import Assignment, Recommendation
@@ -51,7 +52,7 @@ def _recommendation(recommendation: Recommendation) -> dict[str, Any]:
 
 
 @bp.get("/campaigns/<slug>/recommendations")
-@require_role("organizer", "department")
+@access("campaign:follow-up")
 def campaign_recommendations(slug: str) -> ResponseReturnValue:
     """The campaign's recommendations the caller may see (401 without a staff session)."""
     session = get_session()
@@ -62,7 +63,7 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
             _recommendation(r) for r in visible_recommendations(session, campaign, current_user)
         ],
     }
-    if current_user.role in ("organizer", "admin"):
+    if runs(current_user, campaign):
         body["rates"] = campaign_rates(session, campaign).to_dict()
         body["department_rates"] = [r.to_dict() for r in department_rates(session, campaign)]
     return body

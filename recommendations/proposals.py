@@ -131,9 +131,3 @@ def visible_assignments(viewer: User, recommendation: Recommendation) -> list[As
     if viewer.role == "department":
         return [a for a in recommendation.assignments if a.department_id == viewer.department_id]
     return list(recommendation.assignments)
-
-
-def can_view(viewer: User, recommendation: Recommendation) -> bool:
-    if viewer.role in ("organizer", "admin"):
-        return True
-    return viewer.role == "department" and bool(visible_assignments(viewer, recommendation))

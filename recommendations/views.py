@@ -17,10 +17,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from campaigns.access import runs
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
 from minsheng.accounts.models import Department, User
-from minsheng.accounts.permissions import public, require_role
+from minsheng.accounts.permissions import access, public, require_role
 from minsheng.audit import record_download
 from minsheng.db import get_session
 from minsheng.errors import InputError
@@ -28,8 +29,9 @@ from minsheng.files import send_stored_file
 from minsheng.limits import record_id
 from minsheng.text import sanitised
 from minsheng.throttle import throttled
-from minsheng.web import commit_or_show, label_language, moved_to
+from minsheng.web import commit_or_show, label_language, moved_to, or_404
 from questionnaire.schema import text_in
+from recommendations.access import follows_up
 from recommendations.assignments import (
     assign_to_departments,
     department_assignments,
@@ -46,7 +48,6 @@ from recommendations.feedback import (
 )
 from recommendations.models import Assignment, Recommendation
 from recommendations.proposals import (
-    can_view,
     create_recommendation,
     decide,
     visible_assignments,
@@ -76,18 +77,10 @@ def _title(campaign: Campaign) -> str:
     return text_in(campaign.title, language, "zh")
 
 
-def _recommendation(slug: str, rec_id: int) -> Recommendation:
-    """The recommendation of campaign `slug`, or 404: also when it belongs to another campaign or
-    the user may not see it (a department user learns nothing about other departments' work)."""
-    campaign = get_campaign_or_404(slug)
-    recommendation = get_session().get(Recommendation, rec_id)
-    if (
-        recommendation is None
-        or recommendation.campaign_id != campaign.id
-        or not can_view(current_user, recommendation)
-    ):
-        abort(404, description=f"No recommendation {rec_id} in campaign {slug!r}.")
-    return recommendation
+def _recommendation(rec_id: int) -> Recommendation:
+    """The recommendation the URL names; the route's access rule (`recommendations.access`)
+    already answered 404 if it is missing, elsewhere, or another department's."""
+    return or_404(get_session().get(Recommendation, rec_id), f"No recommendation {rec_id}.")
 
 
 def _committed(form: FlaskForm, action: Callable[[], object], done: str) -> bool:
@@ -109,31 +102,28 @@ def _recommendation_form(campaign: Campaign) -> RecommendationForm:
 
 
 @bp.route("/campaigns/<slug>/recommendations", methods=["GET", "POST"])
-@require_role("organizer", "department")
+@access("campaign:follow-up", writes="campaign:organizer")
 def campaign_recommendations(slug: str) -> ResponseReturnValue:
     """Organizers: every recommendation, the rates and a form for a new one. Departments: the
     recommendations assigned to them."""
     session = get_session()
     campaign = get_campaign_or_404(slug)
-    staff = current_user.role in ("organizer", "admin")
+    staff = runs(current_user, campaign)
     form = _recommendation_form(campaign)
-    if request.method == "POST":
-        if not staff:
-            abort(403, description="Only organizers add recommendations.")
-        if form.validate_on_submit() and _committed(
-            form,
-            lambda: create_recommendation(
-                session,
-                campaign,
-                form.title.data or "",
-                form.text.data or "",
-                form.source.data or "",
-                form.golden_idea_id.data or None,
-                current_user.id,
-            ),
-            _("The recommendation has been added."),
-        ):
-            return redirect(url_for("recommendations.campaign_recommendations", slug=slug))
+    if form.validate_on_submit() and _committed(
+        form,
+        lambda: create_recommendation(
+            session,
+            campaign,
+            form.title.data or "",
+            form.text.data or "",
+            form.source.data or "",
+            form.golden_idea_id.data or None,
+            current_user.id,
+        ),
+        _("The recommendation has been added."),
+    ):
+        return redirect(url_for("recommendations.campaign_recommendations", slug=slug))
     return render_template(
         "recommendations/campaign.html",
         campaign=campaign,
@@ -151,10 +141,12 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
 @bp.route("/recommendations/")
 @require_role("organizer", "department")
 def work_list() -> ResponseReturnValue:
-    """Open assignments first, by deadline; overdue ones are marked."""
+    """Open assignments first, by deadline; overdue ones are marked. Only those of campaigns the
+    user follows up (`recommendations.access`) are listed."""
+    assignments = department_assignments(get_session(), current_user)
     return render_template(
         "recommendations/work_list.html",
-        assignments=department_assignments(get_session(), current_user),
+        assignments=[a for a in assignments if follows_up(current_user, a.recommendation.campaign)],
     )
 
 
@@ -203,7 +195,7 @@ def _detail_page(
         recommendation=recommendation,
         campaign=campaign,
         title=_title(campaign),
-        staff=current_user.role in ("organizer", "admin"),
+        staff=runs(current_user, campaign),
         assignments=assignments,
         evaluations=evaluations(session, recommendation),
         recognitions=recognitions(session, recommendation),
@@ -214,9 +206,9 @@ def _detail_page(
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>")
-@require_role("organizer", "department")
+@access("recommendation")
 def detail(slug: str, rec_id: int) -> ResponseReturnValue:
-    return _detail_page(_recommendation(slug, rec_id))
+    return _detail_page(_recommendation(rec_id))
 
 
 def _submit(
@@ -237,9 +229,9 @@ def _submit(
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/decision", methods=["POST"])
-@require_role("organizer")
+@access("recommendation:decide")
 def decision(slug: str, rec_id: int) -> ResponseReturnValue:
-    recommendation = _recommendation(slug, rec_id)
+    recommendation = _recommendation(rec_id)
     form = DecisionForm()
     return _submit(
         recommendation,
@@ -257,10 +249,10 @@ def decision(slug: str, rec_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/assignments", methods=["POST"])
-@require_role("organizer")
+@access("recommendation:decide")
 def assign(slug: str, rec_id: int) -> ResponseReturnValue:
     session = get_session()
-    recommendation = _recommendation(slug, rec_id)
+    recommendation = _recommendation(rec_id)
     form = _assign_form(recommendation, posted=True)
     chosen = form.departments.data or []
     return _submit(
@@ -279,26 +271,19 @@ def assign(slug: str, rec_id: int) -> ResponseReturnValue:
     )
 
 
-def _assignment(slug: str, assignment_id: int) -> Assignment:
-    """The assignment of a recommendation of campaign `slug` the user may see, or 404."""
-    campaign = get_campaign_or_404(slug)
-    assignment = get_session().get(Assignment, assignment_id)
-    if (
-        assignment is None
-        or assignment.recommendation.campaign_id != campaign.id
-        or assignment not in visible_assignments(current_user, assignment.recommendation)
-    ):
-        abort(404, description=f"No assignment {assignment_id} in campaign {slug!r}.")
-    return assignment
+def _assignment(assignment_id: int) -> Assignment:
+    """The assignment the URL names; the route's access rule already answered 404 if it is
+    missing, elsewhere, or another department's."""
+    return or_404(get_session().get(Assignment, assignment_id), f"No assignment {assignment_id}.")
 
 
 @bp.route(
     "/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/progress",
     methods=["POST"],
 )
-@require_role("organizer", "department")
+@access("assignment")
 def progress(slug: str, assignment_id: int) -> ResponseReturnValue:
-    assignment = _assignment(slug, assignment_id)
+    assignment = _assignment(assignment_id)
     form = _progress_form(assignment, posted=True)
     uploads = [
         Upload(f.filename or "", f.read())
@@ -322,9 +307,9 @@ def progress(slug: str, assignment_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/files/<name>")
-@require_role("organizer", "department")
+@access("assignment")
 def evidence(slug: str, assignment_id: int, name: str) -> ResponseReturnValue:
-    assignment = _assignment(slug, assignment_id)
+    assignment = _assignment(assignment_id)
     key = evidence_key(assignment, name)
     if key is None:
         abort(404, description=f"No file {name!r} for assignment {assignment_id}.")
@@ -334,9 +319,9 @@ def evidence(slug: str, assignment_id: int, name: str) -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/feedback", methods=["POST"])
-@require_role("organizer")
+@access("recommendation:decide")
 def feedback(slug: str, rec_id: int) -> ResponseReturnValue:
-    recommendation = _recommendation(slug, rec_id)
+    recommendation = _recommendation(rec_id)
     form = FeedbackForm()
     return _submit(
         recommendation,
@@ -350,9 +335,9 @@ def feedback(slug: str, rec_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/evaluations", methods=["POST"])
-@require_role("organizer")
+@access("recommendation:decide")
 def evaluation(slug: str, rec_id: int) -> ResponseReturnValue:
-    recommendation = _recommendation(slug, rec_id)
+    recommendation = _recommendation(rec_id)
     form = EvaluationForm()
     return _submit(
         recommendation,
@@ -371,10 +356,10 @@ def evaluation(slug: str, rec_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/recognitions", methods=["POST"])
-@require_role("organizer")
+@access("recommendation:decide")
 def recognition(slug: str, rec_id: int) -> ResponseReturnValue:
     session = get_session()
-    recommendation = _recommendation(slug, rec_id)
+    recommendation = _recommendation(rec_id)
     form = RecognitionForm()
     expert = session.scalar(select(User).where(User.username == (form.expert.data or "")))
     return _submit(
@@ -436,26 +421,20 @@ def campaign_feedback(slug: str) -> ResponseReturnValue:
 
 @bp.route("/recommendations/<int:rec_id>", defaults={"rest": ""}, methods=["GET", "POST"])
 @bp.route("/recommendations/<int:rec_id>/<path:rest>", methods=["GET", "POST"])
-@require_role("organizer", "department")
+@access("recommendation")
 def old_recommendation_url(rec_id: int, rest: str) -> ResponseReturnValue:
     """A recommendation's pages moved under its campaign; links already sent (escalation
     e-mails, bookmarks) keep working. Only someone who may see the recommendation learns its
-    campaign; anyone else gets the 404 the new address would give."""
-    recommendation = get_session().get(Recommendation, rec_id)
-    if recommendation is None or not can_view(current_user, recommendation):
-        abort(404, description=f"No recommendation {rec_id}.")
+    campaign (the access rule refuses anyone else)."""
+    recommendation = _recommendation(rec_id)
     page = f"/campaigns/{recommendation.campaign.slug}/recommendations/{rec_id}"
     return moved_to(page + (f"/{rest}" if rest else ""))
 
 
 @bp.route("/recommendations/assignments/<int:assignment_id>/<path:rest>", methods=["GET", "POST"])
-@require_role("organizer", "department")
+@access("assignment")
 def old_assignment_url(assignment_id: int, rest: str) -> ResponseReturnValue:
     """An assignment's progress form and evidence files moved under the campaign too."""
-    assignment = get_session().get(Assignment, assignment_id)
-    if assignment is None or assignment not in visible_assignments(
-        current_user, assignment.recommendation
-    ):
-        abort(404, description=f"No assignment {assignment_id}.")
+    assignment = _assignment(assignment_id)
     slug = assignment.recommendation.campaign.slug
     return moved_to(f"/campaigns/{slug}/recommendations/assignments/{assignment_id}/{rest}")

@@ -12,15 +12,13 @@ def init_app(app: Flask) -> None:
     """Register the review pages and the `minsheng reviews` commands."""
     from flask_babel import lazy_gettext as _l
 
-    from campaigns.access import add_membership
-    from minsheng.db import get_session
     from minsheng.navigation import add_campaign_tab, add_menu_entry
+    from reviews import access
     from reviews.cli import reviews_cli
-    from reviews.experts import is_assigned
     from reviews.views import bp
 
     app.register_blueprint(bp)
-    add_membership("expert", lambda user, campaign: is_assigned(get_session(), campaign, user))
+    access.init_app()
     app.cli.add_command(reviews_cli)
     add_menu_entry(app, "reviews.index", _l("My reviews"), order=30)
     add_campaign_tab(app, "reviews.overview", _l("Expert review"), order=60)

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
 from minsheng.accounts.models import User
-from minsheng.accounts.permissions import public, require_role
+from minsheng.accounts.permissions import access, public, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
 from minsheng.limits import requested_page
@@ -26,7 +26,6 @@ from reviews.experts import (
     campaign_experts,
     close_review_round,
     expert_campaigns,
-    is_assigned,
     reopen_review_round,
     round_is_open,
 )
@@ -47,14 +46,6 @@ bp = Blueprint("reviews", __name__, template_folder="templates")
 PAGE_SIZE = 50
 
 
-def _assigned_campaign(slug: str) -> Campaign:
-    """The campaign, if the logged-in expert reviews it (admins see every campaign)."""
-    campaign = get_campaign_or_404(slug)
-    if current_user.role != "admin" and not is_assigned(get_session(), campaign, current_user):
-        abort(403, description=f"You are not assigned to review campaign {slug!r}.")
-    return campaign
-
-
 @bp.route("/reviews/")
 @require_role("expert")
 def index() -> ResponseReturnValue:
@@ -69,9 +60,9 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/reviews/queue")
-@require_role("expert")
+@access("campaign:review")
 def queue(slug: str) -> ResponseReturnValue:
-    campaign = _assigned_campaign(slug)
+    campaign = get_campaign_or_404(slug)
     return _queue_page(campaign, _annotation_form(campaign))
 
 
@@ -102,11 +93,11 @@ def _queue_page(campaign: Campaign, annotation_form: AnnotationForm) -> str:
 @bp.route(
     "/campaigns/<slug>/reviews/suggestions/<int:response_id>/<question>", methods=["GET", "POST"]
 )
-@require_role("expert")
+@access("campaign:review")
 def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
     """Score one suggestion; the form shows the expert's earlier score while the round is open."""
     session = get_session()
-    campaign = _assigned_campaign(slug)
+    campaign = get_campaign_or_404(slug)
     try:
         suggestion = get_suggestion(session, campaign, response_id, question)
     except InputError as exc:
@@ -164,13 +155,13 @@ def _annotation_form(campaign: Campaign) -> AnnotationForm:
 
 
 @bp.route("/campaigns/<slug>/reviews/annotations", methods=["POST"])
-@require_role("expert", "organizer")
+@access("campaign:annotate")
 def add_annotation(slug: str) -> ResponseReturnValue:
     """Add an annotation from the expert's queue or the organizer's overview; a refused one is
     shown again on the page it came from, with what was typed."""
     session = get_session()
     expert = current_user.role == "expert"
-    campaign = _assigned_campaign(slug) if expert else get_campaign_or_404(slug)
+    campaign = get_campaign_or_404(slug)
     form = _annotation_form(campaign)
     if form.validate_on_submit():
         commit_or_show(
@@ -189,7 +180,7 @@ def add_annotation(slug: str) -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/reviews")
-@require_role("organizer")
+@access("campaign:organizer")
 def overview(slug: str) -> ResponseReturnValue:
     return _overview_page(get_campaign_or_404(slug))
 
@@ -220,7 +211,7 @@ def _overview_page(campaign: Campaign, **refused: FlaskForm) -> str:
 
 
 @bp.route("/campaigns/<slug>/reviews/experts", methods=["POST"])
-@require_role("organizer")
+@access("campaign:organizer")
 def add_expert(slug: str) -> ResponseReturnValue:
     session = get_session()
     campaign = get_campaign_or_404(slug)
@@ -243,7 +234,7 @@ def add_expert(slug: str) -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/reviews/round", methods=["POST"])
-@require_role("organizer")
+@access("campaign:organizer")
 def change_round(slug: str) -> ResponseReturnValue:
     session = get_session()
     campaign = get_campaign_or_404(slug)
@@ -270,7 +261,7 @@ def _nomination_form(campaign: Campaign) -> NominationForm:
 
 
 @bp.route("/campaigns/<slug>/reviews/nominations", methods=["POST"])
-@require_role("organizer")
+@access("campaign:organizer")
 def add_nomination(slug: str) -> ResponseReturnValue:
     session = get_session()
     campaign = get_campaign_or_404(slug)
@@ -296,7 +287,7 @@ def add_nomination(slug: str) -> ResponseReturnValue:
 
 
 @bp.route("/campaigns/<slug>/reviews/golden-ideas", methods=["POST"])
-@require_role("organizer")
+@access("campaign:organizer")
 def add_golden_idea(slug: str) -> ResponseReturnValue:
     """The panel's decision on one nomination; a refused one comes back in its row."""
     session = get_session()

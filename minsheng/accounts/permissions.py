@@ -1,14 +1,21 @@
 """Who may open each view, declared beside it: `public`, `token` (invitation links),
 `require_role` (any staff of these roles) or `access` (a named rule about the URL's object, e.g.
-``campaign:results``). The app refuses endpoints that declare none (`refuse_undeclared`)."""
+``campaign:results``). The app refuses endpoints that declare none (`refuse_undeclared`).
+
+Each declaration also says what every audience (`AUDIENCES`) gets from the route
+(`expected_outcomes`), so the authorization matrix test reads the expectation from the same
+place the app enforces it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from minsheng.errors import wants_json
@@ -17,6 +24,38 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC_ATTR = "minsheng_public"
 ROLES_ATTR = "minsheng_roles"
+EXPECT_ATTR = "minsheng_expect"
+
+#: The people the authorization matrix walks every route as, each with the role it logs in with
+#: (None: no staff login). "owner" owns the campaign the URL names; "other_organizer" owns none;
+#: "assigned_expert" reviews it; "linked_department" receives it (and is assigned its
+#: recommendation); "respondent" has answered through an invitation link.
+AUDIENCES: dict[str, str | None] = {
+    "anonymous": None,
+    "respondent": None,
+    "owner": "organizer",
+    "other_organizer": "organizer",
+    "assigned_expert": "expert",
+    "other_expert": "expert",
+    "linked_department": "department",
+    "other_department": "department",
+    "admin": "admin",
+}
+#: What a request can get: the page ("ok"), the login page (a 401 for API clients), a refusal,
+#: or a 404 that tells nothing about an object the user may not know of.
+OUTCOMES = ("ok", "login", "403", "404")
+Expectation = Mapping[str, str]
+
+
+def _checked(expect: Expectation | None) -> dict[str, str]:
+    """`expect` after checking its audiences and outcomes, so a typo fails at import."""
+    for audience, outcome in (expect or {}).items():
+        if audience not in AUDIENCES or outcome not in OUTCOMES:
+            raise ValueError(
+                f"expectation {audience!r}: {outcome!r}; expected an audience among "
+                f"{', '.join(AUDIENCES)} and an outcome among {', '.join(OUTCOMES)}"
+            )
+    return dict(expect or {})
 
 
 def role_allows(role: str, roles: tuple[str, ...]) -> bool:
@@ -24,12 +63,14 @@ def role_allows(role: str, roles: tuple[str, ...]) -> bool:
     return role == "admin" or role in roles
 
 
-def require_role(*roles: str) -> Callable[[F], F]:
+def require_role(*roles: str, expect: Expectation | None = None) -> Callable[[F], F]:
     """Let in logged-in users whose role is in `roles` (admin always); others get 403.
 
     Without a login a person is sent to the login page; an API client (`/api/` or
     `Accept: application/json`) gets a 401 with a JSON body instead of that redirect.
+    `expect` names the audiences for whom the route answers otherwise (see `access`).
     """
+    overrides = _checked(expect)
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -37,10 +78,11 @@ def require_role(*roles: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return _login_required()
             if not role_allows(current_user.role, roles):
-                abort(403, description="Your role does not allow this page.")
+                abort(403, description=gettext("Your role does not allow this page."))
             return view(*args, **kwargs)
 
         setattr(wrapped, ROLES_ATTR, roles)
+        setattr(wrapped, EXPECT_ATTR, overrides)
         return wrapped  # type: ignore[return-value]
 
     return decorator
@@ -60,68 +102,139 @@ def public(view: F) -> F:
 
 
 ACCESS_ATTR = "minsheng_access"
+WRITES_ATTR = "minsheng_access_writes"
 TOKEN_ATTR = "minsheng_token"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Rule = Callable[[Any, Mapping[str, Any]], bool]
 """A named access rule: given the logged-in user and the view's URL arguments, may they pass?
-It may abort with 404 itself when the URL names nothing (no such campaign)."""
+It aborts with 404 itself when the URL names nothing (no such campaign, report...) or an object
+the user must not learn of (another department's assignment)."""
 
-_RULES: dict[str, tuple[Rule, tuple[str, ...]]] = {}
+
+@dataclass(frozen=True)
+class AccessRule:
+    """A registered rule: the check, the roles it can ever let in (what menus go by where no
+    object is at hand), and which audiences it lets in (`allows`) or answers 404 (`hides`);
+    every other logged-in audience gets 403."""
+
+    check: Rule
+    roles: tuple[str, ...]
+    allows: frozenset[str]
+    hides: frozenset[str]
 
 
-def add_access_rule(name: str, rule: Rule, roles: tuple[str, ...]) -> None:
-    """Register the rule `name` (e.g. ``campaign:results``) that `access(name)` views apply;
-    `roles` are those it can ever let in (what menus go by where no object is at hand). Each
-    stage registers the rules about its own objects in its `init_app`."""
-    _RULES[name] = (rule, roles)
+_RULES: dict[str, AccessRule] = {}
+
+
+def add_access_rule(
+    name: str,
+    rule: Rule,
+    roles: tuple[str, ...],
+    *,
+    allows: Collection[str],
+    hides: Collection[str] = (),
+) -> None:
+    """Register the rule `name` (e.g. ``campaign:results``) that `access(name)` views apply.
+    Each stage registers the rules about its own objects in its `init_app`; `allows` and
+    `hides` say what the matrix audiences get (checked against `AUDIENCES`)."""
+    _checked({a: "ok" for a in allows} | {a: "404" for a in hides})
+    _RULES[name] = AccessRule(rule, roles, frozenset(allows), frozenset(hides))
 
 
 def access_allows(name: str, user: Any, arguments: Mapping[str, Any] | None) -> bool:
     """Whether the rule `name` lets `user` in for a URL with `arguments`; without the URL's
     object (a menu drawn on another page), whether their role may ever pass it."""
-    rule, roles = _RULES[name]
+    rule = _RULES[name]
+    if not role_allows(user.role, rule.roles):
+        return False  # before any lookup: this role never passes, whatever the URL names
     if arguments:
         try:
-            return rule(user, arguments)
+            return rule.check(user, arguments)
         except KeyError:
             pass
-    return role_allows(user.role, roles)
+    return role_allows(user.role, rule.roles)
 
 
-def access(name: str) -> Callable[[F], F]:
+def not_yours() -> str:
+    """The refusal a staff member gets on a campaign (or its report, list, recommendation...)
+    that is not theirs: it says which link would let them in, so they know whom to ask."""
+    return gettext(
+        "This campaign is not one of yours: only its organizers, the experts assigned to it and "
+        "the departments linked to it may open this page. Ask the campaign's organizer for access."
+    )
+
+
+def access(
+    name: str, *, writes: str | None = None, expect: Expectation | None = None
+) -> Callable[[F], F]:
     """Let in logged-in staff whom the access rule `name` allows for this URL's object; 403
     otherwise. No login: a redirect to the login page (401 JSON for API clients), like
-    `require_role`. An unknown rule name fails at the first request, never silently passes."""
+    `require_role`. `writes` names a stricter rule for the methods that change something (a page
+    departments read and organizers post to); `expect` names the audiences for whom this route
+    answers otherwise than its rule says. An unknown rule name fails at the first request, never
+    silently passes."""
+    overrides = _checked(expect)
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return _login_required()
-            if not access_allows(name, current_user, kwargs):
-                abort(403, description="You have no access to this campaign's pages.")
+            rule = name if writes is None or request.method in READ_METHODS else writes
+            if not role_allows(current_user.role, _RULES[rule].roles):
+                abort(403, description=gettext("Your role does not allow this page."))
+            if not access_allows(rule, current_user, kwargs):
+                abort(403, description=not_yours())
             return view(*args, **kwargs)
 
         setattr(wrapped, ACCESS_ATTR, name)
+        setattr(wrapped, WRITES_ATTR, writes)
+        setattr(wrapped, EXPECT_ATTR, overrides)
         return wrapped  # type: ignore[return-value]
 
     return decorator
 
 
 def token(view: F) -> F:
-    """Mark a view as open to whoever holds a valid invitation token in its URL; the view checks
-    the token itself (404 for an unknown or spent one)."""
+    """Mark a view as open to whoever holds a valid token or signed reference in its URL (an
+    invitation link, an opt-out link); the view checks it itself (404 for an unknown or spent
+    one). Such a page is public in every other respect (no staff tabs, no referrer)."""
     setattr(view, TOKEN_ATTR, True)
+    setattr(view, PUBLIC_ATTR, True)
     return view
+
+
+def expected_outcomes(view: Callable[..., Any], method: str) -> dict[str, str] | None:
+    """What each audience gets from `view` requested with `method`, as its declaration says:
+    public and token pages answer everyone; otherwise no login means the login page, and the
+    role list or the access rule decides for staff. None for a view that declares nothing."""
+    kind = declaration(view)
+    if kind is None:
+        return None
+    if kind in ("public", "token"):
+        outcomes = dict.fromkeys(AUDIENCES, "ok")
+    else:
+        outcomes = {a: "login" if role is None else "403" for a, role in AUDIENCES.items()}
+        if rule_name := getattr(view, ACCESS_ATTR, None):
+            writes = getattr(view, WRITES_ATTR, None)
+            rule = _RULES[writes if writes and method not in READ_METHODS else rule_name]
+            outcomes |= dict.fromkeys(rule.allows, "ok") | dict.fromkeys(rule.hides, "404")
+        else:
+            roles = getattr(view, ROLES_ATTR, ())
+            outcomes |= {
+                a: "ok" for a, role in AUDIENCES.items() if role and role_allows(role, roles)
+            }
+    return outcomes | getattr(view, EXPECT_ATTR, {})
 
 
 def declaration(view: Callable[..., Any]) -> str | None:
     """What `view` declares about who may open it: ``public``, ``token``, ``role:<roles>`` or
     ``access:<rule>``; None when it declares nothing (the app refuses such endpoints)."""
-    if getattr(view, PUBLIC_ATTR, False):
-        return "public"
     if getattr(view, TOKEN_ATTR, False):
         return "token"
+    if getattr(view, PUBLIC_ATTR, False):
+        return "public"
     if name := getattr(view, ACCESS_ATTR, None):
         return f"access:{name}"
     if roles := getattr(view, ROLES_ATTR, ()):
