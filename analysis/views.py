@@ -50,9 +50,8 @@ def campaign_results(slug: str) -> ResponseReturnValue:
         for name in segment_names(questionnaire)
     ]
     if form.validate_on_submit():
-        queued = commit_or_show(
-            session, form, lambda: request_summary(session, campaign, list(form.segments.data))
-        )
+        segments = list(form.segments.data or [])  # none ticked: the browser sends no field
+        queued = commit_or_show(session, form, lambda: request_summary(session, campaign, segments))
         if queued is not None:
             flash(_("The summary has been queued; it is listed below."), "info")
             return redirect(url_for("analysis.campaign_results", slug=slug, _anchor="summary-jobs"))

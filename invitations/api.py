@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from campaigns.web import get_campaign_or_404
 from invitations.funnel import DISPOSITIONS, funnel
 from invitations.receipts import RECEIPT_STATUSES, record_receipt
-from minsheng.accounts.permissions import access, public
+from minsheng.accounts.permissions import access, token
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.openapi import SLUG, STAFF_REFUSALS, add_openapi, errors, json_body
@@ -29,7 +29,7 @@ def campaign_funnel(slug: str) -> ResponseReturnValue:
 
 
 @bp.post("/invitations/receipts")
-@public
+@token
 def delivery_receipts() -> ResponseReturnValue:
     """Delivery reports from the SMS gateway (or a bounce processor), authenticated with the
     gateway's bearer token: `{"message_id", "status": delivered|bounced|failed, "reason"}` or a

@@ -159,9 +159,12 @@ def access_allows(name: str, user: Any, arguments: Mapping[str, Any] | None) -> 
 def not_yours() -> str:
     """The refusal a staff member gets on a campaign (or its report, list, recommendation...)
     that is not theirs: it says which link would let them in, so they know whom to ask."""
-    return gettext(
-        "This campaign is not one of yours: only its organizers, the experts assigned to it and "
-        "the departments linked to it may open this page. Ask the campaign's organizer for access."
+    return str(
+        gettext(
+            "This campaign is not one of yours: only its organizers, the experts assigned to it "
+            "and the departments linked to it may open this page. Ask the campaign's organizer "
+            "for access."
+        )
     )
 
 

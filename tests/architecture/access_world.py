@@ -1,7 +1,8 @@
 """The world the authorization matrix is walked in: one campaign owned by an organizer, with
 responses and suggestions, an assigned expert, a linked department holding a recommendation with
-evidence, a rendered report, a failed job, a target list with an import and a sample, invitation
-links; and one staff account per audience of `minsheng.accounts.permissions.AUDIENCES`.
+evidence, a rendered report, a failed job, a background summary, a target list with an import
+and a sample, invitation links; and one staff account per audience of
+`minsheng.accounts.permissions.AUDIENCES`.
 
 Everything is built through the domain functions users' actions call (style.md, habit 11), so
 every URL of the map is requested with ids of rows the product really holds.
@@ -16,6 +17,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from analysis.tasks import request_summary
 from contacts.import_jobs import run_import, start_import
 from exporters.reports import produce_report, request_report
 from invitations.optout import signed_ref
@@ -99,6 +101,7 @@ def build_world(app: Flask, session: Session) -> World:
     run_import(session, import_job.id)  # as a worker does, unless the commit already ran it
     session.refresh(import_job)
     assert import_job.state == "done", import_job.message
+    summary = request_summary(session, campaign, ["district"])
     sample = draw_sample(session, campaign, contact_list, [], size=1, seed=1).sample
     _, token = InvitationFactory.with_token(campaign=campaign)
     invitation, world.respondent_token = InvitationFactory.with_token(campaign=campaign)
@@ -113,6 +116,8 @@ def build_world(app: Flask, session: Session) -> World:
         "report_id": report.id,
         "job_id": failed.job_id,
         "contacts.import_job:job_id": import_job.id,
+        "analysis_api.summary_job_status:job_id": summary.id,
+        "analysis_api.retry_summary_job:job_id": summary.id,
         "list_id": contact_list.id,
         "import_id": import_job.result["import_id"],
         "sample_id": sample.id,
