@@ -24,7 +24,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC_ATTR = "minsheng_public"
 ROLES_ATTR = "minsheng_roles"
-EXPECT_ATTR = "minsheng_expect"
 
 #: The people the authorization matrix walks every route as, each with the role it logs in with
 #: (None: no staff login). "owner" owns the campaign the URL names; "other_organizer" owns none;
@@ -41,21 +40,6 @@ AUDIENCES: dict[str, str | None] = {
     "other_department": "department",
     "admin": "admin",
 }
-#: What a request can get: the page ("ok"), the login page (a 401 for API clients), a refusal,
-#: or a 404 that tells nothing about an object the user may not know of.
-OUTCOMES = ("ok", "login", "403", "404")
-Expectation = Mapping[str, str]
-
-
-def _checked(expect: Expectation | None) -> dict[str, str]:
-    """`expect` after checking its audiences and outcomes, so a typo fails at import."""
-    for audience, outcome in (expect or {}).items():
-        if audience not in AUDIENCES or outcome not in OUTCOMES:
-            raise ValueError(
-                f"expectation {audience!r}: {outcome!r}; expected an audience among "
-                f"{', '.join(AUDIENCES)} and an outcome among {', '.join(OUTCOMES)}"
-            )
-    return dict(expect or {})
 
 
 def role_allows(role: str, roles: tuple[str, ...]) -> bool:
@@ -63,14 +47,12 @@ def role_allows(role: str, roles: tuple[str, ...]) -> bool:
     return role == "admin" or role in roles
 
 
-def require_role(*roles: str, expect: Expectation | None = None) -> Callable[[F], F]:
+def require_role(*roles: str) -> Callable[[F], F]:
     """Let in logged-in users whose role is in `roles` (admin always); others get 403.
 
     Without a login a person is sent to the login page; an API client (`/api/` or
     `Accept: application/json`) gets a 401 with a JSON body instead of that redirect.
-    `expect` names the audiences for whom the route answers otherwise (see `access`).
     """
-    overrides = _checked(expect)
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -82,7 +64,6 @@ def require_role(*roles: str, expect: Expectation | None = None) -> Callable[[F]
             return view(*args, **kwargs)
 
         setattr(wrapped, ROLES_ATTR, roles)
-        setattr(wrapped, EXPECT_ATTR, overrides)
         return wrapped  # type: ignore[return-value]
 
     return decorator
@@ -115,13 +96,12 @@ the user must not learn of (another department's assignment)."""
 @dataclass(frozen=True)
 class AccessRule:
     """A registered rule: the check, the roles it can ever let in (what menus go by where no
-    object is at hand), and which audiences it lets in (`allows`) or answers 404 (`hides`);
-    every other logged-in audience gets 403."""
+    object is at hand), and which audiences of the matrix it lets in (`allows`); every other
+    logged-in audience gets 403."""
 
     check: Rule
     roles: tuple[str, ...]
     allows: frozenset[str]
-    hides: frozenset[str]
 
 
 _RULES: dict[str, AccessRule] = {}
@@ -133,13 +113,17 @@ def add_access_rule(
     roles: tuple[str, ...],
     *,
     allows: Collection[str],
-    hides: Collection[str] = (),
 ) -> None:
     """Register the rule `name` (e.g. ``campaign:results``) that `access(name)` views apply.
-    Each stage registers the rules about its own objects in its `init_app`; `allows` and
-    `hides` say what the matrix audiences get (checked against `AUDIENCES`)."""
-    _checked({a: "ok" for a in allows} | {a: "404" for a in hides})
-    _RULES[name] = AccessRule(rule, roles, frozenset(allows), frozenset(hides))
+    Each stage registers the rules about its own objects in its `init_app`; `allows` says which
+    audiences of the matrix it lets in."""
+    unknown = set(allows) - set(AUDIENCES)
+    if unknown:
+        raise ValueError(
+            f"rule {name!r} allows {', '.join(sorted(unknown))}; "
+            f"expected audiences among {', '.join(AUDIENCES)}"
+        )
+    _RULES[name] = AccessRule(rule, roles, frozenset(allows))
 
 
 def access_allows(name: str, user: Any, arguments: Mapping[str, Any] | None) -> bool:
@@ -168,16 +152,12 @@ def not_yours() -> str:
     )
 
 
-def access(
-    name: str, *, writes: str | None = None, expect: Expectation | None = None
-) -> Callable[[F], F]:
+def access(name: str, *, writes: str | None = None) -> Callable[[F], F]:
     """Let in logged-in staff whom the access rule `name` allows for this URL's object; 403
     otherwise. No login: a redirect to the login page (401 JSON for API clients), like
     `require_role`. `writes` names a stricter rule for the methods that change something (a page
-    departments read and organizers post to); `expect` names the audiences for whom this route
-    answers otherwise than its rule says. An unknown rule name fails at the first request, never
-    silently passes."""
-    overrides = _checked(expect)
+    departments read and organizers post to). An unknown rule name fails at the first request,
+    never silently passes."""
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -193,7 +173,6 @@ def access(
 
         setattr(wrapped, ACCESS_ATTR, name)
         setattr(wrapped, WRITES_ATTR, writes)
-        setattr(wrapped, EXPECT_ATTR, overrides)
         return wrapped  # type: ignore[return-value]
 
     return decorator
@@ -210,8 +189,9 @@ def token(view: F) -> F:
 
 def expected_outcomes(view: Callable[..., Any], method: str) -> dict[str, str] | None:
     """What each audience gets from `view` requested with `method`, as its declaration says:
-    public and token pages answer everyone; otherwise no login means the login page, and the
-    role list or the access rule decides for staff. None for a view that declares nothing."""
+    "ok" (the page), "login" (the login page; a 401 for API clients) or "403". Public and token
+    pages answer everyone; otherwise no login means the login page, and the role list or the
+    access rule decides for staff. None for a view that declares nothing."""
     kind = declaration(view)
     if kind is None:
         return None
@@ -222,13 +202,13 @@ def expected_outcomes(view: Callable[..., Any], method: str) -> dict[str, str] |
         if rule_name := getattr(view, ACCESS_ATTR, None):
             writes = getattr(view, WRITES_ATTR, None)
             rule = _RULES[writes if writes and method not in READ_METHODS else rule_name]
-            outcomes |= dict.fromkeys(rule.allows, "ok") | dict.fromkeys(rule.hides, "404")
+            outcomes |= dict.fromkeys(rule.allows, "ok")
         else:
             roles = getattr(view, ROLES_ATTR, ())
             outcomes |= {
                 a: "ok" for a, role in AUDIENCES.items() if role and role_allows(role, roles)
             }
-    return outcomes | getattr(view, EXPECT_ATTR, {})
+    return outcomes
 
 
 def declaration(view: Callable[..., Any]) -> str | None:

@@ -47,6 +47,8 @@ class World:
 
     users: dict[str, Any] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    # The ids of a recommendation of the same campaign assigned to another department.
+    foreign: dict[str, Any] = field(default_factory=dict)
     respondent_token: str = ""
 
 
@@ -85,6 +87,16 @@ def build_world(app: Flask, session: Session) -> World:
         users["linked_department"],
         "已完成现场调研",
         [Upload("调研报告.pdf", b"%PDF-1.4 evidence")],
+    )
+
+    elsewhere = RecommendationFactory(campaign=campaign)
+    decide(session, elsewhere, "adopted")
+    planning = next(d for d in campaign.departments if d.code == "planning")
+    (foreign,) = assign_to_departments(
+        session, elsewhere, [planning], date(2026, 7, 15), today=date(2026, 7, 1)
+    )
+    foreign_update = record_progress(
+        session, foreign, users["owner"], "规划局已受理", [Upload("受理单.pdf", b"%PDF-1.4")]
     )
 
     report = request_report(session, campaign, actor_id=users["owner"].id)
@@ -129,6 +141,11 @@ def build_world(app: Flask, session: Session) -> World:
         "submission_id": responses[0].submission_id,
         "user_id": UserFactory(role="organizer").id,
         "rest": "",
+    }
+    world.foreign = {
+        "rec_id": elsewhere.id,
+        "assignment_id": foreign.id,
+        "name": evidence_name(str(foreign_update.attachments[0])),
     }
     session.commit()
     return world

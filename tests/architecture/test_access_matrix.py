@@ -206,6 +206,36 @@ def test_every_route_answers_each_audience_as_declared(
     assert not mismatches, f"{audience}: " + "\n".join(mismatches)
 
 
+@pytest.mark.parametrize("audience", ["linked_department", "owner"])
+def test_another_departments_recommendation_is_a_404_for_a_department(
+    matrix_app, matrix_connection, world, cookies, audience
+):
+    """Every route naming a recommendation or an assignment, filled with those of another
+    department of the same campaign: the linked department gets the 404 a missing one gives
+    where it would otherwise be let in; the organizer sees no difference."""
+    mismatches, checked = [], 0
+    for rule in _routes(matrix_app):
+        if not rule.arguments & {"rec_id", "assignment_id"}:
+            continue
+        checked += 1
+        view = matrix_app.view_functions[rule.endpoint]
+        path = _path(rule, {**world.values, **world.foreign})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            declared = expected_outcomes(view, method)
+            assert declared is not None
+            expected = declared[audience]
+            if audience == "linked_department" and expected == "ok":
+                expected = "404"
+            status, location = _request(
+                matrix_app, matrix_connection, cookies[audience], method, path
+            )
+            got = outcome(path, status, location, open_to_all=False)
+            if got != expected:
+                mismatches.append(f"{method} {path}: {got}, expected {expected}")
+    assert checked >= 10  # the detail, its five forms, progress, evidence and the old URLs
+    assert not mismatches, "\n".join(mismatches)
+
+
 LISTINGS = {
     # page: what it shows of the world's campaign (the list of a campaign, the work list...)
     "/campaigns/": "/campaigns/transport-2026/",
