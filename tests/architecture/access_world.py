@@ -140,6 +140,7 @@ def build_world(app: Flask, session: Session) -> World:
         "question": "suggestion",
         "submission_id": responses[0].submission_id,
         "user_id": UserFactory(role="organizer").id,
+        "target": "paused",  # a step the open campaign can take
         "rest": "",
     }
     world.foreign = {
