@@ -1,7 +1,7 @@
 """The world the authorization matrix is walked in: one campaign owned by an organizer, with
 responses and suggestions, an assigned expert, a linked department holding a recommendation with
-evidence, a rendered report, a failed job, a background summary, a target list with an import
-and a sample, invitation links; and one staff account per audience of
+evidence, a rendered report and data export, a failed job, a background summary, a target list
+with an import and a sample, invitation links; and one staff account per audience of
 `minsheng.accounts.permissions.AUDIENCES`.
 
 Everything is built through the domain functions users' actions call (style.md, habit 11), so
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from analysis.tasks import request_summary
 from contacts.import_jobs import run_import, start_import
+from exporters.export_requests import produce_export, request_export
 from exporters.reports import produce_report, request_report
 from invitations.optout import signed_ref
 from invitations.sampling import draw_sample
@@ -103,6 +104,10 @@ def build_world(app: Flask, session: Session) -> World:
     failed = request_report(session, campaign, actor_id=users["owner"].id)
     session.commit()
     produce_report(session, report)
+    # The anonymised package: the one export a linked department may download too.
+    export = request_export(session, campaign, "datapackage", role="organizer")
+    session.commit()
+    assert produce_export(session, export, session.get(Job, export.job_id)) is not None
     # The second report's worker died for good: its job is failed and offers the retry button.
     update_job(session, session.get(Job, failed.job_id), state="failed", message="worker lost")
 
@@ -126,6 +131,7 @@ def build_world(app: Flask, session: Session) -> World:
         "assignment_id": assignment.id,
         "name": evidence_name(str(update.attachments[0])),
         "report_id": report.id,
+        "export_id": export.id,
         "job_id": failed.job_id,
         "contacts.import_job:job_id": import_job.id,
         "analysis_api.summary_job_status:job_id": summary.id,
