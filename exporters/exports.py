@@ -81,7 +81,10 @@ def _survey(
         .order_by(Response.id)
     ).all()
     screen = Screen(
-        form, FLAGS, speed_threshold(pa.array(durations, type=pa.float64())), keep_flags=True
+        form,
+        FLAGS,
+        speed_threshold(pa.chunked_array([durations], type=pa.float64())),
+        keep_flags=True,
     )
     margins, bounds = declared_margins(campaign)
     names = sorted({n for key in margins for n in ((key,) if isinstance(key, str) else key)})

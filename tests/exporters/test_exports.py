@@ -222,3 +222,17 @@ def test_raking_weights_are_a_column_that_meets_the_margins(
         totals[row["district"]] = totals.get(row["district"], 0.0) + float(row["weight"])
     assert totals == pytest.approx({d: float(n) for d, n in targets.items() if d in totals})
     assert sum(totals.values()) == pytest.approx(sum(targets.values()))
+
+
+def test_a_response_far_faster_than_the_median_is_flagged_a_speeder(
+    runner, session, campaign, add_responses, tmp_path
+):
+    add_responses(12)
+    ids = session.scalars(select(Response.id).order_by(Response.id)).all()
+    for i, response in enumerate(session.scalars(select(Response).order_by(Response.id))):
+        response.duration_seconds = 12.0 if i == 3 else 300.0 + i
+    session.commit()
+    rows = _csv_rows(_export(runner, tmp_path, "csv"))
+    flagged = [int(r["response_id"]) for r in rows if r["flag_speeder"] == "1"]
+    assert flagged == [ids[3]]
+    assert rows[3]["duration"] == "12"
