@@ -77,6 +77,7 @@ def check_workbook(data: bytes, name: str, max_unzipped: int = MAX_UNZIPPED_BYTE
                 EOFError,
                 NotImplementedError,
                 RuntimeError,  # an encrypted part: no spreadsheet program writes one
+                UnicodeDecodeError,  # a part name flagged UTF-8 that is not
                 zlib.error,
             ) as exc:
                 raise InputError([Problem(name, f"not a readable XLSX workbook ({exc})")]) from exc
