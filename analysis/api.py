@@ -74,8 +74,8 @@ def job_json(job: Job, slug: str) -> dict[str, Any]:
         "message": job.message,
         "attempts": job.attempts,
         "segments": list((job.result or {}).get("segments", [])),
-        "created_at": job.created_at.isoformat() + "Z",
-        "finished_at": None if job.finished_at is None else job.finished_at.isoformat() + "Z",
+        "created_at": job.created_at.isoformat(),
+        "finished_at": None if job.finished_at is None else job.finished_at.isoformat(),
         "retryable": can_retry(session, job),
         "url": url_for("analysis_api.summary_job_status", slug=slug, job_id=job.id),
     }

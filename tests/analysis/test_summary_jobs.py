@@ -3,6 +3,8 @@ there, and a failed one shows why with a retry button that runs it again."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import analysis.summary
 from analysis.summary import summarize
 from minsheng.jobs import Job
@@ -29,6 +31,9 @@ def test_api_queues_a_summary_and_serves_its_result(client, login, session, answ
     assert job["segments"] == ["district"]
     assert job["summary"] == summarize(session, campaign, segments=("district",)).to_dict()
     assert job["summary"]["n_responses"] == len(answers)
+    # RFC 3339 times, as the OpenAPI document says (`format: date-time`).
+    assert datetime.fromisoformat(job["created_at"]).utcoffset() == timedelta(0)
+    assert datetime.fromisoformat(job["finished_at"]) >= datetime.fromisoformat(job["created_at"])
 
 
 def test_unknown_segments_are_refused_before_anything_is_queued(client, login, session, answered):
