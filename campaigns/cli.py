@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from campaigns.lifecycle import change_status, status_check, transition
+from campaigns.lifecycle import change_status
 from campaigns.models import Campaign
 from campaigns.store import require_campaign
 from minsheng.commands import CommandGroup
@@ -28,12 +28,10 @@ def list_command() -> None:
 @click.argument("new_status")
 def status_command(slug: str, new_status: str) -> None:
     """Move a campaign to NEW_STATUS (open, paused, closed, archived), printing what the
-    status page would say before confirming (unsent invitations, saved drafts)."""
+    status page says before confirming (unsent invitations, saved drafts)."""
     session = get_session()
-    campaign = require_campaign(session, slug)
-    transition(campaign, new_status)
-    for note in status_check(session, campaign, new_status).notes:
-        click.echo(f"note: {note}", err=True)
-    change_status(session, campaign, new_status, actor_id=None)
+    check = change_status(session, require_campaign(session, slug), new_status, actor_id=None)
     session.commit()
+    for note in check.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(f"{slug} is {new_status}")

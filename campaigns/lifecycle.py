@@ -33,6 +33,10 @@ class Transition:
     effect: str
 
 
+_CLOSING = (
+    "No more answers are accepted and no invitation or reminder is sent. Results, reviews and "
+    "reports stay available. A closed campaign can be reopened."
+)
 # A campaign is drafted, opened to respondents, perhaps paused and resumed, closed, and finally
 # archived; a closed campaign may be reopened (a deadline extension), an archived one never.
 TRANSITION_TABLE: tuple[Transition, ...] = (
@@ -56,20 +60,8 @@ TRANSITION_TABLE: tuple[Transition, ...] = (
         "Resume",
         "Respondents can answer again, and sending invitations and reminders resumes.",
     ),
-    Transition(
-        "open",
-        "closed",
-        "Close",
-        "No more answers are accepted and no invitation or reminder is sent. Results, reviews "
-        "and reports stay available. A closed campaign can be reopened.",
-    ),
-    Transition(
-        "paused",
-        "closed",
-        "Close",
-        "No more answers are accepted and no invitation or reminder is sent. Results, reviews "
-        "and reports stay available. A closed campaign can be reopened.",
-    ),
+    Transition("open", "closed", "Close", _CLOSING),
+    Transition("paused", "closed", "Close", _CLOSING),
     Transition(
         "closed",
         "open",
@@ -157,13 +149,16 @@ def status_check(session: Session, campaign: Campaign, new: str) -> StatusCheck:
     return merged
 
 
-def change_status(session: Session, campaign: Campaign, new: str, actor_id: int | None) -> None:
+def change_status(
+    session: Session, campaign: Campaign, new: str, actor_id: int | None
+) -> StatusCheck:
     """Move `campaign` to `new` (audited), or raise `LifecycleError`: a step the table does
-    not have, or the problems a stage found (a questionnaire with errors cannot open)."""
+    not have, or the problems a stage found (a questionnaire with errors cannot open). Returns
+    the stages' check, whose notes say what the step left behind (unsent invitations)."""
     transition(campaign, new)
-    problems = status_check(session, campaign, new).problems
-    if problems:
-        raise LifecycleError(problems)
+    check = status_check(session, campaign, new)
+    if check.problems:
+        raise LifecycleError(check.problems)
     record(
         session,
         actor_id,
@@ -174,6 +169,7 @@ def change_status(session: Session, campaign: Campaign, new: str, actor_id: int 
         after=new,
     )
     campaign.status = new
+    return check
 
 
 def is_accepting(campaign: Campaign, today: date) -> bool:
