@@ -66,7 +66,6 @@ def campaign_results(slug: str) -> ResponseReturnValue:
         form=form,
         jobs=jobs,
         retryable={job.id for job in jobs if can_retry(session, job)},
-        pending=any(job.state in ("queued", "running") for job in jobs),
     ), 422 if form.errors else 200
 
 
