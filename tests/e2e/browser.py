@@ -50,3 +50,32 @@ def log_in(page: Any, base: str, username: str, password: str) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.get_by_role("button", name="Log in").click()
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """`serving(app)`, then the app's pooled connections closed: each browser test's database
+    is its own (`own_database_url`) and is deleted with its folder."""
+    from minsheng.db import get_database
+
+    try:
+        with serving(app) as base:
+            yield base
+    finally:
+        get_database(app).engine.dispose()
+
+
+@contextmanager
+def logged_in_page(base: str, username: str, locale: str = "en") -> Iterator[Any]:
+    """A Chromium page with `locale`, logged in as `username` (the factories' password)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.factories import PASSWORD
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(locale=locale)
+        page.set_default_timeout(15_000)
+        log_in(page, base, username, PASSWORD)
+        yield page
+        browser.close()

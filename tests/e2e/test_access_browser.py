@@ -5,18 +5,17 @@ the campaign linked to it, opens its results by clicking, and is refused the oth
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from minsheng.accounts.users import get_or_create_department
-from minsheng.db import get_database, get_session
+from minsheng.db import get_session
 from reviews.experts import assign_expert
-from tests.factories import PASSWORD, CampaignFactory, ResponseFactory, UserFactory
+from tests.factories import CampaignFactory, ResponseFactory, UserFactory
 
-from .browser import ARGS, CHROMIUM, log_in, needs_chromium, serving
+from .browser import logged_in_page, needs_chromium, served
 
 pytestmark = needs_chromium
 LINKED = "transport-2026"
@@ -44,25 +43,8 @@ def live_app(make_app: Any, own_database_url: str) -> Iterator[tuple[str, dict[s
         )
         session.commit()
         names = {"expert": expert.username, "department": department.username}
-    try:
-        with serving(app) as base:
-            yield base, names
-    finally:
-        get_database(app).engine.dispose()
-
-
-@contextmanager
-def _page_of(base: str, username: str) -> Iterator[Any]:
-    """A Chromium page in English, logged in as `username`."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(locale="en")
-        page.set_default_timeout(15_000)
-        log_in(page, base, username, PASSWORD)
-        yield page
-        browser.close()
+    with served(app) as base:
+        yield base, names
 
 
 def _campaign_links(page: Any) -> list[str]:
@@ -76,7 +58,7 @@ def test_an_expert_not_assigned_gets_a_403_page_saying_why(
     from playwright.sync_api import expect
 
     base, names = live_app
-    with _page_of(base, names["expert"]) as page:
+    with logged_in_page(base, names["expert"]) as page:
         page.goto(f"{base}/campaigns/?lang=en")
         links = _campaign_links(page)
         assert links and all(link.startswith(f"/campaigns/{OTHER}/") for link in links)
@@ -102,7 +84,7 @@ def test_a_department_sees_its_linked_campaign_only(
     from playwright.sync_api import expect
 
     base, names = live_app
-    with _page_of(base, names["department"]) as page:
+    with logged_in_page(base, names["department"]) as page:
         page.goto(f"{base}/campaigns/?lang=en")
         links = _campaign_links(page)
         assert links and all(link.startswith(f"/campaigns/{LINKED}/") for link in links)

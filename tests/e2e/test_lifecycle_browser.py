@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from minsheng.db import get_database, get_session
-from tests.factories import PASSWORD, CampaignFactory, InvitationFactory, UserFactory
+from minsheng.db import get_session
+from tests.factories import CampaignFactory, InvitationFactory, UserFactory
 
-from .browser import ARGS, CHROMIUM, log_in, needs_chromium, serving
+from .browser import logged_in_page, needs_chromium, served
 
 pytestmark = needs_chromium
 SLUG = "e2e-lifecycle"
@@ -28,25 +28,17 @@ def live_app(make_app: Any, own_database_url: str) -> Iterator[tuple[str, str]]:
             InvitationFactory(campaign=campaign)
         username = UserFactory(role="organizer").username
         get_session().commit()
-    try:
-        with serving(app) as base:
-            yield base, username
-    finally:
-        get_database(app).engine.dispose()
+    with served(app) as base:
+        yield base, username
 
 
 def test_an_organizer_pauses_a_campaign_after_reading_what_it_does(
     live_app: tuple[str, str], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, username = live_app
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(locale="zh-CN")
-        page.set_default_timeout(15_000)
-        log_in(page, base, username, PASSWORD)
-
+    with logged_in_page(base, username, locale="zh-CN") as page:
         page.goto(f"{base}/campaigns/{SLUG}/results?lang=zh_CN")
         page.get_by_role("navigation", name="本次征集").get_by_role("link", name="状态").click()
         expect(page.locator(".campaign-status")).to_have_text("征集中")
@@ -58,4 +50,3 @@ def test_an_organizer_pauses_a_campaign_after_reading_what_it_does(
 
         page.goto(f"{base}/s/{SLUG}?lang=zh_CN")
         expect(page.get_by_role("alert")).to_contain_text("本问卷暂停收集，请稍后再来。")
-        browser.close()

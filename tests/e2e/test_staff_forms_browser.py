@@ -6,7 +6,6 @@ quota or decision is stored and audited once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,11 @@ from campaigns.models import Campaign
 from invitations.models import Quota
 from minsheng.accounts.models import User
 from minsheng.audit import AuditEvent
-from minsheng.db import get_database, get_session
+from minsheng.db import get_session
 from recommendations.models import Recommendation
-from tests.factories import PASSWORD, CampaignFactory, RecommendationFactory, UserFactory
+from tests.factories import CampaignFactory, RecommendationFactory, UserFactory
 
-from .browser import ARGS, CHROMIUM, needs_chromium, serving
+from .browser import logged_in_page, needs_chromium, served
 
 pytestmark = needs_chromium
 SLUG = "e2e-staff-forms"
@@ -37,28 +36,8 @@ def live_app(make_app: Any, own_database_url: str) -> Iterator[tuple[Any, str, s
         organizer = UserFactory(role="organizer")
         get_session().commit()
         username = organizer.username
-    try:
-        with serving(app) as base:
-            yield app, base, username
-    finally:
-        get_database(app).engine.dispose()
-
-
-@contextmanager
-def _logged_in_page(base: str, username: str) -> Iterator[Any]:
-    """A Chromium page in English, logged in as `username`."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(locale="en")
-        page.set_default_timeout(15_000)
-        page.goto(f"{base}/login?lang=en")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        yield page
-        browser.close()
+    with served(app) as base:
+        yield app, base, username
 
 
 def test_a_refused_quota_keeps_what_was_typed_and_leads_to_the_field(
@@ -67,7 +46,7 @@ def test_a_refused_quota_keeps_what_was_typed_and_leads_to_the_field(
     from playwright.sync_api import expect
 
     app, base, username = live_app
-    with _logged_in_page(base, username) as page:
+    with logged_in_page(base, username) as page:
         page.goto(f"{base}/invitations/campaigns/{SLUG}")  # a bookmark from before the move
         assert page.url == f"{base}/campaigns/{SLUG}/invitations"
         page.fill("#stratum", "锦江区")
@@ -119,7 +98,7 @@ def test_a_refused_decision_keeps_the_choice_and_leads_to_the_reason(
         rec_id = RecommendationFactory(campaign=campaign, actor_id=organizer.id).id
         session.commit()
     reason = "与现行规划冲突，已转入下一年度研究。"
-    with _logged_in_page(base, username) as page:
+    with logged_in_page(base, username) as page:
         page.goto(f"{base}/recommendations/{rec_id}")  # a link from before the move
         assert page.url == f"{base}/campaigns/{SLUG}/recommendations/{rec_id}"
         page.select_option("#decision", "not_adopted")

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from minsheng.db import get_database, get_session
-from tests.factories import PASSWORD, CampaignFactory, UserFactory
+from minsheng.db import get_session
+from tests.factories import CampaignFactory, UserFactory
 
-from .browser import ARGS, CHROMIUM, needs_chromium, serving
+from .browser import logged_in_page, needs_chromium, served
 
 pytestmark = needs_chromium
 SLUG = "e2e-summary-jobs"
@@ -26,28 +26,17 @@ def live_app(make_app: Any, own_database_url: str) -> Iterator[tuple[str, str]]:
         CampaignFactory(slug=SLUG)
         username = UserFactory(role="organizer").username
         get_session().commit()
-    try:
-        with serving(app) as base:
-            yield base, username
-    finally:
-        get_database(app).engine.dispose()
+    with served(app) as base:
+        yield base, username
 
 
 def test_an_organizer_queues_a_summary_by_district_and_reads_it(
     live_app: tuple[str, str], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, username = live_app
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(locale="en")
-        page.set_default_timeout(15_000)
-        page.goto(f"{base}/login?lang=en")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-
+    with logged_in_page(base, username) as page:
         page.goto(f"{base}/campaigns/{SLUG}/results?lang=en")
         jobs = page.locator("#summary-jobs")
         jobs.locator("input[value=district]").check()
@@ -61,4 +50,3 @@ def test_an_organizer_queues_a_summary_by_district_and_reads_it(
         job = json.loads(page.locator("body").inner_text())
         assert job["state"] == "done" and job["segments"] == ["district"]
         assert job["summary"]["segments"] == ["district"]
-        browser.close()
