@@ -47,9 +47,9 @@ def upgrade() -> None:
                 break
             for row in batch:
                 changed = {
-                    c: masked(getattr(row, c))
+                    c: new
                     for c in columns
-                    if getattr(row, c) and masked(getattr(row, c)) != getattr(row, c)
+                    if (old := getattr(row, c)) and (new := masked(old)) != old
                 }
                 if changed:
                     connection.execute(rows.update().where(rows.c.id == row.id).values(changed))
