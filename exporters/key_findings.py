@@ -178,11 +178,15 @@ def _segment_name(segment: str, by_name: Mapping[str, Mapping[str, Any]], w: Wor
 
 
 class _Scan(NamedTuple):
-    """What every sentence about a crosstab needs: category labels, questions, the wording."""
+    """What every sentence about a crosstab needs: category labels, questions, the wording, and
+    the summary's confidence level and interval method (a segment's share is given the same
+    interval as every other share of the report)."""
 
     labels: Mapping[str, Mapping[str, str]]
     by_name: Mapping[str, Mapping[str, Any]]
     w: Wording
+    alpha: float
+    method: str
 
 
 def _differences(
@@ -197,16 +201,22 @@ def _differences(
     significant = comparison.get("significant") or [False] * len(tables)
     adjusted = comparison.get("p_adjusted") or [None] * len(tables)
     by_name = {str(q["name"]): q for q in questions}
-    labels = _labels(questions, w)
+    bundle = _Scan(
+        _labels(questions, w),
+        by_name,
+        w,
+        float(summary.get("alpha", 0.05)),
+        str(summary.get("method") or "wilson"),
+    )
     found = []
     for table, keep, p in zip(tables, significant, adjusted, strict=False):
         question = by_name.get(str(table.get("row_variable")))
         if not keep or question is None or table.get("cramers_v") is None:
             continue
         if question.get("kind") == "rating":
-            sentence = _rating_difference(table, question, _Scan(labels, by_name, w), p)
+            sentence = _rating_difference(table, question, bundle, p)
         else:
-            sentence = _cell_difference(table, question, _Scan(labels, by_name, w), p)
+            sentence = _cell_difference(table, question, bundle, p)
         if sentence:
             found.append(
                 Finding("difference", sentence, str(question["name"]), float(table["cramers_v"]))
@@ -237,10 +247,14 @@ def comparison_note(summary: Mapping[str, Any], gettext: Gettext) -> str:
 
 
 def segment_top_boxes(
-    table: Mapping[str, Any], question: Mapping[str, Any], alpha: float = 0.05
+    table: Mapping[str, Any],
+    question: Mapping[str, Any],
+    alpha: float = 0.05,
+    method: str = "wilson",
 ) -> list[tuple[str, Estimate]]:
-    """The satisfaction rate of a rating in each segment of its crosstab, with a Wilson
-    interval on the segment's unweighted base (`analysis.proportions.proportion_ci`); weighted
+    """The satisfaction rate of a rating in each segment of its crosstab, with a 1 - alpha
+    interval by ``method`` on the segment's unweighted base (`analysis.proportions.proportion_ci`,
+    the summary's own level and method); weighted
     crosstabs give the weighted share without an interval. Segments with a suppressed cell or
     no answers are left out."""
     top = set(question.get("top_box_choices") or ())
@@ -258,7 +272,7 @@ def segment_top_boxes(
             share = sum(float(percents[i][j] or 0.0) for i in rows)
             result.append((str(segment), Estimate(share, None, None, int(n))))
             continue
-        estimate = proportion_ci(float(sum(column[i] for i in rows)), float(n), alpha)
+        estimate = proportion_ci(float(sum(column[i] for i in rows)), float(n), alpha, method)
         if estimate.estimate is None or estimate.ci_low is None or estimate.ci_high is None:
             continue
         result.append(
@@ -283,8 +297,8 @@ def _segment_label(
 def _rating_difference(
     table: Mapping[str, Any], question: Mapping[str, Any], scan: _Scan, p: float | None
 ) -> str:
-    labels, by_name, w = scan
-    shares = segment_top_boxes(table, question)
+    labels, by_name, w = scan.labels, scan.by_name, scan.w
+    shares = segment_top_boxes(table, question, scan.alpha, scan.method)
     if len(shares) < 2:
         return ""
     low = min(shares, key=lambda item: item[1].percent)
@@ -306,7 +320,7 @@ def _rating_difference(
 def _cell_difference(
     table: Mapping[str, Any], question: Mapping[str, Any], scan: _Scan, p: float | None
 ) -> str:
-    labels, by_name, w = scan
+    labels, by_name, w = scan.labels, scan.by_name, scan.w
     residuals = table.get("adjusted_residuals") or []
     best: tuple[float, int, int] | None = None
     for i, row in enumerate(residuals):

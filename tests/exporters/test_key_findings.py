@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from analysis.frames import answers_frame
+from analysis.proportions import proportion_ci
 from analysis.summary import summarize, summarize_frame
 from campaigns.definition import read_campaign_file
 from exporters.key_findings import Wording, key_findings, priority_matrix, priority_pairs
@@ -149,3 +150,25 @@ def test_important_aspects_with_low_satisfaction_come_first_in_the_priority_matr
     # A campaign file can pair questions that do not follow the imp_/sat_ naming.
     declared = {"report": {"priorities": [{"importance": "imp_bus", "satisfaction": "sat_metro"}]}}
     assert priority_pairs(questions, declared) == [("imp_bus", "sat_metro")]
+
+
+def test_a_segments_satisfaction_rate_has_the_summarys_own_level_and_interval_method():
+    frame, form = _transport_frame(1500, 3)
+    summary = summarize_frame(
+        frame, form, segments=("district",), alpha=0.1, method="clopper-pearson"
+    ).to_dict()
+    difference = next(f for f in key_findings(summary, ZH) if f.kind == "difference")
+    table = next(
+        t
+        for t in summary["crosstabs"]["tables"]
+        if (t["row_variable"], t["column_variable"]) == ("sat_bus", "district")
+    )
+    column = table["column_categories"].index("pidu")
+    top = [i for i, name in enumerate(table["row_categories"]) if name in ("4", "5")]
+    n = table["column_n"][column]
+    share = proportion_ci(sum(table["counts"][i][column] for i in top), n, 0.1, "clopper-pearson")
+    # The lowest district, pidu, with the 90 % Clopper-Pearson interval the summary uses.
+    assert (
+        f"“郫都区”组最低，为{100 * share.estimate:.1f}%（90%CI"
+        f"{100 * share.ci_low:.1f}–{100 * share.ci_high:.1f}%，n={n:,}）"
+    ) in flat(difference.sentence)
