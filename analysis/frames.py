@@ -27,7 +27,7 @@ import pandas as pd
 
 from analysis.errors import AnalysisError
 from minsheng.problems import Problem
-from questionnaire.schema import Choice, Form, Group, Question
+from questionnaire.schema import MAX_NUMBER, Choice, Form, Group, Question
 
 #: Response metadata columns, in frame order.
 META_COLUMNS = (
@@ -203,9 +203,12 @@ def _column_for(form: Form, question: Question, values: list[Any]) -> dict[str, 
     name = question.name
     if kind == "select_one":
         cats = choice_names(form, question)
+        # A code the questionnaire does not know (written past the checks) is no answer.
+        known = set(cats)
         return {
             name: pd.Categorical(
-                [v if isinstance(v, str) else None for v in values], categories=cats
+                [v if isinstance(v, str) and v in known else None for v in values],
+                categories=cats,
             )
         }
     if kind in ("select_multiple", "rank"):
@@ -227,14 +230,38 @@ def _column_for(form: Form, question: Question, values: list[Any]) -> dict[str, 
                 )
         return out
     if kind in ("integer", "decimal", "range"):
-        numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-        return {name: numbers.to_numpy(dtype=np.float64, na_value=np.nan)}
+        low, high = _bounds(question)
+        return {
+            name: np.array([_number(v, low, high) for v in values], dtype=np.float64),
+        }
     if kind == "date":
         return {name: pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")}
     if kind == "acknowledge":
         return {name: pd.array([None if v is None else v == "OK" for v in values], "boolean")}
     texts = [v if isinstance(v, str) and v.strip() else None for v in values]
     return {name: pd.array(texts, dtype="str")}
+
+
+def _bounds(question: Question) -> tuple[float, float]:
+    """The range a number answer may take: `min`/`max` (`start`/`end` for range), else
+    `MAX_NUMBER` either side of 0."""
+    params = question.parameters
+    low = params.get("start" if question.type == "range" else "min")
+    high = params.get("end" if question.type == "range" else "max")
+    return float(low) if low else -MAX_NUMBER, float(high) if high else MAX_NUMBER
+
+
+def _number(value: Any, low: float, high: float) -> float:
+    """A stored number answer, or NaN (missing) for anything that is not one: text that is not
+    a number, a boolean, NaN or an infinity, a number outside the question's range (written
+    straight into the database, past the checks; issue 11)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return np.nan
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return np.nan
+    return number if np.isfinite(number) and low <= number <= high else np.nan
 
 
 def answers_frame(answers: Sequence[Mapping[str, Any]], form: Form) -> pd.DataFrame:

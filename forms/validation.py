@@ -21,6 +21,7 @@ from minsheng.errors import InputError, Problem
 from minsheng.text import unsafe_in
 from questionnaire.expressions import Context, Value, boolean, evaluate, stored_value
 from questionnaire.schema import (
+    MAX_NUMBER,
     Choice,
     Form,
     Group,
@@ -95,9 +96,11 @@ def _number(question: Question, value: Any, kind: type[int | float]) -> int | fl
     if question.type == "range":
         low = question.parameters.get("start", low)
         high = question.parameters.get("end", high)
-    if low is not None and number < float(low):
+    low = low if low is not None else f"{-MAX_NUMBER:.0f}"
+    high = high if high is not None else f"{MAX_NUMBER:.0f}"
+    if number < float(low):
         raise AnswerError("must be at least %(n)s", n=low)
-    if high is not None and number > float(high):
+    if number > float(high):
         raise AnswerError("must be at most %(n)s", n=high)
     if question.type == "range":
         start, step = float(question.parameters.get("start", 0)), question.parameters.get("step")

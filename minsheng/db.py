@@ -53,13 +53,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+class JSONObject(TypeDecorator[dict[str, Any]]):
+    """A JSON column that holds an object: a value that is not one (an array, a number, text,
+    written straight into the database) is read as an empty object, so no reader of answers,
+    drafts or results meets a list where it expects a mapping (issue 11)."""
+
+    impl = JSON()
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> dict[str, Any] | None:
+        if value is None or isinstance(value, dict):
+            return value
+        return {}
+
+
 class Base(DeclarativeBase):
     """Declarative base of every table; constraint names follow `NAMING_CONVENTION`."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
+        dict[str, Any]: JSONObject(),
         list[Any]: JSON(),
     }
 

@@ -95,7 +95,7 @@ def sanitised(value: Any) -> Any:
     return value
 
 
-def json_loads(text: str | bytes) -> Any:
+def json_loads(text: str | bytes | int | float) -> Any:
     """`json.loads` for the database's JSON columns: a value written before the doors refused bad
     text (or straight into the database) is read with U+FFFD in place of NUL and lone surrogates.
 
@@ -104,7 +104,12 @@ def json_loads(text: str | bytes) -> Any:
     A raw NUL is not valid JSON, and a raw lone surrogate can only be in non-ASCII text (the
     serializer writes ASCII), so that second scan is skipped for ASCII text. Arrays and objects
     nested deeper than `MAX_JSON_DEPTH` are read as null.
+
+    SQLite gives its JSON columns numeric affinity: a bare number written there comes back as
+    a number, not as JSON text, and is that number.
     """
+    if isinstance(text, int | float):
+        return text
     if too_deep(text):
         # Written straight into the database: read with the too-deep part as null, so the
         # value's later walks (pages, exports, reports) stay within the recursion limit.

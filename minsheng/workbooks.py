@@ -11,6 +11,7 @@ refuses entity expansion; the DTD check here answers with a clear problem instea
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 from typing import Any
@@ -32,12 +33,19 @@ _CHUNK = 1 << 16
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# C0 controls but tab, line feed and carriage return: no XLSX cell (an XML text) can hold them.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def csv_cell(value: object) -> object:
-    """A CSV cell (header or value) no spreadsheet runs as a formula: text starting with
+    """A CSV or XLSX cell (header or value) no spreadsheet runs as a formula: text starting with
     `FORMULA_STARTS` gets a leading apostrophe, which spreadsheets show as text; numbers are
-    left as they are (a negative number is not text)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    left as they are (a negative number is not text). A control character, which no workbook
+    can hold (text stored past the checks), is shown as U+FFFD."""
+    if isinstance(value, str):
+        value = _XML_ILLEGAL.sub("\ufffd", value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 

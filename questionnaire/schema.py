@@ -64,6 +64,9 @@ NUMERIC_PARAMETERS = frozenset(
 DEFAULT_TEXT_LENGTH = 2000
 OTHER_TEXT_LENGTH = 200
 MAX_TEXT_LENGTH = 20000
+# The largest magnitude of a number answer without its own `min`/`max`: a quadrillion counts
+# anything a resident measures, and the squares and sums of a campaign's answers stay finite.
+MAX_NUMBER = 1e15
 # Settings kept as they are and written back on export; they change nothing in minsheng.
 PASSIVE_SETTINGS = frozenset(
     {"style", "name", "instance_name", "clean_text_values", "omit_instanceID", "add_none_option"}

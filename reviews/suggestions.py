@@ -65,7 +65,8 @@ def campaign_suggestions(
     found = []
     for response_id, answers, submitted_at in session.execute(stmt):
         for question in questions:
-            value = answers.get(question.name)
+            # A JSON null written straight into the database reads as None: no answers.
+            value = (answers or {}).get(question.name)
             if not isinstance(value, str) or not value.strip():
                 continue
             if keys is not None and (response_id, question.name) not in keys:
