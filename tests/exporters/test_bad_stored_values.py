@@ -154,8 +154,9 @@ def test_every_export_format_writes_one_row_per_response(runner, stored, tmp_pat
         rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
         count = len(rows) - 1
     elif fmt == "xlsx":
-        sheet = load_workbook(path, read_only=True).worksheets[0]
-        count = sum(1 for _ in sheet.iter_rows()) - 1
+        book = load_workbook(path, read_only=True)
+        count = sum(1 for _ in book.worksheets[0].iter_rows()) - 1
+        book.close()  # read-only workbooks keep the file open
     else:
         import pyarrow.parquet as pq
 
