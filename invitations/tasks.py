@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Task, shared_task
@@ -15,8 +16,7 @@ from contacts.pii import current_keys
 from invitations.channels import channel_from_config
 from invitations.models import Invitation
 from invitations.ratelimits import rate_limiter
-from invitations.reminders import plan_reminders
-from invitations.send_runs import SendRun, add_batch_jobs, finish_batch
+from invitations.send_runs import SendRun, add_batch_jobs, finish_batch, plan_send_run
 from invitations.sending import (
     MAX_ATTEMPTS,
     SendContext,
@@ -28,6 +28,7 @@ from invitations.sending import (
     send_batch,
 )
 from minsheng.db import get_session
+from minsheng.errors import InputError
 from minsheng.jobs import (
     DATABASE_RETRY,
     Job,
@@ -36,6 +37,8 @@ from minsheng.jobs import (
     heartbeat_commit,
     update_job,
 )
+
+_log = logging.getLogger(__name__)
 
 
 def send_context(campaign: Campaign, channel: str) -> SendContext:
@@ -125,7 +128,11 @@ def queue_send_run(session: Session, run: SendRun | None) -> Job | None:
 @shared_task(name="invitations.send_reminders", acks_late=True, **DATABASE_RETRY)
 def send_reminders_task(campaign_slug: str | None = None) -> int:
     """Beat job: mark steps of dead workers `uncertain`, then queue the reminders that are due
-    (for one campaign, or every open one). Returns the number of batches queued."""
+    (for one campaign, or every open one) as a send run each, recorded and audited like one
+    started from the page and with a leased job per batch, so a batch whose worker died is
+    carried on within the lease. A campaign whose templates cannot be sent is skipped with the
+    problems in the log (its sending page shows them too). Returns the number of batches queued.
+    """
     session = get_session()
     resolve_stale(session)
     session.commit()
@@ -133,9 +140,16 @@ def send_reminders_task(campaign_slug: str | None = None) -> int:
     if campaign_slug:
         query = select(Campaign).where(Campaign.slug == campaign_slug)
     queued = 0
-    # Planning writes nothing, so batches can be queued at once (no after-commit needed).
-    for campaign in session.scalars(query).all():
-        for channel, step, ids in plan_reminders(session, campaign):
-            send_batch_task.delay(ids, step, channel)
-            queued += 1
+    for campaign_id, slug in session.execute(query.with_only_columns(Campaign.id, Campaign.slug)):
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        try:
+            run = plan_send_run(session, campaign, "reminder")
+        except InputError as exc:
+            session.rollback()
+            _log.warning("reminders of campaign %s not sent: %s", slug, exc)
+            continue
+        queue_send_run(session, run)
+        session.commit()
+        queued += len(run.batches) if run is not None else 0
     return queued

@@ -1,6 +1,7 @@
 """A send run survives its worker: a batch whose worker died is taken back within the lease (not
-after Redis's hour), the run finishes when its last batch does, and a worker killed while it
-waits for the rate limit has claimed nothing it did not send."""
+after Redis's hour), the run finishes when its last batch does (the hourly reminders are runs
+too), and a worker killed while it waits for the rate limit or during the SMTP call, before the
+server can deliver, leaves the step to the next run."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from sqlalchemy import select, update
 
 from invitations.channels import SmtpChannel, SmtpSettings
 from invitations.models import Delivery
-from invitations.send_runs import BATCH_JOB_KIND, plan_send_run, run_batches, send_progress
+from invitations.send_runs import (
+    BATCH_JOB_KIND,
+    plan_send_run,
+    recent_runs,
+    run_batches,
+    send_progress,
+)
 from invitations.sending import send_batch
-from invitations.tasks import queue_send_run, send_batch_task
+from invitations.tasks import queue_send_run, send_batch_task, send_reminders_task
 from minsheng.db import utcnow
 from minsheng.jobs import Job, reap_jobs
 
@@ -197,3 +204,20 @@ def test_a_worker_killed_during_the_smtp_call_leaves_the_step_to_the_next_run(
     # The first outcome was to be committed with the second claim: its row stays `sending`
     # (delivered, counted as sent once settled), never sent again.
     assert _states(session) == {"sent": 3, "sending": 1}
+
+
+def test_the_hourly_reminder_job_sends_as_a_run_whose_batches_hold_leases(app, session, sink):
+    policy = {"sending": {"reminders": {"max": 1, "interval_hours": 72}}}
+    camp, _ = invited_campaign(session, 2, settings=policy)
+    queue_send_run(session, plan_send_run(session, camp, "invitation", "email"))
+    session.commit()
+    session.execute(update(Delivery).values(sent_at=utcnow() - timedelta(days=4)))
+    session.commit()
+
+    assert send_reminders_task(camp.slug) == 1
+    session.expire_all()
+    reminders, _invitation = recent_runs(session, camp)
+    assert reminders.result["kind"] == "reminder" and reminders.state == "done"
+    (batch,) = run_batches(session, reminders)
+    assert batch.state == "done" and batch.result["sent"] == 2
+    assert sorted(m["Subject"][:2] for m in sink.messages) == ["提醒", "提醒", "邀请", "邀请"]
