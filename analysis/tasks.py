@@ -23,6 +23,7 @@ from minsheng.jobs import (
     JobKind,
     claim_job,
     enqueue_after_commit,
+    lease_heartbeat,
     register_job_kind,
     update_job,
 )
@@ -75,13 +76,14 @@ def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None
         session.commit()
 
     try:
-        summary = summarize(
-            session,
-            campaign,
-            segments=tuple(segments or ()),
-            progress=progress,
-            snapshot_root=Path(current_app.config["INSTANCE_PATH"]) / SNAPSHOT_FOLDER,
-        )
+        with lease_heartbeat(session, job.id):
+            summary = summarize(
+                session,
+                campaign,
+                segments=tuple(segments or ()),
+                progress=progress,
+                snapshot_root=Path(current_app.config["INSTANCE_PATH"]) / SNAPSHOT_FOLDER,
+            )
     except (OperationalError, InterfaceError):
         # The database went away: Celery retries with backoff (`DATABASE_RETRY`), and once this
         # job's lease runs out a retry claims it again (or the reaper queues it), so it is

@@ -478,7 +478,7 @@ def faults(
     ) -> Callable[[], None]:
         def inject() -> None:
             job_id = jobs(kind)
-            hits[name] = JobFault(job_id, wait_for(lambda: at_work(job_id), 30))
+            hits[name] = JobFault(job_id, wait_for(lambda: at_work(job_id), 60))
             worker.kill()
             worker.start()
 

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from minsheng.db import utcnow
 from minsheng.files import file_store
-from minsheng.jobs import Job, JobKind, claim_job, register_job_kind, update_job
+from minsheng.jobs import (
+    Job,
+    JobKind,
+    claim_job,
+    lease_heartbeat,
+    register_job_kind,
+    update_job,
+)
 
 
 class FileRow(Protocol):
@@ -89,7 +96,8 @@ def write_once(
 ) -> str | None:
     """What a task does with a row: its stored file if it is done; else claim its job (None:
     finished, or another worker holds it), commit so the page shows it running, `produce` the
-    file and commit. Returns the file's key, or None."""
+    file and commit. The lease beats while it works, so a long step that reports no progress (a
+    big PDF's layout) is not taken for a dead worker. Returns the file's key, or None."""
     done = stored_file(row)
     if done is not None:
         return done
@@ -97,6 +105,7 @@ def write_once(
     session.commit()
     if job is None:
         return None
-    key = produce(job)
-    session.commit()
+    with lease_heartbeat(session, job.id):
+        key = produce(job)
+        session.commit()
     return key

@@ -20,8 +20,10 @@ they go to real workers. The task code is the same in both.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -200,6 +202,44 @@ def renew_lease(session: Session, job_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def lease_heartbeat(session: Session, job_id: int) -> Iterator[None]:
+    """Renew the lease of running job `job_id` from a thread of its own, every third of the
+    lease, while the block runs: a step that reports no progress for longer than the lease
+    (laying out a long PDF on a busy machine) is not taken for a dead worker and started again
+    beside the live one, while a process that dies stops beating, so its job is still taken back
+    within the lease. A hung task beats on until `TASK_TIME_LIMIT` stops it.
+
+    Only with a worker (the session bound to an engine and a broker configured): run in-process,
+    no other worker can take the job over."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or current_app.extensions["celery"].conf.task_always_eager:
+        yield
+        return
+    lease = _lease()
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(lease.total_seconds() / 3):
+            try:
+                with bind.begin() as connection:
+                    connection.execute(
+                        update(Job)
+                        .where(Job.id == job_id, Job.state == "running")
+                        .values(lease_until=utcnow() + lease)
+                    )
+            except (OperationalError, InterfaceError):
+                _log.warning("could not renew the lease of job %s", job_id)
+
+    thread = threading.Thread(target=beat, name=f"lease-heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def heartbeat_commit(session: Session, job_id: int) -> Callable[[], None]:
