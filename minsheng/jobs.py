@@ -31,7 +31,7 @@ from typing import Any
 from celery import Celery, Task, shared_task
 from celery.canvas import Signature
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Engine, ForeignKey, Index, String, event, or_, select, update
+from sqlalchemy import Engine, ForeignKey, Index, String, Update, event, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -196,12 +196,17 @@ def renew_lease(session: Session, job_id: int) -> bool:
     the lease of job `job_id` if it is still running; False when it is not (the reaper took it
     back). The caller commits."""
     renewed = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == "running")
-        .values(lease_until=utcnow() + _lease())
-        .execution_options(synchronize_session=False)
+        _renewal(job_id, _lease()).execution_options(synchronize_session=False)
     )
     return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+
+def _renewal(job_id: int, lease: timedelta) -> Update:
+    return (
+        update(Job)
+        .where(Job.id == job_id, Job.state == "running")
+        .values(lease_until=utcnow() + lease)
+    )
 
 
 @contextmanager
@@ -225,11 +230,7 @@ def lease_heartbeat(session: Session, job_id: int) -> Iterator[None]:
         while not stop.wait(lease.total_seconds() / 3):
             try:
                 with bind.begin() as connection:
-                    connection.execute(
-                        update(Job)
-                        .where(Job.id == job_id, Job.state == "running")
-                        .values(lease_until=utcnow() + lease)
-                    )
+                    connection.execute(_renewal(job_id, lease))
             except (OperationalError, InterfaceError):
                 _log.warning("could not renew the lease of job %s", job_id)
 
