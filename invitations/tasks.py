@@ -140,7 +140,9 @@ def send_reminders_task(campaign_slug: str | None = None) -> int:
     if campaign_slug:
         query = select(Campaign).where(Campaign.slug == campaign_slug)
     queued = 0
-    for campaign_id, slug in session.execute(query.with_only_columns(Campaign.id, Campaign.slug)):
+    # Ids first, read to the end: each campaign commits (or rolls back) on its own.
+    campaigns = session.execute(query.with_only_columns(Campaign.id, Campaign.slug)).all()
+    for campaign_id, slug in campaigns:
         campaign = session.get(Campaign, campaign_id)
         assert campaign is not None
         try:
