@@ -9,7 +9,7 @@ from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
 from analysis.tasks import request_summary, summary_job
-from analysis.views import for_viewer, snapshot_root
+from analysis.views import for_viewer
 from campaigns.web import get_campaign_or_404
 from minsheng.accounts.permissions import access
 from minsheng.db import get_session
@@ -37,7 +37,9 @@ def campaign_summary(slug: str) -> ResponseReturnValue:
     """The campaign summary (suppressed for department users). Query: ``segments``
     (comma-separated columns to crosstab by), ``method`` (interval method, default wilson),
     ``alpha`` (default 0.05), ``weights=campaign`` (rake to the campaign file's margins)."""
-    from analysis.summary import summarize  # pandas, scipy, pyarrow: only when asked (issue 10)
+    # pandas, scipy, pyarrow: only when asked (issue 10)
+    from analysis.snapshots import snapshot_root
+    from analysis.summary import summarize
 
     session = get_session()
     campaign = get_campaign_or_404(slug)

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -67,6 +68,12 @@ class RefreshResult:
     rows: int
     last_id: int
     parts: int
+
+
+def snapshot_root() -> Path:
+    """Where the running app keeps response snapshots: ``<INSTANCE_PATH>/snapshots``, so the
+    results page, the API, summary jobs and reports count from the same files."""
+    return Path(current_app.config["INSTANCE_PATH"]) / SNAPSHOT_FOLDER
 
 
 def snapshot_dir(root: str | Path, campaign: Campaign) -> Path:

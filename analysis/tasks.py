@@ -4,11 +4,9 @@ a `minsheng.jobs.Job` row that pages can poll."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from celery import shared_task
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -55,7 +53,7 @@ def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None
     """
     # The statistics are imported by the worker that runs the task, not by every web process
     # that registers it (issue 10).
-    from analysis.snapshots import SNAPSHOT_FOLDER
+    from analysis.snapshots import snapshot_root
     from analysis.summary import summarize
 
     session = get_session()
@@ -82,7 +80,7 @@ def summarize_campaign(campaign_id: int, job_id: int, segments: list[str] | None
                 campaign,
                 segments=tuple(segments or ()),
                 progress=progress,
-                snapshot_root=Path(current_app.config["INSTANCE_PATH"]) / SNAPSHOT_FOLDER,
+                snapshot_root=snapshot_root(),
             )
     except (OperationalError, InterfaceError):
         # The database went away: Celery retries with backoff (`DATABASE_RETRY`), and once this

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
@@ -37,6 +36,7 @@ def campaign_results(slug: str) -> ResponseReturnValue:
     form that queues one broken down by segments."""
     from analysis.frames import segment_names
     from analysis.loading import campaign_form
+    from analysis.snapshots import snapshot_root
     from analysis.summary import summarize
 
     session = get_session()
@@ -79,10 +79,3 @@ def for_viewer(
 
         return suppress_summary(summary, int(current_app.config["SUPPRESSION_THRESHOLD"]))
     return summary
-
-
-def snapshot_root() -> Path:
-    """Where this app keeps response snapshots: ``<INSTANCE_PATH>/snapshots``."""
-    from analysis.snapshots import SNAPSHOT_FOLDER
-
-    return Path(current_app.config["INSTANCE_PATH"]) / SNAPSHOT_FOLDER

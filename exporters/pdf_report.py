@@ -29,6 +29,7 @@ from analysis.frames import rating_scores
 from analysis.loading import campaign_form
 from analysis.proportions import proportion_ci
 from analysis.quality import MIN_BLOCK_ITEMS, SPEED_FACTOR
+from analysis.snapshots import snapshot_root
 from analysis.summary import summarize
 from analysis.suppression import suppress_summary
 from campaigns.models import Campaign
@@ -44,6 +45,7 @@ from exporters.key_findings import (
     priority_pairs,
 )
 from exporters.locales import report_translations
+from exporters.variables import declared_margins
 from forms.models import Response
 from minsheng import __version__ as minsheng_version
 from minsheng.db import utcnow
@@ -521,7 +523,15 @@ def render_campaign_report(
     threshold = int(config["SUPPRESSION_THRESHOLD"])
     cut_off = utcnow()
     form = campaign_form(session, campaign)
-    summary = summarize(session, campaign, segments=report_segments(form, campaign)).to_dict()
+    # The results page's summary, counted from the same snapshot; raked to the population
+    # margins when the campaign file declares them, as its exports are weighted.
+    summary = summarize(
+        session,
+        campaign,
+        segments=report_segments(form, campaign),
+        snapshot_root=snapshot_root(),
+        rake=bool(declared_margins(campaign)[0]),
+    ).to_dict()
     report_progress(0.4, "summarised")
     facts = replace(
         campaign_facts(session, campaign, audience=audience, suppression_threshold=threshold),

@@ -154,3 +154,24 @@ def test_methods_give_the_aapor_response_rate_of_the_invitations(
         "共生成定向邀请 12 份，发出 11 份；完整作答 4 份、部分作答 2 份，"
         "按 AAPOR 标准计算的应答率 RR1 为 33.3%（计入部分作答的 RR2 为 50.0%）" in html
     )
+
+
+def test_a_campaign_with_population_margins_gets_a_raked_report(
+    session, campaign, add_responses, tmp_path, instance_folder
+):
+    add_responses(300)
+    margins = {"age_group": {"a18_29": 250, "a30_44": 250, "a45_59": 250, "a60_plus": 250}}
+    campaign.settings = {**(campaign.settings or {}), "weighting": {"margins": margins}}
+    session.commit()
+    raked = summarize(session, campaign, rake=True)
+    assert raked.weighting is not None and raked.weighting.weights.design_effect > 1
+    box = raked.question("sat_parking").top_box
+    assert box is not None and box.estimate is not None
+
+    text = re.sub(r"\s+", "", pdf_text(render_campaign_report(session, campaign, tmp_path)))
+    assert "估计值按总体边际分布（age_group）进行迭代加权（raking）" in text
+    assert f"设计效应为{raked.weighting.weights.design_effect:.2f}" in text
+    assert "估计值未加权" not in text
+    assert f"满意率仅{100 * box.estimate:.1f}%" in text
+    # Read from the campaign's snapshot, as the results page is, not row by row from the database.
+    assert (instance_folder / "snapshots" / str(campaign.id) / "manifest.json").is_file()
