@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
@@ -49,8 +50,16 @@ ENROLMENT = "totp_enrolment"
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site relative paths, so the login page cannot be used as an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only a path of this site, so the login page cannot be used as an open redirect: no
+    scheme or host, no `//` or `/\\` start, and no control character (browsers drop a tab
+    or newline, so `/%09/evil.example` would become `//evil.example`; issue 11)."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and not any(ord(c) < 0x20 or c in "\\\x7f" for c in target)
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("campaigns.index")
 

@@ -33,13 +33,33 @@ def test_wrong_password_is_refused_without_saying_which_part(client, login, sess
     assert "用户名或密码错误" in page.get_data(as_text=True)
 
 
-def test_login_does_not_redirect_off_site(client, session):
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "/%5Cevil.example",
+        "https://evil.example/",
+        "/\\/evil.example",
+    ],
+)
+def test_login_does_not_redirect_off_site(client, session, target):
     create_user(session, "li", "correct-horse", "organizer")
     session.commit()
     page = client.post(
-        "/login?next=//evil.example/x", data={"username": "li", "password": "correct-horse"}
+        f"/login?next={target}", data={"username": "li", "password": "correct-horse"}
     )
     assert page.headers["Location"] == "/campaigns/"
+
+
+def test_login_goes_on_to_a_page_of_this_site(client, session):
+    create_user(session, "li", "correct-horse", "organizer")
+    session.commit()
+    page = client.post(
+        "/login?next=/campaigns/%3Fx%3D1", data={"username": "li", "password": "correct-horse"}
+    )
+    assert page.headers["Location"] == "/campaigns/?x=1"
 
 
 def test_unknown_role_and_short_password_are_both_reported(session):
