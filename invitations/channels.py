@@ -13,6 +13,7 @@ import json
 import re
 import secrets
 import smtplib
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -146,6 +147,12 @@ class SmtpChannel:
             raise PermanentFailure(f"SMTP login refused for {s.user!r}: {exc.smtp_code}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise TemporaryFailure(f"cannot reach SMTP server {s.host}:{s.port}: {exc}") from exc
+        # `send` writes the final dot on its own after the hand-over: with Nagle's algorithm the
+        # kernel holds that small write until the server acknowledges the message, which a
+        # server delays by up to 40 ms (delayed ACK), so every message waited that long (about
+        # 23 messages a second per connection against 1,300 without it; issue 10, point 6).
+        if smtp.sock is not None:
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._smtp = smtp
 
     def close(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from invitations.channels import (
@@ -53,6 +55,19 @@ def test_one_connection_carries_many_messages():
             channel.send(_message(f"p{n}@example.com", message_id=f"m{n}"))
         channel.close()
     assert sorted(m["To"] for m in sink.messages) == [f"p{n}@example.com" for n in range(5)]
+
+
+def test_the_final_dot_of_a_message_is_not_held_back_waiting_for_an_acknowledgement():
+    # The dot is written on its own after the hand-over; with Nagle's algorithm it waited for the
+    # server's delayed ACK, 40 ms a message. Checked on the socket: a timing would be flaky here.
+    with smtp_server() as (sink, port):
+        channel = SmtpChannel(SmtpSettings("127.0.0.1", port))
+        channel.open()
+        sock = channel._smtp.sock
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        channel.send(_message("li@example.com"))
+        channel.close()
+    assert len(sink.to("li@example.com")) == 1
 
 
 def test_refused_recipient_is_a_permanent_bounce_and_4xx_is_temporary():
