@@ -17,7 +17,7 @@ from campaigns.models import Campaign
 from exporters.exports import Export, Progress
 from exporters.statistical import program_names
 from exporters.variables import Variable
-from minsheng.workbooks import csv_cell
+from minsheng.workbooks import xlsx_cell
 from questionnaire.expressions import ExpressionError, Node, parse_expression
 from questionnaire.schema import Form, Group, Question, text_in
 
@@ -175,7 +175,7 @@ def write_codebook_xlsx(
     book = Workbook(write_only=True)
     sheet = book.create_sheet("codebook")
     for row in codebook_table(entries):
-        sheet.append([csv_cell(c) for c in row])
+        sheet.append([xlsx_cell(c) for c in row])
     book.save(target)
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from exporters.codebook import codebook_entries, codebook_table
 from exporters.exports import Export, Progress, is_text, plain_value, report_progress
-from minsheng.workbooks import csv_cell
+from minsheng.workbooks import csv_cell, xlsx_cell
 
 BOM = "\ufeff"
 
@@ -53,16 +53,16 @@ def write_xlsx(export: Export, target: IO[bytes], progress: Progress | None = No
 
     book = Workbook(write_only=True)
     data = book.create_sheet("responses")
-    data.append([csv_cell(v.name) for v in export.columns])
+    data.append([xlsx_cell(v.name) for v in export.columns])
     done = 0
     for frame in export.frames():
         for row in frame.itertuples(index=False, name=None):
-            data.append([csv_cell(plain_value(c)) for c in row])
+            data.append([xlsx_cell(plain_value(c)) for c in row])
         done += len(frame)
         report_progress(progress, done, export.rows)
     codebook = book.create_sheet("codebook")
     for line in codebook_table(codebook_entries(export.form, export.columns)):
-        codebook.append([csv_cell(c) for c in line])
+        codebook.append([xlsx_cell(c) for c in line])
     book.save(target)
 
 

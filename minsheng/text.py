@@ -48,6 +48,17 @@ def unwritable_character(text: str) -> str | None:
     return f"contains the control character U+{code:04X} at character {where}"
 
 
+# Every character no XML document can hold: `_CONTROL`, NUL and lone surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` with every character `unwritable_character` refuses replaced by U+FFFD: for text
+    that reached the database without that check (an answer may hold a control character, such
+    as the vertical tab a word processor pastes) and must go into a workbook or an XML file."""
+    return _NOT_XML.sub(REPLACEMENT, text)
+
+
 def unwritable_text(value: Any) -> list[tuple[str, str]]:
     """(path, reason) of every string and key in a loaded file (YAML, a form's mapping) that
     `unwritable_character` refuses, in path order: `survey[2].label.zh`. Walked with a stack, so

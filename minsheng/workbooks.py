@@ -2,7 +2,8 @@
 list, an XLSForm), its size unzipped is counted and any XML part declaring a DTD is refused
 (issue 11: a 208 KB XLSX held a 200 MB name, an 890 KB one kept a worker busy for minutes, one
 with a DTD gave a 500). Out: every CSV and XLSX cell minsheng writes goes through
-`csv_cell` or `text_cell`, so a value typed by a resident never runs as a formula.
+`csv_cell`, `xlsx_cell` or `text_cell`, so a value typed by a resident never runs as a formula,
+and a control character in it does not make the whole workbook fail.
 
 openpyxl parses through defusedxml when it is installed (a dependency of minsheng), which
 refuses entity expansion; the DTD check here answers with a clear problem instead.
@@ -18,6 +19,7 @@ from typing import Any
 
 from minsheng.errors import byte_size
 from minsheng.problems import InputError, Problem, TooLargeError
+from minsheng.text import xml_safe
 
 XLSX_MAGIC = b"PK\x03\x04"
 # A real contact list or XLSForm unzips to a few MB; these bound the work one upload can cause.
@@ -47,6 +49,13 @@ def csv_cell(value: object) -> object:
         if value.startswith(FORMULA_STARTS):
             return "'" + value
     return value
+
+
+def xlsx_cell(value: object) -> object:
+    """`csv_cell` for a workbook: text also gets U+FFFD for each character no XLSX can hold.
+    An answer may hold a control character, and openpyxl refuses the whole workbook for one."""
+    value = csv_cell(value)
+    return xml_safe(value) if isinstance(value, str) else value
 
 
 def text_cell(cell: Any, value: object) -> None:

@@ -136,6 +136,20 @@ def test_xlsx_streams_responses_and_a_codebook(runner, session, campaign, add_re
     assert codebook["commute_mode_other"][6] == "only if commute_mode is other (其他)"
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "sav", "dta", "parquet", "datapackage"])
+def test_a_control_character_in_an_answer_does_not_break_an_export(
+    runner, session, campaign, tmp_path, fmt
+):
+    # The doors take a vertical tab (what a word processor pastes) or an escape; no XLSX can hold
+    # one, and openpyxl refused the whole workbook for it.
+    _submit(session, campaign, {**HOSTILE, "suggestion": "bus\x0bstop \x1b[31m"}, "control-1")
+    out = _export(runner, tmp_path, fmt)
+    if fmt == "xlsx":
+        data = list(load_workbook(out, read_only=True)["responses"].values)
+        last = dict(zip(data[0], data[-1], strict=True))
+        assert last["suggestion"] == "bus\ufffdstop \ufffd[31m"
+
+
 def test_parquet_keeps_labels_in_its_metadata(runner, session, campaign, add_responses, tmp_path):
     answers = add_responses(8)
     table = pq.read_table(_export(runner, tmp_path, "parquet"))
