@@ -73,23 +73,15 @@ class SecretRedaction(logging.Filter):
 
     def __init__(self, url_map: Map) -> None:
         super().__init__()
-        self._url_map = url_map
-        self._routes: list[re.Pattern[str]] = []
-        self._rule_count = -1
-
-    def _route_patterns(self) -> list[re.Pattern[str]]:
-        rules = list(self._url_map.iter_rules())
-        if len(rules) != self._rule_count:  # packages add routes after the filter is made
-            found = (_secret_route(rule.rule) for rule in rules)
-            self._routes = [pattern for pattern in found if pattern is not None]
-            self._rule_count = len(rules)
-        return self._routes
+        # Compiled once, from the finished URL map (`redact_logs`), not per record.
+        found = (_secret_route(rule.rule) for rule in url_map.iter_rules())
+        self._routes = [pattern for pattern in found if pattern is not None]
 
     def redact(self, text: str) -> str:
         """`text` with every secret replaced by its name in angle brackets."""
         for value, name in _request_secrets():
             text = text.replace(value, f"<{name}>")
-        for pattern in self._route_patterns():
+        for pattern in self._routes:
             text = pattern.sub(_keep_all_but_secrets, text)
         return _SECRET_QUERY.sub(lambda m: f"{m['lead']}<{m['name']}>", text)
 
@@ -154,8 +146,13 @@ def _redact_celery_handlers(logger: logging.Logger | None = None, **_: Any) -> N
         install_redaction(installed[-1], logger.handlers)
 
 
-def init_app(app: Flask) -> None:
+def redact_logs(app: Flask) -> None:
+    """Put a `SecretRedaction` of `app`'s routes on the logs; called once every package has
+    added its routes, since the redaction finds secrets in URLs by the routes it was made with."""
     install_redaction(SecretRedaction(app.url_map), logging.getLogger().handlers)
+
+
+def init_app(app: Flask) -> None:
     from celery.signals import after_setup_logger, after_setup_task_logger
 
     # A module-level receiver with a uid: connected once however many apps are built.

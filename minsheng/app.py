@@ -70,4 +70,6 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     # The pipeline, in order; each package registers its own blueprints, tasks, CLI and beat.
     for name in FEATURE_PACKAGES:
         importlib.import_module(name).init_app(app)
+    # Last: the logs' redaction is made from every route, the packages' included.
+    access_log.redact_logs(app)
     return app
