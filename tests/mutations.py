@@ -16,12 +16,15 @@ from hypothesis import strategies as st
 EXAMPLE_FILE = Path(__file__).parents[1] / "examples" / "transport.yaml"
 EXAMPLE_CAMPAIGN = yaml.safe_load(EXAMPLE_FILE.read_text(encoding="utf-8"))
 
-# Text that has broken parsers before: NUL, a lone surrogate, an expression, markup, a formula.
+# Text that has broken parsers before: NUL, a lone surrogate, a control character, U+FFFD, an
+# expression, markup, a formula.
 NASTY_TEXT = st.sampled_from(
     [
         "",
         " ",
         "\x00",
+        "\ud800",
+        "\x0b",
         "�",
         "${x}",
         "${",
