@@ -15,7 +15,7 @@ from minsheng.accounts.permissions import access
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.jobs import Job, can_retry, retry_job
-from minsheng.openapi import SLUG, add_openapi, errors
+from minsheng.openapi import SLUG, STAFF_REFUSALS, add_openapi, errors, json_body
 from minsheng.web import or_404
 
 bp = Blueprint("analysis_api", __name__, url_prefix="/api/v1")
@@ -128,10 +128,7 @@ def retry_summary_job(slug: str, job_id: int) -> ResponseReturnValue:
 
 
 def _job_answer(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SummaryJob"}}},
-    }
+    return json_body(description, {"$ref": "#/components/schemas/SummaryJob"})
 
 
 _NUMBER = {"type": ["number", "null"]}
@@ -190,6 +187,7 @@ add_openapi(
                 "operationId": "getCampaignSummary",
                 "summary": "The campaign's summary: every question with base, counts and intervals",
                 "description": _STAFF,
+                "security": [{"staffSession": []}],
                 "parameters": [
                     SLUG,
                     {"name": "segments", "in": "query", "schema": {"type": "string"}},
@@ -198,16 +196,11 @@ add_openapi(
                     {"name": "weights", "in": "query", "schema": {"enum": ["campaign"]}},
                 ],
                 "responses": {
-                    "200": {
-                        "description": "The summary (`CampaignSummary.to_dict()`).",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/CampaignSummary"}
-                            }
-                        },
-                    },
-                    "401": errors("Not logged in."),
-                    "403": errors("No access to this campaign's results."),
+                    "200": json_body(
+                        "The summary (`CampaignSummary.to_dict()`).",
+                        {"$ref": "#/components/schemas/CampaignSummary"},
+                    ),
+                    **STAFF_REFUSALS,
                     "404": errors("No such campaign."),
                     "422": errors("A bad segment, method, alpha or weighting margin."),
                 },
@@ -218,6 +211,7 @@ add_openapi(
                 "operationId": "startSummaryJob",
                 "summary": "Queue a summary in the background, broken down by segments",
                 "description": _STAFF,
+                "security": [{"staffSession": []}],
                 "parameters": [SLUG],
                 "requestBody": {
                     "content": {
@@ -233,8 +227,7 @@ add_openapi(
                 },
                 "responses": {
                     "202": _job_answer("Queued; poll the job at its `Location`."),
-                    "401": errors("Not logged in."),
-                    "403": errors("No access to this campaign's results."),
+                    **STAFF_REFUSALS,
                     "404": errors("No such campaign."),
                     "422": errors("A segment that is not a single-choice question or metadata."),
                 },
@@ -245,11 +238,11 @@ add_openapi(
                 "operationId": "getSummaryJob",
                 "summary": "A background summary: its state, and the summary once done",
                 "description": _STAFF,
+                "security": [{"staffSession": []}],
                 "parameters": [SLUG, _JOB_ID],
                 "responses": {
                     "200": _job_answer("The job."),
-                    "401": errors("Not logged in."),
-                    "403": errors("No access to this campaign's results."),
+                    **STAFF_REFUSALS,
                     "404": errors("No such campaign, or no such summary job in it."),
                 },
             }
@@ -259,11 +252,11 @@ add_openapi(
                 "operationId": "retrySummaryJob",
                 "summary": "Queue a failed background summary again",
                 "description": _STAFF,
+                "security": [{"staffSession": []}],
                 "parameters": [SLUG, _JOB_ID],
                 "responses": {
                     "202": _job_answer("Queued again."),
-                    "401": errors("Not logged in."),
-                    "403": errors("No access to this campaign's results."),
+                    **STAFF_REFUSALS,
                     "404": errors("No such campaign, or no such summary job in it."),
                     "422": errors("The job has not failed, or cannot be run again."),
                 },

@@ -35,7 +35,14 @@ from minsheng.accounts.permissions import public
 from minsheng.db import get_session
 from minsheng.errors import InputError, Problem
 from minsheng.i18n import LOCALES
-from minsheng.openapi import SLUG, THROTTLED, add_openapi, errors, openapi_document
+from minsheng.openapi import (
+    SLUG,
+    THROTTLED,
+    add_openapi,
+    errors,
+    json_body,
+    openapi_document,
+)
 from minsheng.text import bounded_json_loads, unsafe_character, unsafe_in
 from minsheng.throttle import throttled
 from questionnaire.schema import form_to_dict
@@ -279,22 +286,14 @@ PATHS: dict[str, dict[str, Any]] = {
                 },
             },
             "responses": {
-                "201": {
-                    "description": "Stored (durable: committed before this answer).",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/StoredResponse"}
-                        }
-                    },
-                },
-                "200": {
-                    "description": "Already stored under this submission_id; nothing new.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/StoredResponse"}
-                        }
-                    },
-                },
+                "201": json_body(
+                    "Stored (durable: committed before this answer).",
+                    {"$ref": "#/components/schemas/StoredResponse"},
+                ),
+                "200": json_body(
+                    "Already stored under this submission_id; nothing new.",
+                    {"$ref": "#/components/schemas/StoredResponse"},
+                ),
                 "400": errors("The body is not a JSON object, or is nested deeper than 64 levels."),
                 "404": errors("No such campaign, or it has no questionnaire."),
                 "409": errors("The campaign is not accepting responses."),
@@ -318,14 +317,10 @@ PATHS: dict[str, dict[str, Any]] = {
                 },
             ],
             "responses": {
-                "200": {
-                    "description": "Stored; the answers are not shown.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/StoredResponse"}
-                        }
-                    },
-                },
+                "200": json_body(
+                    "Stored; the answers are not shown.",
+                    {"$ref": "#/components/schemas/StoredResponse"},
+                ),
                 "404": errors("Nothing is stored under this submission_id."),
             },
         }
@@ -336,20 +331,16 @@ PATHS: dict[str, dict[str, Any]] = {
             "summary": "The campaign's current questionnaire (names, types, choices)",
             "parameters": [SLUG],
             "responses": {
-                "200": {
-                    "description": "The questionnaire in the campaign-file vocabulary.",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "version": {"type": "integer"},
-                                    "questionnaire": {"type": "object"},
-                                },
-                            }
-                        }
+                "200": json_body(
+                    "The questionnaire in the campaign-file vocabulary.",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "version": {"type": "integer"},
+                            "questionnaire": {"type": "object"},
+                        },
                     },
-                },
+                ),
                 "404": errors("No such campaign, or it has no questionnaire."),
             },
         }
@@ -359,10 +350,9 @@ PATHS: dict[str, dict[str, Any]] = {
             "operationId": "getOpenAPI",
             "summary": "This document",
             "responses": {
-                "200": {
-                    "description": "The OpenAPI 3.1 description of every /api/v1 endpoint.",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                }
+                "200": json_body(
+                    "The OpenAPI 3.1 description of every /api/v1 endpoint.", {"type": "object"}
+                )
             },
         }
     },
