@@ -6,13 +6,17 @@ for the raw file), no contact details and every cell safe from formula injection
 `export_frames` gives the exported columns (`exporters.variables`) and the responses as typed
 frames of at most one chunk each; the writers (`exporters.tabular` for CSV, XLSX and Parquet,
 `exporters.statistical` for SPSS and Stata, `exporters.open_data` for the open-data package)
-consume them one by one.
+consume them one by one. The responses are read from the database and decoded once, whatever
+the number of passes a writer makes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -21,6 +25,7 @@ import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.frames import conform
 from analysis.loading import (
     DEFAULT_CHUNK_SIZE,
     campaign_form,
@@ -50,10 +55,44 @@ class ExportOptions:
     chunk_size: int = DEFAULT_CHUNK_SIZE
 
 
+class Spool:
+    """The response chunks of an export's first pass, kept on disk (Arrow IPC, LZ4), so that
+    every later pass reads them back instead of querying and decoding the answers again; read
+    back with the dtypes of the campaign's response frames (`template`)."""
+
+    def __init__(self, template: pd.DataFrame) -> None:
+        self.template = template
+        self.parts = 0
+        self._folder = tempfile.TemporaryDirectory(prefix="minsheng-export-")
+
+    def _path(self, part: int) -> Path:
+        return Path(self._folder.name) / f"{part:06d}.arrow"
+
+    def add(self, batch: Any) -> None:
+        options = pa.ipc.IpcWriteOptions(compression="lz4")
+        with (
+            pa.OSFile(str(self._path(self.parts)), "wb") as sink,
+            pa.ipc.new_file(sink, batch.schema, options=options) as writer,
+        ):
+            writer.write_batch(batch)
+        self.parts += 1
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        for part in range(self.parts):
+            # Read into memory, not mapped: the frame outlives the file handle.
+            with pa.OSFile(str(self._path(part))) as source:
+                table = pa.ipc.open_file(source).read_all()
+            yield conform(table.to_pandas(), self.template)
+
+    def close(self) -> None:
+        self._folder.cleanup()
+
+
 @dataclasses.dataclass
 class Export:
-    """A campaign's export: its columns, its row count, and `frames()`, which reads the
-    responses as typed frames (one per chunk) afresh each time it is called."""
+    """A campaign's export: its columns, its row count, and `frames()`, which gives the
+    responses as typed frames (one per chunk) each time it is called. The first call reads them
+    from the database into `spool`; close the export (or use it in `with`) to remove that."""
 
     campaign: Campaign
     form: Form
@@ -61,16 +100,32 @@ class Export:
     rows: int
     timezone: str
     chunks: Callable[[], Iterator[pd.DataFrame]]
+    spool: Spool
 
     def frames(self) -> Iterator[pd.DataFrame]:
         return self.chunks()
 
+    def close(self) -> None:
+        self.spool.close()
+
+    def __enter__(self) -> Export:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
 
 def _survey(
-    session: Session, campaign: Campaign, form: Form, last_id: int, chunk_size: int
+    session: Session, campaign: Campaign, form: Form, last_id: int, chunk_size: int, spool: Spool
 ) -> tuple[dict[str, Any], Any | None]:
-    """One pass before the rows: each row's quality flags (the analysis screen) and its raking
-    weight when the campaign declares margins, for the responses up to `last_id`.
+    """The one read of the responses up to `last_id`, before any row is written: each row's
+    quality flags (the analysis screen) and its raking weight when the campaign declares
+    margins, while every chunk goes into `spool` for the passes that write the rows.
 
     Only the flags, the weights and the few margin columns stay in memory: a byte or eight per
     response, not the responses.
@@ -92,7 +147,9 @@ def _survey(
     for frame in iter_response_chunks(
         session, campaign, form, up_to_id=last_id, chunk_size=chunk_size
     ):
-        screen.screen(pa.RecordBatch.from_pandas(frame, preserve_index=False))
+        batch = pa.RecordBatch.from_pandas(frame, preserve_index=False)
+        screen.screen(batch)
+        spool.add(batch)
         if names:
             held.append(frame[names])
     flags = screen.flags(screen.finish())
@@ -141,32 +198,31 @@ def _converted(
 def export_frames(
     session: Session, campaign: Campaign, options: ExportOptions | None = None
 ) -> Export:
-    """The campaign's export of the responses received so far. Each `frames()` reads them in
+    """The campaign's export of the responses received so far. Each `frames()` gives them in
     chunks of `options.chunk_size` in id order (memory stays that of one chunk, whatever the
-    number of responses); the first also screens them once for the flags and weights."""
+    number of responses); the first reads them from the database, screens them for the flags
+    and weights and spools them, the others read the spool."""
     options = options or ExportOptions()
     form = campaign_form(session, campaign)
     tz = campaign_timezone(campaign)
     columns = export_columns(campaign, form)
-    # Responses that arrive while the export runs wait for the next one: every pass reads the
-    # same rows, so the flags of the first pass line up with the rows of the others.
+    # Responses that arrive while the export runs wait for the next one: the flags of the
+    # first pass line up with the rows of the spool.
     last_id, total = session.execute(
         select(func.coalesce(func.max(Response.id), 0), func.count(Response.id)).where(
             Response.campaign_id == campaign.id
         )
     ).one()
+    spool = Spool(frame_template(session, campaign, form))
     surveyed: list[tuple[dict[str, Any], Any | None]] = []
 
     def frames() -> Iterator[pd.DataFrame]:
         if not surveyed:
-            surveyed.append(_survey(session, campaign, form, last_id, options.chunk_size))
+            surveyed.append(_survey(session, campaign, form, last_id, options.chunk_size, spool))
         flags, weights = surveyed[0]
         offset = 0
         # No responses still give one (empty) frame, so every writer sees the column types.
-        chunks = iter_response_chunks(
-            session, campaign, form, up_to_id=last_id, chunk_size=options.chunk_size
-        )
-        for frame in chunks if total else [frame_template(session, campaign, form)]:
+        for frame in spool.frames() if spool.parts else [spool.template]:
             end = offset + len(frame)
             extra: dict[str, Any] = {f: flags[f][offset:end] for f in FLAGS}
             extra["weight"] = (
@@ -178,7 +234,7 @@ def export_frames(
                 index=pd.RangeIndex(len(frame)),
             )
 
-    return Export(campaign, form, columns, int(total), tz, frames)
+    return Export(campaign, form, columns, int(total), tz, frames, spool)
 
 
 def plain_value(value: Any) -> Any:
@@ -207,13 +263,14 @@ def export_rows(
 ) -> tuple[list[Variable], Iterator[list[Any]]]:
     """The exported columns and an iterator of rows (lists of plain values), read in chunks."""
     export = export_frames(session, campaign, ExportOptions(labels=labels, chunk_size=chunk_size))
-    return export.columns, _rows(export.frames())
+    return export.columns, _rows(export)
 
 
-def _rows(frames: Iterator[pd.DataFrame]) -> Iterator[list[Any]]:
-    for frame in frames:
-        for row in frame.itertuples(index=False, name=None):
-            yield [plain_value(c) for c in row]
+def _rows(export: Export) -> Iterator[list[Any]]:
+    with export:
+        for frame in export.frames():
+            for row in frame.itertuples(index=False, name=None):
+                yield [plain_value(c) for c in row]
 
 
 def report_progress(progress: Progress | None, done: int, total: int) -> None:

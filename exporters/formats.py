@@ -56,4 +56,5 @@ def write_export(
     """Write the campaign's export `fmt` (a name of `FORMATS`) to `target`."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    FORMATS[fmt].write(export_frames(session, campaign, options), target, progress)
+    with export_frames(session, campaign, options) as export:
+        FORMATS[fmt].write(export, target, progress)

@@ -4,6 +4,7 @@ through `minsheng export`: content, masking, formula neutralisation, BOM, codebo
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import UTC
 from pathlib import Path
@@ -14,9 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from exporters.exports import export_rows
+from exporters.exports import ExportOptions, export_rows
+from exporters.formats import write_export
 from forms.ingest import Submission, submit_response
 from forms.models import Response
 from forms.publishing import current_version
@@ -96,6 +98,27 @@ def test_chunks_give_the_same_rows_as_one_read(session, campaign, add_responses)
     _, whole = export_rows(session, campaign)
     _, chunked = export_rows(session, campaign, chunk_size=4)
     assert list(chunked) == list(whole)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "sav", "parquet", "datapackage"])
+def test_an_export_reads_each_response_from_the_database_once(
+    session, campaign, add_responses, fmt
+):
+    add_responses(25)
+    reads: list[str] = []
+
+    def seen(connection, cursor, statement, *rest):
+        if "FROM responses" in statement and "answers" in statement:
+            reads.append(statement)
+
+    bind = session.connection()
+    event.listen(bind, "before_cursor_execute", seen)
+    try:
+        write_export(session, campaign, fmt, io.BytesIO(), ExportOptions(chunk_size=10))
+    finally:
+        event.remove(bind, "before_cursor_execute", seen)
+    # Chunks of 10, 10 and 5: the writer's passes over the rows read them back from the spool.
+    assert len(reads) == 3
 
 
 def test_labels_replace_codes_of_single_choices(runner, session, campaign, add_responses, tmp_path):
