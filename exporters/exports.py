@@ -15,8 +15,8 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -92,7 +92,7 @@ class Spool:
 class Export:
     """A campaign's export: its columns, its row count, and `frames()`, which gives the
     responses as typed frames (one per chunk) each time it is called. The first call reads them
-    from the database into `spool`; close the export (or use it in `with`) to remove that."""
+    from the database into `spool`; `close()` removes that."""
 
     campaign: Campaign
     form: Form
@@ -107,17 +107,6 @@ class Export:
 
     def close(self) -> None:
         self.spool.close()
-
-    def __enter__(self) -> Export:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _survey(
@@ -267,7 +256,7 @@ def export_rows(
 
 
 def _rows(export: Export) -> Iterator[list[Any]]:
-    with export:
+    with closing(export):
         for frame in export.frames():
             for row in frame.itertuples(index=False, name=None):
                 yield [plain_value(c) for c in row]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from contextlib import closing
 from typing import IO
 
 from sqlalchemy.orm import Session
@@ -56,5 +57,5 @@ def write_export(
     """Write the campaign's export `fmt` (a name of `FORMATS`) to `target`."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    with export_frames(session, campaign, options) as export:
+    with closing(export_frames(session, campaign, options)) as export:
         FORMATS[fmt].write(export, target, progress)
