@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -136,6 +137,11 @@ def parse_campaign(data: Any, source: str = "campaign") -> CampaignDefinition:
     if not isinstance(settings, Mapping):
         error("settings", "expected a mapping")
         settings = {}
+    if "timezone" in settings and not _is_timezone(settings["timezone"]):
+        error(
+            "settings.timezone",
+            f"got {settings['timezone']!r}; expected an IANA time zone such as Asia/Shanghai",
+        )
     form: Form | None = None
     if "questionnaire" not in data:
         error("questionnaire", "missing; a campaign file carries its questionnaire")
@@ -161,6 +167,17 @@ def parse_campaign(data: Any, source: str = "campaign") -> CampaignDefinition:
         settings=dict(settings),
         form=form,
     )
+
+
+def _is_timezone(value: Any) -> bool:
+    """Whether ``value`` names a zone reports and exports can tell local times in."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _label(value: Any, where: str, error: Any) -> dict[str, str]:

@@ -9,7 +9,7 @@ from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from minsheng.accounts.models import Department, User
-from minsheng.db import Base, utcnow
+from minsheng.db import LOCAL_TIMEZONE, Base, utcnow
 
 campaign_departments = Table(
     "campaign_departments",
@@ -64,6 +64,13 @@ class Campaign(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     co_organizers: Mapped[list[User]] = relationship(secondary=campaign_organizers)
+
+    @property
+    def timezone(self) -> str:
+        """The zone its dates and times are told in (reports, exports): the campaign file's
+        ``settings.timezone`` (checked when the file is read), else the app's `LOCAL_TIMEZONE`."""
+        zone = (self.settings or {}).get("timezone") if isinstance(self.settings, dict) else None
+        return zone if isinstance(zone, str) and zone else LOCAL_TIMEZONE
 
 
 class TargetGroup(Base):

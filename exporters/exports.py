@@ -36,7 +36,7 @@ from analysis.quality import FLAGS
 from analysis.screening import Screen, speed_threshold
 from analysis.weighting import raked_weights
 from campaigns.models import Campaign
-from exporters.variables import Variable, campaign_timezone, declared_margins, export_columns
+from exporters.variables import Variable, declared_margins, export_columns
 from forms.models import Response
 from minsheng.masking import masked
 from questionnaire.schema import Form
@@ -193,7 +193,7 @@ def export_frames(
     and weights and spools them, the others read the spool."""
     options = options or ExportOptions()
     form = campaign_form(session, campaign)
-    tz = campaign_timezone(campaign)
+    tz = campaign.timezone
     columns = export_columns(campaign, form)
     # Responses that arrive while the export runs wait for the next one: the flags of the
     # first pass line up with the rows of the spool.

@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,7 +48,7 @@ from exporters.locales import report_translations
 from exporters.variables import declared_margins
 from forms.models import Response
 from minsheng import __version__ as minsheng_version
-from minsheng.db import utcnow
+from minsheng.db import LOCAL_TIMEZONE, local_date, utcnow
 from questionnaire.schema import Form, text_in
 
 AUDIENCES = ("staff", "department")
@@ -85,7 +85,7 @@ class ReportFacts:
     #: ``responses_by["channel"]`` counts the valid ones.
     channels: Mapping[str, int | None] = field(default_factory=dict)
     n_received: int = 0
-    timezone: str = "Asia/Shanghai"
+    timezone: str = LOCAL_TIMEZONE
     #: The campaign file's settings (``report.priorities``, ``report.segments``, ...).
     settings: Mapping[str, Any] = field(default_factory=dict)
     fieldwork: Fieldwork | None = None
@@ -431,7 +431,7 @@ def campaign_facts(
         )
     ).one()
     report_settings = (campaign.settings or {}).get("report") or {}
-    zone = campaign_timezone(campaign)
+    zone = campaign.timezone
     gettext = report_translations(str(current_app.config["DEFAULT_LOCALE"])).gettext
     return ReportFacts(
         title=dict(campaign.title),
@@ -440,8 +440,8 @@ def campaign_facts(
         subtitle=str(report_settings.get("subtitle") or ""),
         starts_on=campaign.starts_on,
         ends_on=campaign.ends_on,
-        first_response=local_date(first, zone),
-        last_response=local_date(last, zone),
+        first_response=local_date(first, zone) if first else None,
+        last_response=local_date(last, zone) if last else None,
         channels={str(channel): int(n) for channel, n in by_channel},
         n_received=sum(int(n) for _, n in by_channel),
         generated_on=generated_on or local_date(utcnow(), zone),
@@ -472,24 +472,6 @@ def report_segments(form: Form, campaign: Campaign) -> tuple[str, ...]:
         and 2 <= len(form.choices_for(q)) <= MAX_SEGMENT_CHOICES
     ]
     return (*profile, "channel")
-
-
-def campaign_timezone(campaign: Campaign) -> str:
-    """The zone the campaign's dates are told in: its file's ``settings.timezone``, else the
-    app's (BABEL_DEFAULT_TIMEZONE, Asia/Shanghai). Submission times are stored in UTC, and a
-    response at 07:30 Beijing time on 1 March is still 28 February in UTC (issue 12)."""
-    configured = (campaign.settings or {}).get("timezone")
-    return str(configured or current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-
-
-def local_date(moment: datetime | None, zone: str) -> date | None:
-    """The calendar day of a stored (UTC) moment in ``zone``; a naive moment is taken as UTC,
-    as SQLite returns them."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 def render_campaign_report(

@@ -10,9 +10,9 @@ from analysis.frames import NO_ANSWER_TYPES, OTHER, OTHER_LABEL, choice_names, o
 from analysis.quality import FLAGS
 from analysis.summary import campaign_margins
 from campaigns.models import Campaign
+from minsheng.db import LOCAL_TIMEZONE
 from questionnaire.schema import Form, Question, text_in
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 TEXT_TYPES = frozenset({"text"})
 
 
@@ -34,13 +34,6 @@ class Variable:
     question: str = ""
 
 
-def campaign_timezone(campaign: Campaign) -> str:
-    """The campaign's time zone (`settings.timezone` of its file), Asia/Shanghai by default."""
-    settings = campaign.settings if isinstance(campaign.settings, dict) else {}
-    zone = settings.get("timezone")
-    return zone if isinstance(zone, str) and zone else DEFAULT_TIMEZONE
-
-
 def _label(form: Form, label: dict[str, str], fallback: str) -> str:
     return text_in(label, form.default_language, form.default_language) or fallback
 
@@ -58,7 +51,7 @@ def _meta(timezone: str) -> list[Variable]:
 
 
 def variables(
-    form: Form, *, timezone: str = DEFAULT_TIMEZONE, weight: bool = False
+    form: Form, *, timezone: str = LOCAL_TIMEZONE, weight: bool = False
 ) -> list[Variable]:
     """Every exported column in order: metadata, the weight (when the campaign declares
     population margins), quality flags, then the answers."""
@@ -118,7 +111,7 @@ def _question_variables(form: Form, question: Question) -> list[Variable]:
 def export_columns(campaign: Campaign, form: Form) -> list[Variable]:
     """The exported columns of the campaign: a weight column when its file declares margins."""
     margins, _ = declared_margins(campaign)
-    return variables(form, timezone=campaign_timezone(campaign), weight=bool(margins))
+    return variables(form, timezone=campaign.timezone, weight=bool(margins))
 
 
 def declared_margins(campaign: Campaign) -> tuple[Any, tuple[float, float] | None]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import select
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -31,9 +32,23 @@ NAMING_CONVENTION = {
 }
 
 
+#: The zone the app tells days and times in: Babel's default, Celery beat's clock, working-day
+#: deadlines; a campaign file may name its own for its reports and exports (`Campaign.timezone`).
+LOCAL_TIMEZONE = "Asia/Shanghai"
+
+
 def utcnow() -> datetime:
     """Timezone-aware now; used as a callable column default, never evaluated at import."""
     return datetime.now(UTC)
+
+
+def local_date(moment: datetime, zone: str = LOCAL_TIMEZONE) -> date:
+    """The calendar day of a stored (UTC) moment in ``zone``: 07:30 on 1 March in Beijing is
+    still 28 February in UTC (issue 12). A naive moment is taken as UTC, as SQLite returns an
+    aggregate such as ``min(submitted_at)``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -36,7 +36,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from minsheng.audit import record
-from minsheng.db import Base, utcnow
+from minsheng.db import LOCAL_TIMEZONE, Base, utcnow
 
 QUEUES = ("default", "invitations", "analysis", "reports")
 ROUTES = {
@@ -293,7 +293,7 @@ def celery_init_app(app: Flask) -> Celery[Any]:
         task_time_limit=limit,
         task_soft_time_limit=max(1, limit - 60),
         broker_transport_options={"visibility_timeout": visibility_timeout(limit)},
-        timezone="Asia/Shanghai",
+        timezone=LOCAL_TIMEZONE,
         beat_schedule={
             "minsheng-relay-outbox": {
                 "task": "minsheng.relay_outbox",

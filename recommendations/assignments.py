@@ -4,15 +4,14 @@ with evidence until the assignment is completed (办理, 办结)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from minsheng.accounts.models import Department, User
 from minsheng.audit import record
-from minsheng.db import utcnow
+from minsheng.db import local_date, utcnow
 from minsheng.errors import Problem
 from recommendations.errors import RecommendationError
 from recommendations.evidence import Upload, check_uploads, store_uploads
@@ -24,13 +23,6 @@ from recommendations.workflow import (
     check_transition,
     transition,
 )
-
-#: Deadlines are calendar days where the departments work.
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TIME).date()
 
 
 def assign_to_departments(

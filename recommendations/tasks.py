@@ -8,9 +8,8 @@ from celery import shared_task
 from flask import current_app
 
 from invitations.channels import SmtpChannel, SmtpSettings
-from minsheng.db import get_session, utcnow
+from minsheng.db import get_session, local_date, utcnow
 from minsheng.jobs import DATABASE_RETRY
-from recommendations.assignments import local_date
 from recommendations.escalation import escalate_overdue, notify_escalations
 
 

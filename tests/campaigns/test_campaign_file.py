@@ -103,3 +103,28 @@ def test_bad_description_alone_is_refused_not_dropped(tmp_path):
         ]
     else:
         raise AssertionError("a description that is not text was accepted")
+
+
+def test_an_unknown_time_zone_is_refused_and_a_known_one_tells_the_campaigns_local_time():
+    from campaigns.definition import parse_campaign
+    from campaigns.models import Campaign
+    from minsheng.db import LOCAL_TIMEZONE
+    from minsheng.errors import InputError
+
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["settings"] = {**(data.get("settings") or {}), "timezone": "Asia/Chengdu"}
+    try:
+        parse_campaign(data, source="c.yaml")
+    except InputError as exc:
+        assert [str(p) for p in exc.problems] == [
+            "c.yaml: settings.timezone: got 'Asia/Chengdu'; expected an IANA time zone such as "
+            "Asia/Shanghai"
+        ]
+    else:
+        raise AssertionError("an unknown time zone was accepted")
+
+    data["settings"]["timezone"] = "Asia/Urumqi"
+    assert Campaign(settings=parse_campaign(data, source="c.yaml").settings).timezone == (
+        "Asia/Urumqi"
+    )
+    assert Campaign(settings={}).timezone == LOCAL_TIMEZONE
