@@ -36,6 +36,8 @@ CHANNEL_LABELS = {
 #: Findings of each kind, most important kind first.
 KINDS = ("lowest_satisfaction", "difference", "priority", "top_problem", "theme")
 MAX_DIFFERENCES = 4
+#: Between a number and its unit or sign ("68.2 %", "n = 2,104"): a line never breaks there.
+NBSP = "\u00a0"
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,12 @@ class Wording:
         """ "68.2 %（95 % CI 66.1–70.3 %，n = 2,104）": the share, its interval and base."""
         inside = []
         if value.ci_low is not None and value.ci_high is not None:
-            inside.append(f"{self.confidence} % CI {value.ci_low:.1f}–{value.ci_high:.1f} %")
+            inside.append(
+                f"{self.confidence}{NBSP}%{NBSP}CI {value.ci_low:.1f}–{value.ci_high:.1f}{NBSP}%"
+            )
         if value.n is not None:
-            inside.append(f"n = {value.n:,}")
-        head = f"{value.percent:.1f} %"
+            inside.append(f"n{NBSP}={NBSP}{value.n:,}")
+        head = f"{value.percent:.1f}{NBSP}%"
         if not inside:
             return head
         if self.lang == "zh":
@@ -88,7 +92,7 @@ class Wording:
     def p_value(self, p: float | None) -> str:
         if p is None:
             return "—"
-        return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        return f"p{NBSP}<{NBSP}0.001" if p < 0.001 else f"p{NBSP}={NBSP}{p:.3f}"
 
     def sentence(self, msgid: str, **values: Any) -> str:
         return str(self.gettext(msgid) % values)

@@ -12,7 +12,13 @@ from analysis.frames import answers_frame
 from analysis.proportions import proportion_ci
 from analysis.summary import summarize, summarize_frame
 from campaigns.definition import read_campaign_file
-from exporters.key_findings import Wording, key_findings, priority_matrix, priority_pairs
+from exporters.key_findings import (
+    Estimate,
+    Wording,
+    key_findings,
+    priority_matrix,
+    priority_pairs,
+)
 from exporters.locales import report_translations
 from exporters.pdf_report import render_campaign_report
 from questionnaire.schema import parse_form
@@ -172,3 +178,12 @@ def test_a_segments_satisfaction_rate_has_the_summarys_own_level_and_interval_me
         f"“郫都区”组最低，为{100 * share.estimate:.1f}%（90%CI"
         f"{100 * share.ci_low:.1f}–{100 * share.ci_high:.1f}%，n={n:,}）"
     ) in flat(difference.sentence)
+
+
+def test_a_share_is_never_split_from_its_percent_sign_nor_a_base_from_its_count():
+    wording = Wording(ZH, "zh", 95)
+    nbsp = "\u00a0"
+    assert wording.estimate(Estimate(68.2, 66.1, 70.3, 2104)) == (
+        f"68.2{nbsp}%（95{nbsp}%{nbsp}CI 66.1–70.3{nbsp}%，n{nbsp}={nbsp}2,104）"
+    )
+    assert wording.p_value(0.0001) == f"p{nbsp}<{nbsp}0.001"
