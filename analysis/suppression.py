@@ -235,15 +235,16 @@ def suppress_summary(
     crosstabs = data.get("crosstabs") or {}
     hidden += sum(_suppress_crosstab(t, threshold) for t in crosstabs.get("tables", []))
     hidden += sum(
-        _suppress_origins(counts, threshold) for counts in (data.get("responses_by") or {}).values()
+        suppress_counts(counts, threshold) for counts in (data.get("responses_by") or {}).values()
     )
     data["suppression"] = {"threshold": threshold, "cells_suppressed": hidden}
     return data
 
 
-def _suppress_origins(counts: dict[str, int | None], threshold: int) -> int:
-    """Responses by channel, collection point or target group: the total is published
-    (``n_responses``), so small counts get complements as in a one-way table."""
+def suppress_counts(counts: dict[str, int | None], threshold: int) -> int:
+    """Hide, in place, the small counts of a one-way table whose total is published (responses
+    by channel, collection point or target group) and their complements, so that none is the
+    total minus the others; return how many were hidden."""
     names = list(counts)
     hidden = protected_cells([float(counts[n] or 0) for n in names], [range(len(names))], threshold)
     for name, hide in zip(names, hidden, strict=True):

@@ -31,7 +31,7 @@ from analysis.proportions import proportion_ci
 from analysis.quality import MIN_BLOCK_ITEMS, SPEED_FACTOR
 from analysis.snapshots import snapshot_root
 from analysis.summary import summarize
-from analysis.suppression import suppress_summary
+from analysis.suppression import suppress_counts, suppress_summary
 from campaigns.models import Campaign
 from exporters.charts import MAX_BARS, Bar, LikertItem, likert_bars, percent_bars
 from exporters.fieldwork import Fieldwork, campaign_fieldwork
@@ -523,13 +523,11 @@ def render_campaign_report(
     )
     if audience == "department":
         summary = suppress_summary(summary, threshold)
-        facts = replace(
-            facts,
-            channels={
-                k: (n if n is not None and n >= threshold else None)
-                for k, n in facts.channels.items()
-            },
-        )
+        # The total received is printed too: a lone small channel would be that total minus
+        # the others, so it gets a complement like every other published table.
+        channels = dict(facts.channels)
+        suppress_counts(channels, threshold)
+        facts = replace(facts, channels=channels)
     html = report_html(summary, facts, font, language or str(config["DEFAULT_LOCALE"]))
     report_progress(0.6, "charts drawn")
     pdf = html_to_pdf(html, pdf_variant)

@@ -175,3 +175,23 @@ def test_a_campaign_with_population_margins_gets_a_raked_report(
     assert f"满意率仅{100 * box.estimate:.1f}%" in text
     # Read from the campaign's snapshot, as the results page is, not row by row from the database.
     assert (instance_folder / "snapshots" / str(campaign.id) / "manifest.json").is_file()
+
+
+def test_a_small_channel_of_a_department_edition_cannot_be_worked_back_from_the_total(
+    session, campaign, tmp_path
+):
+    _submit(session, campaign, 40, seconds=300, seed=1, channels=("web", "qr"))
+    _submit(session, campaign, 12, seconds=300, seed=3, channels=("import",))
+    _submit(session, campaign, 3, seconds=300, seed=4, channels=("api",))
+    text = pdf_text(render_campaign_report(session, campaign, tmp_path, audience="department"))
+
+    def row(label):
+        return next(line.split() for line in text.splitlines() if line.strip().startswith(label))
+
+    total = row("合计")
+    assert total[1:3] == ["55", "55"], total
+    # 3 by the API is hidden, and so is the next smallest channel, 12 on paper: otherwise
+    # 55 - 20 - 20 would give the 3 away.
+    assert row("合作平台（接口）")[1:3] == ["—", "—"]
+    assert row("纸质问卷（录入）")[1:3] == ["—", "—"]
+    assert row("网络链接")[1:3] == ["20", "20"]
