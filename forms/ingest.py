@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from campaigns.lifecycle import is_accepting
 from campaigns.models import Campaign, CollectionPoint
+from forms.fingerprints import answers_fingerprint
 from forms.models import Draft, Questionnaire, QuestionnaireVersion, Response
 from forms.publishing import form_of
 from forms.validation import validate_answers
@@ -82,6 +83,11 @@ class Submission:
     invitation_id: int | None = None
     collection_point_id: int | None = None
     target_group_id: int | None = None
+    # `forms.provenance.address_hash` of the client, and whether the honeypot came back filled:
+    # such a response is stored (and thanked) like any other, but claims no quota and the
+    # quality screen leaves it out (issue 11).
+    address_hash: str | None = None
+    honeypot: bool = False
 
 
 def open_questionnaire(
@@ -402,6 +408,9 @@ def submit_response(
         "submitted_at": now,
         "duration_seconds": (now - started).total_seconds() if started else None,
         "answers": answers,
+        "address_hash": submission.address_hash,
+        "answers_fingerprint": answers_fingerprint(answers),
+        "honeypot": submission.honeypot,
     }
     no_quotas = submission.invitation_id is None and has_quotas is False
     try:
@@ -416,7 +425,7 @@ def submit_response(
         if snapshot:
             raise StaleSnapshotError(campaign.slug)
         raise IngestError(f"campaign {campaign.slug} is not accepting responses")
-    if submission.invitation_id is None and has_quotas is not False:
+    if submission.invitation_id is None and has_quotas is not False and not submission.honeypot:
         _claim_quotas(session, campaign, answers)
     return response, True
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 # Responses and drafts point at invitations and collection points: their tables must be in the
@@ -67,6 +67,12 @@ class Response(Base):
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     duration_seconds: Mapped[float | None]
     answers: Mapped[dict[str, Any]]
+    # Where it came from, for the quality screen (issue 11), never the address itself: a keyed
+    # hash of it that changes every day (`forms.origin`), the fingerprint of the normalised
+    # answers, and whether the page's honeypot field came back filled (a bot, thanked alike).
+    address_hash: Mapped[str | None] = mapped_column(String(32))
+    answers_fingerprint: Mapped[str | None] = mapped_column(String(32))
+    honeypot: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Draft(Base):

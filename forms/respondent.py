@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask import session as cookie
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
@@ -44,6 +43,7 @@ from forms.ingest import (
     submit,
 )
 from forms.models import Draft, QuestionnaireVersion
+from forms.provenance import HONEYPOT_FIELD, address_hash, signed_start, start_token
 from forms.publishing import current_version, form_of
 from forms.validation import text_problems
 from forms.webforms import (
@@ -94,14 +94,6 @@ class Visit:
 def _language() -> str:
     """The page language as stored with answers: `zh_CN` or `en` (`?lang=`, remembered)."""
     return select_locale()
-
-
-def _started_at(value: str | None) -> datetime | None:
-    try:
-        started = datetime.fromisoformat(value or "")
-    except ValueError:
-        return None
-    return started if started.tzinfo else None
 
 
 def public_link(session: Session, slug: str) -> ResponseReturnValue:
@@ -207,7 +199,9 @@ def _fresh_page_form(visit: Visit, index: int, answers: dict[str, Any]) -> Respo
     cls = page_form_class(form, visit.version.checksum, index, _language())
     webform = cls(formdata=None, data=initial_data(form, index, answers))
     webform.submission_id.data = visit.draft.submission_id if visit.draft else uuid.uuid4().hex
-    webform.started_at.data = datetime.now().astimezone().isoformat()
+    webform.started_at.data = start_token(
+        current_app.secret_key or "", webform.submission_id.data, utcnow()
+    )
     webform.page.data = str(index)
     return webform
 
@@ -284,13 +278,34 @@ def _save(
 
 
 def _submission(visit: Visit) -> Submission:
-    return Submission(
-        submission_id=request.form.get("submission_id") or uuid.uuid4().hex,
-        channel=visit.channel,
-        language=_language(),
-        started_at=_started_at(request.form.get("started_at")),
-        invitation_id=visit.invitation_id,
-        collection_point_id=visit.collection_point_id,
+    """The submission of this post. Its start is the one the page was served with, signed
+    (`forms.provenance`); a post without a valid one never loaded this page as served, so it is
+    timed from its own arrival: as fast as a submission can be, which the speeder rule flags."""
+    submission_id = request.form.get("submission_id") or uuid.uuid4().hex
+    secret = current_app.secret_key or ""
+    started = signed_start(secret, request.form.get("started_at"), submission_id)
+    return _with_origin(
+        Submission(
+            submission_id=submission_id,
+            channel=visit.channel,
+            language=_language(),
+            started_at=started or utcnow(),
+            invitation_id=visit.invitation_id,
+            collection_point_id=visit.collection_point_id,
+        )
+    )
+
+
+def _with_origin(submission: Submission) -> Submission:
+    """The submission with what this request says of its origin: the keyed hash of the client
+    address and whether the honeypot field came back filled (on the last page, the one that
+    counts: the response is stored and thanked alike, and left out by the quality screen)."""
+    return replace(
+        submission,
+        address_hash=address_hash(
+            current_app.secret_key or "", request.remote_addr, utcnow().date()
+        ),
+        honeypot=bool(request.form.get(HONEYPOT_FIELD, "").strip()),
     )
 
 
@@ -306,7 +321,7 @@ def _submit(
     if visit.draft is not None:
         save_page(visit.draft, answers, names, index)
         visit.draft.language = _language()
-        submission = submission_of(visit.draft)
+        submission = _with_origin(submission_of(visit.draft))
     else:
         submission = _submission(visit)
     done = submit(
@@ -384,6 +399,7 @@ def _render(
         closed=closed,
         quota_full=quota_full,
         text_in=text_in,
+        honeypot=HONEYPOT_FIELD,
     )
 
 

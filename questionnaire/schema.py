@@ -8,6 +8,7 @@ plain mapping and collects every problem before raising, `form_to_dict()` writes
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -150,9 +151,20 @@ QUESTION_FIELDS = frozenset(
 )
 GROUP_FIELDS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "questions"})
 SETTINGS_FIELDS = (
-    frozenset({"form_title", "form_id", "version", "default_language", "allow_choice_duplicates"})
+    frozenset(
+        {
+            "form_title",
+            "form_id",
+            "version",
+            "default_language",
+            "allow_choice_duplicates",
+            "min_completion_seconds",
+        }
+    )
     | PASSIVE_SETTINGS
 )
+#: A minimum completion time past an hour would flag every honest respondent.
+MAX_MIN_COMPLETION_SECONDS = 3600
 
 
 class _Parser:
@@ -184,6 +196,22 @@ class _Parser:
                 f"got {value!r}; expected yes or no (expressions are not supported here)",
             )
         return False
+
+    def seconds(self, value: Any) -> float:
+        """`min_completion_seconds`: a number of seconds in [0, 3600] (a numeric text from an
+        XLSForm settings sheet too)."""
+        try:
+            seconds = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not 0 <= seconds <= MAX_MIN_COMPLETION_SECONDS:
+            self.error(
+                "settings.min_completion_seconds",
+                f"got {value!r}; expected a number of seconds from 0 to "
+                f"{MAX_MIN_COMPLETION_SECONDS} (0 turns the minimum off)",
+            )
+            return 0.0
+        return seconds
 
     def error(self, where: str, message: str) -> None:
         self.problems.append(Problem(f"{self.source}: {where}" if where else self.source, message))
@@ -417,6 +445,9 @@ def parse_form(
     parser.allow_duplicate_choices = parser.flag(
         settings.get("allow_choice_duplicates"), "settings.allow_choice_duplicates"
     )
+    minimum = settings.get("min_completion_seconds")
+    if minimum is not None:
+        settings = {**settings, "min_completion_seconds": parser.seconds(minimum)}
     lists: dict[str, tuple[Choice, ...]] = {}
     raw_lists = data.get("choices") or {}
     if not isinstance(raw_lists, Mapping):
