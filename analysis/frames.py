@@ -39,6 +39,9 @@ META_COLUMNS = (
     "language",
     "submitted_at",
     "duration",
+    "honeypot",
+    "address",
+    "fingerprint",
 )
 #: Metadata columns that can serve as a segment (crosstab column).
 SEGMENT_META = ("channel", "collection_point", "target_group", "language", "version")
@@ -315,8 +318,10 @@ class ResponseCodes:
 
 def meta_frame(rows: Sequence[Any], codes: ResponseCodes) -> pd.DataFrame:
     """The `META_COLUMNS` of ``rows``: objects with a response's ``id``, ``version_id``,
-    ``channel``, ``collection_point_id``, ``target_group_id``, ``language``, ``submitted_at``
-    and ``duration_seconds`` (a database row or anything shaped like one)."""
+    ``channel``, ``collection_point_id``, ``target_group_id``, ``language``, ``submitted_at``,
+    ``duration_seconds``, ``honeypot``, ``address_hash`` and ``answers_fingerprint`` (a database
+    row or anything shaped like one). The last two are for the near-duplicate rule: a keyed
+    hash, never an address."""
 
     def coded(values: Iterable[int | None], table: Mapping[int, str]) -> pd.Categorical:
         return pd.Categorical(
@@ -337,6 +342,9 @@ def meta_frame(rows: Sequence[Any], codes: ResponseCodes) -> pd.DataFrame:
                 [np.nan if r.duration_seconds is None else r.duration_seconds for r in rows],
                 dtype=np.float64,
             ),
+            "honeypot": np.array([bool(r.honeypot) for r in rows], dtype=bool),
+            "address": pd.array([r.address_hash for r in rows], dtype="str"),
+            "fingerprint": pd.array([r.answers_fingerprint for r in rows], dtype="str"),
         }
     )
 

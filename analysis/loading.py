@@ -81,6 +81,9 @@ def iter_response_chunks(
                 Response.language,
                 Response.submitted_at,
                 Response.duration_seconds,
+                Response.honeypot,
+                Response.address_hash,
+                Response.answers_fingerprint,
                 Response.answers,
             )
             .where(Response.campaign_id == campaign.id, Response.id > cursor)

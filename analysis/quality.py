@@ -1,5 +1,7 @@
-"""Data quality: speeders, straight-lining in rating blocks and duplicate submissions, flagged per
-response. Flagged responses are left out of the statistics by default and counted in the summary.
+"""Data quality: speeders (against the median and the questionnaire's minimum time), straight-lining
+in rating blocks, duplicate and near-duplicate submissions, and bots caught by the honeypot,
+flagged per response. Flagged responses are left out of the statistics by default and counted in
+the summary.
 """
 
 from __future__ import annotations
@@ -14,26 +16,69 @@ import pandas as pd
 from analysis.errors import UnknownOptionError
 from analysis.frames import answer_columns, category_codes_of, choice_names, rating_scores
 from analysis.results import Result, nan_to_none
-from questionnaire.schema import Form, Group, Question
+from questionnaire.schema import INPUT_FREE_TYPES, Form, Group, Question
 
 #: Every flag, in report order.
-FLAGS = ("speeder", "straightliner", "duplicate")
+FLAGS = ("speeder", "straightliner", "duplicate", "near_duplicate", "honeypot")
 SPEED_FACTOR = 0.3
 MIN_DURATIONS = 10
 MIN_BLOCK_ITEMS = 4
+#: The default minimum completion time per question every respondent is asked (Huang et al.
+#: 2012: under 2 s an item cannot have been read).
+SECONDS_PER_QUESTION = 2.0
+#: Near-duplicates are looked for among responses this close in time (the address hashes of
+#: `forms.provenance` change every UTC day, so a pair across midnight is not seen either).
+NEAR_DUPLICATE_WINDOW = 24 * 3600.0
 
 BoolArray = npt.NDArray[np.bool_]
+
+
+def minimum_duration(form: Form) -> float:
+    """The questionnaire's minimum completion time in seconds: its `min_completion_seconds`
+    setting, else `SECONDS_PER_QUESTION` for each question every respondent is asked (one
+    with no `relevant` on it or on a group around it; notes and calculations do not count).
+
+    Notes
+    -----
+    A floor in absolute time catches what the relative rule cannot: a campaign flooded by a
+    script from its first response has a median as fast as the script. Only questions nobody
+    can skip are counted, so a respondent routed past whole pages is never below it.
+
+    References
+    ----------
+    Huang, J. L., Curran, P. G., Keeney, J., Poposki, E. M., DeShon, R. P. (2012). Detecting
+    and deterring insufficient effort responding to surveys. Journal of Business and Psychology
+    27(1), 99-114.
+    """
+    setting = form.settings.get("min_completion_seconds")
+    if setting is not None:
+        return float(setting)
+    return SECONDS_PER_QUESTION * _asked_of_everyone(form.children)
+
+
+def _asked_of_everyone(children: Sequence[Question | Group]) -> int:
+    count = 0
+    for child in children:
+        if child.relevant:
+            continue
+        if isinstance(child, Group):
+            count += _asked_of_everyone(child.children)
+        elif child.type not in INPUT_FREE_TYPES:
+            count += 1
+    return count
 
 
 def speeders(
     durations: pd.Series[float] | npt.ArrayLike,
     factor: float = SPEED_FACTOR,
     min_durations: int = MIN_DURATIONS,
+    minimum: float = 0.0,
 ) -> tuple[BoolArray, float | None]:
-    """Responses completed in less than ``factor`` x the median completion time.
+    """Responses completed in less than ``factor`` x the median completion time, or in less
+    than ``minimum`` seconds (`minimum_duration` of the questionnaire).
 
-    Returns the flags and the threshold in seconds (None when there are fewer than
-    ``min_durations`` known durations, in which case nobody is flagged).
+    Returns the flags and the threshold relative to the median in seconds (None when there are
+    fewer than ``min_durations`` known durations; then only ``minimum`` applies).
 
     Notes
     -----
@@ -52,10 +97,11 @@ def speeders(
         raise UnknownOptionError.for_choice("factor", factor, ["a number in (0, 1)"])
     seconds = np.asarray(durations, dtype=np.float64)
     known = ~np.isnan(seconds)
-    if int(known.sum()) < min_durations:
-        return np.zeros(seconds.shape[0], dtype=bool), None
-    threshold = factor * float(np.median(seconds[known]))
-    return known & (seconds < threshold), threshold
+    threshold = None
+    if int(known.sum()) >= min_durations:
+        threshold = factor * float(np.median(seconds[known]))
+    limit = max(threshold or 0.0, minimum)
+    return known & (seconds < limit), threshold
 
 
 MATRIX_APPEARANCES = frozenset({"table-list", "matrix"})
@@ -129,6 +175,17 @@ def _text_columns(form: Form, frame: pd.DataFrame) -> list[str]:
     return [n for n in text_columns(form) if n in frame.columns]
 
 
+def text_candidates(frame: pd.DataFrame, form: Form) -> BoolArray:
+    """Responses with a non-blank open-text answer: the only ones that can be duplicates."""
+    candidates = np.zeros(len(frame), dtype=bool)
+    for name in _text_columns(form, frame):
+        # Strip only the answers that exist: open text is usually missing in most rows.
+        present = np.flatnonzero(frame[name].notna().to_numpy())
+        given = frame[name].iloc[present].astype(str).str.strip().ne("").to_numpy()
+        candidates[present[given]] = True
+    return candidates
+
+
 def duplicates(frame: pd.DataFrame, form: Form, require_text: bool = True) -> BoolArray:
     """Later copies of an identical answer vector (every question, open text included).
 
@@ -147,23 +204,73 @@ def duplicates(frame: pd.DataFrame, form: Form, require_text: bool = True) -> Bo
     flags = np.zeros(len(frame), dtype=bool)
     if not columns or frame.empty:
         return flags
-    candidates = np.ones(len(frame), dtype=bool)
-    if require_text:
-        texts = _text_columns(form, frame)
-        if not texts:
-            return flags
-        candidates = np.zeros(len(frame), dtype=bool)
-        for name in texts:
-            # Strip only the answers that exist: open text is usually missing in most rows.
-            present = np.flatnonzero(frame[name].notna().to_numpy())
-            given = frame[name].iloc[present].astype(str).str.strip().ne("").to_numpy()
-            candidates[present[given]] = True
+    candidates = text_candidates(frame, form) if require_text else np.ones(len(frame), bool)
     if not candidates.any():
         return flags
     # One 64-bit hash per row over all answer columns; rows with equal hashes are equal.
     hashes = pd.util.hash_pandas_object(frame.loc[candidates, columns], index=False)
     flags[np.flatnonzero(candidates)] = hashes.duplicated(keep="first").to_numpy()
     return flags
+
+
+def near_duplicate_flags(
+    origins: npt.NDArray[np.int64],
+    fingerprints: npt.NDArray[np.int64],
+    times: npt.NDArray[np.int64],
+    window: float = NEAR_DUPLICATE_WINDOW,
+) -> BoolArray:
+    """Responses with the origin and the answers' fingerprint of an earlier one (in time, then
+    in row order) submitted at most ``window`` seconds before it.
+
+    ``origins`` and ``fingerprints`` are codes (equal codes, equal values; -1 unknown, never
+    matched), ``times`` the submission times in microseconds. Each response is compared with
+    the latest earlier one of its kind, so a run of resubmissions is flagged but its first.
+    """
+    flags = np.zeros(origins.shape[0], dtype=bool)
+    rows = np.flatnonzero((origins >= 0) & (fingerprints >= 0))
+    if rows.size < 2:
+        return flags
+    origin, fingerprint, moment = origins[rows], fingerprints[rows], times[rows]
+    order = np.lexsort((rows, moment, fingerprint, origin))
+    origin, fingerprint, moment = origin[order], fingerprint[order], moment[order]
+    later = (
+        (origin[1:] == origin[:-1])
+        & (fingerprint[1:] == fingerprint[:-1])
+        & (moment[1:] - moment[:-1] <= window * 1e6)
+    )
+    flags[rows[order[1:][later]]] = True
+    return flags
+
+
+def near_duplicates(
+    frame: pd.DataFrame, form: Form, window: float = NEAR_DUPLICATE_WINDOW
+) -> BoolArray:
+    """Resubmissions from one address (`near_duplicate_flags`): the same answers with the same
+    text once normalised (the ``fingerprint`` `forms.fingerprints` stored), from the same
+    ``address`` hash within ``window`` seconds.
+
+    Notes
+    -----
+    Only responses with open text can be near-duplicates, as for `duplicates`, and for a
+    further reason: many respondents share one address behind a mobile carrier's NAT, so equal
+    closed answers from one address are common among honest people; equal free text is not.
+    """
+    needed = {"address", "fingerprint", "submitted_at"}
+    if frame.empty or not needed <= set(frame.columns):
+        return np.zeros(len(frame), dtype=bool)
+    candidates = text_candidates(frame, form)
+    origins = np.where(candidates, pd.factorize(frame["address"])[0], -1).astype(np.int64)
+    fingerprints = pd.factorize(frame["fingerprint"])[0].astype(np.int64)
+    times = frame["submitted_at"].dt.as_unit("us").astype("int64").to_numpy()
+    return near_duplicate_flags(origins, fingerprints, times, window)
+
+
+def honeypots(frame: pd.DataFrame) -> BoolArray:
+    """Responses whose page sent the honeypot field back filled (`forms.provenance`): no
+    person sees that field, so they are bots however plausible their answers."""
+    if "honeypot" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["honeypot"].fillna(False).to_numpy(dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -187,6 +294,7 @@ class QualityReport(Result):
     median_duration: float | None
     speed_threshold: float | None
     rating_blocks: tuple[tuple[str, ...], ...]
+    minimum_duration: float | None = None
 
 
 def quality_report(
@@ -200,21 +308,31 @@ def quality_report(
     min_block_items: int,
     blocks: Sequence[tuple[str, ...]],
     duplicates_require_text: bool = True,
+    minimum: float = 0.0,
+    window: float = NEAR_DUPLICATE_WINDOW,
 ) -> QualityReport:
-    """The report of the rules, whichever way the flags were computed (frame or Arrow)."""
+    """The report of the rules, whichever way the flags were computed (frame or Arrow).
+    ``threshold`` is the one relative to the median; ``speed_threshold`` in the report is the
+    one applied, the larger of it and ``minimum``."""
     rules = {
-        "speeder": f"duration < {speed_factor:g} x median duration",
+        "speeder": f"duration < {speed_factor:g} x median duration"
+        + (f" or < {minimum:g} s (the questionnaire's minimum)" if minimum > 0 else ""),
         "straightliner": f"same answer to every item of a rating block of >= {min_block_items}",
         "duplicate": "same answers as an earlier response"
         + (" (with open text)" if duplicates_require_text else ""),
+        "near_duplicate": "same answers and normalised open text as a response from the same "
+        f"address within {window / 3600:g} h",
+        "honeypot": "filled in the hidden honeypot field no person sees",
     }
+    applied = max(threshold or 0.0, minimum)
     return QualityReport(
         n_received=n_received,
         n_excluded=n_excluded,
         flags=tuple(FlagCount(name, counts[name], name in exclude, rules[name]) for name in FLAGS),
         median_duration=None if threshold is None else nan_to_none(threshold / speed_factor),
-        speed_threshold=threshold,
+        speed_threshold=applied if applied > 0 else None,
         rating_blocks=tuple(blocks),
+        minimum_duration=minimum if minimum > 0 else None,
     )
 
 
@@ -250,13 +368,16 @@ def quality_check(
         if "duration" in frame.columns
         else np.full(len(frame), np.nan)
     )
-    fast, threshold = speeders(durations, speed_factor)
+    minimum = minimum_duration(form)
+    fast, threshold = speeders(durations, speed_factor, minimum=minimum)
     blocks = rating_blocks(form, min_block_items)
     flags = pd.DataFrame(
         {
             "speeder": fast,
             "straightliner": straightliners(frame, form, blocks),
             "duplicate": duplicates(frame, form, duplicates_require_text),
+            "near_duplicate": near_duplicates(frame, form),
+            "honeypot": honeypots(frame),
         },
         index=frame.index,
     )
@@ -273,5 +394,6 @@ def quality_check(
         min_block_items=min_block_items,
         blocks=blocks,
         duplicates_require_text=duplicates_require_text,
+        minimum=minimum,
     )
     return QualityCheck(flags, keep, report)

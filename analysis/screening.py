@@ -1,18 +1,19 @@
 """The data-quality rules of `analysis.quality` on Arrow record batches, one batch at a time.
 
 Speeders compare each response's duration with a threshold taken from the median duration,
-which is found first from the duration column alone (`speed_threshold`). Straight-lining looks
-at one response at a time. Duplicates can only be responses with open text (see
+which is found first from the duration column alone (`speed_threshold`), or with the
+questionnaire's minimum time, whichever is larger. Straight-lining and the honeypot look at one
+response at a time. Duplicates and near-duplicates can only be responses with open text (see
 `analysis.quality.duplicates`): those rows are set aside as the batches pass and compared at the
-end (`duplicate_rows`, on keys hashed batch by batch), so the rules need one pass over the
-responses.
+end (`duplicate_rows`, on keys hashed batch by batch; `near_duplicate_flags`), so the rules need
+one pass over the responses.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,11 @@ from analysis.quality import (
     FLAGS,
     MIN_BLOCK_ITEMS,
     MIN_DURATIONS,
+    NEAR_DUPLICATE_WINDOW,
     SPEED_FACTOR,
     QualityReport,
+    minimum_duration,
+    near_duplicate_flags,
     quality_report,
     rating_blocks,
     text_columns,
@@ -179,15 +183,47 @@ def _grouped_duplicates(table: Any) -> BoolArray:
     return flags
 
 
+def _value_codes(table: Any, name: str) -> npt.NDArray[np.int64]:
+    """Codes of a column's values (equal values, equal codes), -1 for missing or absent."""
+    if name not in table.column_names:
+        return np.full(table.num_rows, -1, dtype=np.int64)
+    return _row_codes(table[name])
+
+
+def _near_duplicates(table: Any, window: float) -> BoolArray:
+    """`near_duplicate_flags` of the rows of ``table`` (rows with open text)."""
+    if "submitted_at" not in table.column_names:
+        return np.zeros(table.num_rows, dtype=bool)
+    # Codes from one dictionary per column, whichever batch a row was held from.
+    present = [c for c in ("address", "fingerprint", "submitted_at") if c in table.column_names]
+    table = table.select(present).unify_dictionaries()
+    moments = table["submitted_at"].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    times = np.asarray(pc.fill_null(moments, 0).to_numpy(), dtype=np.int64)
+    return near_duplicate_flags(
+        _value_codes(table, "address"), _value_codes(table, "fingerprint"), times, window
+    )
+
+
+def _marked(batch: Any, name: str) -> BoolArray:
+    if name not in batch.schema.names:
+        return np.zeros(batch.num_rows, dtype=bool)
+    column = pc.fill_null(batch.column(name), False)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 @dataclass(frozen=True)
 class Screened:
     """What a `Screen` found once every batch passed: the report, and the rows flagged as
-    duplicates (``duplicates``: their row numbers; ``to_subtract``: those of them, with every
-    column, that no other excluded flag had already left out of the counts)."""
+    duplicates (``duplicates``: their row numbers; ``near_duplicates`` likewise;
+    ``to_subtract``: the rows of either, with every column, that are excluded and that no
+    other excluded flag had already left out of the counts)."""
 
     report: QualityReport
     duplicates: npt.NDArray[np.intp]
     to_subtract: Any | None
+    near_duplicates: npt.NDArray[np.intp] = field(
+        default_factory=lambda: np.zeros(0, dtype=np.intp)
+    )
 
 
 class Screen:
@@ -203,14 +239,18 @@ class Screen:
         speed_factor: float = SPEED_FACTOR,
         min_block_items: int = MIN_BLOCK_ITEMS,
         keep_flags: bool = False,
+        window: float = NEAR_DUPLICATE_WINDOW,
     ) -> None:
         """``threshold`` is the speed threshold in seconds (`speed_threshold` of every
-        duration); ``keep_flags`` keeps each row's flags for `flags` (row-level callers)."""
+        duration), raised to the questionnaire's `minimum_duration`; ``keep_flags`` keeps each
+        row's flags for `flags` (row-level callers); ``window`` is the near-duplicates' one."""
         unknown = [f for f in exclude if f not in FLAGS]
         if unknown:
             raise UnknownOptionError.for_choice("exclude", unknown[0], list(FLAGS))
         self.exclude = tuple(exclude)
         self.threshold = threshold
+        self.minimum = minimum_duration(form)
+        self.window = window
         self.speed_factor = speed_factor
         self.min_block_items = min_block_items
         self.blocks = rating_blocks(form, min_block_items)
@@ -222,15 +262,18 @@ class Screen:
         self._held: list[tuple[Any, npt.NDArray[np.intp], BoolArray]] = []
         self._keys: list[npt.NDArray[np.uint64]] = []
         self._key_categories: dict[str, Categories] = {}
-        self._flags: list[tuple[BoolArray, BoolArray]] | None = [] if keep_flags else None
+        self._flags: list[tuple[BoolArray, BoolArray, BoolArray]] | None = (
+            [] if keep_flags else None
+        )
         self.rows = 0
 
     def _speeders(self, batch: Any) -> BoolArray:
         n = batch.num_rows
-        if self.threshold is None or "duration" not in batch.schema.names:
+        limit = max(self.threshold or 0.0, self.minimum)
+        if limit <= 0 or "duration" not in batch.schema.names:
             return np.zeros(n, dtype=bool)
         with np.errstate(invalid="ignore"):
-            return float_values(batch.column("duration")) < self.threshold
+            return float_values(batch.column("duration")) < limit
 
     def _straight(self, batch: Any) -> BoolArray:
         """Rows that gave one answer to every item of a rating block (and answered them all)."""
@@ -303,15 +346,16 @@ class Screen:
         aside to be checked for duplicates in `finish`."""
         n = batch.num_rows
         fast, straight = self._speeders(batch), self._straight(batch)
+        bots = _marked(batch, "honeypot")
         if self._flags is not None:
-            self._flags.append((fast, straight))
+            self._flags.append((fast, straight, bots))
         self._counts["speeder"] += int(fast.sum())
         self._counts["straightliner"] += int(straight.sum())
+        self._counts["honeypot"] += int(bots.sum())
         drop = np.zeros(n, dtype=bool)
-        if "speeder" in self.exclude:
-            drop |= fast
-        if "straightliner" in self.exclude:
-            drop |= straight
+        for name, flagged in (("speeder", fast), ("straightliner", straight), ("honeypot", bots)):
+            if name in self.exclude:
+                drop |= flagged
         with_text = self._with_text(batch)
         if with_text is not None and with_text.any():
             rows = np.flatnonzero(with_text)
@@ -325,7 +369,7 @@ class Screen:
 
     def finish(self) -> Screened:
         """The report once every batch has been screened, and the duplicates."""
-        duplicates = np.zeros(0, dtype=np.intp)
+        duplicates = near = np.zeros(0, dtype=np.intp)
         to_subtract = None
         if self._held:
             held = pa.concat_tables(
@@ -335,16 +379,23 @@ class Screen:
             rows = np.concatenate([r for _, r, _ in self._held])
             dropped = np.concatenate([d for _, _, d in self._held])
             later = duplicate_rows(held, self._answers, np.concatenate(self._keys))
-            duplicates = rows[later]
+            resent = _near_duplicates(held, self.window)
+            duplicates, near = rows[later], rows[resent]
+            excluded = np.zeros(held.num_rows, dtype=bool)
             if "duplicate" in self.exclude:
-                newly = later & ~dropped
-                self._counts["excluded"] += int(newly.sum())
-                if newly.any():
-                    to_subtract = held.filter(pa.array(newly))
+                excluded |= later
+            if "near_duplicate" in self.exclude:
+                excluded |= resent
+            newly = excluded & ~dropped
+            self._counts["excluded"] += int(newly.sum())
+            if newly.any():
+                to_subtract = held.filter(pa.array(newly))
         counts = {
             "speeder": self._counts["speeder"],
             "straightliner": self._counts["straightliner"],
             "duplicate": int(duplicates.size),
+            "near_duplicate": int(near.size),
+            "honeypot": self._counts["honeypot"],
         }
         report = quality_report(
             n_received=self.rows,
@@ -355,8 +406,10 @@ class Screen:
             speed_factor=self.speed_factor,
             min_block_items=self.min_block_items,
             blocks=self.blocks,
+            minimum=self.minimum,
+            window=self.window,
         )
-        return Screened(report, duplicates, to_subtract)
+        return Screened(report, duplicates, to_subtract, near)
 
     def flags(self, screened: Screened) -> dict[str, BoolArray]:
         """Each row's flags, by flag name (only with ``keep_flags``)."""
@@ -365,10 +418,14 @@ class Screen:
         empty = np.zeros(0, dtype=bool)
         duplicate = np.zeros(self.rows, dtype=bool)
         duplicate[screened.duplicates] = True
+        near = np.zeros(self.rows, dtype=bool)
+        near[screened.near_duplicates] = True
         return {
-            "speeder": np.concatenate([empty, *(f for f, _ in self._flags)]),
-            "straightliner": np.concatenate([empty, *(s for _, s in self._flags)]),
+            "speeder": np.concatenate([empty, *(f for f, _, _ in self._flags)]),
+            "straightliner": np.concatenate([empty, *(s for _, s, _ in self._flags)]),
             "duplicate": duplicate,
+            "near_duplicate": near,
+            "honeypot": np.concatenate([empty, *(b for _, _, b in self._flags)]),
         }
 
 

@@ -41,7 +41,7 @@ from forms.models import Questionnaire, QuestionnaireVersion, Response
 from questionnaire.schema import Form
 
 #: Bump when the frame layout changes, so old snapshots are rebuilt.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 MANIFEST = "manifest.json"
 MAX_PARTS = 32
 #: Sub-folder of the instance folder that holds snapshots.

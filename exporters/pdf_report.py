@@ -180,6 +180,8 @@ def report_html(
             "speeder": gettext("Speeding"),
             "straightliner": gettext("Straight-lining"),
             "duplicate": gettext("Duplicate"),
+            "near_duplicate": gettext("Near-duplicate from one address"),
+            "honeypot": gettext("Honeypot"),
         },
         speed_factor=f"{SPEED_FACTOR:g}",
         min_block_items=MIN_BLOCK_ITEMS,

@@ -138,7 +138,13 @@ def test_flagged_responses_are_excluded_and_counted():
     report = summary.quality
     assert report.n_received == 22 and report.n_excluded == 2
     counts = {f.flag: f.count for f in report.flags}
-    assert counts == {"speeder": 1, "straightliner": 1, "duplicate": 1}
+    assert counts == {
+        "speeder": 1,
+        "straightliner": 1,
+        "duplicate": 1,
+        "near_duplicate": 0,
+        "honeypot": 0,
+    }
     assert summary.n_responses == 20
     resident = summary.question("resident")
     assert resident.n_base == 20 and resident.rows[1].count == 0

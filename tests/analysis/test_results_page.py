@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 from reviews.experts import assign_expert
 from tests.page_parts import inline_code
+
+from .conftest import add_responses, random_answers
 
 
 def test_results_page_shows_count_and_frequencies_in_chinese(client, login, answered):
@@ -117,3 +120,21 @@ def test_an_owned_campaign_is_run_by_its_owner_and_co_organizers_only(
     client.post("/logout")
     login("admin")
     assert client.get(results).status_code == 200
+
+
+def test_results_page_counts_bots_and_resubmissions_from_one_address(
+    client, login, session, campaign
+):
+
+    first = {**random_answers(random.Random(1)), "suggestion": "建议增加公交班次"}
+    again = {**first, "suggestion": "建议 增加 公交班次！"}
+    add_responses(session, campaign, [first, again], address_hash="b" * 32)
+    add_responses(session, campaign, [random_answers(random.Random(2))], honeypot=True)
+    session.commit()
+    login("organizer")
+
+    text = client.get(f"/campaigns/{campaign.slug}/results").get_data(as_text=True)
+
+    assert "同一地址近似重复提交 1" in text
+    assert "疑似机器人（触发隐藏字段） 1" in text
+    assert '<strong class="n-responses">1</strong>' in text

@@ -273,3 +273,30 @@ def test_a_response_far_faster_than_the_median_is_flagged_a_speeder(
     flagged = [int(r["response_id"]) for r in rows if r["flag_speeder"] == "1"]
     assert flagged == [ids[3]]
     assert rows[3]["duration"] == "12"
+
+
+def test_quality_columns_mark_bots_and_resubmissions_from_one_address(
+    runner, session, campaign, tmp_path
+):
+    version = current_version(session, campaign)
+    again = {**HOSTILE, "suggestion": " " + HOSTILE["suggestion"] + "！"}
+    for n, (answers, honeypot) in enumerate([(HOSTILE, False), (again, False), (HOSTILE, True)]):
+        submit_response(
+            session,
+            campaign,
+            version,
+            answers,
+            Submission(
+                submission_id=f"origin-{n:04d}",
+                address_hash="a" * 32 if n < 2 else None,
+                honeypot=honeypot,
+            ),
+            today=DAY_IN_CAMPAIGN,
+        )
+    session.commit()
+
+    rows = _csv_rows(_export(runner, tmp_path, "csv"))
+
+    assert [r["flag_near_duplicate"] for r in rows] == ["0", "1", "0"]
+    assert [r["flag_honeypot"] for r in rows] == ["0", "0", "1"]
+    assert not any("address" in column for column in rows[0])
