@@ -316,12 +316,19 @@ class ResponseCodes:
     channels: Sequence[str]
 
 
+def hash_code(hexdigest: str | None) -> int | None:
+    """The first 60 bits of a stored hex hash as a non-negative integer: a frame column of
+    8 bytes a row instead of a 32-character string, read fast from a snapshot. Two of a million
+    different hashes share a code with a probability under 1e-6."""
+    return None if hexdigest is None else int(hexdigest[:15], 16)
+
+
 def meta_frame(rows: Sequence[Any], codes: ResponseCodes) -> pd.DataFrame:
     """The `META_COLUMNS` of ``rows``: objects with a response's ``id``, ``version_id``,
     ``channel``, ``collection_point_id``, ``target_group_id``, ``language``, ``submitted_at``,
     ``duration_seconds``, ``honeypot``, ``address_hash`` and ``answers_fingerprint`` (a database
     row or anything shaped like one). The last two are for the near-duplicate rule: a keyed
-    hash, never an address."""
+    hash, never an address (`hash_code`)."""
 
     def coded(values: Iterable[int | None], table: Mapping[int, str]) -> pd.Categorical:
         return pd.Categorical(
@@ -343,8 +350,10 @@ def meta_frame(rows: Sequence[Any], codes: ResponseCodes) -> pd.DataFrame:
                 dtype=np.float64,
             ),
             "honeypot": np.array([bool(r.honeypot) for r in rows], dtype=bool),
-            "address": pd.array([r.address_hash for r in rows], dtype="str"),
-            "fingerprint": pd.array([r.answers_fingerprint for r in rows], dtype="str"),
+            "address": pd.array([hash_code(r.address_hash) for r in rows], dtype="Int64"),
+            "fingerprint": pd.array(
+                [hash_code(r.answers_fingerprint) for r in rows], dtype="Int64"
+            ),
         }
     )
 

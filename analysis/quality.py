@@ -222,8 +222,9 @@ def near_duplicate_flags(
     """Responses with the origin and the answers' fingerprint of an earlier one (in time, then
     in row order) submitted at most ``window`` seconds before it.
 
-    ``origins`` and ``fingerprints`` are codes (equal codes, equal values; -1 unknown, never
-    matched), ``times`` the submission times in microseconds. Each response is compared with
+    ``origins`` and ``fingerprints`` are non-negative codes of the address hash and of the
+    fingerprint (`analysis.frames.hash_code`; -1 unknown, never matched), ``times`` the
+    submission times in microseconds. Each response is compared with
     the latest earlier one of its kind, so a run of resubmissions is flagged but its first.
     """
     flags = np.zeros(origins.shape[0], dtype=bool)
@@ -259,8 +260,8 @@ def near_duplicates(
     if frame.empty or not needed <= set(frame.columns):
         return np.zeros(len(frame), dtype=bool)
     candidates = text_candidates(frame, form)
-    origins = np.where(candidates, pd.factorize(frame["address"])[0], -1).astype(np.int64)
-    fingerprints = pd.factorize(frame["fingerprint"])[0].astype(np.int64)
+    origins = np.where(candidates, frame["address"].fillna(-1).to_numpy(np.int64), -1)
+    fingerprints = frame["fingerprint"].fillna(-1).to_numpy(np.int64)
     times = frame["submitted_at"].dt.as_unit("us").astype("int64").to_numpy()
     return near_duplicate_flags(origins, fingerprints, times, window)
 

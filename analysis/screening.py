@@ -183,24 +183,22 @@ def _grouped_duplicates(table: Any) -> BoolArray:
     return flags
 
 
-def _value_codes(table: Any, name: str) -> npt.NDArray[np.int64]:
-    """Codes of a column's values (equal values, equal codes), -1 for missing or absent."""
+def _hash_codes(table: Any, name: str) -> npt.NDArray[np.int64]:
+    """A column of `analysis.frames.hash_code` values (non-negative), -1 for missing or absent."""
     if name not in table.column_names:
         return np.full(table.num_rows, -1, dtype=np.int64)
-    return _row_codes(table[name])
+    column = pc.fill_null(table[name].cast(pa.int64()), -1)
+    return np.asarray(column.to_numpy(), dtype=np.int64)
 
 
 def _near_duplicates(table: Any, window: float) -> BoolArray:
     """`near_duplicate_flags` of the rows of ``table`` (rows with open text)."""
     if "submitted_at" not in table.column_names:
         return np.zeros(table.num_rows, dtype=bool)
-    # Codes from one dictionary per column, whichever batch a row was held from.
-    present = [c for c in ("address", "fingerprint", "submitted_at") if c in table.column_names]
-    table = table.select(present).unify_dictionaries()
     moments = table["submitted_at"].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
     times = np.asarray(pc.fill_null(moments, 0).to_numpy(), dtype=np.int64)
     return near_duplicate_flags(
-        _value_codes(table, "address"), _value_codes(table, "fingerprint"), times, window
+        _hash_codes(table, "address"), _hash_codes(table, "fingerprint"), times, window
     )
 
 

@@ -18,7 +18,7 @@ import pytest
 from analysis.arrow import decode, encode_table, read_table, row_groups, use_memory_pool
 from analysis.counting import Tally, tally_table
 from analysis.crosstabs import crosstab, crosstab_from_counts
-from analysis.frames import answers_frame
+from analysis.frames import answers_frame, hash_code
 from analysis.quality import quality_check
 from analysis.screening import quality_flags
 from analysis.summary import summarize, summarize_frame, summarize_parquet, summarize_table
@@ -127,12 +127,13 @@ def frame() -> pd.DataFrame:
     )
     frame["channel"] = pd.Categorical(channels, categories=["web", "qr", "import", "api"])
     frame["honeypot"] = np.arange(len(frame)) % 53 == 7
-    addresses = [f"address-{rng.randrange(400)}" if i % 11 else None for i in range(3040)]
+    addresses = [rng.randrange(400) if i % 11 else None for i in range(3040)]
     origin = {id(a): i for i, a in enumerate(answers[:3000])}
     texts = [a for a in answers[:3000] if a.get("suggestion")][:60]
-    addresses += [addresses[origin[id(a)]] or "address-x" for a in texts]
-    frame["address"] = pd.array(addresses, dtype="str")
-    frame["fingerprint"] = pd.array([answers_fingerprint(a) for a in answers], dtype="str")
+    addresses += [addresses[origin[id(a)]] or 401 for a in texts]
+    frame["address"] = pd.array(addresses, dtype="Int64")
+    fingerprints = [hash_code(answers_fingerprint(a)) for a in answers]
+    frame["fingerprint"] = pd.array(fingerprints, dtype="Int64")
     start = pd.Timestamp("2026-06-01", tz="UTC")
     minutes = [pd.Timedelta(minutes=i) for i in range(3040)]
     minutes += [pd.Timedelta(minutes=i + 10) for i in range(30)]

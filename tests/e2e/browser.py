@@ -31,6 +31,24 @@ needs_chromium = pytest.mark.skipif(
 
 
 @contextmanager
+def serving_campaign(make_app: Any, database_url: str, campaign_file: Path) -> Iterator[Any]:
+    """An app on a database of the test's own with this campaign file loaded, served (see
+    `serving`); yields ``(app, base URL)``. Unlike the other tests these commit for real."""
+    from forms.publishing import load_campaign_file
+    from minsheng.db import get_database, get_session
+
+    app = make_app(DATABASE_URL=database_url)
+    with app.app_context():
+        load_campaign_file(get_session(), str(campaign_file))
+        get_session().commit()
+    try:
+        with serving(app) as base:
+            yield app, base
+    finally:
+        get_database(app).engine.dispose()
+
+
+@contextmanager
 def serving(app: Any) -> Iterator[str]:
     """`app` on 127.0.0.1 and a random port, in a thread; yields its base URL. The server
     thread has its own connections, so what the test stores is committed for real."""

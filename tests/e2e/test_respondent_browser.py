@@ -14,10 +14,9 @@ from sqlalchemy import select
 
 from campaigns.models import Campaign
 from forms.models import Response
-from forms.publishing import load_campaign_file
 from minsheng.db import get_session
 
-from .browser import ARGS, CHROMIUM, needs_chromium, serving
+from .browser import ARGS, CHROMIUM, needs_chromium, serving_campaign
 
 FIXTURE = Path(__file__).parent / "fixtures" / "community.yaml"
 
@@ -29,17 +28,8 @@ def live_app(make_app: Any, own_database_url: str) -> Iterator[tuple[Any, str]]:
     """The app on 127.0.0.1 and a random port, in a thread, on a database of this test's own
     (unlike the other tests this one commits for real: the server thread has its own
     connections)."""
-    app = make_app(DATABASE_URL=own_database_url)
-    with app.app_context():
-        load_campaign_file(get_session(), str(FIXTURE))
-        get_session().commit()
-    try:
-        with serving(app) as base:
-            yield app, base
-    finally:
-        from minsheng.db import get_database
-
-        get_database(app).engine.dispose()
+    with serving_campaign(make_app, own_database_url, FIXTURE) as served:
+        yield served
 
 
 def enabled_options(page: Any, select_id: str) -> list[str]:
