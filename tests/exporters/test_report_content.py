@@ -116,6 +116,9 @@ def test_methods_give_the_quality_rules_with_counts_the_margin_of_error_and_text
     methods = methods.split("二、调查方法", 2)[2].split("三、调查结果", 1)[0]
     assert "共收到问卷66份，其中6份（9.1%）因触犯下列数据质量规则未纳入分析" in methods
     assert re.search(r"答题过快用时不足中位用时的0\.3倍（中位用时\d+秒，界限\d+秒）6剔除", methods)
+    minimum = summary.quality.minimum_duration
+    assert f"用时少于问卷最短用时{minimum:.0f}秒的问卷，同样视为答题过快。" in methods
+    assert "蜜罐字段" in methods and "填写了常人看不到的隐藏字段" in methods
     assert "本次征集未通过本系统发出定向邀请" in methods
     # Wilson's interval at p = 0.5: z sqrt(1/(4n) + z^2/(4n^2)) / (1 + z^2/n), z = 1.96.
     z, n = 1.959964, 60
@@ -195,3 +198,15 @@ def test_a_small_channel_of_a_department_edition_cannot_be_worked_back_from_the_
     assert row("合作平台（接口）")[1:3] == ["—", "—"]
     assert row("纸质问卷（录入）")[1:3] == ["—", "—"]
     assert row("网络链接")[1:3] == ["20", "20"]
+
+
+def test_with_too_few_timed_responses_for_a_median_the_minimum_time_still_applies(
+    session, campaign, tmp_path
+):
+    _submit(session, campaign, 4, seconds=300, seed=3)
+    _submit(session, campaign, 2, seconds=3, seed=4)
+
+    methods = re.sub(r"\s+", "", pdf_text(render_campaign_report(session, campaign, tmp_path)))
+
+    assert "共收到问卷6份，其中2份" in methods
+    assert re.search(r"答题过快用时少于问卷最短用时\d+秒2剔除", methods)
