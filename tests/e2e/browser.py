@@ -35,17 +35,14 @@ def serving_campaign(make_app: Any, database_url: str, campaign_file: Path) -> I
     """An app on a database of the test's own with this campaign file loaded, served (see
     `serving`); yields ``(app, base URL)``. Unlike the other tests these commit for real."""
     from forms.publishing import load_campaign_file
-    from minsheng.db import get_database, get_session
+    from minsheng.db import get_session
 
     app = make_app(DATABASE_URL=database_url)
     with app.app_context():
         load_campaign_file(get_session(), str(campaign_file))
         get_session().commit()
-    try:
-        with serving(app) as base:
-            yield app, base
-    finally:
-        get_database(app).engine.dispose()
+    with served(app) as base:
+        yield app, base
 
 
 @contextmanager

@@ -4,8 +4,8 @@ Abuse of public links (issue 11): a keyed hash of the client address (never the 
 fingerprint of the normalised answers, and the honeypot mark, so the quality screen can flag
 near-duplicates and bots. Existing responses have neither hash and no honeypot.
 
-Revision ID: 0018_keep_where_a_response_came_from_hashed
-Revises: 0017_mask_personal_data_stored_before_masking
+Revision ID: 0019_keep_where_a_response_came_from_hashed
+Revises: 0018_add_data_exports_table
 Create Date: 2026-12-07 12:45:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_keep_where_a_response_came_from_hashed"
-down_revision: str | None = "0017_mask_personal_data_stored_before_masking"
+revision: str = "0019_keep_where_a_response_came_from_hashed"
+down_revision: str | None = "0018_add_data_exports_table"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
