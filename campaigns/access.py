@@ -68,6 +68,14 @@ def sees_results(user: User, campaign: Campaign | None) -> bool:
     return campaign is not None and is_member(user, campaign)
 
 
+def runs_or_receives(user: User, campaign: Campaign | None) -> bool:
+    """Whether `user` runs `campaign` or is a department linked to it (it receives the campaign):
+    who follows its recommendations up and uses its Exports page; assigned experts do neither."""
+    if runs(user, campaign):
+        return True
+    return campaign is not None and user.role == "department" and is_member(user, campaign)
+
+
 def campaign_rule(check: Callable[[User, Campaign], bool]) -> Rule:
     """A rule asking `check` about the campaign of the URL's ``slug`` (404 if there is none)."""
 

@@ -9,20 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from campaigns.access import campaign_rule, is_member, object_rule, runs
-from campaigns.models import Campaign
+from campaigns.access import campaign_rule, object_rule, runs, runs_or_receives
 from exporters.models import DataExport, Report
-from minsheng.accounts.models import User
 from minsheng.accounts.permissions import add_access_rule
 
 EXPORTERS = {"owner", "linked_department", "admin"}
-
-
-def exports_to(user: User, campaign: Campaign | None) -> bool:
-    """Whether `user` may use `campaign`'s Exports page: its organizer, or a linked department."""
-    if runs(user, campaign):
-        return True
-    return campaign is not None and user.role == "department" and is_member(user, campaign)
 
 
 def _report(session: Session, arguments: Mapping[str, Any]) -> Report | None:
@@ -43,13 +34,13 @@ def init_app() -> None:
     )
     add_access_rule(
         "campaign:exports",
-        campaign_rule(exports_to),
+        campaign_rule(runs_or_receives),
         ("organizer", "department"),
         allows=EXPORTERS,
     )
     add_access_rule(
         "export",
-        object_rule(_export, lambda e: e.campaign, exports_to),
+        object_rule(_export, lambda e: e.campaign, runs_or_receives),
         ("organizer", "department"),
         allows=EXPORTERS,
     )

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.access import runs_or_receives
 from campaigns.models import Campaign
-from exporters.access import exports_to
 from exporters.errors import ExportError
 from exporters.file_jobs import claim_row_job, register_file_job_kind, stored_file
 from exporters.models import DataExport
@@ -125,7 +125,7 @@ register_file_job_kind(
     JOB_KIND,
     DataExport,
     "exporters.campaign_exports",
-    lambda user, export: exports_to(user, export.campaign),
+    lambda user, export: runs_or_receives(user, export.campaign),
 )
 
 

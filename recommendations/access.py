@@ -10,20 +10,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from campaigns.access import campaign_rule, is_member, object_rule, runs
-from campaigns.models import Campaign
+from campaigns.access import campaign_rule, object_rule, runs, runs_or_receives
 from minsheng.accounts.models import User
 from minsheng.accounts.permissions import add_access_rule
 from recommendations.models import Assignment, Recommendation
 
 FOLLOWERS = {"owner", "linked_department", "admin"}
-
-
-def follows_up(user: User, campaign: Campaign | None) -> bool:
-    """Whether `user` takes part in `campaign`'s follow-up: its organizer or a linked department."""
-    if runs(user, campaign):
-        return True
-    return campaign is not None and user.role == "department" and is_member(user, campaign)
 
 
 def holds_recommendation(user: User, recommendation: Recommendation) -> bool:
@@ -44,7 +36,7 @@ def init_app() -> None:
     assignment (its progress and evidence)."""
     add_access_rule(
         "campaign:follow-up",
-        campaign_rule(follows_up),
+        campaign_rule(runs_or_receives),
         ("organizer", "department"),
         allows=FOLLOWERS,
     )
@@ -53,7 +45,7 @@ def init_app() -> None:
         object_rule(
             _recommendation,
             lambda r: r.campaign,
-            follows_up,
+            runs_or_receives,
             department_has=holds_recommendation,
         ),
         ("organizer", "department"),
@@ -70,7 +62,7 @@ def init_app() -> None:
         object_rule(
             _assignment,
             lambda a: a.recommendation.campaign,
-            follows_up,
+            runs_or_receives,
             department_has=lambda user, a: a.department_id == user.department_id,
         ),
         ("organizer", "department"),

@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from campaigns.access import runs
+from campaigns.access import runs, runs_or_receives
 from campaigns.models import Campaign
 from campaigns.web import get_campaign_or_404
 from minsheng.accounts.models import Department, User
@@ -31,7 +31,6 @@ from minsheng.text import sanitised
 from minsheng.throttle import throttled
 from minsheng.web import commit_or_show, label_language, moved_to, or_404
 from questionnaire.schema import text_in
-from recommendations.access import follows_up
 from recommendations.assignments import (
     assign_to_departments,
     department_assignments,
@@ -142,12 +141,10 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
 @require_role("organizer", "department")
 def work_list() -> ResponseReturnValue:
     """Open assignments first, by deadline; overdue ones are marked. Only those of campaigns the
-    user follows up (`recommendations.access`) are listed."""
-    assignments = department_assignments(get_session(), current_user)
-    return render_template(
-        "recommendations/work_list.html",
-        assignments=[a for a in assignments if follows_up(current_user, a.recommendation.campaign)],
-    )
+    user follows up (`campaigns.access.runs_or_receives`) are listed."""
+    every = department_assignments(get_session(), current_user)
+    mine = [a for a in every if runs_or_receives(current_user, a.recommendation.campaign)]
+    return render_template("recommendations/work_list.html", assignments=mine)
 
 
 def _assign_form(recommendation: Recommendation, posted: bool) -> AssignForm:
