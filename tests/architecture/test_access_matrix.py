@@ -178,6 +178,21 @@ def test_every_route_declares_what_every_audience_gets(matrix_app):
             assert expected is not None and set(expected) == set(AUDIENCES), rule.rule
 
 
+def test_a_staff_route_naming_a_campaign_or_a_row_declares_a_rule_about_it(matrix_app):
+    """A role list lets in every organizer (expert, department) whatever the URL names, and the
+    matrix reads its expectation from that same list: a campaign's page declared with
+    `require_role` would let other organizers in and still pass. So a route whose URL names
+    something must declare an access rule, unless only admins (who see all) may open it."""
+    app = matrix_app
+    role_only = []
+    for rule in _routes(app):
+        kind = declaration(app.view_functions[rule.endpoint])
+        wanted = rule.arguments - set(rule.defaults or {})
+        if kind and kind.startswith("role:") and wanted and kind != "role:admin":
+            role_only.append(f"{rule.rule} ({rule.endpoint}: {kind})")
+    assert not role_only, "routes naming an object with a role list only: " + ", ".join(role_only)
+
+
 @pytest.mark.parametrize("audience", list(AUDIENCES))
 def test_every_route_answers_each_audience_as_declared(
     matrix_app, matrix_connection, world, cookies, audience
