@@ -1,8 +1,8 @@
 """The menu and the campaign tabs: each package adds its own entries in its `init_app`, and the
 base templates render them, so no template of an earlier stage names a later stage's endpoint.
 
-Who sees an entry is read from the roles its view declares with `require_role` (admins see
-everything), so a link is shown exactly to the people the page lets in.
+Who sees an entry is read from what its view declares (`require_role`, or the `access` rule asked
+about the page being shown), so a link is shown exactly to the people the page lets in.
 """
 
 from __future__ import annotations

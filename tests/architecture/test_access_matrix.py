@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 from werkzeug.routing import Rule
 
 from minsheng.accounts.permissions import AUDIENCES, declaration, expected_outcomes
@@ -289,3 +289,30 @@ def test_pages_of_ones_own_work_list_only_what_the_user_may_open(
             else (f"/contacts/lists/{world.values['list_id']}" in answer.text)
         )
         assert shown == (page in SEES[audience]), (audience, page)
+
+
+@pytest.mark.parametrize("audience", ["owner", "assigned_expert", "linked_department", "admin"])
+def test_a_campaign_page_looks_its_campaign_up_once(
+    matrix_app, matrix_connection, world, cookies, audience
+):
+    """The route's rule, the view and the rule of every campaign tab all ask for the campaign
+    of the URL: one query by slug answers them all."""
+    by_slug: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM campaigns" in statement and "campaigns.slug =" in statement:
+            by_slug.append(statement)
+
+    event.listen(matrix_connection, "before_cursor_execute", count)
+    try:
+        status, _ = _request(
+            matrix_app,
+            matrix_connection,
+            cookies[audience],
+            "GET",
+            f"/campaigns/{world.values['slug']}/results",
+        )
+    finally:
+        event.remove(matrix_connection, "before_cursor_execute", count)
+    assert status == 200
+    assert len(by_slug) == 1, by_slug
