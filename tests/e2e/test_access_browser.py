@@ -25,7 +25,7 @@ OTHER = "e2e-other-campaign"
 @pytest.fixture()
 def live_app(make_app: Any, own_database_url: str) -> Iterator[tuple[str, dict[str, str]]]:
     """Two campaigns of one organizer, committed for real: the transport department is linked
-    to the first only, the expert assigned to the second only."""
+    to the first only, the expert assigned to the second only; another organizer owns none."""
     app = make_app(WTF_CSRF_ENABLED=True, DATABASE_URL=own_database_url)
     with app.app_context():
         session = get_session()
@@ -41,8 +41,13 @@ def live_app(make_app: Any, own_database_url: str) -> Iterator[tuple[str, dict[s
         department = UserFactory(
             role="department", department=get_or_create_department(session, "transport", "")
         )
+        stranger = UserFactory(role="organizer")
         session.commit()
-        names = {"expert": expert.username, "department": department.username}
+        names = {
+            "expert": expert.username,
+            "department": department.username,
+            "organizer": stranger.username,
+        }
     with served(app) as base:
         yield base, names
 
@@ -99,3 +104,18 @@ def test_a_department_sees_its_linked_campaign_only(
         answer = page.goto(f"{base}/campaigns/{OTHER}/results")
         assert answer is not None and answer.status == 403
         expect(page.locator("main")).to_contain_text("This campaign is not one of yours")
+
+
+def test_an_organizer_not_owner_finds_no_campaign_and_is_refused_its_pages(
+    live_app: tuple[str, dict[str, str]],
+) -> None:
+    from playwright.sync_api import expect
+
+    base, names = live_app
+    with logged_in_page(base, names["organizer"]) as page:
+        page.goto(f"{base}/campaigns/?lang=en")
+        assert _campaign_links(page) == []
+        for path in ("status", "results", "reports"):
+            answer = page.goto(f"{base}/campaigns/{LINKED}/{path}")
+            assert answer is not None and answer.status == 403, path
+            expect(page.locator("main")).to_contain_text("This campaign is not one of yours")
