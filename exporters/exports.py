@@ -114,7 +114,8 @@ def _survey(
 ) -> tuple[dict[str, Any], Any | None]:
     """The one read of the responses up to `last_id`, before any row is written: each row's
     quality flags (the analysis screen) and its raking weight when the campaign declares
-    margins, while every chunk goes into `spool` for the passes that write the rows.
+    margins (none for a flagged row), while every chunk goes into `spool` for the passes that
+    write the rows.
 
     Only the flags, the weights and the few margin columns stay in memory: a byte or eight per
     response, not the responses.
@@ -144,8 +145,14 @@ def _survey(
     flags = screen.flags(screen.finish())
     weights = None
     if names and held:
-        cells = pd.concat(held, ignore_index=True)
-        weights = raked_weights(cells, margins, bounds=bounds).weights.to_numpy()
+        # Raked like the summary (`analysis.frame_summary.summarize_frame`): over the responses
+        # no quality flag leaves out; the others get no weight, so a weighted figure from the
+        # file is the summary's.
+        keep = ~np.logical_or.reduce([flags[f] for f in FLAGS])
+        weights = np.full(keep.size, np.nan)
+        if keep.any():
+            cells = pd.concat(held, ignore_index=True)[keep].reset_index(drop=True)
+            weights[keep] = raked_weights(cells, margins, bounds=bounds).weights.to_numpy()
     return flags, weights
 
 

@@ -57,7 +57,9 @@ def variables(
     population margins), quality flags, then the answers."""
     out = _meta(timezone)
     if weight:
-        out.append(Variable("weight", "Raking weight", "decimal", (), "weight", "weight"))
+        out.append(
+            Variable("weight", "Raking weight (none if flagged)", "decimal", (), "weight", "weight")
+        )
     out += [
         Variable(f"flag_{f}", f"Quality flag: {f}", "0/1", (("0", "no"), ("1", "yes")), f, "flag")
         for f in FLAGS

@@ -17,13 +17,14 @@ import yaml
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 
+from analysis.summary import summarize
 from exporters.exports import ExportOptions, export_rows
 from exporters.formats import write_export
 from forms.ingest import Submission, submit_response
 from forms.models import Response
 from forms.publishing import current_version
 from minsheng.audit import events_for
-from tests.exporters.conftest import DAY_IN_CAMPAIGN, EXAMPLE
+from tests.exporters.conftest import DAY_IN_CAMPAIGN, DISTRICTS, EXAMPLE
 
 HOSTILE = {
     "district": "wuhou",
@@ -300,3 +301,27 @@ def test_quality_columns_mark_bots_and_resubmissions_from_one_address(
     assert [r["flag_near_duplicate"] for r in rows] == ["0", "1", "0"]
     assert [r["flag_honeypot"] for r in rows] == ["0", "0", "1"]
     assert not any("address" in column for column in rows[0])
+
+
+def test_weights_are_those_the_raked_summary_gives_the_responses_it_keeps(
+    runner, session, campaign, add_responses, tmp_path
+):
+    add_responses(60)
+    for i, response in enumerate(session.scalars(select(Response).order_by(Response.id))):
+        response.duration_seconds = 10.0 if i % 6 == 0 else 300.0 + i  # ten speeders
+    targets = {d: 1000 + 100 * i for i, d in enumerate(DISTRICTS)}
+    campaign.settings = {**campaign.settings, "weighting": {"margins": {"district": targets}}}
+    session.commit()
+    rows = _csv_rows(_export(runner, tmp_path, "csv"))
+    flagged = [r for r in rows if any(r[c] == "1" for c in r if c.startswith("flag_"))]
+    assert len(flagged) >= 10
+    assert all(r["weight"] == "" for r in flagged)  # left out of the summary, so unweighted
+    kept = [r for r in rows if r not in flagged]
+    summary = summarize(session, campaign, rake=True)
+    assert summary.n_responses == len(kept)
+    mode = next(q for q in summary.questions if q.name == "commute_mode")
+    total = sum(float(r["weight"]) for r in kept)
+    for choice in mode.rows:
+        given = sum(float(r["weight"]) for r in kept if r["commute_mode"] == choice.name)
+        assert choice.weighted_count == pytest.approx(given)
+        assert choice.percent == pytest.approx(100 * given / total)
