@@ -164,10 +164,12 @@ def access(name: str, *, writes: str | None = None) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return _login_required()
-            rule = name if writes is None or request.method in READ_METHODS else writes
-            if not role_allows(current_user.role, _RULES[rule].roles):
+            rule = _RULES[name if writes is None or request.method in READ_METHODS else writes]
+            if not role_allows(current_user.role, rule.roles):
                 abort(403, description=gettext("Your role does not allow this page."))
-            if not access_allows(rule, current_user, kwargs):
+            # The rule itself, not `access_allows`: a URL that does not name the rule's object
+            # is a declaration error to surface, never a pass on the role alone.
+            if not rule.check(current_user, kwargs):
                 abort(403, description=not_yours())
             return view(*args, **kwargs)
 
