@@ -14,12 +14,13 @@ within the lease instead of waiting for Redis's visibility timeout (an hour); th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.access import runs
 from campaigns.lifecycle import Note, StatusCheck
 from campaigns.models import Campaign
 from invitations.lifecycle import CREATED, NO_MORE_MESSAGES
@@ -38,11 +39,13 @@ FINISHED = ("sent", "bounced", "failed", "uncertain")
 
 @dataclass(frozen=True)
 class SendProgress:
-    """How far a run is: deliveries by state against the number planned."""
+    """How far a run is: deliveries by state against the number planned, and the batches that
+    failed for good (their reasons and retry buttons on the page) once the run has failed."""
 
     job: Job
     planned: int
     counts: dict[str, int]
+    failed_batches: list[Job] = field(default_factory=list)
 
     @property
     def finished(self) -> int:
@@ -54,7 +57,9 @@ class SendProgress:
 
     @property
     def done(self) -> bool:
-        return self.finished >= self.planned
+        """Finished: its job says so (a person who answered or opted out after the planning is
+        skipped, so fewer than planned get a delivery), or every planned step has an outcome."""
+        return self.job.state in ("done", "failed") or self.finished >= self.planned
 
 
 @dataclass(frozen=True)
@@ -185,29 +190,47 @@ def _close_run(session: Session, batch: Job) -> None:
     update_job(session, run, state="failed", message=reason)
 
 
+def _run_of(session: Session, batch: Job) -> Job | None:
+    return session.get(Job, int(batch.target.removeprefix("run:")))
+
+
+def _campaign_of(session: Session, batch: Job) -> Campaign | None:
+    run = _run_of(session, batch)
+    if run is None:
+        return None
+    return session.get(Campaign, int(run.target.removeprefix("campaign:")))
+
+
 def _batch_page(session: Session, job: Job) -> str:
     from flask import url_for
 
-    run = session.get(Job, int(job.target.removeprefix("run:")))
-    campaign_id = int(run.target.removeprefix("campaign:")) if run is not None else 0
-    campaign = session.get(Campaign, campaign_id)
+    campaign = _campaign_of(session, job)
     return url_for("invitations.sending_page", slug=campaign.slug if campaign else "-")
 
 
 def _batch_retried(session: Session, job: Job) -> None:
     """A failed batch queued again reopens its run."""
-    run = session.get(Job, int(job.target.removeprefix("run:")))
+    run = _run_of(session, job)
     if run is not None and run.state == "failed":
         run.state, run.finished_at, run.message = "running", None, str(run.result.get("kind", ""))
 
 
+def _batch_allows(session: Session, job: Job, user: Any) -> bool:
+    """A batch is followed and retried by the organizers who run its campaign (the sending
+    page's users), not by admins alone."""
+    campaign = _campaign_of(session, job)
+    return campaign is not None and runs(user, campaign)
+
+
 register_job_kind(
-    BATCH_JOB_KIND, JobKind(page=_batch_page, on_failed=_close_run, on_retry=_batch_retried)
+    BATCH_JOB_KIND,
+    JobKind(page=_batch_page, on_failed=_close_run, on_retry=_batch_retried, allows=_batch_allows),
 )
 
 
 def send_progress(session: Session, job: Job, campaign: Campaign) -> SendProgress:
-    """Deliveries of the run's steps written since it started, by state."""
+    """Deliveries of the run's steps written since it started, by state; a failed run's failed
+    batches (one more query, only for a failed run)."""
     result: dict[str, Any] = job.result
     rows = session.execute(
         select(Delivery.state, func.count())
@@ -219,7 +242,14 @@ def send_progress(session: Session, job: Job, campaign: Campaign) -> SendProgres
         .group_by(Delivery.state)
     )
     counts = {state: int(n) for state, n in rows}
-    return SendProgress(job=job, planned=int(result.get("planned", 0)), counts=counts)
+    failed = (
+        [b for b in run_batches(session, job) if b.state == "failed"]
+        if job.state == "failed"
+        else []
+    )
+    return SendProgress(
+        job=job, planned=int(result.get("planned", 0)), counts=counts, failed_batches=failed
+    )
 
 
 def recent_runs(session: Session, campaign: Campaign, limit: int = 10) -> list[Job]:

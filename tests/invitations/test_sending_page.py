@@ -59,3 +59,75 @@ def test_department_users_cannot_send(client, login, session):
     camp, _ = invited_campaign(session, 1)
     login("department")
     assert client.get(f"/campaigns/{camp.slug}/sending").status_code == 403
+
+
+def test_a_failed_run_shows_why_and_its_organizer_retries_the_failed_batch(
+    app, client, login, session, broker, monkeypatch
+):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from invitations.send_runs import plan_send_run, run_batches
+    from invitations.tasks import queue_send_run, send_batch_task
+    from minsheng.db import utcnow
+    from minsheng.jobs import Job, reap_jobs
+
+    camp, _ = invited_campaign(session, 3)
+    run_job = queue_send_run(
+        session, plan_send_run(session, camp, "invitation", "email", batch_size=2)
+    )
+    session.commit()
+    first, second = (args for _, args in broker["sent"])
+    with smtp_server() as (sink, port):
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        send_batch_task(*first)
+        # The second batch's worker died on every attempt: the reaper fails it for good.
+        session.execute(
+            update(Job)
+            .where(Job.id == second[3])
+            .values(state="running", attempts=3, lease_until=utcnow() - timedelta(seconds=1))
+        )
+        assert reap_jobs(session, max_attempts=3, queue_timeout=timedelta(hours=1)).failed == 1
+        session.commit()
+
+        login("organizer")
+        url = f"/campaigns/{camp.slug}/sending"
+        page = client.get(url).get_data(as_text=True)
+        assert "1 of 2 batches failed: its worker stopped responding" in page
+        assert "一批 1 份邀请发送失败" in page
+        assert f"/jobs/{second[3]}/retry" in page
+        assert 'http-equiv="refresh"' not in page  # a failed run is finished
+
+        assert client.post(f"/jobs/{second[3]}/retry").headers["Location"].endswith(url)
+        (task, again) = broker["sent"][-1]
+        assert (task, again) == ("invitations.send_batch", second)
+        send_batch_task(*again)
+    session.expire_all()
+    assert session.get(Job, run_job.id).state == "done"
+    assert [b.state for b in run_batches(session, run_job)] == ["done", "done"]
+    assert len(sink.messages) == 3
+    assert "batches failed" not in client.get(url).get_data(as_text=True)
+
+
+def test_a_finished_run_that_skipped_someone_who_answered_meanwhile_stops_refreshing(
+    app, client, login, session, monkeypatch
+):
+    from invitations.models import Invitation
+    from invitations.send_runs import plan_send_run
+    from invitations.tasks import queue_send_run
+    from invitations.tokens import mark_completed
+
+    camp, ids = invited_campaign(session, 3)
+    with smtp_server() as (sink, port):
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        queue_send_run(session, plan_send_run(session, camp, "invitation", "email"))
+        # Planned, then answered (through a poster's link) before the batch ran.
+        mark_completed(session, session.get(Invitation, ids[0]))
+        session.commit()  # the batch runs here and skips the one who answered
+    assert len(sink.messages) == 2
+    login("organizer")
+    page = client.get(f"/campaigns/{camp.slug}/sending").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page
