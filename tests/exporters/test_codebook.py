@@ -60,7 +60,7 @@ def test_skip_logic_of_groups_and_questions_is_in_words():
 
 
 def test_codebook_workbook_lists_every_exported_variable(runner, campaign, tmp_path):
-    book = load_workbook(_export(runner, tmp_path, "codebook", "xlsx"), read_only=True)
+    book = load_workbook(_export(runner, tmp_path, "codebook", "xlsx"))
     rows = list(book["codebook"].values)
     assert rows[0][:3] == ("variable", "SPSS/Stata name", "label")
     by_name = {r[0]: r for r in rows[1:]}

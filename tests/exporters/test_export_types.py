@@ -78,7 +78,7 @@ def test_every_format_exports_every_question_type(runner, answered, tmp_path, fm
         rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
         assert len(rows) == 12 and rows[3]["nps"] == "3" and rows[3]["km"] == "3.5"
     elif fmt == "xlsx":
-        sheet = load_workbook(out, read_only=True)["responses"]
+        sheet = load_workbook(out)["responses"]
         header, *values = list(sheet.values)
         assert len(values) == 12 and values[3][header.index("nps")] == 3
     elif fmt == "parquet":
@@ -90,7 +90,7 @@ def test_every_format_exports_every_question_type(runner, answered, tmp_path, fm
         frame, _ = read(str(out))
         assert len(frame) == 12 and frame["nps"].tolist()[3] == 3
     elif fmt == "codebook":
-        names = [r[0] for r in load_workbook(out, read_only=True)["codebook"].values]
+        names = [r[0] for r in load_workbook(out)["codebook"].values]
         assert {"nps", "age", "km", "moved_in", "consent", "modes/bus"} <= set(names)
     elif fmt == "codebook-pdf":
         assert out.read_bytes().startswith(b"%PDF")
