@@ -716,6 +716,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=4, help="client threads (<= 64)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--logs", type=Path, help="keep the Celery worker's and beat's logs here")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     result = soak(
         max(30.0, min(args.duration, 3600.0)),
@@ -724,6 +725,8 @@ def main(argv: list[str] | None = None) -> int:
         args.logs,
     )
     report(result)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, default=str, ensure_ascii=False, indent=1))
     return 0 if goals_met(result) else 1
 
 

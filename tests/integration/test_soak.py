@@ -2,11 +2,16 @@
 are all stored exactly once, a web restart costs at most 5 s, and the jobs the faults hit (a
 report and an invitation run whose worker is killed, a summary whose database stops for 10 s)
 all finish, with every invited person getting exactly one message. It brings its own servers, so
-it needs only what the other integration tests need."""
+it needs only what the other integration tests need. It runs as a process of its own: the soak
+builds an app on its own Redis, and in this process that app would stay Celery's current one
+(and its connections would be collected during later tests) after its Redis is gone."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,14 +21,27 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def test_soak_loses_duplicates_and_leaves_stuck_nothing_through_faults(
-    server_url: str, broker_url: str
+    server_url: str, broker_url: str, tmp_path: Path
 ):
     if shutil.which("redis-server") is None:
         pytest.skip("needs redis-server on PATH")
     sys.path.insert(0, str(BENCH))
-    from soak import WEB_FAULTS, WEB_OUTAGE_GOAL, soak
+    from soak import WEB_FAULTS, WEB_OUTAGE_GOAL
 
-    result = soak(60.0, clients=4, workers=2)
+    figures = tmp_path / "soak.json"
+    env = os.environ | {"PYTHONPATH": str(BENCH.parent)}
+    command = [sys.executable, str(BENCH / "soak.py"), "--duration", "60", "--clients", "4"]
+    run = subprocess.run(
+        [*command, "--workers", "2", "--json", str(figures)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert figures.is_file(), run.stdout[-3000:] + run.stderr[-3000:]
+    result = json.loads(figures.read_text())
+    # JSON keys are text: messages per person counts people by how many messages they got.
+    result["messages_per_person"] = {int(k): v for k, v in result["messages_per_person"].items()}
 
     assert result["acknowledged"] > 100, result
     assert result["stored"] == result["acknowledged"]
