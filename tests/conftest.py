@@ -24,6 +24,7 @@ from minsheng.app import create_app
 from minsheng.db import get_database, make_engine
 from minsheng.dbtool import upgrade
 from minsheng.i18n import compile_catalogs
+from minsheng.jobs import get_celery
 from minsheng.throttle import limiter
 
 # Fuzzing in every run, bounded: a few hundred examples per property keep all the property tests
@@ -126,14 +127,31 @@ def make_app(base_config: dict[str, Any]) -> Callable[..., Flask]:
     """Build an app with extra settings (e.g. CSRF on) over the test defaults."""
 
     def _make(**overrides: Any) -> Flask:
-        return create_app({**base_config, **overrides})
+        built = create_app({**base_config, **overrides})
+        _BUILT.append(built)
+        return built
 
     return _make
 
 
+# Apps built by `make_app` during one test, besides the shared test app: their engines are
+# disposed when the test ends, or their pooled connections would be collected (and warn) during a
+# later, unrelated test.
+_BUILT: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_built_apps() -> Iterator[None]:
+    yield
+    while _BUILT:
+        get_database(_BUILT.pop()).engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def _session_app(make_app: Callable[..., Flask]) -> Flask:
-    return make_app()
+    shared = make_app()
+    _BUILT.remove(shared)
+    return shared
 
 
 @pytest.fixture(scope="session")
@@ -171,6 +189,13 @@ def app(_session_app: Flask, connection: Connection) -> Iterator[Flask]:
     with _session_app.app_context():
         # Every test starts with no request counted, as the database starts with no row.
         limiter.reset()
+        # Building any other app (a settings test, a CLI run) makes its Celery app the current
+        # one, and shared tasks run under the current one: each test starts under the test app's,
+        # eager, whatever an earlier test left behind.
+        celery = get_celery(_session_app)
+        celery.set_current()
+        celery.set_default()
+        celery.conf.task_always_eager = True
         yield _session_app
 
 

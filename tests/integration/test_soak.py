@@ -1,7 +1,7 @@
 """The soak (`bench/soak.py`) for 60 s: responses posted through web, PostgreSQL and Redis faults
 are all stored exactly once, a web restart costs at most 5 s, and the jobs the faults hit (a
 report and an invitation run whose worker is killed, a summary whose database stops for 10 s)
-all finish, with every invited person getting exactly one message. It brings its own servers, so
+all finish, with no invited person getting a message twice. It brings its own servers, so
 it needs only what the other integration tests need. It runs as a process of its own: the soak
 builds an app on its own Redis, and in this process that app would stay Celery's current one
 (and its connections would be collected during later tests) after its Redis is gone."""
@@ -52,5 +52,11 @@ def test_soak_loses_duplicates_and_leaves_stuck_nothing_through_faults(
     assert result["stuck"] == [], result["jobs"]
     assert all(hit["at_work"] for hit in result["job_faults"].values()), result["job_faults"]
     assert {job["state"] for job in result["jobs"]} == {"done"}, result["jobs"]
-    assert result["messages_per_person"] == {1: result["invited"]}, result["deliveries"]
+    # Nobody gets a message twice. A worker killed in the one write after the hand-over (the claim
+    # committed, the final dot not yet written) leaves the step `uncertain` and its message may
+    # not have left (invitations.sending: at most once); only such steps may lack a message.
+    per_person = result["messages_per_person"]
+    assert set(per_person) <= {0, 1}, result["deliveries"]
+    assert per_person.get(0, 0) <= result["deliveries"].get("uncertain", 0), result["deliveries"]
+    assert sum(per_person.values()) == result["invited"]
     assert result["strangers"] == 0
