@@ -14,7 +14,6 @@ from flask import Flask
 
 from forms.ingest import Submission, submit_response
 from forms.publishing import current_version
-from minsheng.jobs import get_celery
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "transport.yaml"
 DAY_IN_CAMPAIGN = date(2026, 6, 1)
@@ -71,11 +70,7 @@ def add_responses(session, campaign) -> Callable[[int], list[dict[str, Any]]]:
 def other_app(make_app, bind_app, app) -> Iterator[Callable[..., Flask]]:
     """`other_app(SETTING=value)`: an app with other settings on this test's connection.
 
-    Building an app makes its Celery app the current one, which shared tasks then run under;
-    the test app's Celery is made current again afterwards so later tests do not run their
-    tasks in this one's configuration.
+    Building an app makes its Celery app the current one; the `app` fixture makes the test
+    app's current again at the start of every test.
     """
     yield lambda **overrides: bind_app(make_app(**overrides))
-    celery = get_celery(app)
-    celery.set_current()
-    celery.set_default()
