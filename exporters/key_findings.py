@@ -196,9 +196,20 @@ class _Scan(NamedTuple):
 def _differences(
     summary: Mapping[str, Any], questions: Sequence[Mapping[str, Any]], w: Wording
 ) -> list[Finding]:
-    """Crosstabs significant after the Benjamini-Hochberg control, largest Cramér's V first:
-    for a rating, the segments with the lowest and highest satisfaction rate; otherwise the
-    cell furthest above what independence expects."""
+    """The largest significant difference of each question (the next ones, by other segments,
+    mostly repeat it: mode and commute time are related), largest first, at most
+    `MAX_DIFFERENCES`."""
+    found = segment_differences(summary, questions, w)
+    first = {f.question: f for f in reversed(found)}
+    return sorted(first.values(), key=lambda f: -f.weight)[:MAX_DIFFERENCES]
+
+
+def segment_differences(
+    summary: Mapping[str, Any], questions: Sequence[Mapping[str, Any]], w: Wording
+) -> list[Finding]:
+    """Every crosstab significant after the Benjamini-Hochberg control, largest Cramér's V
+    first: for a rating, the segments with the lowest and highest satisfaction rate; otherwise
+    the cell furthest above what independence expects."""
     scan = summary.get("crosstabs") or {}
     tables = scan.get("tables") or []
     comparison = scan.get("comparison") or {}
@@ -225,11 +236,7 @@ def _differences(
             found.append(
                 Finding("difference", sentence, str(question["name"]), float(table["cramers_v"]))
             )
-    # The largest difference of each question only: the next ones by other segments mostly
-    # repeat it (the segments are related: mode and commute time).
-    found.sort(key=lambda f: -f.weight)
-    first = {f.question: f for f in reversed(found)}
-    return sorted(first.values(), key=lambda f: -f.weight)[:MAX_DIFFERENCES]
+    return sorted(found, key=lambda f: -f.weight)
 
 
 def comparison_note(summary: Mapping[str, Any], gettext: Gettext) -> str:

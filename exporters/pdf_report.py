@@ -35,6 +35,14 @@ from analysis.suppression import suppress_counts, suppress_summary
 from campaigns.models import Campaign
 from exporters.charts import MAX_BARS, Bar, LikertItem, likert_bars, percent_bars
 from exporters.fieldwork import Fieldwork, campaign_fieldwork
+from exporters.follow_up import (
+    GoldenIdeaEntry,
+    Handling,
+    Note,
+    adopted_recommendations,
+    golden_idea_entries,
+    question_notes,
+)
 from exporters.fonts import CJKFont, find_cjk_font
 from exporters.key_findings import (
     CHANNEL_LABELS,
@@ -43,11 +51,13 @@ from exporters.key_findings import (
     key_findings,
     priority_matrix,
     priority_pairs,
+    segment_differences,
 )
 from exporters.locales import report_translations
 from exporters.variables import declared_margins
 from forms.models import Response
 from minsheng import __version__ as minsheng_version
+from minsheng.accounts.models import User
 from minsheng.db import LOCAL_TIMEZONE, local_date, utcnow
 from questionnaire.schema import Form, text_in
 
@@ -94,6 +104,11 @@ class ReportFacts:
     issuer: str = ""
     classification: str = ""
     version: str = "1"
+    #: Expert annotations by question, golden ideas, and the adopted recommendations the
+    #: reader may see (None: rendered for nobody in particular, so the chapter is left out).
+    notes: Mapping[str, Sequence[Note]] = field(default_factory=dict)
+    golden_ideas: Sequence[GoldenIdeaEntry] = ()
+    recommendations: Sequence[Handling] | None = None
     #: The suppression threshold of department editions, stated in every edition.
     suppression_rule: int = 5
     generated_on: date | None = None
@@ -147,6 +162,9 @@ def report_html(
     generated = facts.generated_on or utcnow().date()
     questions = summary.get("questions") or []
     wording = Wording(gettext, lang, round(100 * (1 - float(summary.get("alpha", 0.05)))))
+    differences: dict[str, list[str]] = {}
+    for finding in segment_differences(summary, questions, wording):
+        differences.setdefault(finding.question, []).append(finding.sentence)
     priorities = priority_matrix(questions, priority_pairs(questions, facts.settings), wording)
     return env.get_template("exporters/report.html").render(
         summary=summary,
@@ -173,6 +191,8 @@ def report_html(
         priorities=priorities,
         comparison_note=comparison_note(summary, gettext),
         channel_labels=CHANNEL_LABELS,
+        differences=differences,
+        stage_names=_stage_names(gettext),
         # "第 X 页 共 Y 页" / "Page X of Y": the words around the two page counters.
         page_words=str(gettext("Page | of |")).split("|"),
         fieldwork=facts.fieldwork,
@@ -202,6 +222,20 @@ def report_html(
         generated=generated,
         software=f"minsheng {minsheng_version}",
     )
+
+
+def _stage_names(gettext: Any) -> dict[str, str]:
+    """The recommendation stages (and decisions) in the report's language."""
+    return {
+        "adopted": gettext("adopted"),
+        "partly_adopted": gettext("partly adopted"),
+        "assigned": gettext("assigned to departments"),
+        "in_progress": gettext("in progress"),
+        "completed": gettext("handling completed"),
+        "feedback_given": gettext("feedback given"),
+        "evaluated": gettext("evaluated"),
+        "recognised": gettext("recognised"),
+    }
 
 
 def _margin_of_error(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -487,11 +521,14 @@ def render_campaign_report(
     progress: Progress | None = None,
     version: str = "1",
     pdf_variant: str | None = PDF_VARIANT,
+    viewer: User | None = None,
 ) -> Path:
     """Summarise `campaign`, render its report and write it to `out_dir`; return the file.
 
     ``version`` is printed on the cover and recorded in the PDF's metadata with the data
-    snapshot and the software version; ``pdf_variant`` is as in `html_to_pdf`.
+    snapshot and the software version; ``pdf_variant`` is as in `html_to_pdf`. The adopted
+    recommendations shown are those ``viewer`` (who asked for the report) may see; without a
+    viewer the follow-up of recommendations is left out.
 
     A department-facing report (`audience="department"`) has every cell below the configured
     SUPPRESSION_THRESHOLD suppressed before anything is drawn. The file appears complete or not
@@ -522,6 +559,11 @@ def render_campaign_report(
         fieldwork=campaign_fieldwork(session, campaign, cut_off),
         suppression_rule=threshold,
         version=version,
+        notes=question_notes(session, campaign),
+        golden_ideas=golden_idea_entries(session, campaign),
+        recommendations=None
+        if viewer is None
+        else adopted_recommendations(session, campaign, viewer, cut_off),
     )
     if audience == "department":
         summary = suppress_summary(summary, threshold)

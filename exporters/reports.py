@@ -16,6 +16,7 @@ from campaigns.models import Campaign
 from exporters.errors import ExportError
 from exporters.file_jobs import claim_row_job, register_file_job_kind, stored_file
 from exporters.models import REPORT_AUDIENCES, Report
+from minsheng.accounts.models import User
 from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
@@ -133,6 +134,9 @@ def produce_report(
                 language=report.language,
                 progress=progress,
                 version=str(report_version(session, report)),
+                viewer=session.get(User, report.requested_by_id)
+                if report.requested_by_id
+                else None,
             )
             with path.open("rb") as pdf:
                 file_store().put(key, pdf)
