@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from campaigns.models import Campaign
 from forms.models import Response
 from minsheng.accounts.models import User
+from minsheng.db import local_date
 from minsheng.masking import masked
-from recommendations.assignments import completed_on_time, local_date
+from recommendations.assignments import completed_on_time
 from recommendations.proposals import visible_assignments, visible_recommendations
 from recommendations.workflow import ADOPTED, PARTLY_ADOPTED
 from reviews.annotations import campaign_annotations
