@@ -1,10 +1,12 @@
-"""The `minsheng` command: `db`, `config`, `jobs`, `i18n`, `audit`, `backup` and `restore` here;
+"""The `minsheng` command: `db`, `config`, `jobs`, `i18n`, `audit`, `workdays`, `backup` and
+`restore` here;
 the groups of `users` and of each package are declared in `minsheng.packages` and imported when
 called."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,6 +24,9 @@ config_cli = CommandGroup("config", help="Settings.")
 jobs_cli = CommandGroup("jobs", help="Background jobs.")
 i18n_cli = CommandGroup("i18n", help="Translations.")
 audit_cli = CommandGroup("audit", help="The tamper-evident audit log.")
+workdays_cli = CommandGroup(
+    "workdays", help="The working-day calendar (holiday notices, local adjustments)."
+)
 T = TypeVar("T")
 
 
@@ -133,6 +138,60 @@ def restore_command(source: Path, replace: bool) -> None:
     )
 
 
+@workdays_cli.command("due")
+@click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("n", type=int)
+def workdays_due(start: datetime, n: int) -> None:
+    """Print the N-th working day after START (the deadline a clock of N working days sets)."""
+    from minsheng.db import get_session
+    from minsheng.workdays import calendar_for
+
+    click.echo(calendar_for(get_session()).add_working_days(start.date(), n).isoformat())
+
+
+@workdays_cli.command("list")
+def workdays_list() -> None:
+    """Print the years the calendar knows and every local adjustment."""
+    from minsheng.db import get_session
+    from minsheng.workdays import adjustments, national_calendar
+
+    years = ", ".join(str(y) for y in sorted(national_calendar().years))
+    click.echo(f"holiday notices: {years}")
+    for row in adjustments(get_session()):
+        kind = "working day" if row.working else "holiday"
+        click.echo(f"{row.day.isoformat()}\t{kind}\t{row.note}")
+
+
+@workdays_cli.command("adjust")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--working/--holiday", required=True, help="What the day becomes locally.")
+@click.option("--note", required=True, help="Why (e.g. 台风停工).")
+def workdays_adjust(day: datetime, working: bool, note: str) -> None:
+    """Make DAY a working day or a holiday in this instance (replaces an earlier adjustment)."""
+    from minsheng.db import get_session
+    from minsheng.workdays import adjust_day
+
+    session = get_session()
+    moved = day.date()
+    adjust_day(session, moved, working, note)
+    session.commit()
+    click.echo(f"{moved} is now a {'working day' if working else 'holiday'}")
+
+
+@workdays_cli.command("restore")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def workdays_restore(day: datetime) -> None:
+    """Give DAY back to the national calendar."""
+    from minsheng.db import get_session
+    from minsheng.workdays import remove_adjustment
+
+    session = get_session()
+    moved = day.date()
+    remove_adjustment(session, moved)
+    session.commit()
+    click.echo(f"{moved} follows the national calendar again")
+
+
 def _problems_exit(action: Callable[[], T]) -> T:
     try:
         return action()
@@ -147,6 +206,7 @@ SHELL_COMMANDS = (
     jobs_cli,
     i18n_cli,
     audit_cli,
+    workdays_cli,
     backup_command,
     restore_command,
 )

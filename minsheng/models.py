@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "minsheng.accounts.models",
     "minsheng.audit",
     "minsheng.jobs",
+    "minsheng.workdays",
     *(f"{package}.models" for package in FEATURE_PACKAGES),
 )
 
