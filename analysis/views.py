@@ -62,7 +62,7 @@ def campaign_results(slug: str) -> ResponseReturnValue:
         campaign=campaign,
         summary=summary,
         lang=language,
-        title=text_in(campaign.title, language, "zh"),
+        title=campaign.title_in(language),
         form=form,
         jobs=jobs,
         retryable={job.id for job in jobs if can_retry(session, job)},

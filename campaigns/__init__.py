@@ -14,9 +14,11 @@ def init_app(app: Flask) -> None:
     from campaigns import access
     from campaigns.cli import campaign_cli
     from campaigns.views import bp
+    from campaigns.web import campaign_title
     from minsheng.navigation import add_campaign_tab, add_menu_entry
 
     app.register_blueprint(bp)
+    app.jinja_env.globals["campaign_title"] = campaign_title
     access.init_app()
     app.cli.add_command(campaign_cli)
     add_menu_entry(app, "campaigns.index", _l("Campaigns"), order=10)

@@ -11,7 +11,6 @@ from campaigns.models import Campaign
 from campaigns.store import require_campaign
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
-from questionnaire.schema import text_in
 
 campaign_cli = CommandGroup("campaign", help="Campaigns (专项征集).")
 
@@ -20,7 +19,7 @@ campaign_cli = CommandGroup("campaign", help="Campaigns (专项征集).")
 def list_command() -> None:
     """List campaigns with their status."""
     for campaign in get_session().scalars(select(Campaign).order_by(Campaign.id)):
-        click.echo(f"{campaign.slug}\t{campaign.status}\t{text_in(campaign.title, 'zh', 'zh')}")
+        click.echo(f"{campaign.slug}\t{campaign.status}\t{campaign.title_in('zh')}")
 
 
 @campaign_cli.command("status")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from minsheng.accounts.models import Department, User
 from minsheng.db import LOCAL_TIMEZONE, Base, utcnow
+from questionnaire.schema import text_in
 
 campaign_departments = Table(
     "campaign_departments",
@@ -64,6 +65,11 @@ class Campaign(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     co_organizers: Mapped[list[User]] = relationship(secondary=campaign_organizers)
+
+    def title_in(self, language: str) -> str:
+        """The title in `language` (`zh_CN` matches `zh`), else in Chinese, else in any language
+        the campaign file gave it: what every page, message, poster and report shows."""
+        return text_in(self.title, language, "zh")
 
     @property
     def timezone(self) -> str:

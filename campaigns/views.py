@@ -16,7 +16,7 @@ from campaigns.web import get_campaign_or_404
 from minsheng.accounts.permissions import access, require_role
 from minsheng.db import get_session
 from minsheng.errors import InputError
-from minsheng.web import commit_or_show, label_language
+from minsheng.web import commit_or_show
 from questionnaire.schema import text_in
 
 bp = Blueprint("campaigns", __name__, template_folder="templates")
@@ -39,7 +39,6 @@ def status(slug: str) -> ResponseReturnValue:
     return render_template(
         "campaigns/status.html",
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
         steps=next_steps(campaign),
     )
 
@@ -68,7 +67,6 @@ def change(slug: str, target: str) -> ResponseReturnValue:
     return render_template(
         "campaigns/change_status.html",
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
         step=step,
         check=found,
         form=form,

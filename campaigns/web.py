@@ -1,4 +1,5 @@
-"""The campaign of a page's URL, for every stage's views: found by slug, or a 404."""
+"""The campaign of a page's URL, for every stage's views: found by slug, or a 404; and its title
+in the viewer's language, for views and templates alike (`campaign_title`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask import g
 from campaigns.models import Campaign
 from campaigns.store import get_campaign
 from minsheng.db import get_session
-from minsheng.web import or_404
+from minsheng.web import label_language, or_404
 
 FOUND = "campaigns_by_slug"
 
@@ -29,3 +30,9 @@ def get_campaign_or_404(slug: str, description: str | None = None) -> Campaign:
         campaign = or_404(get_campaign(session, slug), description or f"No campaign {slug!r}.")
         found[slug] = campaign
     return campaign
+
+
+def campaign_title(campaign: Campaign) -> str:
+    """The campaign's title in the language of this page (`label_language`), Chinese when it has
+    none in it. A template global too (`campaigns.init_app`): `{{ campaign_title(campaign) }}`."""
+    return campaign.title_in(label_language())

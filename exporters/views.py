@@ -28,7 +28,6 @@ from minsheng.db import get_session
 from minsheng.files import send_stored_file
 from minsheng.jobs import Job, can_retry
 from minsheng.web import commit_or_show, label_language, moved_to, or_404
-from questionnaire.schema import text_in
 
 bp = Blueprint("exporters", __name__, template_folder="templates")
 
@@ -60,7 +59,7 @@ def campaign_report_list(slug: str) -> ResponseReturnValue:
     return render_template(
         "exporters/reports.html",
         campaign=campaign,
-        title=text_in(campaign.title, language, "zh"),
+        title=campaign.title_in(language),
         form=form,
         reports=reports,
         jobs=jobs,
@@ -125,7 +124,6 @@ def campaign_exports(slug: str) -> ResponseReturnValue:
     return render_template(
         "exporters/exports.html",
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
         form=form,
         exports=exports,
         jobs=jobs,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.lifecycle import is_accepting
 from campaigns.models import Campaign
-from campaigns.web import get_campaign_or_404
+from campaigns.web import campaign_title, get_campaign_or_404
 from forms.drafts import (
     draft_by_code,
     draft_by_invitation,
@@ -135,7 +135,7 @@ def invitation_link(session: Session, token: str) -> ResponseReturnValue:
     campaign = session.get(Campaign, invitation.campaign_id) if invitation else None
     if invitation is None or campaign is None:
         abort(404, description="This invitation link is not valid or has expired.")
-    title = text_in(campaign.title, _language(), "zh")
+    title = campaign_title(campaign)
     if invitation.status == "completed":
         return render_template("forms/thanks.html", title=title, already=True, slug=campaign.slug)
     draft = draft_by_invitation(session, invitation.id)
@@ -179,7 +179,7 @@ def _questionnaire(session: Session, visit: Visit) -> ResponseReturnValue:
         return render_template(
             "forms/not_accepting.html",
             campaign=visit.campaign,
-            title=text_in(visit.campaign.title, _language(), "zh"),
+            title=campaign_title(visit.campaign),
             has_draft=visit.draft is not None,
             today=utcnow().date(),
         )
@@ -385,7 +385,7 @@ def _render(
         form=form,
         webform=webform,
         language=language,
-        title=text_in(visit.campaign.title, language, "zh"),
+        title=visit.campaign.title_in(language),
         group=group,
         items=items,
         page=index,
@@ -440,7 +440,7 @@ def resume_page(session: Session, slug: str) -> ResponseReturnValue:
     return render_template(
         "forms/resume.html",
         campaign=campaign,
-        title=text_in(campaign.title, language, "zh"),
+        title=campaign.title_in(language),
         error=error,
         status=status,
     ), status
@@ -449,6 +449,4 @@ def resume_page(session: Session, slug: str) -> ResponseReturnValue:
 def thanks_page(slug: str) -> ResponseReturnValue:
     """The page after a stored response (the response is committed before it is shown)."""
     campaign = get_campaign_or_404(slug, "No such questionnaire.")
-    return render_template(
-        "forms/thanks.html", title=text_in(campaign.title, _language(), "zh"), slug=slug
-    )
+    return render_template("forms/thanks.html", title=campaign_title(campaign), slug=slug)

@@ -21,28 +21,21 @@ from typing import Any
 from minsheng.errors import InputError, Problem, TooLargeError, byte_size
 from minsheng.text import unwritable_character
 from minsheng.workbooks import XLSX_MAGIC, check_workbook, text_cell
-from questionnaire.schema import SETTINGS_FIELDS, Form, form_to_dict, parse_form
+from questionnaire.schema import (
+    PLAIN_FIELDS,
+    SETTINGS_FIELDS,
+    TRANSLATABLE_FIELDS,
+    Form,
+    form_to_dict,
+    parse_form,
+)
 
 SUFFIXES = (".xlsx", ".xls", ".csv", ".md")
 # The largest questionnaires are a few hundred rows; these bound what one file can cost.
 MAX_FILE_BYTES = 10 << 20
 MAX_ROWS = 10_000
 MAX_CELL_CHARS = 20_000
-TRANSLATABLE = ("label", "hint", "constraint_message", "required_message")
-# The survey sheet's columns that hold one value whatever the language, in the order
-# `write_xlsform` writes them.
-PLAIN_COLUMNS = (
-    "required",
-    "relevant",
-    "constraint",
-    "choice_filter",
-    "appearance",
-    "default",
-    "calculation",
-    "read_only",
-    "parameters",
-)
-SURVEY_COLUMNS = frozenset({"type", "name", *PLAIN_COLUMNS, *TRANSLATABLE})
+SURVEY_COLUMNS = frozenset({"type", "name", *PLAIN_FIELDS, *TRANSLATABLE_FIELDS})
 COLUMN_ALIASES = {
     "list name": "list_name",
     "bind:constraint": "constraint",
@@ -334,7 +327,7 @@ def split_header(header: str) -> tuple[str, str | None]:
         return COLUMN_ALIASES[lowered], None
     if ":" in raw:
         base, lang = raw.split(":", 1)
-        if base.strip().lower() in TRANSLATABLE:
+        if base.strip().lower() in TRANSLATABLE_FIELDS:
             return base.strip().lower(), lang.strip()
     return lowered, None
 
@@ -381,7 +374,7 @@ class _Reader:
             headers = sheet.header if sheet else []
             for header in headers:
                 field, lang = split_header(header)
-                if field in TRANSLATABLE and lang:
+                if field in TRANSLATABLE_FIELDS and lang:
                     plain = [h for h in headers if split_header(h) == (field, None)]
                     return "default" if plain else lang
         return "default"
@@ -407,7 +400,9 @@ class _Reader:
             known = {"survey": SURVEY_COLUMNS, "choices": CHOICE_COLUMNS}.get(
                 kind, frozenset(SETTINGS_FIELDS)
             )
-            translatable = field in TRANSLATABLE or (kind, field) == ("settings", "form_title")
+            translatable = field in TRANSLATABLE_FIELDS or (
+                kind == "settings" and field == "form_title"
+            )
             if field not in known or (lang is not None and not translatable):
                 # Unknown columns keep their header as written, for messages and filter names.
                 field, lang = header.strip(), None
@@ -446,7 +441,7 @@ class _Reader:
                 # parse_form does not report it a second time by its path.
                 self.error(sheet, number, header, hostile)
                 continue
-            if field in TRANSLATABLE or (
+            if field in TRANSLATABLE_FIELDS or (
                 field == "form_title" and sheet.name.lower() == "settings"
             ):
                 cells.setdefault(field, {})[lang] = value
@@ -614,7 +609,7 @@ class _Reader:
                     f"column `{field}` is not supported; supported: "
                     f"{', '.join(sorted(SURVEY_COLUMNS))}",
                 )
-            elif field in TRANSLATABLE:
+            elif field in TRANSLATABLE_FIELDS:
                 out[field] = self._with_default(value)
             elif field == "parameters":
                 out[field] = self._parameters(sheet, number, str(value))
@@ -659,8 +654,8 @@ def write_xlsform(form: Form, path: str | Path) -> None:
     assert survey is not None
     survey.title = "survey"
     columns = ["type", "name"]
-    columns += [f"{f}::{lang}" for f in TRANSLATABLE for lang in languages]
-    columns += PLAIN_COLUMNS
+    columns += [f"{f}::{lang}" for f in TRANSLATABLE_FIELDS for lang in languages]
+    columns += PLAIN_FIELDS
     _write(
         survey, [columns, *([_cell(r, c) for c in columns] for r in _survey_rows(data["survey"]))]
     )

@@ -80,7 +80,7 @@ def message_context(
     else:
         sender_text = str(sender or DEFAULT_SENDER.get(language, DEFAULT_SENDER["zh_CN"]))
     return MessageContext(
-        title=text_in(campaign.title, language, "zh"),
+        title=campaign.title_in(language),
         sender=sender_text,
         link=link,
         opt_out_link=opt_out_link,

@@ -48,7 +48,7 @@ def poster_html(
     with force_locale(language):
         return render_template(
             "invitations/poster.html",
-            title=text_in(campaign.title, language, "zh"),
+            title=campaign.title_in(language),
             description=text_in(campaign.description, language, "zh")
             if campaign.description
             else "",

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
-from campaigns.web import get_campaign_or_404
+from campaigns.web import campaign_title, get_campaign_or_404
 from contacts.access import usable_lists
 from contacts.lists import lists_with_counts
 from contacts.models import ContactList
@@ -51,8 +51,7 @@ from invitations.webforms import QuotaForm, SampleForm, SendForm
 from minsheng.accounts.permissions import access, public, token
 from minsheng.db import get_session
 from minsheng.headers import framed_document
-from minsheng.web import commit_or_show, label_language, moved_to, or_404
-from questionnaire.schema import text_in
+from minsheng.web import commit_or_show, moved_to, or_404
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
 
@@ -84,7 +83,7 @@ def messages_preview(slug: str) -> ResponseReturnValue:
         "invitations/messages_preview.html",
         other_problems=template_problems(campaign),
         campaign=campaign,
-        title=text_in(campaign.title, language, "zh"),
+        title=campaign.title_in(language),
         message=message,
         problem=problem,
         kind=kind,
@@ -142,7 +141,6 @@ def sending_page(slug: str) -> ResponseReturnValue:
     return render_template(
         "invitations/sending.html",
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
         form=form,
         nothing=nothing,
         runs=runs,
@@ -159,7 +157,6 @@ def funnel_page(slug: str) -> ResponseReturnValue:
     return render_template(
         "invitations/funnel.html",
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
         funnel=result,
         stages=STAGES,
         dispositions=DISPOSITIONS,
@@ -208,7 +205,7 @@ def opt_out(ref: str) -> ResponseReturnValue:
         done = True
     return render_template(
         "invitations/opt_out.html",
-        title=text_in(campaign.title, label_language(), "zh") if campaign else "",
+        title=campaign_title(campaign) if campaign else "",
         done=done,
         ref=ref,
     )

@@ -129,26 +129,22 @@ def text_in(label: Mapping[str, str], language: str, fallback: str) -> str:
     return next(iter(label.values()))
 
 
-QUESTION_FIELDS = frozenset(
-    {
-        "type",
-        "name",
-        "label",
-        "hint",
-        "required",
-        "required_message",
-        "relevant",
-        "constraint",
-        "constraint_message",
-        "choice_filter",
-        "appearance",
-        "default",
-        "calculation",
-        "read_only",
-        "parameters",
-        "choices",
-    }
+# A question's texts, one per language (`label: {zh: ..., en: ...}`; `label::en` in XLSForm),
+# and the fields that hold one value whatever the language, in the order an XLSForm survey
+# sheet writes their columns (`forms.xlsform`).
+TRANSLATABLE_FIELDS = ("label", "hint", "constraint_message", "required_message")
+PLAIN_FIELDS = (
+    "required",
+    "relevant",
+    "constraint",
+    "choice_filter",
+    "appearance",
+    "default",
+    "calculation",
+    "read_only",
+    "parameters",
 )
+QUESTION_FIELDS = frozenset({"type", "name", *TRANSLATABLE_FIELDS, *PLAIN_FIELDS, "choices"})
 GROUP_FIELDS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "questions"})
 SETTINGS_FIELDS = (
     frozenset(
@@ -531,29 +527,15 @@ def _node_to_dict(node: Question | Group) -> dict[str, Any]:
     if node.list_name:
         type_text += f" {node.list_name}" + (" or_other" if node.or_other else "")
     out = {"type": type_text, "name": node.name}
-    for key in ("label", "hint", "required_message", "constraint_message"):
+    for key in TRANSLATABLE_FIELDS:
         if getattr(node, key):
             out[key] = dict(getattr(node, key))
-    for key in (
-        "relevant",
-        "constraint",
-        "choice_filter",
-        "appearance",
-        "default",
-        "calculation",
-    ):
-        if getattr(node, key) is not None:
-            out[key] = getattr(node, key)
-    if node.required:
-        out["required"] = True
-    if node.read_only:
-        out["read_only"] = True
-    if node.parameters:
-        out["parameters"] = dict(node.parameters)
+    for key in PLAIN_FIELDS:
+        value = getattr(node, key)
+        # Flags and parameters are written only when set; texts whenever present.
+        if value is not None and value is not False and value != {}:
+            out[key] = dict(value) if isinstance(value, Mapping) else value
     return out
-
-
-TRANSLATABLE_FIELDS = ("label", "hint", "required_message", "constraint_message")
 
 
 def _merge_language_keys(raw: Mapping[str, Any], lang: str) -> Mapping[str, Any]:

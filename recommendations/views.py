@@ -30,7 +30,6 @@ from minsheng.limits import record_id
 from minsheng.text import sanitised
 from minsheng.throttle import throttled
 from minsheng.web import commit_or_show, label_language, moved_to, or_404
-from questionnaire.schema import text_in
 from recommendations.assignments import (
     assign_to_departments,
     department_assignments,
@@ -73,7 +72,7 @@ RATED = "recommendations.rated"
 
 def _title(campaign: Campaign) -> str:
     language = label_language()
-    return text_in(campaign.title, language, "zh")
+    return campaign.title_in(language)
 
 
 def _recommendation(rec_id: int) -> Recommendation:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import Campaign
-from campaigns.web import get_campaign_or_404
+from campaigns.web import campaign_title, get_campaign_or_404
 from minsheng.accounts.models import User
 from minsheng.accounts.permissions import access, public, require_role
 from minsheng.db import get_session
@@ -55,7 +55,7 @@ def index() -> ResponseReturnValue:
     for campaign in expert_campaigns(session, current_user):
         total = len(campaign_suggestions(session, campaign))
         done = len(scored_keys(session, campaign, current_user))
-        rows.append((campaign, text_in(campaign.title, label_language(), "zh"), total, done))
+        rows.append((campaign, campaign_title(campaign), total, done))
     return render_template("reviews/index.html", rows=rows)
 
 
@@ -77,7 +77,6 @@ def _queue_page(campaign: Campaign, annotation_form: AnnotationForm) -> str:
     return render_template(
         "reviews/queue.html",
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
         suggestions=shown,
         done=done,
         page=page,
@@ -128,7 +127,6 @@ def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
     return render_template(
         "reviews/score.html",
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
         suggestion=suggestion,
         question_label=text_in(suggestion.question_label, label_language(), "zh"),
         form=form,
@@ -200,7 +198,6 @@ def _overview_page(campaign: Campaign, **refused: FlaskForm) -> str:
     return render_template(
         "reviews/overview.html",
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
         experts=campaign_experts(session, campaign),
         open=round_is_open(session, campaign),
         agreement=campaign_agreement(session, campaign),
