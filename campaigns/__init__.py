@@ -22,4 +22,6 @@ def init_app(app: Flask) -> None:
     access.init_app()
     app.cli.add_command(campaign_cli)
     add_menu_entry(app, "campaigns.index", _l("Campaigns"), order=10)
+    add_campaign_tab(app, "campaigns.settings", _l("Settings"), order=85)
+    add_campaign_tab(app, "campaigns.organizers", _l("Organizers"), order=88)
     add_campaign_tab(app, "campaigns.status", _l("Status"), order=90)

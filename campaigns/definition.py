@@ -60,7 +60,8 @@ class CampaignDefinition:
     collection_points: list[dict[str, str]]
     departments: list[dict[str, str]]
     settings: dict[str, Any]
-    form: Form
+    # None only for a campaign set up on its page before it has a questionnaire.
+    form: Form | None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -90,8 +91,13 @@ def read_campaign_file(path: str | Path) -> CampaignDefinition:
     return parse_campaign(data, source=path.name)
 
 
-def parse_campaign(data: Any, source: str = "campaign") -> CampaignDefinition:
-    """Validate a campaign mapping; collects campaign and questionnaire problems together."""
+def parse_campaign(
+    data: Any, source: str = "campaign", questionnaire_required: bool = True
+) -> CampaignDefinition:
+    """Validate a campaign mapping; collects campaign and questionnaire problems together.
+
+    A file carries its questionnaire; the campaign's settings page edits everything else and
+    passes `questionnaire_required=False` (a draft gets its questions in the editor)."""
     problems: list[Problem] = []
 
     def error(where: str, message: str) -> None:
@@ -144,13 +150,14 @@ def parse_campaign(data: Any, source: str = "campaign") -> CampaignDefinition:
         )
     form: Form | None = None
     if "questionnaire" not in data:
-        error("questionnaire", "missing; a campaign file carries its questionnaire")
+        if questionnaire_required:
+            error("questionnaire", "missing; a campaign file carries its questionnaire")
     else:
         try:
             form = parse_form(data["questionnaire"], source=source)
         except InputError as exc:
             problems.extend(exc.problems)
-    if problems or form is None:
+    if problems:
         raise InputError(problems)
     return CampaignDefinition(
         slug=slug,

@@ -61,3 +61,14 @@ def give_campaign(
         owner=owner.username,
         co_organizers=[u.username for u in campaign.co_organizers],
     )
+
+
+def organizer_accounts(session: Session) -> list[User]:
+    """The active accounts that may own or share a campaign (organizers and admins), by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role.in_(("organizer", "admin")), User.active.is_(True))
+            .order_by(User.username)
+        )
+    )

@@ -62,8 +62,9 @@ def store_campaign(
     return campaign
 
 
-def campaign_definition(campaign: Campaign, form: Form) -> CampaignDefinition:
-    """The definition of a stored campaign with its current questionnaire (for dumping)."""
+def campaign_definition(campaign: Campaign, form: Form | None) -> CampaignDefinition:
+    """The definition of a stored campaign with its current questionnaire (for dumping; None
+    for a campaign that has none yet, whose settings page edits the rest)."""
     return CampaignDefinition(
         slug=campaign.slug,
         title=dict(campaign.title),

@@ -113,6 +113,10 @@ def load_campaign(
     session: Session, definition: CampaignDefinition, actor_id: int | None = None
 ) -> tuple[Campaign, QuestionnaireVersion]:
     """Store a campaign and publish its questionnaire (the caller commits both at once)."""
+    if definition.form is None:
+        raise InputError(
+            [Problem("questionnaire", "missing; a campaign file carries its questionnaire")]
+        )
     campaign = store_campaign(session, definition, actor_id)
     return campaign, publish_form(session, campaign, definition.form, actor_id)
 

@@ -33,6 +33,8 @@ class Navigation:
     menu: list[Entry] = field(default_factory=list)
     campaign_tabs: list[Entry] = field(default_factory=list)
     respondent_links: list[Entry] = field(default_factory=list)
+    # Links a later stage puts on an earlier stage's page (the page's endpoint -> its entries).
+    page_links: dict[str, list[Entry]] = field(default_factory=dict)
 
 
 def navigation(app: Flask) -> Navigation:
@@ -56,6 +58,12 @@ def add_campaign_tab(app: Flask, endpoint: str, label: Any, order: int) -> None:
 def add_respondent_link(app: Flask, endpoint: str, label: Any, order: int) -> None:
     """A link on the respondent's thank-you page; `endpoint` is public and takes `slug`."""
     _insert(navigation(app).respondent_links, Entry(endpoint, label, order))
+
+
+def add_page_link(app: Flask, page: str, endpoint: str, label: Any, order: int) -> None:
+    """A link on the page `page` to `endpoint`, which takes the same URL arguments (a later
+    stage's action on an earlier stage's page: "Import a campaign file" on the campaign list)."""
+    _insert(navigation(app).page_links.setdefault(page, []), Entry(endpoint, label, order))
 
 
 def _insert(entries: list[Entry], entry: Entry) -> None:
@@ -92,8 +100,9 @@ def may_open(endpoint: str) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Give templates `menu_entries()`, `campaign_tabs()` and `respondent_links()` (the entries
-    the current user may open) and `staff_page()` (whether to show a campaign's tabs)."""
+    """Give templates `menu_entries()`, `campaign_tabs()`, `respondent_links()` and
+    `page_links(endpoint)` (the entries the current user may open), `may_open(endpoint)` and
+    `staff_page()` (whether to show a campaign's tabs)."""
 
     def menu_entries() -> list[Entry]:
         return [e for e in navigation(app).menu if may_open(e.endpoint)]
@@ -103,6 +112,9 @@ def init_app(app: Flask) -> None:
 
     def respondent_links() -> list[Entry]:
         return list(navigation(app).respondent_links)
+
+    def page_links(page: str) -> list[Entry]:
+        return [e for e in navigation(app).page_links.get(page, []) if may_open(e.endpoint)]
 
     def staff_page() -> bool:
         """The page being rendered is a staff page (its view is not public)."""
@@ -118,4 +130,6 @@ def init_app(app: Flask) -> None:
         menu_entries=menu_entries,
         campaign_tabs=campaign_tabs,
         respondent_links=respondent_links,
+        page_links=page_links,
+        may_open=may_open,
     )
