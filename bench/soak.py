@@ -260,14 +260,30 @@ def until_healthy(port: int, limit: float = 60.0) -> None:
 
 class CeleryWorker:
     """`celery worker` on every queue with two pool processes, in a process group of its own, so
-    a SIGKILL takes the pool with it as the kernel's OOM killer or a lost machine would; started
-    again at once, as a supervisor (systemd, docker's restart policy) would."""
+    a SIGKILL takes the pool with it as the kernel's OOM killer or a lost machine would. It runs
+    supervised as production runs it (docker/compose.yaml `restart: unless-stopped`, systemd
+    `Restart=always`): whenever it exits, killed by a fault or by an error of its own (Celery can
+    exit with "Unrecoverable error" when its broker goes away under a task in flight), it is
+    started again after `RESTART_DELAY` seconds. `crashes` counts the exits no fault caused."""
+
+    RESTART_DELAY = 0.5
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = env, log
         self.process: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.kills = 0
+        self.crashes = 0
+        self.supervisor = threading.Thread(target=self.supervise, daemon=True)
 
     def start(self) -> None:
+        with self.lock:
+            self._spawn()
+        if not self.supervisor.is_alive():
+            self.supervisor.start()
+
+    def _spawn(self) -> None:
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
                 [str(VENV_BIN / "celery"), "-A", "minsheng.worker", "worker", "--concurrency",
@@ -277,19 +293,40 @@ class CeleryWorker:
                 start_new_session=True,
             )  # fmt: skip
 
+    def supervise(self) -> None:
+        while not self.stopping.is_set():
+            with self.lock:
+                process = self.process
+            assert process is not None
+            process.wait()
+            if self.stopping.wait(self.RESTART_DELAY):
+                return
+            with self.lock:
+                if self.process is process:  # not already started again by `kill`
+                    self.crashes += 1
+                    self._spawn()
+
     def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        """SIGKILL the worker and its pool, then start it again at once."""
+        with self.lock:
+            assert self.process is not None
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.kills += 1
+            self._spawn()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        self.stopping.set()
+        with self.lock:
+            process = self.process
+        if process is None or process.poll() is not None:
             return
-        self.process.terminate()
+        process.terminate()
         try:
-            self.process.wait(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.kill()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @contextmanager
@@ -480,7 +517,6 @@ def faults(
             job_id = jobs(kind)
             hits[name] = JobFault(job_id, wait_for(lambda: at_work(job_id), 60))
             worker.kill()
-            worker.start()
 
         return inject
 
@@ -612,6 +648,7 @@ def soak(duration: float, clients: int, workers: int, logs: Path | None = None) 
             wait_for(lambda: db.open_jobs() == 0, 90)
             time.sleep(2 * int(SOAK_JOB_SETTINGS["MINSHENG_JOB_REAP_SECONDS"]))  # any late resend
             settled = time.monotonic() - end
+            crashes = worker.crashes
             web.stop()
         ids = stored(pg.url)
         jobs = final_jobs(db)
@@ -655,6 +692,7 @@ def soak(duration: float, clients: int, workers: int, logs: Path | None = None) 
         "jobs": jobs,
         "stuck": stuck(jobs),
         "settled_seconds": settled,
+        "worker_crashes": crashes,
         "invited": len(addresses),
         "messages_per_person": dict(sorted(per_person.items())),
         "strangers": sum(n for a, n in sink.received.items() if a not in set(addresses)),
@@ -696,6 +734,7 @@ def report(result: dict[str, Any]) -> None:
             + ("never" if after is None else f"{after:.1f} s after the fault")
         )
     print(f"{'jobs settled after the load ended in':<40} {result['settled_seconds']:>8.1f} s")
+    print(f"{'worker exits no fault caused (restarted)':<40} {result['worker_crashes']:>8}")
     print("jobs, final state:")
     for job in result["jobs"]:
         print(

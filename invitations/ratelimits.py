@@ -11,6 +11,7 @@ import time
 from typing import Any, Protocol
 
 DEFAULT_RATES = {"email": 50.0, "sms": 20.0}  # messages per second, all workers together
+REDIS_RETRIES = 35  # with the backoff below: about a minute without Redis before a batch fails
 
 
 class RateLimiter(Protocol):
@@ -92,6 +93,15 @@ def rate_limiter(broker_url: str, channel: str, rate: float) -> RateLimiter:
     """The shared Redis bucket when the broker is Redis, else a bucket for this process."""
     if broker_url.startswith(("redis://", "rediss://")):
         import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
 
-        return RedisTokenBucket(redis.Redis.from_url(broker_url), channel, rate)
+        # A send run rides out a Redis restart or failover (about a minute of retries, backing off
+        # to 2 s) instead of failing its batch with the claimed step in doubt.
+        client = redis.Redis.from_url(
+            broker_url,
+            retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), REDIS_RETRIES),
+            retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        )
+        return RedisTokenBucket(client, channel, rate)
     return LocalTokenBucket(rate)
