@@ -15,7 +15,7 @@ from campaigns.lifecycle import change_status, next_steps, status_check, transit
 from campaigns.models import Campaign
 from campaigns.organizers import give_campaign, organizer_accounts
 from campaigns.setup import editable, page_values, save_campaign_settings
-from campaigns.web import get_campaign_or_404
+from campaigns.web import campaign_title, get_campaign_or_404
 from campaigns.webforms import CampaignForm, OrganizersForm
 from minsheng.accounts.permissions import access, require_role
 from minsheng.db import get_session
@@ -116,7 +116,7 @@ def settings(slug: str) -> ResponseReturnValue:
         "campaigns/settings.html",
         form=form,
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
+        title=campaign_title(campaign),
         locked=not editable(campaign),
     ), 422 if form.errors else 200
 
@@ -164,6 +164,6 @@ def organizers(slug: str) -> ResponseReturnValue:
         "campaigns/organizers.html",
         form=form,
         campaign=campaign,
-        title=text_in(campaign.title, label_language(), "zh"),
+        title=campaign_title(campaign),
         may_change=may_change,
     ), 422 if form.errors else 200
