@@ -1,4 +1,4 @@
-"""`minsheng recommendations escalate|rates|list`: the follow-up loop from the shell."""
+"""`minsheng recommendations escalate|rates|list|workflow`: the follow-up loop from the shell."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from minsheng.db import get_session
 from recommendations.models import Recommendation
 from recommendations.rates import campaign_rates, department_rates
 from recommendations.tasks import escalate_overdue_task
+from recommendations.workflow import markdown
 
 recommendations_cli = CommandGroup(
     "recommendations", help="Recommendations: adoption, assignment, escalation (督办), rates."
@@ -48,6 +49,12 @@ def rates_command(slug: str) -> None:
         "departments": [r.to_dict() for r in department_rates(session, campaign)],
     }
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@recommendations_cli.command("workflow")
+def workflow_command() -> None:
+    """Print both transition tables as Markdown (the README's copy is this output)."""
+    click.echo(markdown(), nl=False)
 
 
 @recommendations_cli.command("list")

@@ -8,9 +8,15 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
 from minsheng.errors import Problem
 from minsheng.files import file_store
 from recommendations.models import Assignment
+
+#: `Session.info` key of the evidence keys written in the session's open transaction.
+PENDING = "recommendations.evidence_pending"
 
 ALLOWED_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".txt")
 MAX_BYTES = 10 * 1024 * 1024
@@ -54,15 +60,37 @@ def check_uploads(uploads: list[Upload]) -> list[Problem]:
     return problems
 
 
-def store_uploads(assignment_id: int, update_number: int, uploads: list[Upload]) -> list[str]:
+def store_uploads(
+    session: Session, assignment_id: int, update_number: int, uploads: list[Upload]
+) -> list[str]:
     """Put checked uploads into the file store and return their keys (the name is prefixed by
-    the update number, so a second file with the same name never overwrites the first)."""
+    the update number, unique per assignment, so no file ever overwrites another). The keys
+    are remembered on the session: a rollback of its transaction deletes the files again, so
+    a refused or failed update leaves no orphan in the store."""
     keys = []
+    pending: list[str] = session.info.setdefault(PENDING, [])
     for upload in uploads:
         key = f"evidence/{assignment_id}/{update_number}-{safe_name(upload.filename)}"
         file_store().put(key, upload.content)
+        pending.append(key)
         keys.append(key)
     return keys
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _remove_files(session: Session, previous: SessionTransaction) -> None:
+    # Only the rollback of the whole transaction undoes the update (a savepoint's does not).
+    if previous.nested or previous.parent is not None:
+        return
+    store = file_store() if session.info.get(PENDING) else None
+    for key in session.info.pop(PENDING, []):
+        if store is not None and store.exists(key):
+            store.delete(key)
 
 
 def evidence_name(key: str) -> str:

@@ -3,6 +3,8 @@ recognition of suggesters and experts (激励)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,10 @@ from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import Problem
 from minsheng.masking import masked
+from minsheng.workdays import calendar_for
+from recommendations import clocks
+from recommendations.assignments import lead_assignment
+from recommendations.clocks import policy_for
 from recommendations.errors import RecommendationError
 from recommendations.models import (
     RATERS,
@@ -22,11 +28,13 @@ from recommendations.models import (
     Recommendation,
 )
 from recommendations.workflow import (
+    CLOSED,
+    COMPLETED,
     EVALUATED,
     FEEDBACK_GIVEN,
+    NOT_ADOPTED,
     RECOGNISED,
-    check_transition,
-    transition,
+    take,
 )
 
 MAX_FEEDBACK = 5000
@@ -43,9 +51,15 @@ def publish_feedback(
         problems.append(Problem("text", "the feedback needs a text"))
     elif len(body) > MAX_FEEDBACK:
         problems.append(Problem("text", f"{len(body)} characters; at most {MAX_FEEDBACK}"))
-    editing = recommendation.status in (FEEDBACK_GIVEN, EVALUATED, RECOGNISED)
-    if not editing and (problem := check_transition(recommendation, FEEDBACK_GIVEN)) is not None:
-        problems.append(problem)
+    editing = recommendation.status in (FEEDBACK_GIVEN, EVALUATED, CLOSED, RECOGNISED)
+    if not editing and recommendation.status not in (COMPLETED, NOT_ADOPTED):
+        problems.append(
+            Problem(
+                "status",
+                f"recommendation {recommendation.id} is {recommendation.status!r}; feedback "
+                f"follows completion or a decision not to adopt ({COMPLETED}, {NOT_ADOPTED})",
+            )
+        )
     if problems:
         raise RecommendationError(problems)
     # Public: a phone number or address copied from the suggestion is published masked.
@@ -57,7 +71,7 @@ def publish_feedback(
             session, actor_id, "recommendation.feedback_edit", "recommendation", recommendation.id
         )
     else:
-        transition(session, recommendation, FEEDBACK_GIVEN, actor_id)
+        take(session, recommendation, "give_feedback", "organizer", actor_id, text=body)
 
 
 def evaluate(
@@ -78,12 +92,13 @@ def evaluate(
         problems.append(
             Problem("satisfaction", f"got {satisfaction!r}; expected a whole number from 1 to 5")
         )
-    if recommendation.status not in (FEEDBACK_GIVEN, EVALUATED, RECOGNISED):
+    if recommendation.status not in (FEEDBACK_GIVEN, EVALUATED):
         problems.append(
             Problem(
                 "status",
                 f"recommendation {recommendation.id} is {recommendation.status!r}; it can be "
-                f"evaluated once feedback was given ({FEEDBACK_GIVEN}, {EVALUATED}, {RECOGNISED})",
+                f"evaluated once feedback was given and until it is closed ({FEEDBACK_GIVEN}, "
+                f"{EVALUATED})",
             )
         )
     if problems:
@@ -107,7 +122,7 @@ def evaluate(
         satisfaction=satisfaction,
     )
     if recommendation.status == FEEDBACK_GIVEN:
-        transition(session, recommendation, EVALUATED, rater_id)
+        take(session, recommendation, "evaluate", "system", rater_id)
     return evaluation
 
 
@@ -136,12 +151,12 @@ def recognise(
             problems.append(
                 Problem("response_id", f"got {response_id!r}; name a response of this campaign")
             )
-    if recommendation.status not in (EVALUATED, RECOGNISED):
+    if recommendation.status not in (CLOSED, RECOGNISED):
         problems.append(
             Problem(
                 "status",
                 f"recommendation {recommendation.id} is {recommendation.status!r}; recognition "
-                f"follows evaluation ({EVALUATED}, {RECOGNISED})",
+                f"follows closing ({CLOSED}, {RECOGNISED})",
             )
         )
     if problems:
@@ -165,9 +180,58 @@ def recognise(
         kind=kind,
         recognition=recognition.id,
     )
-    if recommendation.status == EVALUATED:
-        transition(session, recommendation, RECOGNISED, actor_id)
+    take(session, recommendation, "recognise", "organizer", actor_id, kind=kind)
     return recognition
+
+
+def close(session: Session, recommendation: Recommendation, actor_id: int | None = None) -> None:
+    """Close the loop of a recommendation whose feedback was given (and evaluated)."""
+    take(session, recommendation, "close", "organizer", actor_id)
+
+
+def reopen(
+    session: Session,
+    recommendation: Recommendation,
+    reason: str,
+    actor_id: int | None = None,
+    today: date | None = None,
+) -> None:
+    """重办: the organizer decides, on the record and with a reason, that the lead handles the
+    recommendation again: a new round, the lead's assignment back in progress with a new reply
+    clock from the campaign's policy."""
+    today = today or clocks.today()
+    lead = lead_assignment(recommendation)
+    if lead is None:
+        raise RecommendationError([Problem("status", "no lead department to hand it back to")])
+    deadline = calendar_for(session).add_working_days(
+        today, policy_for(session, recommendation.campaign).reply_days
+    )
+    take(
+        session,
+        recommendation,
+        "reopen",
+        "organizer",
+        actor_id,
+        note=reason,
+        reason=reason,
+        deadline=deadline,
+    )
+    recommendation.round += 1
+    take(
+        session,
+        recommendation,
+        "reopen",
+        "system",
+        actor_id,
+        assignment=lead,
+        note=reason,
+        reason=reason,
+        deadline=deadline,
+    )
+    lead.deadline = deadline
+    lead.completed_at = None
+    lead.replied_at = None
+    session.flush()
 
 
 def public_feedback(session: Session, campaign: Campaign) -> list[Recommendation]:

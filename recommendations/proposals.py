@@ -12,7 +12,13 @@ from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 from minsheng.masking import masked
 from recommendations.models import SOURCES, Assignment, Recommendation
-from recommendations.workflow import DECISIONS, NOT_ADOPTED, check_transition, transition
+from recommendations.workflow import (
+    DECISION_STEPS,
+    DECISIONS,
+    RECOMMENDATION_STEPS,
+    check_step,
+    take,
+)
 from reviews.golden_ideas import golden_ideas
 
 MAX_TITLE = 200
@@ -94,16 +100,35 @@ def decide(
                 "decision", f"unknown decision {decision!r}; expected one of {', '.join(DECISIONS)}"
             )
         )
-    elif (problem := check_transition(recommendation, decision)) is not None:
-        problems.append(problem)
-    if decision in (NOT_ADOPTED, "partly_adopted") and not reason.strip():
-        problems.append(Problem("reason", f"a {decision} decision needs a reason"))
+    else:
+        problems += [
+            # Said in the decision's words: the organizer chose "not adopted", not a step name.
+            Problem("reason", f"a {decision} decision needs a reason")
+            if p.location == "reason"
+            else p
+            for p in check_step(
+                RECOMMENDATION_STEPS,
+                DECISION_STEPS[decision],
+                recommendation.status,
+                "organizer",
+                {"reason": reason},
+                f"recommendation {recommendation.id}",
+            )
+        ]
     if problems:
         raise InputError(problems)
     recommendation.decision = decision
     recommendation.decision_reason = reason.strip()
     recommendation.decided_at = utcnow()
-    transition(session, recommendation, decision, actor_id, reason=reason.strip())
+    take(
+        session,
+        recommendation,
+        DECISION_STEPS[decision],
+        "organizer",
+        actor_id,
+        note=reason,
+        reason=reason.strip() or None,
+    )
 
 
 def visible_recommendations(

@@ -6,8 +6,6 @@ page (反馈) with the suggesters' satisfaction score (评价)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from typing import cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -30,20 +28,29 @@ from minsheng.limits import record_id
 from minsheng.text import sanitised
 from minsheng.throttle import throttled
 from minsheng.web import commit_or_show, label_language, moved_to, or_404
+from minsheng.workdays import calendar_for
+from recommendations import clocks
 from recommendations.assignments import (
+    STEP_ACTIONS,
+    actor_for,
     assign_to_departments,
     department_assignments,
     record_progress,
+    take_assignment_step,
 )
+from recommendations.clocks import assignment_clock, feedback_clock, policy_for, set_policy
 from recommendations.evidence import Upload, evidence_key
 from recommendations.feedback import (
+    close,
     evaluate,
     evaluations,
     public_feedback,
     publish_feedback,
     recognise,
     recognitions,
+    reopen,
 )
+from recommendations.history import history
 from recommendations.models import Assignment, Recommendation
 from recommendations.proposals import (
     create_recommendation,
@@ -57,10 +64,12 @@ from recommendations.webforms import (
     DecisionForm,
     EvaluationForm,
     FeedbackForm,
+    PolicyForm,
     ProgressForm,
     PublicEvaluationForm,
     RecognitionForm,
     RecommendationForm,
+    StepForm,
 )
 from reviews.golden_ideas import golden_ideas
 
@@ -133,7 +142,39 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
         department_rates=department_rates(session, campaign) if staff else [],
         department_names={d.code: d.name for d in session.scalars(select(Department))},
         form=form if staff else None,
+        policy_form=_policy_form(campaign) if staff else None,
     ), 422 if form.errors else 200
+
+
+def _policy_form(campaign: Campaign, posted: bool = False) -> PolicyForm:
+    if posted:
+        return PolicyForm()
+    return PolicyForm(formdata=None, obj=policy_for(get_session(), campaign))
+
+
+@bp.route("/campaigns/<slug>/recommendations/policy", methods=["POST"])
+@access("campaign:organizer")
+def policy(slug: str) -> ResponseReturnValue:
+    """The campaign's clocks in working days (accept, reply, feedback, amber band, ladder)."""
+    session = get_session()
+    campaign = get_campaign_or_404(slug)
+    form = _policy_form(campaign, posted=True)
+    if form.validate_on_submit() and _committed(
+        form,
+        lambda: set_policy(
+            session,
+            campaign,
+            current_user.id,
+            **{name: form[name].data for name in form.data if name != "csrf_token"},
+        ),
+        _("The deadlines have been saved."),
+    ):
+        return redirect(url_for("recommendations.campaign_recommendations", slug=slug))
+    page = url_for("recommendations.campaign_recommendations", slug=slug)
+    for field, errors in form.errors.items():
+        for error in errors:
+            flash(f"{form[field].label.text}: {error}", "error")
+    return redirect(page)
 
 
 @bp.route("/recommendations/")
@@ -141,20 +182,39 @@ def campaign_recommendations(slug: str) -> ResponseReturnValue:
 def work_list() -> ResponseReturnValue:
     """Open assignments first, by deadline; overdue ones are marked. Only those of campaigns the
     user follows up (`campaigns.access.runs_or_receives`) are listed."""
-    every = department_assignments(get_session(), current_user)
+    session = get_session()
+    every = department_assignments(session, current_user)
     mine = [a for a in every if runs_or_receives(current_user, a.recommendation.campaign)]
-    return render_template("recommendations/work_list.html", assignments=mine)
+    today = clocks.today()
+    calendar = calendar_for(session)
+    running = {
+        a.id: assignment_clock(
+            a, today, calendar, policy_for(session, a.recommendation.campaign).amber_days
+        )
+        for a in mine
+    }
+    # By urgency: red, amber, then paused and green ones by their due day; finished ones last.
+    rank = {"red": 0, "amber": 1, "paused": 2, "green": 3}
+    mine.sort(
+        key=lambda a: (
+            rank[c.band] if (c := running[a.id]) is not None else 9,
+            c.due if c is not None else a.deadline,
+        )
+    )
+    return render_template("recommendations/work_list.html", assignments=mine, clocks=running)
 
 
 def _assign_form(recommendation: Recommendation, posted: bool) -> AssignForm:
     """The assignment form, offering the departments not assigned yet."""
     form = AssignForm() if posted else AssignForm(formdata=None)
-    assigned = {a.department_id for a in recommendation.assignments}
-    form.departments.choices = [
+    assigned = {a.department_id for a in recommendation.assignments if a.status != "returned"}
+    choices = [
         SelectChoice(d.id, f"{d.name} ({d.code})")
         for d in get_session().scalars(select(Department).order_by(Department.code))
         if d.id not in assigned
     ]
+    form.lead.choices = [SelectChoice(0, "—"), *choices]
+    form.co_handlers.choices = choices
     return form
 
 
@@ -174,12 +234,16 @@ def _detail_page(
     campaign = recommendation.campaign
     assignments = visible_assignments(current_user, recommendation)
     progress_forms: dict[int, FlaskForm] = {a.id: _progress_form(a) for a in assignments}
+    today = clocks.today()
+    calendar = calendar_for(session)
+    amber = policy_for(session, campaign).amber_days
     forms: dict[str, FlaskForm] = {
         "decision_form": DecisionForm(formdata=None),
         "assign_form": _assign_form(recommendation, posted=False),
         "feedback_form": FeedbackForm(formdata=None),
         "evaluation_form": EvaluationForm(formdata=None),
         "recognition_form": RecognitionForm(formdata=None),
+        "step_form": StepForm(formdata=None),
     }
     if refused is not None:
         if isinstance(slot, int):
@@ -196,9 +260,20 @@ def _detail_page(
         evaluations=evaluations(session, recommendation),
         recognitions=recognitions(session, recommendation),
         progress_forms=progress_forms,
+        clocks={a.id: assignment_clock(a, today, calendar, amber) for a in assignments},
+        feedback_clock=feedback_clock(recommendation, today, calendar, amber),
+        history=history(session, recommendation, current_user),
+        acting_as={a.id: _actor_or_none(a) for a in assignments},
         **forms,
     )
     return page, 200 if refused is None else 422
+
+
+def _actor_or_none(assignment: Assignment) -> str | None:
+    try:
+        return actor_for(current_user, assignment)
+    except InputError:
+        return None
 
 
 @bp.route("/campaigns/<slug>/recommendations/<int:rec_id>")
@@ -250,7 +325,12 @@ def assign(slug: str, rec_id: int) -> ResponseReturnValue:
     session = get_session()
     recommendation = _recommendation(rec_id)
     form = _assign_form(recommendation, posted=True)
-    chosen = form.departments.data or []
+    chosen = form.co_handlers.data or []
+    lead = session.get(Department, form.lead.data) if form.lead.data else None
+    co_handlers = list(session.scalars(select(Department).where(Department.id.in_(chosen))))
+    tasks = {d.id: form.co_task.data or "" for d in co_handlers}
+    if lead is not None:
+        tasks[lead.id] = form.lead_task.data or ""
     return _submit(
         recommendation,
         "assign_form",
@@ -258,10 +338,11 @@ def assign(slug: str, rec_id: int) -> ResponseReturnValue:
         lambda: assign_to_departments(
             session,
             recommendation,
-            list(session.scalars(select(Department).where(Department.id.in_(chosen)))),
-            # A date by then: the action runs only once the form (InputRequired) validated.
-            cast(date, form.deadline.data),
-            current_user.id,
+            lead,
+            co_handlers,
+            tasks=tasks,
+            deadline=form.deadline.data,
+            actor_id=current_user.id,
         ),
         _("The recommendation has been assigned."),
     )
@@ -296,10 +377,50 @@ def progress(slug: str, assignment_id: int) -> ResponseReturnValue:
             current_user,
             form.note.data or "",
             uploads,
-            completes=bool(form.completes.data),
+            percent=form.percent.data,
         ),
         _("The progress has been recorded."),
     )
+
+
+@bp.route(
+    "/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/steps/<step>",
+    methods=["POST"],
+)
+@access("assignment")
+def assignment_step(slug: str, assignment_id: int, step: str) -> ResponseReturnValue:
+    """One step of the assignment's workflow (accept, return, extension, reply, approval); the
+    domain refuses a step the state, the user's part (handler or organizer) or a missing field
+    does not allow, and the page shows why."""
+    assignment = _assignment(assignment_id)
+    if step not in STEP_ACTIONS:
+        abort(404, description=f"No step {sanitised(step[:40])!r}.")
+    form = StepForm()
+    return _submit(
+        assignment.recommendation,
+        "step_form",
+        form,
+        lambda: take_assignment_step(
+            get_session(), assignment, current_user, step, dict(form.data)
+        ),
+        _("Done."),
+    )
+
+
+@bp.route("/campaigns/<slug>/recommendations/<int:rec_id>/steps/<step>", methods=["POST"])
+@access("recommendation:decide")
+def recommendation_step(slug: str, rec_id: int, step: str) -> ResponseReturnValue:
+    """The organizer closes the loop of a recommendation, or reopens it (重办) with a reason."""
+    recommendation = _recommendation(rec_id)
+    form = StepForm()
+    session = get_session()
+    actions: dict[str, Callable[[], object]] = {
+        "close": lambda: close(session, recommendation, current_user.id),
+        "reopen": lambda: reopen(session, recommendation, form.reason.data or "", current_user.id),
+    }
+    if step not in actions:
+        abort(404, description=f"No step {sanitised(step[:40])!r}.")
+    return _submit(recommendation, "step_form", form, actions[step], _("Done."))
 
 
 @bp.route("/campaigns/<slug>/recommendations/assignments/<int:assignment_id>/files/<name>")

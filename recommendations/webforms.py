@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -49,14 +48,51 @@ class DecisionForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    departments = SelectMultipleField(_l("Departments"), coerce=int, validate_choice=False)
-    deadline = DateField(_l("Deadline"), validators=[InputRequired()])
+    lead = SelectField(_l("Lead department (主办)"), coerce=int, validate_choice=False)
+    lead_task = TextAreaField(_l("Task of the lead department"), validators=[Length(max=5000)])
+    co_handlers = SelectMultipleField(
+        _l("Co-handling departments (协办)"), coerce=int, validate_choice=False
+    )
+    co_task = TextAreaField(
+        _l("Task of the co-handling departments"), validators=[Length(max=5000)]
+    )
+    deadline = DateField(
+        _l("Reply deadline (empty: from the campaign's policy)"), validators=[Optional()]
+    )
 
 
 class ProgressForm(FlaskForm):
     note = TextAreaField(_l("Progress"), validators=[DataRequired()])
+    percent = IntegerField(_l("Share of the work done (%)"), validators=[Optional()])
     attachments = MultipleFileField(_l("Evidence files"))
-    completes = BooleanField(_l("The work is completed"))
+
+
+class StepForm(FlaskForm):
+    """The fields any step of an assignment or recommendation may need; each step's form shows
+    the ones it needs (`workflow.Step.requires`)."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=5000)])
+    until = DateField(_l("New deadline"), validators=[Optional()])
+    reply = TextAreaField(_l("Reply"), validators=[Length(max=5000)])
+
+
+class PolicyForm(FlaskForm):
+    accept_days = IntegerField(_l("Accept within (working days)"), validators=[InputRequired()])
+    reply_days = IntegerField(
+        _l("Lead replies within (working days)"), validators=[InputRequired()]
+    )
+    co_reply_days = IntegerField(
+        _l("Co-handlers hand in their part within (working days)"), validators=[InputRequired()]
+    )
+    feedback_days = IntegerField(
+        _l("Suggesters hear back within (working days)"), validators=[InputRequired()]
+    )
+    amber_days = IntegerField(
+        _l("Amber from this many working days before a deadline"), validators=[InputRequired()]
+    )
+    ladder_days = IntegerField(
+        _l("Working days between two escalation levels"), validators=[InputRequired()]
+    )
 
 
 class FeedbackForm(FlaskForm):

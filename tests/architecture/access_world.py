@@ -25,7 +25,7 @@ from invitations.optout import signed_ref
 from invitations.sampling import draw_sample
 from minsheng.accounts.users import get_or_create_department
 from minsheng.jobs import Job, update_job
-from recommendations.assignments import assign_to_departments, record_progress
+from recommendations.assignments import accept, assign_to_departments, record_progress
 from recommendations.evidence import Upload, evidence_name
 from recommendations.proposals import decide
 from reviews.experts import assign_expert
@@ -78,10 +78,11 @@ def build_world(app: Flask, session: Session) -> World:
     (assignment,) = assign_to_departments(
         session,
         recommendation,
-        [users["linked_department"].department],
-        date(2026, 7, 15),
+        users["linked_department"].department,
+        deadline=date(2026, 7, 15),
         today=date(2026, 7, 1),
     )
+    accept(session, assignment, users["linked_department"])
     update = record_progress(
         session,
         assignment,
@@ -94,8 +95,9 @@ def build_world(app: Flask, session: Session) -> World:
     decide(session, elsewhere, "adopted")
     planning = next(d for d in campaign.departments if d.code == "planning")
     (foreign,) = assign_to_departments(
-        session, elsewhere, [planning], date(2026, 7, 15), today=date(2026, 7, 1)
+        session, elsewhere, planning, deadline=date(2026, 7, 15), today=date(2026, 7, 1)
     )
+    accept(session, foreign, UserFactory(role="department", department=planning))
     foreign_update = record_progress(
         session, foreign, users["owner"], "规划局已受理", [Upload("受理单.pdf", b"%PDF-1.4")]
     )
@@ -129,6 +131,8 @@ def build_world(app: Flask, session: Session) -> World:
         "slug": campaign.slug,
         "rec_id": recommendation.id,
         "assignment_id": assignment.id,
+        "step": "accept",
+        "recommendations.recommendation_step:step": "close",
         "name": evidence_name(str(update.attachments[0])),
         "report_id": report.id,
         "export_id": export.id,

@@ -129,4 +129,4 @@ def test_a_refused_decision_keeps_the_choice_and_leads_to_the_reason(
                 AuditEvent.object_type == "recommendation", AuditEvent.object_id == str(rec_id)
             )
         ).all()
-        assert actions == ["recommendation.create", "recommendation.not_adopted"]
+        assert actions == ["recommendation.create", "recommendation.reject"]

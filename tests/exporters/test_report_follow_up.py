@@ -5,15 +5,15 @@ stage, due date and whether it is on time; personal data in any of them masked."
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date
 
 from sqlalchemy import select
 
 from exporters.reports import produce_report, request_report
 from forms.models import Response
-from minsheng.db import utcnow
+from minsheng.db import local_date, utcnow
 from minsheng.files import file_store
-from recommendations.assignments import assign_to_departments, local_date
+from recommendations.assignments import assign_to_departments
 from recommendations.proposals import create_recommendation, decide
 from reviews.annotations import annotate
 from reviews.experts import close_review_round
@@ -50,8 +50,17 @@ def test_report_shows_expert_readings_golden_ideas_and_adopted_recommendations(
     )
     decide(session, adopted, "adopted", actor_id=organizer.id)
     lead, co = campaign.departments[0], campaign.departments[1]
-    due = local_date(utcnow()) + timedelta(days=30)
-    assign_to_departments(session, adopted, [lead, co], due, organizer.id)
+    # The report judges "not yet due" on today: the last working day the calendar knows.
+    assign_to_departments(
+        session,
+        adopted,
+        lead,
+        [co],
+        deadline=date(2026, 12, 31),
+        actor_id=organizer.id,
+        today=min(local_date(utcnow()), date(2026, 12, 30)),
+    )
+    due = adopted.assignments[0].deadline
     refused = create_recommendation(
         session, campaign, "取消全部停车收费", "不予采纳的建议。", "expert"
     )

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from invitations.channels import SmtpChannel, SmtpSettings
 from minsheng.accounts.users import get_or_create_department
 from minsheng.jobs import get_celery
-from recommendations.assignments import record_progress
+from recommendations.assignments import reply
 from recommendations.escalation import escalate_overdue, escalation_level, notify_escalations
 from recommendations.models import Escalation
 from recommendations.tasks import escalate_overdue_task
 from tests.factories import UserFactory
+from tests.recommendations.conftest import department_user
 
 
 class Inbox:
@@ -91,11 +92,11 @@ def test_running_twice_a_day_escalates_once_per_level(session, assigned):
 
 def test_completed_and_not_yet_due_assignments_are_not_escalated(session, assigned):
     transport, planning = assigned.assignments
-    record_progress(session, transport, UserFactory(role="organizer"), "办结", completes=True)
+    reply(session, planning, department_user(session, "planning"), "协办完成")
     assert escalate_overdue(session, date(2026, 7, 15)) == []  # due today: not overdue
     (only,) = escalate_overdue(session, date(2026, 7, 20))
-    assert only.assignment_id == planning.id
-    assert not transport.overdue
+    assert only.assignment_id == transport.id
+    assert not planning.overdue
 
 
 def test_notices_go_to_the_department_then_organizers_and_admins(session, assigned, people):

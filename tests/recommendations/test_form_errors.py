@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
 
-from recommendations.assignments import record_progress
-from recommendations.feedback import evaluate, publish_feedback
+from recommendations.feedback import close, evaluate, publish_feedback
 from recommendations.models import Recommendation
 from recommendations.proposals import decide
-from tests.factories import UserFactory
+from tests.recommendations.conftest import complete
 
 BASE = "/campaigns/transport-2026/recommendations"
 
@@ -47,7 +45,7 @@ def test_refused_steps_keep_what_was_typed_with_the_problem_under_its_field_or_i
     # A state the recommendation is not in names no field: the summary says it.
     early = client.post(f"{BASE}/{rec.id}/feedback?lang=en", data={"text": "已办结"})
     assert early.status_code == 422
-    allowed = "is &#39;proposed&#39;; it can move to adopted, partly_adopted, not_adopted"
+    allowed = "is &#39;proposed&#39;; feedback follows completion"
     assert allowed in _summary(early.text)
     assert "\n已办结</textarea>" in early.text
     session.refresh(rec)
@@ -55,26 +53,25 @@ def test_refused_steps_keep_what_was_typed_with_the_problem_under_its_field_or_i
 
 
 def test_an_assignment_in_the_past_keeps_the_departments_and_the_date(
-    client, login, session, make_recommendation, departments
+    client, login, session, make_recommendation, departments, on_day
 ):
     login("organizer")
     rec = make_recommendation()
     decide(session, rec, "adopted")
     session.commit()
-    past = (date.today() - timedelta(days=3)).isoformat()
+    past = "2026-06-28"
     transport = departments["transport"].id
     page = client.post(
         f"{BASE}/{rec.id}/assignments?lang=en",
-        data={"departments": [transport], "deadline": past},
+        data={"lead": transport, "deadline": past},
     )
     assert page.status_code == 422
-    assert f"{past} is in the past" in _error(page.text, "deadline")
+    assert f"{past} is not a working day after today (2026-07-01)" in _error(page.text, "deadline")
     assert f'value="{past}"' in page.text
     assert f'<option selected value="{transport}">' in page.text
-    missing = client.post(f"{BASE}/{rec.id}/assignments?lang=en", data={"deadline": ""})
+    missing = client.post(f"{BASE}/{rec.id}/assignments?lang=en", data={"lead": "0"})
     assert missing.status_code == 422
-    assert "This field is required." in _error(missing.text, "deadline")
-    assert "Deadline: This field is required." in _summary(missing.text)
+    assert "needs a lead" in _summary(missing.text)
     session.refresh(rec)
     assert rec.assignments == []
 
@@ -107,8 +104,7 @@ def test_progress_with_a_refused_file_keeps_the_note_under_that_assignment(
 def test_an_evaluation_without_a_score_and_a_recognition_of_nobody_are_shown_again(
     client, login, session, assigned
 ):
-    for assignment in assigned.assignments:
-        record_progress(session, assignment, UserFactory(role="organizer"), "办结", completes=True)
+    complete(session, assigned)
     publish_feedback(session, assigned, "已延后末班车。")
     session.commit()
     login("organizer")
@@ -121,6 +117,7 @@ def test_an_evaluation_without_a_score_and_a_recognition_of_nobody_are_shown_aga
     assert '<a href="#satisfaction-0">Satisfaction:' in _summary(page.text)
     assert 'value="群众认可"' in page.text
     evaluate(session, assigned, 4, "suggester")
+    close(session, assigned)
     session.commit()
     refused = client.post(
         f"{BASE}/{assigned.id}/recognitions?lang=en",

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
 from minsheng.audit import AuditEvent
-from recommendations.assignments import assign_to_departments, record_progress
+from recommendations.assignments import assign_to_departments
 from recommendations.feedback import publish_feedback
 from recommendations.models import Recommendation
 from recommendations.proposals import decide
-from tests.factories import UserFactory
-from tests.recommendations.conftest import TODAY
+from tests.recommendations.conftest import TODAY, complete
 
 BASE = "/campaigns/transport-2026/recommendations"
 
 
 def test_organizer_adds_decides_and_assigns_through_the_pages(
-    client, login, session, campaign, departments
+    client, login, session, campaign, departments, on_day
 ):
     organizer = login("organizer")
     base = BASE
@@ -37,14 +36,26 @@ def test_organizer_adds_decides_and_assigns_through_the_pages(
     assert "采纳率" in page.text  # zh_CN is the default locale
     rec = session.scalar(select(Recommendation))
     client.post(f"{base}/{rec.id}/decision", data={"decision": "adopted"})
-    deadline = (date.today() + timedelta(days=365)).isoformat()
     client.post(
         f"{base}/{rec.id}/assignments",
-        data={"departments": [departments["transport"].id], "deadline": deadline},
+        data={
+            "lead": departments["transport"].id,
+            "lead_task": "调整末班车",
+            "co_handlers": [departments["planning"].id],
+            "co_task": "线网意见",
+        },
     )
     session.refresh(rec)
     assert rec.status == "assigned"
-    assert [a.department.code for a in rec.assignments] == ["transport"]
+    assert [(a.department.code, a.role, a.task) for a in rec.assignments] == [
+        ("transport", "lead", "调整末班车"),
+        ("planning", "co", "线网意见"),
+    ]
+    # From the default policy, in working days after 1 July 2026.
+    assert rec.assignments[0].deadline == date(2026, 7, 22)
+    page = client.get(f"{base}/{rec.id}").text
+    assert "主办" in page and "协办" in page and "2026-07-22" in page
+    assert "分派" in page or "交办" in page
     # Each action is audited once, by the domain function the page calls.
     actions = list(
         session.scalars(
@@ -53,12 +64,7 @@ def test_organizer_adds_decides_and_assigns_through_the_pages(
             .order_by(AuditEvent.id)
         )
     )
-    assert actions == [
-        "recommendation.create",
-        "recommendation.adopted",
-        "recommendation.assign",
-        "recommendation.assigned",
-    ]
+    assert actions == ["recommendation.create", "recommendation.adopt", "recommendation.assign"]
 
 
 def _two_departments_work(session, make_recommendation, departments):
@@ -66,7 +72,9 @@ def _two_departments_work(session, make_recommendation, departments):
     other = make_recommendation("规划局的事项")
     for rec, code in ((mine, "transport"), (other, "planning")):
         decide(session, rec, "adopted")
-        assign_to_departments(session, rec, [departments[code]], date(2026, 7, 20), today=TODAY)
+        assign_to_departments(
+            session, rec, departments[code], deadline=date(2026, 7, 20), today=TODAY
+        )
     session.commit()
     return mine, other
 
@@ -93,23 +101,30 @@ def test_department_users_see_only_their_department(
     assert client.post(progress, data={f"a{theirs}-note": "越权"}).status_code == 404
 
 
-def test_department_reports_progress_with_an_evidence_file(
-    client, login, session, make_recommendation, departments
+def test_department_accepts_and_reports_progress_with_an_evidence_file(
+    client, login, session, make_recommendation, departments, on_day
 ):
     mine, _ = _two_departments_work(session, make_recommendation, departments)
     user = login("department", department_code="transport")
     assignment = mine.assignments[0]
+    assert "签收" in client.get(f"{BASE}/{mine.id}").text
+    client.post(f"{BASE}/assignments/{assignment.id}/steps/accept")
     client.post(
         f"{BASE}/assignments/{assignment.id}/progress",
         data={
             f"a{assignment.id}-note": "已完成时刻表调整",
-            f"a{assignment.id}-completes": "y",
+            f"a{assignment.id}-percent": "80",
             f"a{assignment.id}-attachments": (io.BytesIO(b"%PDF-1.4 evidence"), "时刻表.pdf"),
         },
         content_type="multipart/form-data",
     )
     session.refresh(mine)
-    assert mine.status == "completed"
+    session.refresh(assignment)
+    assert (mine.status, assignment.status, assignment.progress) == (
+        "in_progress",
+        "in_progress",
+        80,
+    )
     page = client.get(f"{BASE}/{mine.id}").text
     assert "1-时刻表.pdf" in page
     url = f"{BASE}/assignments/{assignment.id}/files/1-时刻表.pdf"
@@ -126,9 +141,7 @@ def test_department_reports_progress_with_an_evidence_file(
 def test_public_feedback_page_shows_feedback_and_takes_one_rating_per_browser(
     client, session, assigned
 ):
-    organizer = UserFactory(role="organizer")
-    for assignment in assigned.assignments:
-        record_progress(session, assignment, organizer, "办结", completes=True)
+    complete(session, assigned)
     publish_feedback(session, assigned, "末班车已延后30分钟。")
     session.commit()
     page = client.get("/s/transport-2026/feedback?lang=en")
@@ -211,7 +224,7 @@ def test_old_recommendation_urls_redirect_permanently_under_the_campaign(
     files = client.get(f"/recommendations/assignments/{assignment.id}/files/a.pdf?x=1")
     assert files.headers["Location"] == f"{BASE}/assignments/{assignment.id}/files/a.pdf?x=1"
     work = client.get("/recommendations/").text
-    assert f'href="{BASE}/{mine.id}"' in work
+    assert f'href="{BASE}/{mine.id}#assignment-{assignment.id}"' in work
 
 
 def test_old_urls_reveal_nothing_to_those_who_may_not_see_the_recommendation(

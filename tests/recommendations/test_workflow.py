@@ -1,72 +1,90 @@
-"""The state machine as scenario lists: paths that must succeed, steps that must be refused."""
+"""Both state machines as scenario lists: paths that must succeed, steps that must be refused
+(wrong state, wrong actor, a missing field), and the README's copy of the tables."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from minsheng.audit import events_for
 from recommendations.errors import TransitionError
-from recommendations.workflow import ALLOWED_TRANSITIONS, STATES, transition
+from recommendations.workflow import (
+    ASSIGNMENT_STATES,
+    ASSIGNMENT_STEPS,
+    RECOMMENDATION_STEPS,
+    STATES,
+    markdown,
+    take,
+)
 
-ALLOWED_PATHS = [
+ORGANIZER = "organizer"
+PATHS = [
+    # (step, actor, fields)
     [
-        "adopted",
-        "assigned",
-        "in_progress",
-        "completed",
-        "feedback_given",
-        "evaluated",
-        "recognised",
+        ("adopt", ORGANIZER, {}),
+        ("assign", ORGANIZER, {"lead": "transport"}),
+        ("start", "system", {}),
+        ("complete", "system", {}),
+        ("give_feedback", ORGANIZER, {"text": "已延长"}),
+        ("evaluate", "system", {}),
+        ("reopen", ORGANIZER, {"reason": "多数不满意"}),
+        ("complete", "system", {}),
+        ("give_feedback", ORGANIZER, {"text": "已整改"}),
+        ("close", ORGANIZER, {}),
+        ("recognise", ORGANIZER, {"kind": "suggester"}),
     ],
-    ["partly_adopted", "assigned", "completed", "feedback_given", "evaluated"],
-    ["not_adopted", "feedback_given", "evaluated", "recognised"],
+    [("reject", ORGANIZER, {"reason": "已有规划"}), ("give_feedback", ORGANIZER, {"text": "说明"})],
 ]
 
 REFUSED = [
-    # (steps that succeed first, refused step)
-    ([], "assigned"),
-    ([], "completed"),
-    (["adopted"], "not_adopted"),
-    (["adopted"], "feedback_given"),
-    (["not_adopted"], "assigned"),
-    (["adopted", "assigned"], "feedback_given"),
-    (["adopted", "assigned", "in_progress"], "assigned"),
-    (["not_adopted", "feedback_given", "evaluated", "recognised"], "proposed"),
+    # (steps that succeed first, refused step, actor, fields, what the message names)
+    ([], "assign", ORGANIZER, {"lead": "transport"}, "it allows adopt, adopt_in_part, reject"),
+    ([], "reject", ORGANIZER, {}, "'reject' needs a reason"),
+    ([], "adopt", "handler", {}, "taken by organizer, not by handler"),
+    ([("adopt", ORGANIZER, {})], "give_feedback", ORGANIZER, {"text": "x"}, "is 'adopted'"),
+    ([("adopt", ORGANIZER, {})], "assign", ORGANIZER, {}, "'assign' needs a lead"),
+    ([("reject", ORGANIZER, {"reason": "r"})], "assign", ORGANIZER, {"lead": "t"}, "not 'assign'"),
+    ([], "teleport", ORGANIZER, {}, "unknown step 'teleport'"),
 ]
 
 
-@pytest.mark.parametrize("path", ALLOWED_PATHS, ids=lambda p: "-".join(p))
-def test_allowed_paths_succeed_and_are_audited(session, make_recommendation, path):
-    recommendation = make_recommendation()
-    for status in path:
-        transition(session, recommendation, status)
-    assert recommendation.status == path[-1]
-    actions = [e.action for e in events_for(session, "recommendation", recommendation.id)]
-    assert actions == ["recommendation.create"] + [f"recommendation.{s}" for s in path]
-
-
-@pytest.mark.parametrize(("before", "refused"), REFUSED, ids=lambda v: str(v))
-def test_refused_steps_name_the_current_state_and_the_allowed_ones(
-    session, make_recommendation, before, refused
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: "-".join(s for s, _, _ in p))
+def test_allowed_paths_succeed_and_are_in_the_history_and_the_audit(
+    session, make_recommendation, path
 ):
     recommendation = make_recommendation()
-    for status in before:
-        transition(session, recommendation, status)
+    for step, actor, fields in path:
+        take(session, recommendation, step, actor, **fields)
+    assert recommendation.status == RECOMMENDATION_STEPS[path[-1][0]].target
+    actions = [e.action for e in events_for(session, "recommendation", recommendation.id)]
+    assert actions == ["recommendation.create"] + [f"recommendation.{s}" for s, _, _ in path]
+
+
+@pytest.mark.parametrize(("before", "step", "actor", "fields", "named"), REFUSED)
+def test_refused_steps_say_why_and_change_nothing(
+    session, make_recommendation, before, step, actor, fields, named
+):
+    recommendation = make_recommendation()
+    for done, by, given in before:
+        take(session, recommendation, done, by, **given)
     current = recommendation.status
     with pytest.raises(TransitionError) as caught:
-        transition(session, recommendation, refused)
-    message = str(caught.value)
-    assert f"is {current!r}" in message
-    allowed = ALLOWED_TRANSITIONS[current]
-    assert (", ".join(allowed) if allowed else "nothing (final state)") in message
-    assert f"not to {refused!r}" in message
+        take(session, recommendation, step, actor, **fields)
+    assert named in str(caught.value)
     assert recommendation.status == current
 
 
-def test_unknown_states_are_refused_with_the_list_of_states(session, make_recommendation):
-    with pytest.raises(TransitionError, match="unknown status 'done'; expected one of proposed"):
-        transition(session, make_recommendation(), "done")
+def test_every_state_of_both_tables_is_reached_or_left_by_a_step():
+    for table, states in ((RECOMMENDATION_STEPS, STATES), (ASSIGNMENT_STEPS, ASSIGNMENT_STATES)):
+        for step in table.values():
+            assert step.target in states and set(step.sources) <= set(states)
+    assert {"submitted", "accepted", "returned", "extension_requested", "replied"} <= set(
+        ASSIGNMENT_STATES
+    )
+    assert {"reopened", "closed", "evaluated"} <= set(STATES)
 
 
-def test_every_target_state_is_a_known_state():
-    assert {t for targets in ALLOWED_TRANSITIONS.values() for t in targets} <= set(STATES)
+def test_the_readme_shows_the_tables_as_generated():
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    assert markdown() in readme, "run `minsheng recommendations workflow` and paste it"
