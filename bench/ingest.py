@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from statistics import quantiles
+from statistics import median, quantiles
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -429,8 +429,11 @@ def main(argv: list[str] | None = None) -> int:
             gunicorn("bare_ingest:create_app()", env, args.workers, "/bare", BENCH) as bare_host,
             gunicorn("minsheng.app:create_app()", env, args.workers, f"/s/{SLUG}") as host,
         ):
-            for _ in range(args.rounds):
-                for key in TARGETS:
+            for turn in range(args.rounds):
+                # Every other round runs the endpoints in the opposite order, so neither side
+                # always follows the other (a warmed cache, a checkpoint just written).
+                order = list(TARGETS) if turn % 2 == 0 else list(reversed(TARGETS))
+                for key in order:
                     server = bare_host if key == "bare" else host
                     rounds[key].append(measure(server, key, clients, slice_seconds, procs))
         minsheng_ids = stored_ids(url, "responses")
@@ -439,11 +442,45 @@ def main(argv: list[str] | None = None) -> int:
             check(merge(rounds["page"]), [s for s in minsheng_ids if s.startswith("p")]),
             check(merge(rounds["api"]), [s for s in minsheng_ids if s.startswith("a")]),
         ]
-    report(results, clients, seconds, args.workers)
+    ratios = round_ratios(rounds)
+    report(results, clients, seconds, args.workers, ratios)
+    out = BENCH / "out"
+    out.mkdir(exist_ok=True)
+    (out / "ingest.json").write_text(
+        json.dumps(
+            {
+                "when": datetime.now(UTC).isoformat(),
+                "load_average": os.getloadavg(),
+                "rounds": {
+                    key: [round(len(r["accepted"]) / r["seconds"], 1) for r in parts]
+                    for key, parts in rounds.items()
+                },
+                "ratios": ratios,
+            },
+            indent=2,
+        )
+    )
     return 0 if all(r["missing"] == 0 and r["duplicates"] == 0 for r in results) else 1
 
 
-def report(results: list[dict[str, Any]], clients: int, seconds: float, workers: int) -> None:
+def round_ratios(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, list[float]]:
+    """Each endpoint's accepted/s over the bare endpoint's in the same round: the machine's load
+    moves both sides of one round alike, so the median of these is the figure to compare."""
+    bare = [len(r["accepted"]) / r["seconds"] for r in rounds["bare"]]
+    return {
+        key: [len(r["accepted"]) / r["seconds"] / b for r, b in zip(parts, bare, strict=True)]
+        for key, parts in rounds.items()
+        if key != "bare"
+    }
+
+
+def report(
+    results: list[dict[str, Any]],
+    clients: int,
+    seconds: float,
+    workers: int,
+    ratios: dict[str, list[float]],
+) -> None:
     cpu = platform.processor() or platform.machine()
     try:
         model = next(
@@ -471,8 +508,13 @@ def report(results: list[dict[str, Any]], clients: int, seconds: float, workers:
             f"{r['duplicates']:5d}"
         )
     bare = results[0]["rate"]
-    for r in results[1:]:
-        print(f"{r['target']}: {100 * r['rate'] / bare:.0f}% of the bare endpoint's throughput")
+    print(f"# load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for (key, per_round), r in zip(ratios.items(), results[1:], strict=True):
+        shown = " ".join(f"{x:.0%}" for x in per_round)
+        print(
+            f"{r['target']}: {100 * r['rate'] / bare:.0f}% of the bare endpoint's throughput "
+            f"over the run; per round {shown}; median {median(per_round):.0%} ({key})"
+        )
     for r in results:
         if r["errors"]:
             print(f"{r['target']} errors (first 5): {r['errors'][:5]}")

@@ -2,14 +2,16 @@
 `invitations.tokens.create_invitations`, then send M e-mails to a local SMTP sink through Celery
 workers on Redis, on SQLite and on PostgreSQL, next to the raw ceilings measured in the same run.
 
-    .venv/bin/python bench/invitations.py [--invitations 1000000] [--emails 100000]
+    .venv/bin/python bench/invitations.py [--invitations 1000000] [--emails 10000] [--rounds 5]
         [--databases sqlite,postgresql] [--workers 2] [--batch-size 500]
 
 Ceilings: for creation, a bare COPY (PostgreSQL) or executemany (SQLite) of the same rows with
 tokens already hashed into a table with the same columns and indexes; for sending, one bare
-smtplib connection pushing messages to the same sink. PostgreSQL and Redis come from
-`scripts/services.sh` in a folder of their own, with PostgreSQL's durability turned back on
-(fsync, synchronous_commit, full_page_writes) so the figures are those of a real server.
+smtplib connection pushing messages to the same sink, run before the first round of sending,
+between rounds and after the last, in the same process (a round's ratio is to the mean of the
+ceilings on either side of it; the median over the rounds is the figure). PostgreSQL and Redis
+come from `scripts/services.sh` in a folder of their own, with PostgreSQL's durability turned
+back on (fsync, synchronous_commit, full_page_writes) so the figures are those of a real server.
 Prints throughput and peak memory (RSS of this process while creating, of the workers while
 sending) and writes them to bench/out/invitations.json.
 """
@@ -36,6 +38,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import psutil
@@ -154,11 +157,13 @@ def database_url(kind: str, server_url: str, folder: Path) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
-def people_csv(count: int) -> bytes:
+def people_csv(count: int, start: int = 0) -> bytes:
+    """`count` people numbered from `start`: each round invites people of its own, so a
+    recipient the sink sees twice is a message sent twice."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["姓名", "手机号", "邮箱", "district"])
-    for i in range(count):
+    for i in range(start, start + count):
         writer.writerow([f"居民{i}", f"139{i:08d}", f"p{i}@bench.example", f"区{i % 20}"])
     return out.getvalue().encode("utf-8")
 
@@ -247,48 +252,89 @@ def start_workers(settings: dict[str, str], count: int, log: Path) -> list[subpr
     return workers
 
 
-def send_phase(
-    app: Any, settings: dict[str, str], sink: CountingSink, emails: int, workers: int, batch: int
-) -> dict[str, Any]:
-    """Import `emails` contacts, invite them, then queue every batch and time the workers until
-    the sink has every message."""
+def prepare_round(app: Any, emails: int, batch: int, start: int) -> tuple[list[list[int]], float]:
+    """Import `emails` contacts, invite them and plan their first messages (not timed)."""
     with app.app_context():
         session = get_session()
         campaign, _ = load_campaign_file(session, str(EXAMPLE))
         campaign.settings = {**campaign.settings, "sending": {"rate_per_second": {"email": 1e6}}}
         contact_list = get_or_create_list(session, f"bench-{uuid.uuid4().hex[:6]}")
         started = time.perf_counter()
-        import_contacts(session, contact_list, people_csv(emails), "bench.csv")
+        import_contacts(session, contact_list, people_csv(emails, start), "bench.csv")
         ids = list(session.scalars(select(Contact.id).where(Contact.list_id == contact_list.id)))
         create_invitations(session, campaign, ids)
         session.commit()
         prepare = time.perf_counter() - started
-        batches = plan_first_messages(session, campaign, "email", batch_size=batch)
+        # Earlier rounds' invitations have their step 0 already: only this round's are planned.
+        return plan_first_messages(session, campaign, "email", batch_size=batch), prepare
 
-    log = Path(settings["INSTANCE_PATH"]) / "workers.log"
-    procs = start_workers(settings, workers, log)
-    children = [psutil.Process(p.pid) for p in procs]
-    time.sleep(3)  # let the workers connect before the clock starts
+
+def send_round(sink: CountingSink, batches: list[list[int]], emails: int) -> dict[str, Any]:
+    """Queue every batch of a round and time the (already running) workers until the sink has
+    every message."""
     before = sink.count
-    try:
-        with PeakRss(lambda: children) as rss:
-            started = time.perf_counter()
-            for ids_batch in batches:
-                send_batch_task.delay(ids_batch, 0, "email")
+    started = time.perf_counter()
+    for ids_batch in batches:
+        send_batch_task.delay(ids_batch, 0, "email")
+    last, last_change = sink.count, time.perf_counter()
+    while sink.count - before < emails:
+        time.sleep(0.05)
+        if sink.count != last:
             last, last_change = sink.count, time.perf_counter()
-            while sink.count - before < emails:
-                time.sleep(0.2)
-                if sink.count != last:
-                    last, last_change = sink.count, time.perf_counter()
-                elif time.perf_counter() - last_change > 120:
-                    break
-            seconds = time.perf_counter() - started
+        elif time.perf_counter() - last_change > 120:
+            break
+    seconds = time.perf_counter() - started
+    sent = sink.count - before
+    return {"emails": sent, "seconds": seconds, "per_second": sent / seconds}
+
+
+def send_phase(
+    app: Any,
+    settings: dict[str, str],
+    sink: CountingSink,
+    port: int,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """`args.rounds` rounds of `args.emails` messages through the workers, each between two runs
+    of the bare ceiling in the same process: B E B E ... E B. A round's ratio is its workers'
+    rate over the mean of the ceilings right before and right after it, so both sides of one
+    ratio see the same machine; the figure to compare is the median of the rounds' ratios."""
+    log = Path(settings["INSTANCE_PATH"]) / "workers.log"
+    procs = start_workers(settings, args.workers, log)
+    children = [psutil.Process(p.pid) for p in procs]
+    ceiling_count = max(2000, args.emails // 5)
+    rounds: list[dict[str, Any]] = []
+    try:
+        time.sleep(3)  # let the workers connect before the first round
+        with PeakRss(lambda: children) as rss:
+            ceiling = smtp_ceiling(port, ceiling_count)
+            for n in range(args.rounds):
+                batches, prepare = prepare_round(app, args.emails, args.batch, n * args.emails)
+                sent = send_round(sink, batches, args.emails)
+                after = smtp_ceiling(port, ceiling_count)
+                pair = (ceiling["per_second"] + after["per_second"]) / 2
+                rounds.append(
+                    {
+                        **sent,
+                        "prepare_seconds": prepare,
+                        "ceiling_before": ceiling["per_second"],
+                        "ceiling_after": after["per_second"],
+                        "ratio": sent["per_second"] / pair,
+                        "load_average": os.getloadavg()[0],
+                    }
+                )
+                print(
+                    f"  round {n + 1}: {sent['per_second']:,.0f}/s, ceiling "
+                    f"{ceiling['per_second']:,.0f} / {after['per_second']:,.0f}/s, "
+                    f"{rounds[-1]['ratio']:.0%}",
+                    flush=True,
+                )
+                ceiling = after
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=60)
-    sent = sink.count - before
     with app.app_context():
         states = dict(
             get_session()
@@ -296,10 +342,13 @@ def send_phase(
             .all()
         )
     return {
-        "prepare_seconds": prepare,
-        "emails": sent,
-        "seconds": seconds,
-        "per_second": sent / seconds,
+        "rounds": rounds,
+        "emails": sum(r["emails"] for r in rounds),
+        "per_second": median(r["per_second"] for r in rounds),
+        "ceiling_per_second": median(
+            (r["ceiling_before"] + r["ceiling_after"]) / 2 for r in rounds
+        ),
+        "ratio": median(r["ratio"] for r in rounds),
         "workers_peak_rss_mb": rss.peak / 2**20,
         "duplicates": sink.duplicates,
         "delivery_states": states,
@@ -308,11 +357,12 @@ def send_phase(
 
 def smtp_ceiling(port: int, count: int) -> dict[str, Any]:
     """One bare smtplib connection, one small message after another."""
+    run = uuid.uuid4().hex[:8]  # recipients of its own, apart from the duplicates count
     smtp = smtplib.SMTP("127.0.0.1", port)
     started = time.perf_counter()
     for n in range(count):
         mail = EmailMessage()
-        mail["From"], mail["To"], mail["Subject"] = "b@bench", f"c{n}@ceiling.example", "x"
+        mail["From"], mail["To"], mail["Subject"] = "b@bench", f"c{n}-{run}@ceiling.example", "x"
         mail.set_content("ceiling")
         smtp.send_message(mail)
     seconds = time.perf_counter() - started
@@ -345,21 +395,12 @@ def run(kind: str, args: argparse.Namespace, server_url: str, broker: str) -> di
         result: dict[str, Any] = {"create": create_phase(app, args.invitations)}
         print(f"[{kind}] ceiling: bare insert of the same rows", flush=True)
         result["create_ceiling"] = ceiling_phase(url, args.invitations)
-        # The ceiling is measured right before and right after the workers' run and averaged:
-        # on a shared machine one short measurement moves by a third from one minute to the next.
-        ceiling_count = max(1000, args.emails // 10)
-        before = smtp_ceiling(port, ceiling_count)
-        print(f"[{kind}] sending {args.emails:,} e-mails with {args.workers} workers", flush=True)
-        result["send"] = send_phase(app, settings, sink, args.emails, args.workers, args.batch)
-        after = smtp_ceiling(port, ceiling_count)
-        result["send_ceiling"] = {
-            "emails": before["emails"] + after["emails"],
-            "seconds": before["seconds"] + after["seconds"],
-            "per_second": (before["per_second"] + after["per_second"]) / 2,
-            "before_per_second": before["per_second"],
-            "after_per_second": after["per_second"],
-        }
-        result["send_ratio"] = result["send"]["per_second"] / result["send_ceiling"]["per_second"]
+        print(
+            f"[{kind}] sending {args.rounds} x {args.emails:,} e-mails with {args.workers} "
+            "workers, each round between two bare ceilings",
+            flush=True,
+        )
+        result["send"] = send_phase(app, settings, sink, port, args)
     finally:
         get_database(app).engine.dispose()
         controller.stop()
@@ -370,27 +411,25 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
     lines = [
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB; Python {platform.python_version()}; "
-        f"{datetime.now(UTC):%Y-%m-%d}",
-        f"{args.invitations:,} invitations, {args.emails:,} e-mails, {args.workers} workers, "
-        f"batches of {args.batch}",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"{args.invitations:,} invitations; {args.rounds} rounds of {args.emails:,} e-mails, "
+        f"{args.workers} workers, batches of {args.batch}",
         "",
         "| database | create invitations | bare insert (ceiling) | peak RSS creating (growth) "
-        "| send e-mails via Celery | bare SMTP (ceiling: before / after) | ratio "
+        "| send via Celery (median) | bare SMTP (median) | ratio per round | median ratio "
         "| workers' peak RSS | duplicates |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for kind, r in results.items():
-        c, cc, s, sc = r["create"], r["create_ceiling"], r["send"], r["send_ceiling"]
+        c, cc, s = r["create"], r["create_ceiling"], r["send"]
+        per_round = " ".join(f"{x['ratio']:.0%}" for x in s["rounds"])
         lines.append(
             f"| {kind} | {c['per_second']:,.0f}/s ({c['seconds']:.1f} s) "
             f"| {cc['per_second']:,.0f}/s ({cc['seconds']:.1f} s) "
             f"| {c['peak_rss_mb']:.0f} MB (+{c['rss_growth_mb']:.0f}) "
-            f"| {s['per_second']:,.0f}/s ({s['emails']:,} in {s['seconds']:.1f} s) "
-            f"| {sc['per_second']:,.0f}/s ({sc['before_per_second']:,.0f} / "
-            f"{sc['after_per_second']:,.0f}) | {r['send_ratio']:.0%} "
-            f"| {s['workers_peak_rss_mb']:.0f} MB "
-            f"(prepare {s['prepare_seconds']:.0f} s) "
-            f"| {s['duplicates']} |"
+            f"| {s['per_second']:,.0f}/s | {s['ceiling_per_second']:,.0f}/s | {per_round} "
+            f"| {s['ratio']:.0%} | {s['workers_peak_rss_mb']:.0f} MB | {s['duplicates']} |"
         )
     return "\n".join(lines)
 
@@ -398,7 +437,8 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invitations", type=int, default=1_000_000)
-    parser.add_argument("--emails", type=int, default=100_000)
+    parser.add_argument("--emails", type=int, default=10_000, help="e-mails per round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of sending")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", "--batch-size", type=int, default=500)
