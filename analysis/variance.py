@@ -1,6 +1,8 @@
 """Variance machinery for sampling designs: a declared design resolved to arrays, and the
 ultimate-cluster (Taylor linearisation) covariance of linearised values, summed per PSU and
-centred within strata. `analysis.design` and `analysis.crosstabs` build on it."""
+centred within strata, after projecting out the calibration variables when the weights are
+calibrated (post-stratified, raked, linear). `analysis.design` and `analysis.crosstabs` build on
+it."""
 
 from __future__ import annotations
 
@@ -25,6 +27,44 @@ LONELY_PSU = ("fail", "remove")
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """How the design's weights were calibrated, so that the variance takes it into account.
+
+    Parameters
+    ----------
+    base_weights : str, optional
+        Column of the weights before calibration (the design weights); default 1 for every row.
+    margins : tuple
+        Categorical calibration variables: a column name for a one-way margin (raking,
+        post-stratification on one variable) or a tuple of names for a joint margin (the cells
+        of a post-stratification). Each gives one indicator per category.
+    covariates : tuple of str
+        Numeric calibration variables of a linear (GREG) calibration, such as enrolment.
+
+    Notes
+    -----
+    A calibrated estimator is asymptotically the regression estimator on the calibration
+    variables, so its linearised values are the residuals of the (base-weighted) regression of
+    the estimator's influence values on them (Deville & Sarndal 1992; Sarndal, Swensson &
+    Wretman 1992, section 6.6). This is what R ``survey`` does for ``calibrate`` (``qr.resid``
+    in ``svyrecvar``) and, within cells, for ``postStratify``; ``rake`` iterates the same
+    projection margin by margin, which converges to it. A margin's own total then has a
+    standard error of 0, as it should: calibration fixes it.
+    """
+
+    base_weights: str | None = None
+    margins: tuple[str | tuple[str, ...], ...] = ()
+    covariates: tuple[str, ...] = ()
+
+    def columns(self) -> list[str]:
+        """Every column the calibration reads."""
+        names = [self.base_weights] if self.base_weights else []
+        for margin in self.margins:
+            names.extend((margin,) if isinstance(margin, str) else margin)
+        return [*names, *self.covariates]
+
+
+@dataclass(frozen=True)
 class SamplingDesign:
     """A declared sampling design: which columns of the frame hold what.
 
@@ -44,6 +84,9 @@ class SamplingDesign:
     lonely_psu : {"fail", "remove"}
         What to do with a stratum holding a single PSU: refuse (default) or let it contribute
         no variance (R ``options(survey.lonely.psu = "remove")``).
+    calibration : Calibration, optional
+        How ``weights`` were calibrated to population totals; the variance then uses the
+        calibration residuals. Without it the weights are taken as fixed design weights.
     """
 
     weights: str | None = None
@@ -51,6 +94,7 @@ class SamplingDesign:
     clusters: str | None = None
     fpc: str | None = None
     lonely_psu: str = "fail"
+    calibration: Calibration | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +106,9 @@ class PreparedDesign:
     psu_stratum: IntArray  # stratum of every PSU (of every row when psu is None)
     n_psu: IntArray  # PSUs per stratum
     factor: FloatArray  # (1 - f_h) n_h / (n_h - 1) per stratum; 0 for removed lonely PSUs
+    # Calibration: the regressors (rows x k) and the pre-calibration weights, or None.
+    calibration_x: FloatArray | None = None
+    base_weights: FloatArray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -104,6 +151,8 @@ def prepare_design(frame: pd.DataFrame, design: SamplingDesign) -> PreparedDesig
     if design.lonely_psu not in LONELY_PSU:
         raise UnknownOptionError.for_choice("lonely_psu", design.lonely_psu, LONELY_PSU)
     names = [c for c in (design.weights, design.strata, design.clusters, design.fpc) if c]
+    if design.calibration is not None:
+        names.extend(design.calibration.columns())
     check_columns(list(frame.columns), names)
     n = len(frame)
     w = weight_array(frame[design.weights] if design.weights else None, n)
@@ -143,17 +192,90 @@ def prepare_design(frame: pd.DataFrame, design: SamplingDesign) -> PreparedDesig
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(n_psu > 1, (1 - f) * n_psu / (n_psu - 1), 0.0)
+    x, base = (None, None)
+    if design.calibration is not None:
+        x, base = _calibration_arrays(frame, design.calibration)
     return PreparedDesign(
         weights,
         None if psu is None else psu.astype(np.int64),
         psu_stratum,
         n_psu,
         factor,
+        x,
+        base,
     )
 
 
+def _calibration_arrays(
+    frame: pd.DataFrame, calibration: Calibration
+) -> tuple[FloatArray, FloatArray]:
+    """The regressors of a calibration (`calibration_regressors`) and the base weights."""
+    n = len(frame)
+    w = weight_array(frame[calibration.base_weights] if calibration.base_weights else None, n)
+    return calibration_regressors(frame, calibration)[0], np.ones(n) if w is None else w
+
+
+def calibration_regressors(
+    frame: pd.DataFrame, calibration: Calibration
+) -> tuple[FloatArray, list[object]]:
+    """The calibration variables as a matrix (rows x k) and a label per column: an intercept
+    ``()``, an indicator ``("margin", key, category)`` for every category of every margin
+    (a tuple of categories for a joint margin), and each covariate by its name."""
+    n = len(frame)
+    blocks: list[FloatArray] = [np.ones((n, 1))]
+    labels: list[object] = [()]
+    problems = []
+    for margin in calibration.margins:
+        names = (margin,) if isinstance(margin, str) else margin
+        codes, levels = [], []
+        for name in names:
+            c, k = category_codes(frame[name])
+            if (c < 0).any():
+                problems.append(Problem(f"calibration margin `{name}`", "missing values"))
+            codes.append(np.maximum(c, 0))
+            levels.append(k)
+        dims = tuple(max(len(k), 1) for k in levels)
+        present, cell = compact_codes(np.ravel_multi_index(tuple(codes), dims), int(np.prod(dims)))
+        blocks.append((cell[:, None] == np.arange(present.shape[0])).astype(np.float64))
+        for flat in present.tolist():
+            at = np.unravel_index(flat, dims)
+            key = tuple(levels[i][int(j)] for i, j in enumerate(at))
+            labels.append(("margin", margin, key[0] if isinstance(margin, str) else key))
+    for name in calibration.covariates:
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            problems.append(Problem(f"calibration covariate `{name}`", "missing values"))
+        blocks.append(values[:, None])
+        labels.append(name)
+    if problems:
+        raise DesignError(problems)
+    return np.hstack(blocks), labels
+
+
+def calibration_residuals(design: PreparedDesign, z: FloatArray) -> FloatArray:
+    """Linearised values ``z`` (rows x k) with the calibration variables projected out.
+
+    z = w u with w the calibrated weights; u is regressed on the calibration variables by
+    least squares weighted with the base weights, and w times the residual is returned (R
+    ``survey``: ``qr.resid(qr(X sqrt(d)), x / (g sqrt(d))) g sqrt(d)``). Least squares by
+    ``numpy.linalg.lstsq``, so a rank-deficient set (the indicators of two margins both span
+    the intercept) needs no column dropped.
+    """
+    if design.calibration_x is None or design.base_weights is None:
+        return z
+    w = design.weights
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(w[:, None] > 0, z / w[:, None], 0.0)
+    root = np.sqrt(design.base_weights)[:, None]
+    beta = np.linalg.lstsq(design.calibration_x * root, u * root, rcond=None)[0]
+    residual: FloatArray = (u - design.calibration_x @ beta) * w[:, None]
+    return residual
+
+
 def psu_totals(design: PreparedDesign, z: FloatArray) -> FloatArray:
-    """Sum the linearised values ``z`` (rows x k) within each PSU."""
+    """Sum the linearised values ``z`` (rows x k) within each PSU, after projecting out the
+    calibration variables (`calibration_residuals`) when the weights are calibrated."""
+    z = calibration_residuals(design, z)
     if design.psu is None:
         return z
     n_psus = int(design.psu_stratum.shape[0])
@@ -217,6 +339,12 @@ def cell_share_covariance(
     if total <= 0:
         return np.full(n_cells, np.nan), np.full((n_cells, n_cells), np.nan)
     p = np.bincount(safe_cell, weights=w, minlength=n_cells) / total
+    if design.calibration_x is not None:
+        # Calibrated: the residuals depend on the rows' values, so the linearised values of
+        # the k shares are formed row by row (rows x k), z_i = w_i (e_c(i) - p) / W.
+        z = -np.outer(w, p)
+        z[np.flatnonzero(valid), safe_cell[valid]] += w[valid]
+        return p, stratified_covariance(design, psu_totals(design, z / total))
     if design.psu is not None:
         n_psus = int(design.psu_stratum.shape[0])
         sums = np.bincount(design.psu * n_cells + safe_cell, weights=w, minlength=n_psus * n_cells)

@@ -64,8 +64,9 @@ def test_simple_random_sample_without_replacement_matches_classic_formula():
 
 def test_equal_weights_with_replacement_have_design_effect_one():
     y = np.arange(20, dtype=float) ** 1.5
-    result = design_mean(pd.DataFrame({"y": y}), "y", SamplingDesign())
+    result = design_mean(pd.DataFrame({"y": y}), "y", SamplingDesign(), deff="with-replacement")
     assert result.design_effect == pytest.approx(1.0, rel=1e-12)
+    assert result.effective_n == pytest.approx(20.0, rel=1e-12)
     assert result.se == pytest.approx(y.std(ddof=1) / np.sqrt(20), rel=1e-12)
 
 
