@@ -35,8 +35,10 @@ def _float_arg(name: str, default: float) -> float:
 @access("campaign:results")
 def campaign_summary(slug: str) -> ResponseReturnValue:
     """The campaign summary (suppressed for department users). Query: ``segments``
-    (comma-separated columns to crosstab by), ``method`` (interval method, default wilson),
-    ``alpha`` (default 0.05), ``weights=campaign`` (rake to the campaign file's margins)."""
+    (comma-separated columns to crosstab by), ``method`` (interval method of unweighted shares,
+    default wilson), ``alpha`` (default 0.05), ``weighting`` (``declared``, the default: the
+    design-based estimates of the campaign file's design and margins; ``none``: unweighted),
+    ``weights=campaign`` (insist on raking to the campaign file's margins)."""
     # pandas, scipy, pyarrow: only when asked (issue 10)
     from analysis.snapshots import snapshot_root
     from analysis.summary import summarize
@@ -54,6 +56,7 @@ def campaign_summary(slug: str) -> ResponseReturnValue:
         method=request.args.get("method", "wilson"),
         snapshot_root=snapshot_root(),
         rake=request.args.get("weights") == "campaign",
+        weighting=request.args.get("weighting", "declared"),
     )
     shown = for_viewer(summary)
     return dict(shown) if isinstance(shown, Mapping) else shown.to_dict()
@@ -146,6 +149,9 @@ _CHOICE_ROW = {
         "ci_high": _NUMBER,
         "percent_of_mentions": _NUMBER,
         "suppressed": {"type": "boolean"},
+        "se": _NUMBER,
+        "design_effect": _NUMBER,
+        "effective_n": _NUMBER,
     },
 }
 _QUESTION = {
@@ -194,6 +200,13 @@ add_openapi(
                     {"name": "method", "in": "query", "schema": {"type": "string"}},
                     {"name": "alpha", "in": "query", "schema": {"type": "number"}},
                     {"name": "weights", "in": "query", "schema": {"enum": ["campaign"]}},
+                    {
+                        "name": "weighting",
+                        "in": "query",
+                        "description": "declared (default): design-based estimates of the "
+                        "campaign file's design and margins; none: unweighted.",
+                        "schema": {"enum": ["declared", "none"]},
+                    },
                 ],
                 "responses": {
                     "200": json_body(
@@ -288,6 +301,13 @@ add_openapi(
                 "questions": {"type": "array", "items": _QUESTION},
                 "segments": {"type": "array", "items": {"type": "string"}},
                 "crosstabs": {"type": ["object", "null"]},
+                "estimation": {"enum": ["unweighted", "design-based", "kish-approximation"]},
+                "design": {
+                    "type": ["object", "null"],
+                    "description": "How design-based standard errors were computed: variance "
+                    "method, strata, clusters, df, fpc, calibration, interval and design-effect "
+                    "conventions, weight summary.",
+                },
             },
         },
         "SummaryJob": {

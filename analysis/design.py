@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -20,6 +21,7 @@ from analysis.variance import (
     PreparedDesign,
     SamplingDesign,
     active_units,
+    cell_share_covariance,
     prepare_design,
     psu_totals,
     stratified_covariance,
@@ -34,7 +36,9 @@ __all__ = [
     "SamplingDesign",
     "design_mean",
     "design_proportion",
+    "design_shares",
     "design_total",
+    "prepared_estimate",
 ]
 
 #: Design-based proportion intervals, as ``survey::svyciprop(method=)``: logit, arcsine,
@@ -389,3 +393,129 @@ def design_proportion(
     if domain is not None:
         y = np.where(np.asarray(domain, dtype=bool), y, np.nan)
     return _estimate("proportion", y, prepare_design(frame, design), alpha, method, deff, interval)
+
+
+def prepared_estimate(
+    design: PreparedDesign,
+    y: FloatArray,
+    statistic: str = "mean",
+    *,
+    alpha: float = 0.05,
+    method: str = "logit",
+    deff: str = "without-replacement",
+    interval: str = "t",
+) -> DesignEstimate:
+    """`design_mean` / `design_total` / `design_proportion` of values ``y`` (one per row of the
+    prepared design; NaN = not in the domain or not answered), for callers that estimate many
+    variables on one design (a campaign summary), so the design is resolved once. For a
+    proportion ``y`` is the 0/1 indicator."""
+    if statistic not in ("mean", "total", "proportion"):
+        raise UnknownOptionError.for_choice("statistic", statistic, ("mean", "total", "proportion"))
+    return _estimate(
+        statistic,
+        np.asarray(y, dtype=np.float64),
+        design,
+        alpha,
+        method if statistic == "proportion" else "taylor",
+        deff,
+        interval,
+    )
+
+
+def design_shares(
+    design: PreparedDesign,
+    cell: npt.NDArray[np.int64],
+    n_cells: int,
+    *,
+    alpha: float = 0.05,
+    method: str = "logit",
+    deff: str = "without-replacement",
+    interval: str = "t",
+) -> tuple[DesignEstimate, ...]:
+    """The design-based share of every category 0..n_cells-1 of one answer per row (``cell``,
+    -1 = not answered, its PSU kept), each as `design_proportion` gives it, from one pass:
+    the shares' covariance is `analysis.variance.cell_share_covariance`."""
+    check_alpha(alpha)
+    check_design_options(method, deff, interval)
+    valid = (cell >= 0) & (design.weights > 0)
+    w = np.where(valid, design.weights, 0.0)
+    n, total_w = int(valid.sum()), float(w.sum())
+    p, cov = cell_share_covariance(design, np.where(valid, cell, -1), n_cells)
+    n_psu, n_strata = active_units(design, valid)
+    df = n_psu - n_strata
+    out = []
+    for c in range(n_cells):
+        if n == 0:
+            y = np.full(cell.shape[0], np.nan)
+            out.append(_estimate("proportion", y, design, alpha, method, deff, interval))
+            continue
+        share, var = float(p[c]), float(max(cov[c, c], 0.0))
+        out.append(
+            _share_estimate(
+                share,
+                var,
+                (n, n_psu, n_strata, df, total_w),
+                design,
+                alpha,
+                (method, deff, interval),
+            )
+        )
+    return tuple(out)
+
+
+def _share_estimate(
+    p: float,
+    var: float,
+    sizes: tuple[int, int, int, int, float],
+    design: PreparedDesign,
+    alpha: float,
+    options: tuple[str, str, str],
+) -> DesignEstimate:
+    """A proportion from its estimate and design variance, as `_estimate` finishes one."""
+    n, n_psu, n_strata, df, total_w = sizes
+    method, deff, interval = options
+    se = float(np.sqrt(var))
+    # svyvar of a 0/1 variable is p (1 - p) n / (n - 1).
+    srs = p * (1 - p) / (n - 1) if n > 1 else float("nan")
+    note = None
+    if deff == "without-replacement":
+        if total_w <= n:
+            srs, note = (
+                float("nan"),
+                (
+                    "the weights add up to no more than the sample size, so the design effect "
+                    "without replacement is undefined; scale them to the population"
+                ),
+            )
+        else:
+            srs *= (total_w - n) / total_w
+    design_effect = var / srs if srs > 0 else float("nan")
+    low = high = moe = float("nan")
+    if df > 0 or interval == "normal":
+        q = _quantile(alpha, df, interval)
+        moe = q * se
+        low, high, bound_note = _proportion_bounds(p, se, q, method, alpha, (n, df))
+        note = bound_note or note
+    else:
+        note = "the design has no degrees of freedom (one PSU per stratum): no interval"
+    return DesignEstimate(
+        statistic="proportion",
+        estimate=p,
+        se=se,
+        ci_low=nan_to_none(low),
+        ci_high=nan_to_none(high),
+        margin_of_error=nan_to_none(moe),
+        design_effect=nan_to_none(design_effect),
+        effective_n=nan_to_none(n / design_effect) if design_effect > 0 else None,
+        df=df,
+        n_unweighted=n,
+        n_psu=n_psu,
+        n_strata=n_strata,
+        weighted_base=total_w,
+        method=method,
+        alpha=alpha,
+        note=note,
+        deff_kind=deff,
+        interval=interval,
+        calibrated=design.calibration_x is not None,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,14 @@ import pandas as pd
 from analysis.categories import weight_array
 from analysis.crosstabs import CrosstabScan, crosstab_scan
 from analysis.design import SamplingDesign
+from analysis.design_questions import (
+    mean_estimate,
+    net_promoter,
+    proportion_estimate,
+    rows_with_design,
+    share_estimates,
+    top_box_indicator,
+)
 from analysis.errors import check_alpha, check_columns
 from analysis.frames import categorical_of, choice_names, option_column, rating_scores
 from analysis.proportions import (
@@ -52,8 +61,9 @@ from analysis.summary_types import (
     scale_points,
     segments_not_categorical,
 )
+from analysis.survey_design import AnalysisDesign, DeclaredDesign, analysis_design
 from analysis.text import text_summary
-from analysis.weighting import Margins, raked_weights
+from analysis.weighting import Margins
 from questionnaire.schema import Form, Question
 
 WEIGHT_COLUMN = "__weight__"
@@ -65,11 +75,19 @@ def _single(form: Form, q: Question, frame: pd.DataFrame, o: Options) -> Questio
     table = frequencies(column, None, o.weights, o.alpha, o.method)
     base = question_base(q, form, table.n_unweighted, table.n_missing, table.weighted_base)
     rows = rows_from_table(form, q, table, names)
+    codes = column.cat.codes.to_numpy().astype(np.int64)
+    if o.design is not None:
+        rows = rows_with_design(rows, share_estimates(o.design, codes, len(names), o.alpha))
     scores = rating_scores(form, q)
     if scores is None:
         return QuestionSummary(**base, kind="single", rows=rows, note=table.note)
     top_codes = np.argsort(scores, kind="stable")[-2:]
-    if o.weights is None:
+    if o.design is not None:
+        score = np.array([*scores, *[np.nan] * (len(names) - len(scores) + 1)])[codes]
+        mean = mean_estimate(o.design, score, o.alpha)
+        indicator = top_box_indicator(codes, top_codes.tolist(), len(scores))
+        top_box = proportion_estimate(o.design, indicator, o.alpha)
+    elif o.weights is None:
         mean, top_box = rating_from_counts(table, scores, top_codes, len(column), o)
     else:
         mean, top_box = _rating_from_rows(column, scores, top_codes, len(names), o)
@@ -111,7 +129,16 @@ def _multiple(form: Form, q: Question, frame: pd.DataFrame, o: Options) -> Quest
     names = choice_names(form, q)
     selected = o.columns(frame, [option_column(q, n) for n in names], names)
     table = multiple_choice_frequencies(selected, o.weights, o.alpha, o.method)
-    return multiple_summary(form, q, table)
+    summary = multiple_summary(form, q, table)
+    if o.design is None:
+        return summary
+    answered = selected.notna().any(axis=1).to_numpy()
+    ticks = selected.fillna(0).astype(float).to_numpy() != 0
+    estimates = [
+        proportion_estimate(o.design, np.where(answered, ticks[:, j], np.nan), o.alpha)
+        for j in range(len(names))
+    ]
+    return replace(summary, rows=rows_with_design(summary.rows, estimates))
 
 
 def _ranking(form: Form, q: Question, frame: pd.DataFrame, o: Options) -> QuestionSummary:
@@ -130,13 +157,26 @@ def _ranking(form: Form, q: Question, frame: pd.DataFrame, o: Options) -> Questi
 def _numeric(form: Form, q: Question, frame: pd.DataFrame, o: Options) -> QuestionSummary:
     values = o.column(frame, q.name)
     summary = numeric_summary(values, o.weights, o.alpha)
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if o.design is not None:
+        sd = summary.mean.sd
+        summary = replace(summary, mean=mean_estimate(o.design, numbers, o.alpha, sd))
     mean = summary.mean
     base = question_base(q, form, mean.n_unweighted, mean.n_missing, mean.weighted_base)
     rows: tuple[ChoiceRow, ...] = ()
     points = scale_points(q)
     if points is not None:
         rows = point_rows(points, frequencies(values, points, o.weights, o.alpha, o.method))
-    nps = net_promoter_score(values, o.weights, o.alpha) if is_nps(q) else None
+        if o.design is not None:
+            at = {p: i for i, p in enumerate(points)}
+            codes = np.array([at.get(v, -1) for v in numbers.tolist()], dtype=np.int64)
+            rows = rows_with_design(rows, share_estimates(o.design, codes, len(points), o.alpha))
+    nps = None
+    if is_nps(q):
+        if o.design is not None:
+            nps = net_promoter(o.design, numbers, o.alpha)
+        else:
+            nps = net_promoter_score(values, o.weights, o.alpha)
     kind = "nps" if nps is not None else "numeric"
     return QuestionSummary(**base, kind=kind, rows=rows, numeric=summary, nps=nps, note=mean.note)
 
@@ -213,6 +253,7 @@ def summarize_frame(
     workers: int | None = None,
     margins: Margins | None = None,
     weight_bounds: tuple[float, float] | None = None,
+    design: DeclaredDesign | None = None,
 ) -> CampaignSummary:
     """Summarise every question of ``form`` on ``frame`` (as built by `analysis.frames`).
 
@@ -246,6 +287,15 @@ def summarize_frame(
         Population margins to rake the analysed responses to (`analysis.weighting.raked_weights`,
         after the quality exclusions, starting from ``weights`` if given); ``weight_bounds``
         trims the adjustment factors. The raking report is ``weighting`` in the result.
+    design : DeclaredDesign, optional
+        The sampling design (strata, clusters, population per stratum) of the responses
+        (`analysis.survey_design.declared_design` of a campaign file).
+
+    With a design or margins every estimate is design-based: Taylor-linearisation standard
+    errors with strata, clusters and fpc, the calibration residuals of the raking, intervals,
+    design effects and effective n as the design declares (`analysis.survey_design`); the
+    crosstab tests are Rao-Scott corrected on the same design. With ``weights`` alone the
+    intervals use Kish's effective n, and ``estimation`` says so.
 
     Returns
     -------
@@ -257,19 +307,11 @@ def summarize_frame(
     check = quality_check(frame, form, exclude)
     keep = None if check.keep.all() else check.keep
     kept_weights: npt.NDArray[np.float64] | None = w if w is None or keep is None else w[keep]
-    weighting = None
-    if margins:
-        variables = sorted(
-            {v for key in margins for v in ((key,) if isinstance(key, str) else key)}
-        )
-        check_columns(list(frame.columns), variables)
-        sample = pd.DataFrame(
-            {v: Options(None, alpha, method, keep=keep).column(frame, v) for v in variables}
-        )
-        raked = raked_weights(sample, margins, kept_weights, bounds=weight_bounds)
-        kept_weights = np.asarray(raked.weights, dtype=np.float64)
-        weighting = raked.report
-    options = Options(kept_weights, alpha, method, text_analysis, keep)
+    analysis = None
+    if design is not None or margins:
+        analysis = _analysis_design(frame, keep, design, margins, weight_bounds, kept_weights)
+        kept_weights = analysis.weights
+    options = Options(kept_weights, alpha, method, text_analysis, keep, analysis)
     asked = [q for q in form.questions() if q.type not in ("note", "calculate")]
     # Questions are independent and numpy releases the GIL in its array loops, so a thread per
     # core summarises several at once.
@@ -287,7 +329,7 @@ def summarize_frame(
     questions = tuple(summaries)
     crosstabs = None
     if segments:
-        crosstabs = _crosstabs(frame, form, tuple(segments), kept_weights, alpha, keep)
+        crosstabs = _crosstabs(frame, form, tuple(segments), options)
         if progress is not None:
             progress(1.0, "crosstabs")
     return CampaignSummary(
@@ -296,7 +338,7 @@ def summarize_frame(
         n_responses=int(check.keep.sum()),
         quality=check.report,
         weighted=kept_weights is not None,
-        weighting=weighting,
+        weighting=None if analysis is None else analysis.raking,
         alpha=alpha,
         method=method,
         questions=questions,
@@ -307,7 +349,33 @@ def summarize_frame(
             for name in ORIGINS
             if name in frame.columns
         },
+        estimation=_estimation(analysis, kept_weights),
+        design=None if analysis is None else analysis.report,
     )
+
+
+def _estimation(analysis: AnalysisDesign | None, weights: object) -> str:
+    if analysis is not None:
+        return "design-based"
+    return "unweighted" if weights is None else "kish-approximation"
+
+
+def _analysis_design(
+    frame: pd.DataFrame,
+    keep: npt.NDArray[np.bool_] | None,
+    design: DeclaredDesign | None,
+    margins: Margins | None,
+    bounds: tuple[float, float] | None,
+    weights: npt.NDArray[np.float64] | None,
+) -> AnalysisDesign:
+    """The design of the kept responses, from only the columns it reads."""
+    names = [c for c in (design.strata, design.clusters) if c] if design else []
+    for key in margins or {}:
+        names.extend((key,) if isinstance(key, str) else key)
+    check_columns(list(frame.columns), names)
+    kept = Options(None, 0.05, "wilson", keep=keep)
+    columns = pd.DataFrame({name: kept.column(frame, name) for name in dict.fromkeys(names)})
+    return analysis_design(columns, design, margins, bounds, weights)
 
 
 def _origin_counts(column: pd.Series[Any]) -> dict[str, int]:
@@ -322,22 +390,22 @@ def _done(summary: QuestionSummary) -> Future[QuestionSummary]:
 
 
 def _crosstabs(
-    frame: pd.DataFrame,
-    form: Form,
-    segments: tuple[str, ...],
-    weights: npt.NDArray[np.float64] | None,
-    alpha: float,
-    keep: npt.NDArray[np.bool_] | None,
+    frame: pd.DataFrame, form: Form, segments: tuple[str, ...], o: Options
 ) -> CrosstabScan:
     check_columns(list(frame.columns), list(segments))
     not_categorical = [s for s in segments if not isinstance(frame[s].dtype, pd.CategoricalDtype)]
     if not_categorical:
         raise segments_not_categorical(not_categorical)
     rows = [q.name for q in form.questions() if q.type == "select_one" and q.name not in segments]
-    if keep is not None:
-        frame = frame.loc[keep, [*rows, *segments]]
+    table = o.columns(frame, [*rows, *segments], [*rows, *segments])
     design = None
-    if weights is not None:
-        frame = frame.assign(**{WEIGHT_COLUMN: weights})
+    if o.design is not None:
+        # The full design (strata, clusters, fpc, calibration), so the Rao-Scott correction
+        # uses the design-based covariance of the cells.
+        extra = [c for c in o.design.frame.columns if c not in table.columns]
+        table = table.assign(**{c: o.design.frame[c].to_numpy() for c in extra})
+        design = o.design.sampling
+    elif o.weights is not None:
+        table = table.assign(**{WEIGHT_COLUMN: o.weights})
         design = SamplingDesign(weights=WEIGHT_COLUMN)
-    return crosstab_scan(frame, rows, list(segments), design=design, alpha=alpha)
+    return crosstab_scan(table, rows, list(segments), design=design, alpha=o.alpha)

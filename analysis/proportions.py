@@ -72,6 +72,7 @@ class ProportionEstimate(Result):
     """A proportion (0..1) with its confidence interval.
 
     ``estimate``, ``ci_low`` and ``ci_high`` are None when the base is empty (``note`` says so).
+    Design-based shares also give ``se``, ``design_effect`` and ``effective_n``.
     """
 
     estimate: float | None
@@ -83,6 +84,9 @@ class ProportionEstimate(Result):
     alpha: float
     n_unweighted: int
     note: str | None = None
+    se: float | None = None
+    design_effect: float | None = None
+    effective_n: float | None = None
 
 
 def proportion_ci(

@@ -31,7 +31,10 @@ def _numeric(values: Answers) -> FloatArray:
 
 @dataclass(frozen=True)
 class MeanEstimate(Result):
-    """A mean with standard error and t interval; None fields when undefined (see ``note``)."""
+    """A mean with standard error and t interval; None fields when undefined (see ``note``).
+
+    Design-based means (``method`` ``taylor``) also give their design effect and effective n.
+    """
 
     estimate: float | None
     se: float | None
@@ -44,6 +47,8 @@ class MeanEstimate(Result):
     method: str
     alpha: float
     note: str | None = None
+    design_effect: float | None = None
+    effective_n: float | None = None
 
 
 def _mean_parts(y: FloatArray, w: FloatArray | None) -> tuple[float, float, float, int]:

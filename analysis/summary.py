@@ -49,6 +49,7 @@ from analysis.summary_types import (
     is_nps,
     labels,
 )
+from analysis.survey_design import declared_design
 from analysis.weighting import Margins
 from campaigns.models import Campaign
 from minsheng.problems import Problem
@@ -59,6 +60,8 @@ __all__ = [
     "QuestionSummary",
     "campaign_margins",
     "crosstab_cells",
+    "declared_design",
+    "declares_margins",
     "is_nps",
     "labels",
     "summarize",
@@ -71,6 +74,8 @@ __all__ = [
 ]
 
 JOINT = " x "
+#: ``summarize(weighting=)``: the campaign's declared design and margins, or none.
+WEIGHTING = ("declared", "none")
 
 
 def campaign_margins(
@@ -139,8 +144,15 @@ def summarize(
     exclude: Sequence[str] = FLAGS,
     snapshot_root: str | Path | None = None,
     rake: bool = False,
+    weighting: str = "declared",
 ) -> CampaignSummary:
     """Summarise a stored campaign: its responses (read in chunks) and merged questionnaire.
+
+    ``weighting="declared"`` (the default) gives design-based estimates whenever the campaign
+    file declares a sampling design (``settings.design``, `declared_design`) or population
+    margins (``settings.weighting``, `campaign_margins`); ``"none"`` gives the unweighted
+    figures whatever it declares. ``rake=True`` insists on the margins (an error names the
+    setting when there are none).
 
     ``weights`` may name a column of the response frame or give one weight per response in id
     order; everything else is as in `summarize_frame`, which does the work. ``progress`` hears
@@ -149,11 +161,18 @@ def summarize(
     refreshed with only the responses added since; without it they are read from the database.
     ``rake=True`` rakes to the population margins of the campaign file (`campaign_margins`).
     """
-    margins, bounds = campaign_margins(campaign.settings or {}) if rake else (None, None)
+    if weighting not in WEIGHTING:
+        raise UnknownOptionError.for_choice("weighting", weighting, WEIGHTING)
+    settings = campaign.settings or {}
+    margins, bounds, design = None, None, None
+    if rake or (weighting == "declared" and declares_margins(settings)):
+        margins, bounds = campaign_margins(settings)
+    if weighting == "declared":
+        design = declared_design(settings)
     form = campaign_form(session, campaign)
     if progress is not None:
         progress(0.0, "reading responses")
-    if snapshot_root is not None and weights is None and margins is None:
+    if snapshot_root is not None and weights is None and margins is None and design is None:
         # Unweighted: counted straight from the Parquet snapshot, without a pandas frame.
         report = None if progress is None else _second_half(progress)
         options: dict[str, Any] = {
@@ -192,7 +211,14 @@ def summarize(
         exclude=exclude,
         margins=margins,
         weight_bounds=bounds,
+        design=design,
     )
+
+
+def declares_margins(settings: Mapping[str, Any]) -> bool:
+    """Whether a campaign file's settings declare population margins to weight to."""
+    weighting = settings.get("weighting") if isinstance(settings, Mapping) else None
+    return isinstance(weighting, Mapping) and bool(weighting.get("margins"))
 
 
 def _second_half(progress: Progress) -> Progress:

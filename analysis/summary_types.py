@@ -28,6 +28,7 @@ from analysis.proportions import (
 from analysis.quality import QualityReport
 from analysis.results import Result
 from analysis.scales import MeanEstimate, NetPromoterScore, NumericSummary, RankedItem
+from analysis.survey_design import AnalysisDesign, DesignReport
 from analysis.text import TextSummary
 from analysis.weighting import RakingReport
 from minsheng.problems import Problem
@@ -58,6 +59,8 @@ class ChoiceRow(Result):
     """One answer category of a question; percentages and their interval on the 0-100 scale.
 
     ``count`` is unweighted; ``weighted_count`` is set when the summary is weighted.
+    Design-based summaries also give the percentage's standard error ``se`` (0-100 scale), its
+    ``design_effect`` and ``effective_n`` (the base divided by the design effect).
     ``percent_of_mentions`` is set for multiple choice only (share of all ticks).
     ``suppressed`` rows (department outputs, `analysis.suppression`) have their numbers blanked.
     """
@@ -71,6 +74,9 @@ class ChoiceRow(Result):
     ci_high: float | None
     percent_of_mentions: float | None = None
     suppressed: bool = False
+    se: float | None = None
+    design_effect: float | None = None
+    effective_n: float | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,10 @@ class CampaignSummary(Result):
     ``weighting`` reports the raking (convergence,
     margin fit, Kish effective n and design effect) when the summary was raked to margins.
     ``crosstabs`` holds every single-choice question by every segment, with Benjamini-Hochberg
-    control over their tests, when segments are given.
+    control over their tests, when segments are given. ``estimation`` is ``unweighted``,
+    ``design-based`` (a declared design and/or calibration: Taylor-linearisation standard
+    errors, described by ``design``) or ``kish-approximation`` (ad-hoc weights without a
+    design: intervals on Kish's effective n).
     """
 
     slug: str
@@ -134,6 +143,8 @@ class CampaignSummary(Result):
     segments: tuple[str, ...] = ()
     crosstabs: CrosstabScan | None = None
     responses_by: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    estimation: str = "unweighted"
+    design: DesignReport | None = None
 
     def question(self, name: str) -> QuestionSummary:
         """The summary of question ``name``; KeyError naming the known questions otherwise."""
@@ -199,6 +210,7 @@ class Options:
     method: str
     text_analysis: bool = True
     keep: npt.NDArray[np.bool_] | None = None
+    design: AnalysisDesign | None = None
 
     def column(self, frame: pd.DataFrame, name: str) -> pd.Series[Any]:
         """Column ``name`` restricted to the kept rows (quality exclusions), copied only here,

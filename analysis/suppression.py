@@ -21,7 +21,18 @@ from minsheng.problems import Problem
 
 DEFAULT_THRESHOLD = 5
 #: Fields of a row (or crosstab cell) that reveal its count, blanked when it is suppressed.
-ROW_FIELDS = ("count", "weighted_count", "percent", "ci_low", "ci_high", "percent_of_mentions")
+# A design-based row's standard error and effective n give its share back as well.
+ROW_FIELDS = (
+    "count",
+    "weighted_count",
+    "percent",
+    "ci_low",
+    "ci_high",
+    "percent_of_mentions",
+    "se",
+    "design_effect",
+    "effective_n",
+)
 
 BoolArray = npt.NDArray[np.bool_]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -27,6 +27,18 @@ if TYPE_CHECKING:
 
 bp = Blueprint("analysis", __name__, template_folder="templates")
 
+#: Interval methods as a methods note names them (translated in the template).
+INTERVAL_NAMES = {
+    "wilson": "Wilson",
+    "clopper-pearson": "Clopper-Pearson",
+    "agresti-coull": "Agresti-Coull",
+    "jeffreys": "Jeffreys",
+    "wald": "Wald",
+    "logit": "logit",
+    "arcsine": "arcsine",
+    "korn-graubard": "Korn-Graubard",
+}
+
 
 @bp.route("/campaigns/<slug>/results", methods=["GET", "POST"])
 @access("campaign:results")
@@ -37,7 +49,7 @@ def campaign_results(slug: str) -> ResponseReturnValue:
     from analysis.frames import segment_names
     from analysis.loading import campaign_form
     from analysis.snapshots import snapshot_root
-    from analysis.summary import summarize
+    from analysis.summary import declared_design, declares_margins, summarize
 
     session = get_session()
     campaign = get_campaign_or_404(slug)
@@ -55,7 +67,11 @@ def campaign_results(slug: str) -> ResponseReturnValue:
         if queued is not None:
             flash(_("The summary has been queued; it is listed below."), "info")
             return redirect(url_for("analysis.campaign_results", slug=slug, _anchor="summary-jobs"))
-    summary = for_viewer(summarize(session, campaign, snapshot_root=snapshot_root()))
+    weighting = request.args.get("weighting", "declared")
+    summary = for_viewer(
+        summarize(session, campaign, snapshot_root=snapshot_root(), weighting=weighting)
+    )
+    settings = campaign.settings or {}
     jobs = summary_jobs(session, campaign)
     return render_template(
         "analysis/results.html",
@@ -66,6 +82,8 @@ def campaign_results(slug: str) -> ResponseReturnValue:
         form=form,
         jobs=jobs,
         retryable={job.id for job in jobs if can_retry(session, job)},
+        declared=declared_design(settings) is not None or declares_margins(settings),
+        interval_names=INTERVAL_NAMES,
     ), 422 if form.errors else 200
 
 

@@ -11,14 +11,17 @@ import pandas as pd
 import pytest
 
 from analysis.calibration import calibration_of_margins, linear_calibrated_weights
+from analysis.categories import category_codes
 from analysis.design import (
     Calibration,
     SamplingDesign,
     design_mean,
     design_proportion,
+    design_shares,
     design_total,
 )
 from analysis.errors import MarginError, UnknownOptionError
+from analysis.variance import prepare_design
 from analysis.weighting import poststratified_weights, raked_weights
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -163,3 +166,18 @@ def test_calibration_of_margins_names_every_margin():
     calibration = calibration_of_margins({"stype": TYPES, ("a", "b"): {}}, "pw")
     assert calibration.margins == ("stype", ("a", "b"))
     assert calibration.columns() == ["pw", "stype", "a", "b"]
+
+
+@pytest.mark.parametrize("how", DESIGNS)
+def test_shares_of_every_category_at_once_equal_one_proportion_at_a_time(api, how):
+    frame, design = _calibrated(api, how)
+    frame = frame.assign(answer=frame["comp.imp"].where(frame.index % 7 != 0))
+    codes, categories = category_codes(frame["answer"])
+    shares = design_shares(prepare_design(frame, design), codes, len(categories))
+    for category, share in zip(categories, shares, strict=True):
+        one = design_proportion(frame, "answer", category, design)
+        assert share.estimate == pytest.approx(one.estimate, rel=1e-12)
+        assert share.se == pytest.approx(one.se, rel=1e-9)
+        assert (share.ci_low, share.ci_high) == pytest.approx((one.ci_low, one.ci_high), rel=1e-9)
+        assert share.design_effect == pytest.approx(one.design_effect, rel=1e-9)
+        assert share.df == one.df
