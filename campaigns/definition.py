@@ -77,18 +77,25 @@ def read_campaign_file(path: str | Path) -> CampaignDefinition:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(str(path), f"cannot read the file: {exc}")]) from exc
+    return parse_campaign_text(text, path.name)
+
+
+def parse_campaign_text(text: str, name: str) -> CampaignDefinition:
+    """Validate the YAML text of a campaign file called `name` (read from disk or uploaded)."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise TooLargeError([Problem(name, f"a campaign file may hold {MAX_FILE_BYTES:,} bytes")])
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path.name}:{mark.line + 1}" if mark else path.name
+        where = f"{name}:{mark.line + 1}" if mark else name
         raise InputError([Problem(where, f"not valid YAML: {exc}")]) from exc
     except RecursionError:
-        raise InputError([Problem(path.name, "nested too deeply to read")]) from None
+        raise InputError([Problem(name, "nested too deeply to read")]) from None
     too_big = shape_problem(data)
     if too_big:
-        raise TooLargeError([Problem(path.name, too_big)])
-    return parse_campaign(data, source=path.name)
+        raise TooLargeError([Problem(name, too_big)])
+    return parse_campaign(data, source=name)
 
 
 def parse_campaign(

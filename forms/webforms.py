@@ -192,3 +192,8 @@ def initial_data(form: Form, page: int, answers: Mapping[str, Any]) -> dict[str,
         multiple = question.type in ("select_multiple", "rank")
         data[question.name] = default.split() if multiple else default
     return data
+
+
+class UploadForm(FlaskForm):
+    """An uploaded file (an XLSForm workbook, a campaign file) in the `file` input, on the
+    organizer's questionnaire and import pages; the domain's readers say what is wrong with it."""

@@ -126,11 +126,21 @@ def read_xlsform(path: str | Path) -> ImportedForm:
     """Read and validate an XLSForm file; `InputError` names the sheet, row and column of every
     problem (questions' expression problems name the survey row and the question)."""
     path = Path(path)
-    sheets = read_sheets(path)
-    reader = _Reader(path.name, sheets)
+    return _imported(path.name, read_sheets(path))
+
+
+def read_tables(source: str, tables: Sequence[tuple[str, list[list[Any]]]]) -> ImportedForm:
+    """The form of XLSForm sheets given as rows of cells (the questionnaire editor's tables):
+    the same reading and the same sheet/row/column problems as a workbook's."""
+    _check_tables(source, list(tables))
+    return _imported(source, _sheets(tables))
+
+
+def _imported(source: str, sheets: dict[str, Sheet]) -> ImportedForm:
+    reader = _Reader(source, sheets)
     data = reader.mapping()
     try:
-        form = parse_form(data, source=path.name, places=reader.places)
+        form = parse_form(data, source=source, places=reader.places)
     except InputError as exc:
         raise InputError([*reader.problems, *exc.problems]) from None
     if reader.problems:
@@ -159,6 +169,10 @@ def read_sheets(path: Path) -> dict[str, Sheet]:
     except Exception as exc:  # openpyxl, xlrd and zipfile raise many types for a broken file
         raise InputError([Problem(path.name, f"cannot read the file: {exc}")]) from exc
     _check_tables(path.name, tables)
+    return _sheets(tables)
+
+
+def _sheets(tables: Sequence[tuple[str, list[list[Any]]]]) -> dict[str, Sheet]:
     sheets: dict[str, Sheet] = {}
     for name, table in tables:
         rows = [(i, row) for i, row in enumerate(table, start=1) if any(_text(c) for c in row)]
@@ -647,40 +661,42 @@ def write_xlsform(form: Form, path: str | Path) -> None:
     column per language) that `read_xlsform` reads back into an equal form."""
     import openpyxl
 
-    data = form_to_dict(form)
-    languages = list(form.languages)
     book = openpyxl.Workbook()
-    survey = book.active
-    assert survey is not None
-    survey.title = "survey"
+    first = book.active
+    assert first is not None
+    for index, (name, rows) in enumerate(form_tables(form)):
+        sheet = first if index == 0 else book.create_sheet(name)
+        sheet.title = name
+        _write(sheet, rows)
+    book.save(path)
+
+
+def form_tables(form: Form, languages: Sequence[str] = ()) -> list[tuple[str, list[list[Any]]]]:
+    """The survey, choices and settings sheets of `form` as rows of cells, header first, with a
+    column per language of the form and of `languages` (the editor's zh and en)."""
+    data = form_to_dict(form)
+    every = [*form.languages, *(lang for lang in languages if lang not in form.languages)]
     columns = ["type", "name"]
-    columns += [f"{f}::{lang}" for f in TRANSLATABLE_FIELDS for lang in languages]
+    columns += [f"{f}::{lang}" for f in TRANSLATABLE_FIELDS for lang in every]
     columns += PLAIN_FIELDS
-    _write(
-        survey, [columns, *([_cell(r, c) for c in columns] for r in _survey_rows(data["survey"]))]
-    )
-    choices = book.create_sheet("choices")
+    survey = [columns, *([_cell(r, c) for c in columns] for r in _survey_rows(data["survey"]))]
     filters = sorted(
         {k for items in data["choices"].values() for c in items for k in c} - {"name", "label"}
     )
-    choice_columns = ["list_name", "name", *[f"label::{lang}" for lang in languages], *filters]
-    _write(
-        choices,
-        [
-            choice_columns,
-            *(
-                [_cell({"list_name": list_name, **item}, c) for c in choice_columns]
-                for list_name, items in data["choices"].items()
-                for item in items
-            ),
-        ],
-    )
-    settings = book.create_sheet("settings")
+    choice_columns = ["list_name", "name", *[f"label::{lang}" for lang in every], *filters]
+    choices = [
+        choice_columns,
+        *(
+            [_cell({"list_name": list_name, **item}, c) for c in choice_columns]
+            for list_name, items in data["choices"].items()
+            for item in items
+        ),
+    ]
     values = dict(data["settings"])
     title = values.pop("form_title")
     setting_columns = [f"form_title::{lang}" for lang in title]
-    _write(settings, [[*setting_columns, *values], [*title.values(), *values.values()]])
-    book.save(path)
+    settings = [[*setting_columns, *values], [*title.values(), *values.values()]]
+    return [("survey", survey), ("choices", choices), ("settings", settings)]
 
 
 def _write(sheet: Any, rows: Iterable[Sequence[Any]]) -> None:

@@ -51,6 +51,16 @@ def local_date(moment: datetime, zone: str = LOCAL_TIMEZONE) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
+def local_time_text(moment: datetime | None, zone: str = LOCAL_TIMEZONE) -> str:
+    """A stored (UTC) moment as people of ``zone`` read it on a page, ``2026-03-01 07:30``
+    (the `localtime` template filter, given a campaign: in the campaign's zone)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always returned timezone-aware, on SQLite as on PostgreSQL."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.messages.mofile import write_mo
@@ -13,7 +14,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale, refresh
 
-from minsheng.db import LOCAL_TIMEZONE
+from minsheng.db import LOCAL_TIMEZONE, local_time_text
 from minsheng.packages import FEATURE_PACKAGES
 
 LOCALES = ("zh_CN", "en")
@@ -79,5 +80,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", LOCAL_TIMEZONE)
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+
+    def localtime(moment: Any, campaign: Any = None) -> str:
+        """`{{ moment|localtime(campaign) }}`: in the campaign's time zone, else the app's."""
+        zone = getattr(campaign, "timezone", None) or LOCAL_TIMEZONE
+        return local_time_text(moment, zone)
+
+    app.jinja_env.filters["localtime"] = localtime
     # A cached locale from an earlier request in the same app context (tests, CLI) must not stick.
     app.before_request(refresh)

@@ -6,7 +6,7 @@ dependency graph (`Form.dependencies`), matrices that share one choice list, fix
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -82,14 +82,53 @@ def check_logic(form: Form, parser: Reporter) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ExpressionProblem:
+    """One problem of an expression typed in the questionnaire editor; `position` is the 0-based
+    character it points at (None when the problem is the whole expression's)."""
+
+    message: str
+    position: int | None
+
+
+_AT_CHARACTER = re.compile(r"at character (\d+)")
+
+
+def expression_problems(
+    text: str,
+    key: str,
+    questions: Iterable[str],
+    groups: Iterable[str] = (),
+    columns: Iterable[str] = (),
+) -> list[ExpressionProblem]:
+    """The problems `parse_form` would find in one `key` expression (relevant, constraint,
+    choice_filter, calculation) of a form with these question and group names, and these
+    extra choice-list `columns` for a choice filter: the editor checks as one types with the
+    very rules the server applies on saving."""
+    found: list[ExpressionProblem] = []
+
+    class _Collect:
+        def where(self, name: str, kind: str = "question") -> str:
+            return name
+
+        def error(self, where: str, message: str) -> None:
+            at = _AT_CHARACTER.search(message)
+            found.append(ExpressionProblem(message, int(at.group(1)) - 1 if at else None))
+
+    names = _Names(frozenset(questions), frozenset(groups))
+    _check_expression(_Collect(), "", key, text, None, names, extra_columns=frozenset(columns))
+    return found
+
+
 def _check_expression(
     parser: Reporter,
     here: str,
     key: str,
     text: str,
-    form: Form,
+    form: Form | None,
     names: _Names,
     question: Question | None = None,
+    extra_columns: frozenset[str] = frozenset(),
 ) -> None:
     try:
         node = parse_expression(text)
@@ -99,8 +138,8 @@ def _check_expression(
         )
         return
     questions, groups = names.questions, names.groups
-    columns = {"name", "label"}
-    if question is not None and key == "choice_filter":
+    columns = {"name", "label", *extra_columns}
+    if form is not None and question is not None and key == "choice_filter":
         columns |= {k for c in form.choices_for(question) for k in c.filters}
     for item in walk(node):
         at = f"character {item.position + 1} of {_quoted(text)}"

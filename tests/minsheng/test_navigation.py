@@ -52,6 +52,7 @@ def test_campaign_pages_show_the_tabs_the_packages_added_for_the_role(runner, cl
         "/campaigns/transport-2026/exports",
         "/campaigns/transport-2026/reviews",
         "/campaigns/transport-2026/recommendations",
+        "/campaigns/transport-2026/questionnaire",
         "/campaigns/transport-2026/settings",
         "/campaigns/transport-2026/organizers",
         "/campaigns/transport-2026/status",

@@ -67,7 +67,8 @@
 
   var timer = null;
   function autosave() {
-    if (!window.fetch || !window.FormData) return;
+    // The editor's preview stores nothing.
+    if (!window.fetch || !window.FormData || form.hasAttribute("data-preview")) return;
     clearTimeout(timer);
     timer = setTimeout(function () {
       var body = new FormData(form);
