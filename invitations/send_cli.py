@@ -77,6 +77,21 @@ def remind_command(campaign_slug: str) -> None:
     _queue(session, run)  # commits that too
 
 
+@invitations_cli.command("resend-uncertain")
+@click.argument("campaign_slug", metavar="CAMPAIGN")
+def resend_uncertain_command(campaign_slug: str) -> None:
+    """Send again the steps of CAMPAIGN left uncertain (a worker stopped between the hand-over and
+    the outcome): those people may not have their message, and some may get it twice."""
+    session = get_session()
+    campaign = require_campaign(session, campaign_slug)
+    run = plan_send_run(session, campaign, "uncertain")
+    if run is None:
+        session.commit()
+        click.echo("no uncertain steps")
+        return
+    _queue(session, run)
+
+
 def _row(label: str, counts: FunnelCounts) -> str:
     rates = " ".join(
         f"{name}={'-' if value is None else f'{value:.1%}'}"

@@ -15,9 +15,10 @@ within the lease instead of waiting for Redis's visibility timeout (an hour); th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.access import runs
@@ -29,10 +30,12 @@ from invitations.models import Delivery, Invitation
 from invitations.reminders import plan_reminders
 from invitations.sending import BATCH_SIZE, plan_first_messages, resolve_stale
 from minsheng.audit import record
+from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
 from minsheng.jobs import Job, JobKind, register_job_kind, update_job
 
 JOB_KIND = "invitations.send"
+SEND_KINDS = ("invitation", "reminder", "uncertain")
 BATCH_JOB_KIND = "invitations.send_batch"
 FINISHED = ("sent", "bounced", "failed", "uncertain")
 
@@ -70,6 +73,45 @@ class SendRun:
     batches: list[tuple[str, int, list[int]]]
 
 
+def plan_uncertain(
+    session: Session, campaign: Campaign, batch_size: int = BATCH_SIZE
+) -> list[tuple[str, int, list[int]]]:
+    """The steps of `campaign` left `uncertain` (a worker died between the hand-over and the
+    outcome, so the message may or may not have left), made `retry` again so a batch takes them
+    back; as (channel, step, invitation ids) batches.
+
+    Sending never does this by itself (at most once, `invitations.sending`): it is the organizer's
+    choice, after checking with the mail relay's log if need be, to risk a second copy for these
+    few people rather than leave them without the message."""
+    resolve_stale(session)
+    rows = session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign.id, Delivery.state == "uncertain")
+        .values(state="retry", error="sent again by an organizer: the first try was uncertain")
+        .returning(Delivery.channel, Delivery.step, Delivery.invitation_id)
+    ).all()
+    by_step: dict[tuple[str, int], list[int]] = {}
+    for channel, step, invitation_id in rows:
+        by_step.setdefault((channel, step), []).append(invitation_id)
+    return [
+        (channel, step, sorted(ids)[start : start + batch_size])
+        for (channel, step), ids in sorted(by_step.items())
+        for start in range(0, len(ids), batch_size)
+    ]
+
+
+def uncertain_count(session: Session, campaign: Campaign) -> int:
+    """How many steps of `campaign` are `uncertain`: people who may not have got a message."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Delivery.campaign_id == campaign.id, Delivery.state == "uncertain"
+            )
+        )
+        or 0
+    )
+
+
 def plan_send_run(
     session: Session,
     campaign: Campaign,
@@ -78,12 +120,13 @@ def plan_send_run(
     actor_id: int | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> SendRun | None:
-    """Plan the invitation message (`kind="invitation"`, on `channel`) or the reminders due
-    (`kind="reminder"`, each on the channel of its invitation) and record the run (its job and
-    audit event); the caller queues the batches. None when there is nothing to send. Templates
-    with problems stop the run."""
-    if kind not in ("invitation", "reminder"):
-        raise ValueError(f"unknown send kind {kind!r}; expected invitation or reminder")
+    """Plan the invitation message (`kind="invitation"`, on `channel`), the reminders due
+    (`kind="reminder"`, each on the channel of its invitation) or the steps left `uncertain`
+    (`kind="uncertain"`, see `plan_uncertain`) and record the run (its job and audit event); the
+    caller queues the batches. None when there is nothing to send. Templates with problems stop
+    the run."""
+    if kind not in SEND_KINDS:
+        raise ValueError(f"unknown send kind {kind!r}; expected one of {', '.join(SEND_KINDS)}")
     if campaign.status != "open":
         # A paused or closed campaign accepts no answer, so its links would lead nowhere.
         raise InputError(
@@ -98,13 +141,16 @@ def plan_send_run(
     problems = template_problems(campaign)
     if problems:
         raise InputError(problems)
+    planned_at = utcnow()
     if kind == "invitation":
         planned = [
             (channel, 0, ids) for ids in plan_first_messages(session, campaign, channel, batch_size)
         ]
-    else:
+    elif kind == "reminder":
         resolve_stale(session)
         planned = plan_reminders(session, campaign, batch_size=batch_size)
+    else:
+        planned = plan_uncertain(session, campaign, batch_size)
     total = sum(len(ids) for _, _, ids in planned)
     if total == 0:
         return None
@@ -119,6 +165,8 @@ def plan_send_run(
             "steps": sorted({step for _, step, _ in planned}),
             "channels": sorted({name for name, _, _ in planned}),
             "batches": len(planned),
+            # Steps sent again keep their rows: the run's own are those updated since planning.
+            **({"resent_since": planned_at.isoformat()} if kind == "uncertain" else {}),
         },
     )
     session.add(job)
@@ -237,7 +285,9 @@ def send_progress(session: Session, job: Job, campaign: Campaign) -> SendProgres
         .where(
             Delivery.campaign_id == campaign.id,
             Delivery.step.in_(result.get("steps", [])),
-            Delivery.created_at >= job.created_at,
+            Delivery.updated_at >= datetime.fromisoformat(result["resent_since"])
+            if "resent_since" in result
+            else Delivery.created_at >= job.created_at,
         )
         .group_by(Delivery.state)
     )

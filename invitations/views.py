@@ -44,7 +44,7 @@ from invitations.optout import read_signed_ref, record_open, record_opt_out
 from invitations.posters import poster_pdf
 from invitations.quotas import parse_stratum, quotas_of, set_quota, stratum_values
 from invitations.sampling import draw_sample
-from invitations.send_runs import plan_send_run, recent_runs, send_progress
+from invitations.send_runs import plan_send_run, recent_runs, send_progress, uncertain_count
 from invitations.tasks import queue_send_run
 from invitations.tokens import status_counts
 from invitations.webforms import QuotaForm, SampleForm, SendForm
@@ -145,6 +145,7 @@ def sending_page(slug: str) -> ResponseReturnValue:
         nothing=nothing,
         runs=runs,
         running=any(not run.done for run in runs),
+        uncertain=uncertain_count(session, campaign),
     ), (422 if form.errors else 200)
 
 

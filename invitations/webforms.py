@@ -46,6 +46,7 @@ class SendForm(FlaskForm):
         choices=[
             SelectChoice("invitation", _l("Invitation message")),
             SelectChoice("reminder", _l("Reminders due now")),
+            SelectChoice("uncertain", _l("Again to those whose message may not have left")),
         ],
     )
     channel = SelectField(

@@ -34,6 +34,27 @@ def test_send_command_sends_through_the_embedded_worker(app, runner, session, mo
     assert "no campaign 'nope'" in missing.output
 
 
+def test_resend_uncertain_command_sends_only_the_uncertain_steps_once_more(
+    app, runner, session, monkeypatch
+):
+    camp, ids = invited_campaign(session, 3)
+    with smtp_server() as (sink, port):
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        runner.invoke(args=["invitations", "send", camp.slug, "--channel", "email"])
+        session.execute(
+            update(Delivery).where(Delivery.invitation_id == ids[1]).values(state="uncertain")
+        )
+        session.commit()
+        result = runner.invoke(args=["invitations", "resend-uncertain", camp.slug])
+        again = runner.invoke(args=["invitations", "resend-uncertain", camp.slug])
+    assert result.exit_code == 0, result.output
+    assert "batch 1/1 (1/1): sent 1, bounced 0, failed 0" in result.output
+    assert "no uncertain steps" in again.output
+    assert len(sink.messages) == 4
+    assert sink.messages[3]["To"] in {m["To"] for m in sink.messages[:3]}
+
+
 def test_remind_command_reports_when_nothing_is_due(app, runner, session):
     camp, _ids = invited_campaign(session, 1)
     result = runner.invoke(args=["invitations", "remind", camp.slug])

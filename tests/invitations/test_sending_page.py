@@ -3,6 +3,8 @@ each run's progress, counted from what was actually delivered."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import select
 
 from invitations.models import Delivery
@@ -131,3 +133,42 @@ def test_a_finished_run_that_skipped_someone_who_answered_meanwhile_stops_refres
     login("organizer")
     page = client.get(f"/campaigns/{camp.slug}/sending").get_data(as_text=True)
     assert 'http-equiv="refresh"' not in page
+
+
+def test_organizer_sends_again_where_a_dead_worker_left_the_outcome_uncertain(
+    app, client, login, session, monkeypatch
+):
+    from sqlalchemy import update
+
+    camp, ids = invited_campaign(session, 3)
+    login("organizer")
+    url = f"/campaigns/{camp.slug}/sending"
+    with smtp_server() as (sink, port):
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        assert client.post(url, data={"kind": "invitation", "channel": "email"}).status_code == 302
+        # A worker killed between the hand-over and the outcome: the engine cannot know whether
+        # these two left, and never sends them again by itself.
+        session.execute(
+            update(Delivery).where(Delivery.invitation_id.in_(ids[:2])).values(state="uncertain")
+        )
+        session.commit()
+        page = client.get(url).get_data(as_text=True)
+        assert "2 人可能没有收到消息" in page
+        assert client.post(url, data={"kind": "invitation", "channel": "email"}).status_code == 200
+        assert len(sink.messages) == 3  # the invitation run leaves uncertain steps alone
+        reply = client.post(url, data={"kind": "uncertain", "channel": "email"})
+        assert reply.status_code == 302
+        again = client.post(url, data={"kind": "uncertain", "channel": "email"})
+    assert len(sink.messages) == 5  # the two uncertain ones once more, nobody else
+    per_person = Counter(m["To"] for m in sink.messages)
+    assert sorted(per_person.values()) == [1, 2, 2]
+    assert "没有需要发送的消息" in again.get_data(as_text=True)
+    states = session.scalars(select(Delivery.state).where(Delivery.invitation_id.in_(ids)))
+    assert sorted(states) == ["sent"] * 3
+    page = client.get(url).get_data(as_text=True)
+    assert "可能没有收到消息" not in page
+    assert "对可能未送达者重新发送" in page
+    assert session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action == "invitations.send_uncertain")
+    ).all() == ["invitations.send_uncertain"]
