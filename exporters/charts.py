@@ -213,6 +213,68 @@ def likert_bars(
     return _svg(figure, key)
 
 
+@dataclass(frozen=True)
+class Spread:
+    """A numeric answer's five-number summary and its mean with the mean's interval."""
+
+    minimum: float
+    q1: float
+    median: float
+    q3: float
+    maximum: float
+    mean: float | None = None
+    mean_low: float | None = None
+    mean_high: float | None = None
+
+
+def spread_box(spread: Spread, font: CJKFont, axis_label: str, key: str = "chart") -> str:
+    """One horizontal box plot (quartiles, median, whiskers to the smallest and largest answer)
+    with the mean as a diamond and its confidence interval as a whisker above the box: a
+    number question read at a glance, its skew and its outliers' reach included."""
+    figure = Figure(figsize=(WIDTH_IN, 1.35))
+    axes = figure.add_axes((0.04, 0.32, 0.92, 0.62))
+    stats = {
+        "med": spread.median,
+        "q1": spread.q1,
+        "q3": spread.q3,
+        "whislo": spread.minimum,
+        "whishi": spread.maximum,
+        "fliers": [],
+        "label": "",
+    }
+    axes.bxp(
+        [stats],
+        orientation="horizontal",
+        widths=0.5,
+        patch_artist=True,
+        boxprops={"facecolor": "#dbe5f1", "edgecolor": INK, "linewidth": 1.0},
+        medianprops={"color": INK, "linewidth": 2.0},
+        whiskerprops={"color": INK, "linewidth": 1.0},
+        capprops={"color": INK, "linewidth": 1.0},
+    )
+    if spread.mean is not None:
+        if spread.mean_low is not None and spread.mean_high is not None:
+            error = [[spread.mean - spread.mean_low], [spread.mean_high - spread.mean]]
+            axes.errorbar(
+                spread.mean,
+                1.42,
+                xerr=error,
+                fmt="none",
+                ecolor=WHISKER,
+                elinewidth=0.9,
+                capsize=2.5,
+                zorder=4,
+            )
+        axes.plot([spread.mean], [1.42], marker="D", color=WHISKER, markersize=4.5, zorder=5)
+    axes.set_ylim(0.6, 1.7)
+    axes.set_yticks([])
+    span = max(spread.maximum - spread.minimum, 1e-9)
+    axes.set_xlim(spread.minimum - span * 0.04, spread.maximum + span * 0.04)
+    axes.set_xlabel(axis_label, color=MUTED)
+    _style(axes, font)
+    return _svg(figure, key)
+
+
 def _wrap(label: str, width: int = 12) -> str:
     """Break a long label every `width` characters (Chinese has no spaces to break at), so
     the axis keeps its width."""

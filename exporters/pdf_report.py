@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -33,7 +34,23 @@ from analysis.snapshots import snapshot_root
 from analysis.summary import summarize
 from analysis.suppression import suppress_counts, suppress_summary
 from campaigns.models import Campaign
-from exporters.charts import MAX_BARS, Bar, LikertItem, likert_bars, percent_bars
+from exporters.appendices import (
+    GLOSSARY,
+    QuestionnaireItem,
+    choice_labels,
+    full_tables,
+    questionnaire_items,
+    sample_profile,
+)
+from exporters.charts import (
+    MAX_BARS,
+    Bar,
+    LikertItem,
+    Spread,
+    likert_bars,
+    percent_bars,
+    spread_box,
+)
 from exporters.fieldwork import Fieldwork, campaign_fieldwork
 from exporters.follow_up import (
     GoldenIdeaEntry,
@@ -54,6 +71,7 @@ from exporters.key_findings import (
     segment_differences,
 )
 from exporters.locales import report_translations
+from exporters.page_labels import LabelledPart, label_pages
 from exporters.variables import declared_margins
 from forms.models import Response
 from minsheng import __version__ as minsheng_version
@@ -64,10 +82,13 @@ from questionnaire.schema import Form, text_in
 AUDIENCES = ("staff", "department")
 #: Tagged PDF for accessibility unless asked otherwise (issue 12).
 PDF_VARIANT = "pdf/ua-1"
+#: The variants a report may be asked in: accessible (tagged PDF/UA-1), or for the archive
+#: (PDF/A-3a: PDF/A with the same structure tags, so it stays accessible).
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3a")
 #: `progress(fraction, step)`: told how far rendering has got (0..1) and what was just done.
 Progress = Callable[[float, str], None]
 #: Summary kinds that get a section with a chart and a table.
-CHOICE_KINDS = ("single", "multiple", "rating")
+CHOICE_KINDS = ("single", "multiple", "rating", "nps", "numeric", "ranking")
 #: A single-choice question with more choices than this is not a segment of its own.
 MAX_SEGMENT_CHOICES = 12
 METHOD_NAMES = {
@@ -109,6 +130,13 @@ class ReportFacts:
     notes: Mapping[str, Sequence[Note]] = field(default_factory=dict)
     golden_ideas: Sequence[GoldenIdeaEntry] = ()
     recommendations: Sequence[Handling] | None = None
+    #: The appendices: the questionnaire as asked, the segments the report breaks results down
+    #: by, and the population margins of the campaign file (variable -> category -> count).
+    questionnaire: Sequence[QuestionnaireItem] = ()
+    #: Choice labels by question, in the report's language (a ranking's items are names).
+    choice_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    segments: Sequence[str] = ()
+    margins: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     #: The suppression threshold of department editions, stated in every edition.
     suppression_rule: int = 5
     generated_on: date | None = None
@@ -124,24 +152,49 @@ def render_report_pdf(
 ) -> bytes:
     """The report as PDF bytes. `summary` is `CampaignSummary.to_dict()` (already suppressed
     when the report goes to a department)."""
-    return html_to_pdf(report_html(summary, facts, font, language))
+    return html_to_pdf(
+        report_html(summary, facts, font, language), page_labels=report_labels(language)
+    )
 
 
-def html_to_pdf(html: str, pdf_variant: str | None = PDF_VARIANT) -> bytes:
+def report_labels(language: str = "zh_CN") -> list[LabelledPart]:
+    """The report's page labels: the cover by name, then the numbers its footers print, the
+    appendices' pages prefixed as such ("封面", "2", ..., "附录 21")."""
+    gettext = report_translations(language).gettext
+    return [
+        LabelledPart("", prefix=gettext("Cover"), style=""),
+        LabelledPart("contents"),
+        LabelledPart("appendices", prefix=gettext("Appendix") + " "),
+    ]
+
+
+def html_to_pdf(
+    html: str,
+    pdf_variant: str | None = PDF_VARIANT,
+    page_labels: Sequence[LabelledPart] = (),
+) -> bytes:
     """Lay out report HTML with WeasyPrint (relative links resolve inside this package).
 
     Tagged PDF/UA-1 by default (structure tags, language, title shown in the window), for
     screen readers; ``pdf_variant`` may name another WeasyPrint variant, such as "pdf/a-3u" for
     archiving, or None for an untagged PDF. The `<meta>` of the HTML become the document
     information (title, author = issuing office, subject, keywords) and, with
-    ``custom_metadata``, the report's version, snapshot and software version.
+    ``custom_metadata``, the report's version, snapshot and software version. ``page_labels``
+    become the PDF's page labels (`exporters.page_labels`); bookmarks come from the headings
+    (``bookmark-level`` in report.css).
     """
     from weasyprint import HTML  # heavy import (Pango, cairo): only when a report is rendered
 
     options: dict[str, Any] = {"custom_metadata": True}
     if pdf_variant:
         options["pdf_variant"] = pdf_variant
-    pdf = HTML(string=html, base_url=str(Path(__file__).parent)).write_pdf(**options)
+    finisher = label_pages(page_labels) if page_labels else None
+    with warnings.catch_warnings():
+        # For PDF/A, WeasyPrint reads its sRGB output profile from a file it never closes.
+        warnings.filterwarnings("ignore", r"unclosed file .*sRGB2014\.icc", ResourceWarning)
+        pdf = HTML(string=html, base_url=str(Path(__file__).parent)).write_pdf(
+            finisher=finisher, **options
+        )
     assert pdf is not None
     return bytes(pdf)
 
@@ -155,7 +208,7 @@ def report_html(
     lang = language.split("_")[0]
     gettext = translations.gettext
     sections = [
-        _section(question, font, lang, gettext)
+        _section(question, font, lang, gettext, facts.choice_labels)
         for question in summary.get("questions", [])
         if question.get("kind") in CHOICE_KINDS
     ]
@@ -193,6 +246,10 @@ def report_html(
         channel_labels=CHANNEL_LABELS,
         differences=differences,
         stage_names=_stage_names(gettext),
+        questionnaire=facts.questionnaire,
+        profile=sample_profile(summary, facts.segments, facts.margins, lang, gettext),
+        tables=full_tables(summary, lang, gettext),
+        glossary=GLOSSARY,
         # "第 X 页 共 Y 页" / "Page X of Y": the words around the two page counters.
         page_words=str(gettext("Page | of |")).split("|"),
         fieldwork=facts.fieldwork,
@@ -272,10 +329,33 @@ class Section:
     scale: str = ""
     #: Said under a chart that shows only part of the table.
     chart_note: str = ""
+    #: A number question's statistics (`analysis.scales.NumericSummary`), an NPS question's
+    #: score and shares, a ranking question's items best first with their labels.
+    numeric: Mapping[str, Any] | None = None
+    nps: Mapping[str, Any] | None = None
+    ranking: Sequence[Mapping[str, Any]] = ()
 
     @property
     def alt(self) -> str:
         """The chart's alternative text: the question and its shares, for a screen reader."""
+        if self.nps is not None:
+            nps = self.nps
+            return (
+                f"{self.label}: NPS {_signed(nps.get('estimate'))}; "
+                f"{_pct(nps.get('detractors_percent'))} / {_pct(nps.get('passives_percent'))} "
+                f"/ {_pct(nps.get('promoters_percent'))}"
+            )
+        if self.ranking:
+            return f"{self.label}: " + "; ".join(
+                f"{item['text']} {_pct(item['first_percent'])}" for item in self.ranking
+            )
+        if self.numeric is not None and not self.rows:
+            n = self.numeric
+            return (
+                f"{self.label}: min {_num(n.get('minimum'))}, Q1 {_num(n.get('q1'))}, "
+                f"median {_num(n.get('median'))}, Q3 {_num(n.get('q3'))}, "
+                f"max {_num(n.get('maximum'))}"
+            )
         shares = [
             f"{row['text']} {float(row['percent']):.1f}%"
             for row in self.rows
@@ -284,12 +364,20 @@ class Section:
         return f"{self.label}: {'; '.join(shares)}"
 
 
-def _section(question: Mapping[str, Any], font: CJKFont, lang: str, gettext: Any) -> Section:
+def _section(
+    question: Mapping[str, Any],
+    font: CJKFont,
+    lang: str,
+    gettext: Any,
+    choice_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> Section:
+    kind = str(question["kind"])
+    if kind in ("nps", "numeric", "ranking"):
+        return _number_section(question, font, lang, gettext, choice_labels or {})
     rows = [
         {**row, "text": text_in(row.get("label") or {}, lang, "zh") or row.get("name", "")}
         for row in question.get("rows", [])
     ]
-    kind = str(question["kind"])
     if kind == "multiple":
         # Options of a multiple-choice question have no natural order: most chosen first.
         rows.sort(key=lambda row: -(row.get("percent") or 0.0))
@@ -310,6 +398,106 @@ def _section(question: Mapping[str, Any], font: CJKFont, lang: str, gettext: Any
         mean=question.get("mean"),
         scale=_scale_text(question, lang) if kind == "rating" else "",
     )
+
+
+def _number_section(
+    question: Mapping[str, Any],
+    font: CJKFont,
+    lang: str,
+    gettext: Any,
+    choice_labels: Mapping[str, Mapping[str, str]],
+) -> Section:
+    """An NPS, number or ranking question: NPS as the stacked shares of detractors, passives
+    and promoters; a number as a box plot (or, on a short scale, bars of each point); a
+    ranking as the share ranking each option first, best first."""
+    name, kind = str(question["name"]), str(question["kind"])
+    rows = [
+        {**row, "text": text_in(row.get("label") or {}, lang, "zh") or row.get("name", "")}
+        for row in question.get("rows", [])
+    ]
+    numeric = question.get("numeric")
+    mean = (numeric or {}).get("mean")
+    ranking = [
+        {
+            "text": choice_labels.get(name, {}).get(str(item["item"]), str(item["item"])),
+            "mean_rank": item["mean_rank"],
+            "first_percent": _share(item["ranked_first"].get("estimate")),
+            "first_low": _share(item["ranked_first"].get("ci_low")),
+            "first_high": _share(item["ranked_first"].get("ci_high")),
+        }
+        for item in question.get("ranking") or ()
+    ]
+    nps = question.get("nps") if kind == "nps" else None
+    chart = ""
+    key = f"q-{name}-chart"
+    if nps is not None and nps.get("estimate") is not None:
+        groups = [
+            gettext("Detractors (0–6)"),
+            gettext("Passives (7–8)"),
+            gettext("Promoters (9–10)"),
+        ]
+        shares = [
+            nps.get(k) for k in ("detractors_percent", "passives_percent", "promoters_percent")
+        ]
+        chart = likert_bars(
+            [LikertItem("", shares)],
+            groups,
+            font,
+            gettext("Percent of valid answers"),
+            key=key,
+            suppressed_label=gettext("suppressed"),
+        )
+    elif ranking:
+        chart = percent_bars(
+            [
+                Bar(i["text"], i["first_percent"], i["first_low"], i["first_high"])
+                for i in ranking[:MAX_BARS]
+            ],
+            font,
+            gettext("Percent ranking it first"),
+            key=key,
+        )
+    elif rows:
+        chart, _note = _chart(name, "single", rows, font, gettext)
+    elif numeric and numeric.get("median") is not None:
+        chart = spread_box(
+            Spread(
+                numeric["minimum"],
+                numeric["q1"],
+                numeric["median"],
+                numeric["q3"],
+                numeric["maximum"],
+                (mean or {}).get("estimate"),
+                (mean or {}).get("ci_low"),
+                (mean or {}).get("ci_high"),
+            ),
+            font,
+            gettext("Answer (box: middle half; line: median; diamond: mean with its interval)"),
+            key=key,
+        )
+    return Section(
+        name=name,
+        label=text_in(question.get("label") or {}, lang, "zh"),
+        kind=kind,
+        n_base=int(question.get("n_base") or 0),
+        n_missing=int(question.get("n_missing") or 0),
+        rows=rows,
+        chart=chart,
+        note=question.get("note"),
+        mean=mean,
+        numeric=numeric,
+        nps=nps,
+        ranking=ranking,
+    )
+
+
+def _share(value: float | None) -> float | None:
+    """A proportion (0..1) as a percentage, None kept."""
+    return None if value is None else 100 * float(value)
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None else f"{float(value):+.1f}"
 
 
 def _chart(
@@ -426,6 +614,7 @@ def _environment(translations: NullTranslations) -> Environment:
     env.filters["pct"] = _pct
     env.filters["svg_data_uri"] = _svg_data_uri
     env.filters["num"] = _num
+    env.filters["signed"] = _signed
     return env
 
 
@@ -539,17 +728,25 @@ def render_campaign_report(
     report_progress = progress or (lambda _fraction, _step: None)
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; expected one of {', '.join(AUDIENCES)}")
+    if pdf_variant is not None and pdf_variant not in PDF_VARIANTS:
+        raise ValueError(
+            f"unknown PDF variant {pdf_variant!r}; expected one of {', '.join(PDF_VARIANTS)}"
+        )
     config = current_app.config
     font = find_cjk_font(str(config["CJK_FONT_FAMILY"]))
     threshold = int(config["SUPPRESSION_THRESHOLD"])
     cut_off = utcnow()
     form = campaign_form(session, campaign)
+    language = language or str(config["DEFAULT_LOCALE"])
+    lang = language.split("_")[0]
+    gettext = report_translations(language).gettext
+    segments = report_segments(form, campaign)
     # The results page's summary, counted from the same snapshot; raked to the population
     # margins when the campaign file declares them, as its exports are weighted.
     summary = summarize(
         session,
         campaign,
-        segments=report_segments(form, campaign),
+        segments=segments,
         snapshot_root=snapshot_root(),
         rake=bool(declared_margins(campaign)[0]),
     ).to_dict()
@@ -564,6 +761,10 @@ def render_campaign_report(
         recommendations=None
         if viewer is None
         else adopted_recommendations(session, campaign, viewer, cut_off),
+        questionnaire=questionnaire_items(form, lang, gettext),
+        choice_labels=choice_labels(form, lang),
+        segments=segments,
+        margins=_single_margins(campaign),
     )
     if audience == "department":
         summary = suppress_summary(summary, threshold)
@@ -572,15 +773,26 @@ def render_campaign_report(
         channels = dict(facts.channels)
         suppress_counts(channels, threshold)
         facts = replace(facts, channels=channels)
-    html = report_html(summary, facts, font, language or str(config["DEFAULT_LOCALE"]))
+    html = report_html(summary, facts, font, language)
     report_progress(0.6, "charts drawn")
-    pdf = html_to_pdf(html, pdf_variant)
+    pdf = html_to_pdf(html, pdf_variant, report_labels(language))
     report_progress(0.95, "laid out")
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / (filename or f"{campaign.slug}-report-{facts.generated_on:%Y%m%d}.pdf")
     _write_atomically(target, pdf)
     return target
+
+
+def _single_margins(campaign: Campaign) -> dict[str, dict[str, float]]:
+    """The campaign file's population margins of one variable each (joint margins, such as
+    district x age group, have no single column in the sample profile)."""
+    margins, _bounds = declared_margins(campaign)
+    return {
+        str(name): {str(category): float(n) for category, n in targets.items()}
+        for name, targets in (margins or {}).items()
+        if isinstance(name, str)
+    }
 
 
 def _write_atomically(target: Path, content: bytes) -> None:
