@@ -34,7 +34,7 @@ def live_app(make_app: Any, own_database_url: str) -> Iterator[tuple[Any, str, s
         with app.app_context():
             session = get_session()
             camp, _ids = invited_campaign(session, 3)
-            username = UserFactory(role="organizer").username
+            username = str(UserFactory(role="organizer").username)
             session.commit()
             slug = camp.slug
         with served(app) as base:
