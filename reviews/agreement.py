@@ -12,7 +12,7 @@ import numpy.typing as npt
 from analysis.errors import UnknownOptionError, check_alpha
 from analysis.results import Result, nan_to_none
 
-METRICS = ("nominal", "ordinal", "interval")
+METRICS = ("nominal", "ordinal", "interval", "ratio")
 
 
 @dataclass(frozen=True)
@@ -136,9 +136,10 @@ def krippendorff_alpha(ratings: npt.ArrayLike, metric: str = "ordinal") -> Kripp
     ratings : array (units x coders)
         Numeric values; NaN where a coder gave none. Units with fewer than two values are not
         pairable and are left out.
-    metric : {"nominal", "ordinal", "interval"}
+    metric : {"nominal", "ordinal", "interval", "ratio"}
         The difference function. ``ordinal`` (the default, right for 1-5 rubric scores) uses
-        ``delta^2(c, k) = (sum_{g=c..k} n_g - (n_c + n_k) / 2)^2`` over the values that occur.
+        ``delta^2(c, k) = (sum_{g=c..k} n_g - (n_c + n_k) / 2)^2`` over the values that occur;
+        ``interval`` ``(c - k)^2``; ``ratio`` ``((c - k) / (c + k))^2`` (Krippendorff 2011, E).
 
     Returns
     -------
@@ -194,6 +195,11 @@ def _delta_squared(
         return 1.0 - np.eye(len(values))
     if metric == "interval":
         return np.subtract.outer(values, values) ** 2
+    if metric == "ratio":
+        total = np.add.outer(values, values)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(total == 0, 0.0, np.subtract.outer(values, values) / total)
+        return np.asarray(ratio**2, dtype=np.float64)
     cumulative = np.cumsum(n_c)
     ranks = np.arange(len(values))
     low, high = np.minimum.outer(ranks, ranks), np.maximum.outer(ranks, ranks)

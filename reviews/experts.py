@@ -1,4 +1,5 @@
-"""Which experts review which campaign, and the review round that scores are frozen by."""
+"""Which experts review which campaign (and where they work and live), and the review round:
+its settings, its start (suggestions stored, rubric fixed), closing and reopening."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from minsheng.accounts.models import User
 from minsheng.audit import record
 from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
-from reviews.models import ExpertAssignment, ReviewRound
+from reviews.models import ExpertAssignment, ExpertProfile, ReviewRound
 
 
 def assign_expert(
@@ -123,14 +124,139 @@ def close_review_round(
 
 
 def reopen_review_round(
-    session: Session, campaign: Campaign, actor_id: int | None = None
+    session: Session, campaign: Campaign, actor_id: int | None = None, reason: str = ""
 ) -> ReviewRound:
-    """Let experts change their scores again (before the panel has decided)."""
+    """Let experts change their scores again. A round the panel has decided reopens only with
+    a recorded reason (its decisions stay on the record)."""
     current = review_round(session, campaign)
     if current.status == "open":
         return current
+    if current.status == "decided" and not reason.strip():
+        raise InputError(
+            [Problem("reason", "the panel has decided this round; reopening needs a reason")]
+        )
+    previous = current.status
     current.status = "open"
     current.closed_at = None
     session.flush()
-    record(session, actor_id, "review.reopen_round", "campaign", campaign.id)
+    record(
+        session,
+        actor_id,
+        "review.reopen_round",
+        "campaign",
+        campaign.id,
+        was=previous,
+        reason=reason.strip(),
+    )
     return current
+
+
+def start_review_round(
+    session: Session, campaign: Campaign, actor_id: int | None = None
+) -> ReviewRound:
+    """Store the campaign's suggestions as records (topping up with later answers when the
+    round has started before) and fix the round's rubric: its latest version, the default
+    one when the organizers wrote none."""
+    from reviews.rubrics import ensure_rubric
+    from reviews.suggestions import build_suggestions
+
+    current = review_round(session, campaign)
+    if current.rubric_id is None:
+        current.rubric = ensure_rubric(session, campaign)
+    added = build_suggestions(session, campaign)
+    first = current.started_at is None
+    if first:
+        current.started_at = utcnow()
+    session.flush()
+    record(
+        session,
+        actor_id,
+        "review.start_round" if first else "review.add_suggestions",
+        "campaign",
+        campaign.id,
+        added=added,
+        rubric=current.rubric.version if current.rubric else None,
+    )
+    return current
+
+
+def configure_round(
+    session: Session,
+    campaign: Campaign,
+    *,
+    reviews_per_item: int,
+    max_per_expert: int | None,
+    working_days: int,
+    nomination_quota: int,
+    rubric_version: int | None = None,
+    actor_id: int | None = None,
+) -> ReviewRound:
+    """Change the round's settings. The rubric version can change only before any review
+    used the round's rubric (a rubric in use does not change mid-round)."""
+    from reviews.models import Rubric
+    from reviews.rubrics import reviews_in_campaign
+
+    current = review_round(session, campaign)
+    problems = []
+    if not 1 <= reviews_per_item <= 20:
+        problems.append(Problem("reviews_per_item", f"got {reviews_per_item}; expected 1 to 20"))
+    if max_per_expert is not None and max_per_expert < 1:
+        problems.append(Problem("max_per_expert", f"got {max_per_expert}; expected 1 or more"))
+    if not 1 <= working_days <= 60:
+        problems.append(Problem("working_days", f"got {working_days}; expected 1 to 60"))
+    if not 0 <= nomination_quota <= 1000:
+        problems.append(Problem("nomination_quota", f"got {nomination_quota}; expected 0 to 1000"))
+    rubric = None
+    if rubric_version is not None:
+        rubric = session.scalar(
+            select(Rubric).where(
+                Rubric.campaign_id == campaign.id, Rubric.version == rubric_version
+            )
+        )
+        if rubric is None:
+            problems.append(Problem("rubric_version", f"no rubric version {rubric_version}"))
+        elif rubric.id != current.rubric_id and reviews_in_campaign(session, campaign):
+            problems.append(
+                Problem(
+                    "rubric_version",
+                    "experts have scored under rubric version "
+                    f"{current.rubric.version if current.rubric else '?'}; it stays for this round",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    current.reviews_per_item = reviews_per_item
+    current.max_per_expert = max_per_expert
+    current.working_days = working_days
+    current.nomination_quota = nomination_quota
+    if rubric is not None:
+        current.rubric = rubric
+    session.flush()
+    record(
+        session,
+        actor_id,
+        "review.configure_round",
+        "campaign",
+        campaign.id,
+        k=reviews_per_item,
+        cap=max_per_expert,
+        days=working_days,
+        quota=nomination_quota,
+        rubric=current.rubric.version if current.rubric else None,
+    )
+    return current
+
+
+def set_expert_profile(
+    session: Session, expert: User, organisation: str, district: str, actor_id: int | None = None
+) -> ExpertProfile:
+    """Where `expert` works and lives, for conflicts of interest."""
+    profile = session.get(ExpertProfile, expert.id)
+    if profile is None:
+        profile = ExpertProfile(user_id=expert.id)
+        session.add(profile)
+    profile.organisation = organisation.strip()[:200]
+    profile.district = district.strip()[:120]
+    session.flush()
+    record(session, actor_id, "review.expert_profile", "user", expert.id)
+    return profile

@@ -1,24 +1,101 @@
-"""Golden ideas (金点子): the organizing unit nominates suggestions (单位推), experts score them
-(专家评), and the panel picks the best from the ranking once the round is closed (集中审)."""
+"""Golden ideas (金点子): units nominate suggestions (单位推荐: the organizers and the linked
+departments), experts score them (专家评分), and the panel picks the best from the ranking once
+the round is closed (集中评审)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.results import Result
 from campaigns.models import Campaign
+from minsheng.accounts.models import User
 from minsheng.audit import record
 from minsheng.errors import InputError, Problem
 from minsheng.masking import masked
-from reviews.experts import round_is_open
-from reviews.models import CRITERIA, GoldenIdea, Nomination
-from reviews.scoring import campaign_scores
-from reviews.suggestions import campaign_suggestions, get_suggestion
+from reviews.experts import review_round, round_is_open, start_review_round
+from reviews.models import GoldenIdea, Nomination
+from reviews.suggestions import get_suggestion, suggestion_of_answer
+
+
+def _unit(campaign: Campaign, nominator: User | None) -> tuple[str, int | None]:
+    """The nominating unit of `nominator`: `organizer` for the campaign's organizers (and
+    commands run without a user), the department's code for a linked department's user."""
+    if nominator is None or nominator.role in ("organizer", "admin"):
+        return "organizer", None
+    if nominator.role == "department" and nominator.department is not None:
+        if nominator.department in campaign.departments:
+            return nominator.department.code, nominator.department.id
+        raise InputError(
+            [
+                Problem(
+                    "unit",
+                    f"department {nominator.department.code!r} is not linked to campaign "
+                    f"{campaign.slug!r}",
+                )
+            ]
+        )
+    raise InputError(
+        [Problem("unit", f"role {nominator.role!r} cannot nominate; units nominate, experts score")]
+    )
+
+
+def nominate_suggestion(
+    session: Session,
+    campaign: Campaign,
+    suggestion_id: int,
+    nominator: User | None,
+    reason: str = "",
+) -> Nomination:
+    """A unit puts a suggestion forward with its rationale (单位推荐), within the round's quota
+    per unit and while the round is open; nominating it again returns the nomination."""
+    unit, department_id = _unit(campaign, nominator)
+    item = get_suggestion(session, campaign, suggestion_id)
+    current = review_round(session, campaign)
+    existing = session.scalar(
+        select(Nomination).where(Nomination.suggestion_id == item.id, Nomination.unit == unit)
+    )
+    if existing is not None:
+        return existing
+    problems = []
+    if not round_is_open(session, campaign):
+        problems.append(Problem("round", "the review round is closed; nominations are over"))
+    used = session.scalar(
+        select(func.count(Nomination.id)).where(
+            Nomination.campaign_id == campaign.id, Nomination.unit == unit
+        )
+    )
+    if (used or 0) >= current.nomination_quota:
+        problems.append(
+            Problem("quota", f"unit {unit!r} has used its {current.nomination_quota} nominations")
+        )
+    if len(reason.strip()) > 2000:
+        problems.append(Problem("reason", f"{len(reason.strip())} characters; at most 2000"))
+    if problems:
+        raise InputError(problems)
+    nomination = Nomination(
+        campaign_id=campaign.id,
+        suggestion_id=item.id,
+        response_id=item.sources[0].response_id,
+        question_name=item.question_name,
+        unit=unit,
+        department_id=department_id,
+        nominated_by_id=nominator.id if nominator else None,
+        reason=masked(reason.strip()),
+    )
+    session.add(nomination)
+    session.flush()
+    record(
+        session,
+        nominator.id if nominator else None,
+        "review.nominate",
+        "suggestion",
+        item.id,
+        nomination=nomination.id,
+        unit=unit,
+    )
+    return nomination
 
 
 def nominate(
@@ -29,111 +106,20 @@ def nominate(
     actor_id: int | None = None,
     reason: str = "",
 ) -> Nomination:
-    """Put a suggestion forward as a candidate; nominating it again returns the nomination."""
-    get_suggestion(session, campaign, response_id, question_name)
-    existing = session.scalar(
-        select(Nomination).where(
-            Nomination.response_id == response_id, Nomination.question_name == question_name
-        )
-    )
-    if existing is not None:
-        return existing
-    nomination = Nomination(
-        campaign_id=campaign.id,
-        response_id=response_id,
-        question_name=question_name,
-        nominated_by_id=actor_id,
-        reason=reason.strip(),
-    )
-    session.add(nomination)
-    session.flush()
-    record(
-        session,
-        actor_id,
-        "review.nominate",
-        "suggestion",
-        f"{response_id}:{question_name}",
-        nomination=nomination.id,
-    )
-    return nomination
+    """`nominate_suggestion` for the suggestion holding response `response_id`'s answer to
+    `question_name`, by the user `actor_id` (None: the organizers). The round is started
+    (suggestions stored) when it has not been."""
+    current = review_round(session, campaign)
+    if current.started_at is None:
+        start_review_round(session, campaign, actor_id)
+    item = suggestion_of_answer(session, campaign, response_id, question_name)
+    nominator = session.get(User, actor_id) if actor_id is not None else None
+    return nominate_suggestion(session, campaign, item.id, nominator, reason)
 
 
-@dataclass(frozen=True)
-class RankedSuggestion(Result):
-    """A scored suggestion with its mean score (1-5, the mean over experts of each expert's mean
-    of the three criteria), t interval, number of experts and per-criterion means."""
-
-    response_id: int
-    question_name: str
-    text: str
-    mean: float | None
-    ci_low: float | None
-    ci_high: float | None
-    n_raters: int
-    criteria: dict[str, float]
-    nomination_id: int | None
-    citation: str | None
-
-
-def ranking(
-    session: Session, campaign: Campaign, nominated_only: bool = False, alpha: float = 0.05
-) -> list[RankedSuggestion]:
-    """Scored suggestions, best mean first; ties go to the one more experts scored.
-
-    Notes
-    -----
-    Each expert's score of a suggestion is the mean of the three criteria, so the criteria weigh
-    equally; the interval is the t interval of `analysis.scales.mean_ci` over experts (None with
-    one expert). Nominated suggestions nobody scored yet are listed last, without a mean.
-    """
-    # numpy, scipy and statsmodels: loaded for a ranking, not by creating the app (issue 10).
-    import numpy as np
-
-    from analysis.scales import mean_ci
-
-    per_expert: dict[tuple[int, str], list[float]] = defaultdict(list)
-    per_criterion: dict[tuple[int, str], dict[str, list[int]]] = defaultdict(
-        lambda: {c: [] for c in CRITERIA}
-    )
-    for s in campaign_scores(session, campaign):
-        key = (s.response_id, s.question_name)
-        per_expert[key].append(float(np.mean([getattr(s, c) for c in CRITERIA])))
-        for c in CRITERIA:
-            per_criterion[key][c].append(getattr(s, c))
-    nominations = {
-        (n.response_id, n.question_name): n
-        for n in session.scalars(select(Nomination).where(Nomination.campaign_id == campaign.id))
-    }
-    citations = {
-        g.nomination_id: g.citation
-        for g in session.scalars(
-            select(GoldenIdea).where(
-                GoldenIdea.nomination_id.in_([n.id for n in nominations.values()])
-            )
-        )
-    }
-    keys = set(nominations) if nominated_only else set(per_expert) | set(nominations)
-    texts = {s.key: s.text for s in campaign_suggestions(session, campaign, keys=keys)}
-    ranked = []
-    for key in keys:
-        estimate = mean_ci(np.asarray(per_expert.get(key, []), dtype=np.float64), alpha=alpha)
-        nomination = nominations.get(key)
-        ranked.append(
-            RankedSuggestion(
-                response_id=key[0],
-                question_name=key[1],
-                text=texts.get(key, ""),
-                mean=estimate.estimate,
-                ci_low=estimate.ci_low,
-                ci_high=estimate.ci_high,
-                n_raters=len(per_expert.get(key, [])),
-                criteria={c: float(np.mean(v)) for c, v in per_criterion[key].items() if v},
-                nomination_id=nomination.id if nomination else None,
-                citation=citations.get(nomination.id) if nomination else None,
-            )
-        )
-    ranked.sort(key=lambda r: (r.mean is None, -(r.mean or 0.0), -r.n_raters, r.response_id))
-    return ranked
+def campaign_nominations(session: Session, campaign: Campaign) -> list[Nomination]:
+    stmt = select(Nomination).where(Nomination.campaign_id == campaign.id).order_by(Nomination.id)
+    return list(session.scalars(stmt))
 
 
 def choose_golden_ideas(

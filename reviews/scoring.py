@@ -1,4 +1,6 @@
-"""Scoring suggestions against the rubric (专家评), and agreement between the experts who did."""
+"""Scoring suggestions against the round's rubric (专家评): independent first, each expert on
+the items assigned to them; other experts' scores and the discussion open to an expert once
+they have submitted their own; a revision is a new version linked to the first."""
 
 from __future__ import annotations
 
@@ -6,174 +8,211 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.results import Result
 from campaigns.models import Campaign
 from minsheng.accounts.models import User
 from minsheng.audit import record
+from minsheng.db import utcnow
 from minsheng.errors import InputError, Problem
-from reviews.experts import is_assigned, round_is_open
-from reviews.models import CRITERIA, SCORE_MAX, SCORE_MIN, SuggestionScore
-from reviews.suggestions import get_suggestion
+from minsheng.masking import masked
+from reviews.assignment import task_of
+from reviews.experts import review_round, round_is_open
+from reviews.models import DiscussionPost, Review, ReviewTask, Suggestion
+from reviews.rubrics import checked_values, scored
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from reviews.agreement import IntraclassCorrelation, KrippendorffAlpha
+MAX_POST = 5000
 
 
-def _criterion_value(name: str, raw: object, problems: list[Problem]) -> int:
-    try:
-        value = int(str(raw))
-    except ValueError:
-        value = 0
-    if isinstance(raw, bool) or not SCORE_MIN <= value <= SCORE_MAX or str(value) != str(raw):
-        problems.append(
-            Problem(name, f"got {raw!r}; expected a whole number from {SCORE_MIN} to {SCORE_MAX}")
-        )
-    return value
-
-
-def score_suggestion(
+def submit_review(
     session: Session,
     campaign: Campaign,
     expert: User,
-    response_id: int,
-    question_name: str,
+    suggestion_id: int,
     scores: Mapping[str, object],
     comment: str = "",
-) -> SuggestionScore:
-    """Store (or change) `expert`'s score of a suggestion: `scores` maps each of `CRITERIA` to
-    1-5. Refused, with every reason at once, when the expert is not assigned to the campaign, the
-    review round is closed, the suggestion does not exist or a criterion is missing or out of
-    range."""
+) -> Review:
+    """Store `expert`'s scores of an assigned suggestion under the round's rubric; a second
+    submission is a revision (version 2, 3...) pointing at the one it revises. Refused, with
+    every reason at once, when the item is not assigned to the expert, the round is closed, or a
+    criterion is missing, unknown or out of range."""
+    current = review_round(session, campaign)
+    task = task_of(session, campaign, expert, suggestion_id)
     problems: list[Problem] = []
-    if not is_assigned(session, campaign, expert):
+    if task is None:
         problems.append(
-            Problem("expert", f"{expert.username!r} is not assigned to campaign {campaign.slug!r}")
+            Problem(
+                "suggestion", f"suggestion {suggestion_id} is not assigned to {expert.username!r}"
+            )
         )
     if not round_is_open(session, campaign):
         problems.append(
             Problem("round", f"the review round of {campaign.slug!r} is closed; scores are final")
         )
-    unknown = sorted(set(scores) - set(CRITERIA))
-    if unknown:
-        problems.append(
-            Problem(
-                "scores",
-                f"unknown criteria {', '.join(unknown)}; expected {', '.join(CRITERIA)}",
-            )
-        )
-    values = {name: _criterion_value(name, scores.get(name, ""), problems) for name in CRITERIA}
-    try:
-        get_suggestion(session, campaign, response_id, question_name)
-    except InputError as exc:
-        problems.extend(exc.problems)
-    if problems:
+    rubric = current.rubric
+    if rubric is None:
+        problems.append(Problem("round", "the review round has not started"))
         raise InputError(problems)
-    score = expert_score(session, expert, response_id, question_name)
-    action = "review.rescore" if score is not None else "review.score"
-    if score is None:
-        score = SuggestionScore(
-            campaign_id=campaign.id,
-            response_id=response_id,
-            question_name=question_name,
-            expert_id=expert.id,
-            **values,
-        )
-        session.add(score)
-    else:
-        for name, value in values.items():
-            setattr(score, name, value)
-    score.comment = comment.strip()
+    values, invalid = checked_values(rubric, scores)
+    problems.extend(invalid)
+    if problems or task is None:
+        raise InputError(problems)
+    previous = latest_review(session, task)
+    result = scored(rubric, values)
+    review = Review(
+        task_id=task.id,
+        suggestion_id=suggestion_id,
+        expert_id=expert.id,
+        rubric_id=rubric.id,
+        version=previous.version + 1 if previous else 1,
+        previous_id=previous.id if previous else None,
+        scores=values,
+        total=result.total,
+        gated=result.gated,
+        comment=masked(comment.strip()),
+    )
+    session.add(review)
+    task.status = "submitted"
+    task.answered_at = utcnow()
     session.flush()
     record(
         session,
         expert.id,
-        action,
+        "review.revise" if previous else "review.score",
         "suggestion",
-        f"{response_id}:{question_name}",
+        suggestion_id,
+        version=review.version,
+        rubric=rubric.version,
         **values,
     )
-    return score
+    return review
 
 
-def expert_score(
-    session: Session, expert: User, response_id: int, question_name: str
-) -> SuggestionScore | None:
+def latest_review(session: Session, task: ReviewTask) -> Review | None:
     return session.scalar(
-        select(SuggestionScore).where(
-            SuggestionScore.response_id == response_id,
-            SuggestionScore.question_name == question_name,
-            SuggestionScore.expert_id == expert.id,
-        )
+        select(Review).where(Review.task_id == task.id).order_by(Review.version.desc())
     )
 
 
-def scored_keys(session: Session, campaign: Campaign, expert: User) -> set[tuple[int, str]]:
-    """The suggestions `expert` has already scored in the campaign."""
-    rows = session.execute(
-        select(SuggestionScore.response_id, SuggestionScore.question_name).where(
-            SuggestionScore.campaign_id == campaign.id,
-            SuggestionScore.expert_id == expert.id,
-        )
+def task_reviews(session: Session, task: ReviewTask) -> list[Review]:
+    """Every version of the task's scores, first first."""
+    return list(
+        session.scalars(select(Review).where(Review.task_id == task.id).order_by(Review.version))
     )
-    return {(response_id, name) for response_id, name in rows}
 
 
-def campaign_scores(session: Session, campaign: Campaign) -> list[SuggestionScore]:
+def campaign_reviews(session: Session, campaign: Campaign, which: str = "latest") -> list[Review]:
+    """One review per task: its `latest` version (what the ranking uses) or its `first`, the
+    independent score (what agreement is measured on); `all` gives every version."""
+    if which not in ("latest", "first", "all"):
+        raise ValueError(f"which: got {which!r}; expected latest, first or all")
     stmt = (
-        select(SuggestionScore)
-        .where(SuggestionScore.campaign_id == campaign.id)
-        .order_by(SuggestionScore.id)
+        select(Review)
+        .join(Suggestion, Suggestion.id == Review.suggestion_id)
+        .where(Suggestion.campaign_id == campaign.id)
+        .order_by(Review.id)
+    )
+    if which != "all":
+        pick = func.max(Review.version) if which == "latest" else func.min(Review.version)
+        chosen = select(Review.task_id, pick.label("v")).group_by(Review.task_id).subquery()
+        stmt = stmt.join(
+            chosen, (chosen.c.task_id == Review.task_id) & (chosen.c.v == Review.version)
+        )
+    return list(session.scalars(stmt))
+
+
+def has_submitted(session: Session, campaign: Campaign, expert: User, suggestion_id: int) -> bool:
+    task = task_of(session, campaign, expert, suggestion_id)
+    return task is not None and latest_review(session, task) is not None
+
+
+@dataclass(frozen=True)
+class PeerScore:
+    """Another expert's latest scores as an expert sees them: by number, never by name."""
+
+    label: int
+    scores: dict[str, int]
+    total: float
+    comment: str
+    version: int
+
+
+def peer_scores(
+    session: Session, campaign: Campaign, viewer: User, suggestion_id: int
+) -> list[PeerScore] | None:
+    """The other experts' latest scores of the suggestion, or None while `viewer` (an expert)
+    has not submitted their own: independent first."""
+    if viewer.role == "expert" and not has_submitted(session, campaign, viewer, suggestion_id):
+        return None
+    latest = {
+        r.task_id: r
+        for r in campaign_reviews(session, campaign)
+        if r.suggestion_id == suggestion_id
+    }
+    others = sorted(
+        (r for r in latest.values() if r.expert_id != viewer.id), key=lambda r: r.task_id
+    )
+    return [
+        PeerScore(i + 1, dict(r.scores), r.total, r.comment, r.version)
+        for i, r in enumerate(others)
+    ]
+
+
+def post_discussion(
+    session: Session, campaign: Campaign, author: User, suggestion_id: int, text: str
+) -> DiscussionPost:
+    """Add to the suggestion's discussion. An expert may post once they have scored it; the
+    campaign's organizers (checked by the caller's permission) at any time."""
+    problems = []
+    item = session.get(Suggestion, suggestion_id)
+    if item is None or item.campaign_id != campaign.id:
+        raise InputError(
+            [Problem("suggestion", f"no suggestion {suggestion_id} in {campaign.slug!r}")]
+        )
+    if author.role == "expert" and not has_submitted(session, campaign, author, suggestion_id):
+        problems.append(Problem("text", "submit your own score first; the discussion opens after"))
+    body = text.strip()
+    if not body:
+        problems.append(Problem("text", "a message needs some text"))
+    elif len(body) > MAX_POST:
+        problems.append(Problem("text", f"{len(body)} characters; at most {MAX_POST}"))
+    if problems:
+        raise InputError(problems)
+    post = DiscussionPost(suggestion_id=suggestion_id, author_id=author.id, text=masked(body))
+    session.add(post)
+    session.flush()
+    record(session, author.id, "review.discuss", "suggestion", suggestion_id, post=post.id)
+    return post
+
+
+def discussion(session: Session, suggestion_id: int) -> list[DiscussionPost]:
+    stmt = (
+        select(DiscussionPost)
+        .where(DiscussionPost.suggestion_id == suggestion_id)
+        .order_by(DiscussionPost.id)
     )
     return list(session.scalars(stmt))
 
 
 def score_table(
-    scores: list[SuggestionScore], criterion: str
-) -> tuple[npt.NDArray[np.float64], list[tuple[int, str]], list[int]]:
-    """Suggestions x experts table of one criterion (NaN where an expert did not score), with
-    the suggestion keys (rows) and expert ids (columns)."""
+    reviews: list[Review], criterion: str | None
+) -> tuple[npt.NDArray[np.float64], list[int], list[int]]:
+    """Suggestions x experts table of one criterion's scores (`None`: the weighted totals),
+    NaN where an expert gave none, with the suggestion ids (rows) and expert ids (columns)."""
     import numpy as np  # the statistics load with the agreement page, not the app (issue 10)
 
-    if criterion not in CRITERIA:
-        raise ValueError(f"unknown criterion {criterion!r}; expected one of {CRITERIA}")
-    keys = sorted({(s.response_id, s.question_name) for s in scores})
-    experts = sorted({s.expert_id for s in scores})
+    keys = sorted({r.suggestion_id for r in reviews})
+    experts = sorted({r.expert_id for r in reviews})
     row = {key: i for i, key in enumerate(keys)}
     column = {expert: j for j, expert in enumerate(experts)}
     table = np.full((len(keys), len(experts)), np.nan)
-    for s in scores:
-        table[row[(s.response_id, s.question_name)], column[s.expert_id]] = getattr(s, criterion)
+    for r in reviews:
+        value = r.total if criterion is None else r.scores.get(criterion)
+        if value is not None:
+            table[row[r.suggestion_id], column[r.expert_id]] = float(value)
     return table, keys, experts
-
-
-@dataclass(frozen=True)
-class CriterionAgreement(Result):
-    """Agreement between the experts on one rubric criterion.
-
-    ``icc`` uses the suggestions every scoring expert rated (complete rows only); ``alpha``
-    (ordinal) uses every suggestion with at least two scores.
-    """
-
-    criterion: str
-    icc: IntraclassCorrelation
-    alpha: KrippendorffAlpha
-
-
-def campaign_agreement(session: Session, campaign: Campaign) -> list[CriterionAgreement]:
-    """ICC(2,1) and ordinal Krippendorff's alpha for each criterion of the campaign's scores."""
-    from reviews.agreement import icc_2_1, krippendorff_alpha
-
-    scores = campaign_scores(session, campaign)
-    result = []
-    for criterion in CRITERIA:
-        table, _, _ = score_table(scores, criterion)
-        result.append(
-            CriterionAgreement(criterion, icc_2_1(table), krippendorff_alpha(table, "ordinal"))
-        )
-    return result

@@ -1,8 +1,12 @@
-"""Review pages: the expert's queue and scoring form, and the organizer's overview (experts,
-round, agreement, ranking, nominations, golden ideas, annotations)."""
+"""Review pages: the expert's queue and scoring page (anchors, keyboard, save and next, peers'
+scores and discussion after one's own), nominations by units, and the organizer's overview
+(round settings, rubric, assignment and progress, agreement, ranking, golden ideas)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import yaml
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -16,46 +20,56 @@ from campaigns.web import campaign_title, get_campaign_or_404
 from minsheng.accounts.models import User
 from minsheng.accounts.permissions import access, public, require_role
 from minsheng.db import get_session
-from minsheng.errors import InputError
+from minsheng.errors import InputError, Problem
 from minsheng.limits import requested_page
-from minsheng.web import commit_or_show, flash_form_errors, label_language, moved_to
+from minsheng.web import commit_or_show, flash_form_errors, label_language, moved_to, show_problems
 from questionnaire.schema import text_in
+from reviews.access import holds_item
 from reviews.annotations import annotate, campaign_annotations
+from reviews.assignment import assign_reviews, mark_overdue, step_down, task_of
 from reviews.experts import (
     assign_expert,
-    campaign_experts,
     close_review_round,
+    configure_round,
     expert_campaigns,
     reopen_review_round,
+    review_round,
     round_is_open,
+    set_expert_profile,
+    start_review_round,
 )
-from reviews.golden_ideas import choose_golden_ideas, nominate, ranking
-from reviews.models import CRITERIA
-from reviews.scoring import campaign_agreement, expert_score, score_suggestion, scored_keys
-from reviews.suggestions import campaign_suggestions, get_suggestion, text_questions
+from reviews.golden_ideas import choose_golden_ideas, nominate_suggestion
+from reviews.models import ReviewTask, Suggestion
+from reviews.progress import expert_progress, overview_facts, queue_page
+from reviews.rubrics import rubric_spec, save_rubric
+from reviews.scoring import discussion, latest_review, peer_scores, post_discussion, submit_review
 from reviews.webforms import (
     AnnotationForm,
     AssignExpertForm,
+    AssignItemsForm,
+    DiscussionForm,
     GoldenIdeaForm,
     NominationForm,
     RoundForm,
-    ScoreForm,
+    RoundSettingsForm,
+    RubricForm,
+    StepDownForm,
+    score_form,
 )
 
-bp = Blueprint("reviews", __name__, template_folder="templates")
-PAGE_SIZE = 50
+bp = Blueprint("reviews", __name__, template_folder="templates", static_folder="static")
+PAGE_SIZE = 25
 
 
 @bp.route("/reviews/")
 @require_role("expert")
 def index() -> ResponseReturnValue:
-    """The campaigns the expert reviews, with how many suggestions are still to score."""
+    """The campaigns the expert reviews, with how many assigned suggestions are scored."""
     session = get_session()
     rows = []
     for campaign in expert_campaigns(session, current_user):
-        total = len(campaign_suggestions(session, campaign))
-        done = len(scored_keys(session, campaign, current_user))
-        rows.append((campaign, campaign_title(campaign), total, done))
+        progress = expert_progress(session, campaign, current_user)
+        rows.append((campaign, campaign_title(campaign), progress))
     return render_template("reviews/index.html", rows=rows)
 
 
@@ -67,86 +81,184 @@ def queue(slug: str) -> ResponseReturnValue:
 
 
 def _queue_page(campaign: Campaign, annotation_form: AnnotationForm) -> str:
-    """The suggestions to score, those not scored yet first, 50 a page, and the annotation
-    form (a refused one with what was typed)."""
+    """The suggestions assigned to the expert (not scored first), searchable and filtered by
+    theme, 25 a page, with their progress and deadline, and the annotation form."""
     session = get_session()
-    done = scored_keys(session, campaign, current_user)
-    suggestions = sorted(campaign_suggestions(session, campaign), key=lambda s: s.key in done)
-    page = requested_page(max(1, -(-len(suggestions) // PAGE_SIZE)))
-    shown = suggestions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    search = request.args.get("q", "").strip()[:100]
+    theme = request.args.get("theme", "").strip()[:80]
+    facts = queue_page(session, campaign, current_user, search, theme, PAGE_SIZE, requested_page)
     return render_template(
         "reviews/queue.html",
         campaign=campaign,
-        suggestions=shown,
-        done=done,
-        page=page,
-        pages=max(1, -(-len(suggestions) // PAGE_SIZE)),
-        remaining=sum(1 for s in suggestions if s.key not in done),
+        facts=facts,
+        search=search,
+        theme=theme,
         open=round_is_open(session, campaign),
         annotation_form=annotation_form,
-        lang=label_language(),
-        text_in=text_in,
     )
 
 
-@bp.route(
-    "/campaigns/<slug>/reviews/suggestions/<int:response_id>/<question>", methods=["GET", "POST"]
-)
-@access("campaign:review")
-def score(slug: str, response_id: int, question: str) -> ResponseReturnValue:
-    """Score one suggestion; the form shows the expert's earlier score while the round is open."""
+def _item_or_404(campaign: Campaign, suggestion_id: int) -> Suggestion:
+    item = get_session().get(Suggestion, suggestion_id)
+    # Blind review: an item not assigned to this expert answers as a missing one would.
+    if item is None or item.campaign_id != campaign.id or not holds_item(current_user, item):
+        abort(404, description="No such suggestion in your review queue.")
+    return item
+
+
+def _next_item(campaign: Campaign, after: int) -> int | None:
+    """The expert's next unscored item after `after` (then from the start), or None."""
+    session = get_session()
+    open_tasks = [
+        t.suggestion_id
+        for t in session.scalars(
+            select(ReviewTask)
+            .join(Suggestion, Suggestion.id == ReviewTask.suggestion_id)
+            .where(
+                Suggestion.campaign_id == campaign.id,
+                ReviewTask.expert_id == current_user.id,
+                ReviewTask.status == "assigned",
+            )
+            .order_by(ReviewTask.suggestion_id)
+        )
+    ]
+    later = [i for i in open_tasks if i > after]
+    rest = later or [i for i in open_tasks if i != after]
+    return rest[0] if rest else None
+
+
+@bp.route("/campaigns/<slug>/reviews/items/<int:suggestion_id>", methods=["GET", "POST"])
+@access("review:item")
+def score(slug: str, suggestion_id: int) -> ResponseReturnValue:
+    """Score one assigned suggestion against the round's rubric; saving moves to the next
+    unscored one. After one's own score: the others' scores and the discussion."""
     session = get_session()
     campaign = get_campaign_or_404(slug)
-    try:
-        suggestion = get_suggestion(session, campaign, response_id, question)
-    except InputError as exc:
-        abort(404, description=str(exc))
-    existing = expert_score(session, current_user, response_id, question)
-    form = ScoreForm()
+    item = _item_or_404(campaign, suggestion_id)
+    current = review_round(session, campaign)
+    if current.rubric is None:
+        abort(404, description="The review round has not started.")
+    lang = label_language()
+    form = score_form(current.rubric, lang)
+    task = task_of(session, campaign, current_user, suggestion_id)
+    existing = latest_review(session, task) if task is not None else None
     if request.method == "GET" and existing is not None:
-        for name in CRITERIA:
-            getattr(form, name).data = str(getattr(existing, name))
+        for key, value in existing.scores.items():
+            if key in form:
+                form[key].data = str(value)
         form.comment.data = existing.comment
     if form.validate_on_submit():
+        values = {c.key: form[c.key].data for c in current.rubric.criteria}
         commit_or_show(
             session,
             form,
-            lambda: score_suggestion(
-                session,
-                campaign,
-                current_user,
-                response_id,
-                question,
-                {name: getattr(form, name).data for name in CRITERIA},
-                form.comment.data or "",
+            lambda: submit_review(
+                session, campaign, current_user, suggestion_id, values, form.comment.data or ""
             ),
         )
         if not form.errors:
             flash(_("Your score has been saved."), "info")
-            return redirect(url_for("reviews.queue", slug=slug))
+            following = _next_item(campaign, suggestion_id)
+            if following is None:
+                return redirect(url_for("reviews.queue", slug=slug))
+            return redirect(url_for("reviews.score", slug=slug, suggestion_id=following))
+    return _score_page(campaign, item, form), 422 if form.errors else 200
+
+
+def _score_page(campaign: Campaign, item: Suggestion, form: FlaskForm, **forms: FlaskForm) -> str:
+    session = get_session()
+    current = review_round(session, campaign)
+    task = task_of(session, campaign, current_user, item.id)
+    lang = label_language()
+    question = next((q for q in _questions(campaign) if q.name == item.question_name), None)
     return render_template(
         "reviews/score.html",
         campaign=campaign,
-        suggestion=suggestion,
-        question_label=text_in(suggestion.question_label, label_language(), "zh"),
+        item=item,
+        task=task,
+        question_label=text_in(question.label, lang, "zh") if question else item.question_name,
+        rubric=current.rubric,
         form=form,
+        criteria=[(c, form[c.key]) for c in current.rubric.criteria] if current.rubric else [],
+        lang=lang,
+        text_in=text_in,
         open=round_is_open(session, campaign),
-    ), 422 if form.errors else 200
+        peers=peer_scores(session, campaign, current_user, item.id),
+        posts=discussion(session, item.id),
+        discussion_form=forms.get("discussion_form") or DiscussionForm(prefix="discuss"),
+        step_down_form=forms.get("step_down_form") or StepDownForm(prefix="step"),
+        next_item=_next_item(campaign, item.id),
+    )
 
 
-def _annotation_form(campaign: Campaign) -> AnnotationForm:
-    form = AnnotationForm(prefix="annotation")
+@bp.route("/campaigns/<slug>/reviews/items/<int:suggestion_id>/discussion", methods=["POST"])
+@access("review:item")
+def discuss(slug: str, suggestion_id: int) -> ResponseReturnValue:
+    session = get_session()
+    campaign = get_campaign_or_404(slug)
+    item = _item_or_404(campaign, suggestion_id)
+    form = DiscussionForm(prefix="discuss")
+    if form.validate_on_submit():
+        commit_or_show(
+            session,
+            form,
+            lambda: post_discussion(session, campaign, current_user, item.id, form.text.data or ""),
+        )
+        if not form.errors:
+            return redirect(
+                url_for("reviews.score", slug=slug, suggestion_id=item.id) + "#discussion"
+            )
+    current = review_round(session, campaign)
+    blank = score_form(current.rubric, label_language()) if current.rubric else FlaskForm()
+    return _score_page(campaign, item, blank, discussion_form=form), 422
+
+
+@bp.route("/campaigns/<slug>/reviews/items/<int:suggestion_id>/step-down", methods=["POST"])
+@access("review:item")
+def step_down_view(slug: str, suggestion_id: int) -> ResponseReturnValue:
+    """Decline or recuse oneself from an item, with the reason; it goes to another expert."""
+    session = get_session()
+    campaign = get_campaign_or_404(slug)
+    item = _item_or_404(campaign, suggestion_id)
+    form = StepDownForm(prefix="step")
+    task = task_of(session, campaign, current_user, item.id)
+    if form.validate_on_submit() and task is not None:
+        commit_or_show(
+            session,
+            form,
+            lambda: step_down(
+                session,
+                campaign,
+                task,
+                current_user,
+                form.status.data or "",
+                form.reason.data or "",
+            ),
+        )
+        if not form.errors:
+            flash(_("The suggestion has been handed back; another expert will review it."), "info")
+            return redirect(url_for("reviews.queue", slug=slug))
+    current = review_round(session, campaign)
+    blank = score_form(current.rubric, label_language()) if current.rubric else FlaskForm()
+    return _score_page(campaign, item, blank, step_down_form=form), 422
+
+
+def _questions(campaign: Campaign) -> list[Any]:
     # analysis.loading loads pandas; only this lookup needs it (issue 10).
     from analysis.frames import NoQuestionnaireError
     from analysis.loading import campaign_form
 
     try:
-        questions = list(campaign_form(get_session(), campaign).questions())
+        return list(campaign_form(get_session(), campaign).questions())
     except NoQuestionnaireError:
-        questions = []
+        return []
+
+
+def _annotation_form(campaign: Campaign) -> AnnotationForm:
+    form = AnnotationForm(prefix="annotation")
     form.question.choices = [
         SelectChoice(q.name, text_in(q.label, label_language(), "zh") or q.name)
-        for q in questions
+        for q in _questions(campaign)
         if q.type not in ("note", "calculate", "start", "end", "today")
     ]
     return form
@@ -183,25 +295,52 @@ def overview(slug: str) -> ResponseReturnValue:
     return _overview_page(get_campaign_or_404(slug))
 
 
+def _settings_form(campaign: Campaign) -> RoundSettingsForm:
+    current = review_round(get_session(), campaign)
+    return RoundSettingsForm(
+        prefix="settings",
+        data={
+            "reviews_per_item": current.reviews_per_item,
+            "max_per_expert": current.max_per_expert,
+            "working_days": current.working_days,
+            "nomination_quota": current.nomination_quota,
+        },
+    )
+
+
+def _rubric_form(campaign: Campaign) -> RubricForm:
+    from reviews.rubrics import DEFAULT_RUBRIC, latest_rubric
+
+    latest = latest_rubric(get_session(), campaign)
+    spec = rubric_spec(latest) if latest else DEFAULT_RUBRIC
+    return RubricForm(
+        prefix="rubric",
+        data={"spec": yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=100)},
+    )
+
+
 def _overview_page(campaign: Campaign, **refused: FlaskForm) -> str:
-    """Experts, round, agreement per criterion, the ranking and the golden ideas; a form that was
-    posted and refused (`refused`, by name) shows what was typed with its problems."""
+    """Round, rubric, experts and their progress, conflicts, agreement, the ranking with
+    nominations and golden ideas; a refused form (`refused`, by name) shows what was typed."""
     session = get_session()
     forms: dict[str, FlaskForm] = {
         "assign_form": AssignExpertForm(prefix="assign"),
         "round_form": RoundForm(prefix="round"),
+        "settings_form": _settings_form(campaign),
+        "rubric_form": _rubric_form(campaign),
+        "items_form": AssignItemsForm(prefix="items"),
         "annotation_form": _annotation_form(campaign),
-        "nomination_form": _nomination_form(campaign),
+        "nomination_form": NominationForm(prefix="nominate"),
         "golden_form": GoldenIdeaForm(prefix="golden"),
         **refused,
     }
     return render_template(
         "reviews/overview.html",
         campaign=campaign,
-        experts=campaign_experts(session, campaign),
+        facts=overview_facts(session, campaign),
+        lang=label_language(),
+        text_in=text_in,
         open=round_is_open(session, campaign),
-        agreement=campaign_agreement(session, campaign),
-        ranked=ranking(session, campaign),
         annotations=campaign_annotations(session, campaign),
         **forms,
     )
@@ -218,12 +357,19 @@ def add_expert(slug: str) -> ResponseReturnValue:
         if expert is None:
             form.username.errors.append(_("No user %(name)s.", name=form.username.data))
         else:
-            commit_or_show(
-                session,
-                form,
-                lambda: assign_expert(session, campaign, expert, current_user.id),
-                {"expert": "username"},
-            )
+
+            def add() -> None:
+                assign_expert(session, campaign, expert, current_user.id)
+                if form.organisation.data or form.district.data:
+                    set_expert_profile(
+                        session,
+                        expert,
+                        form.organisation.data or "",
+                        form.district.data or "",
+                        current_user.id,
+                    )
+
+            commit_or_show(session, form, add, {"expert": "username"})
         if not form.errors:
             flash(_("%(name)s now reviews this campaign.", name=form.username.data), "info")
             return redirect(url_for("reviews.overview", slug=slug))
@@ -241,46 +387,151 @@ def change_round(slug: str) -> ResponseReturnValue:
         return redirect(url_for("reviews.overview", slug=slug))
     if form.action.data not in ("close", "reopen"):
         abort(400, description=f"action {form.action.data!r}: expected 'close' or 'reopen'")
-    if form.action.data == "close":
-        close_review_round(session, campaign, current_user.id)
-    else:
-        reopen_review_round(session, campaign, current_user.id)
-    session.commit()
+    commit_or_show(
+        session,
+        form,
+        lambda: (
+            close_review_round(session, campaign, current_user.id)
+            if form.action.data == "close"
+            else reopen_review_round(session, campaign, current_user.id, form.reason.data or "")
+        ),
+    )
+    if form.errors:
+        return _overview_page(campaign, round_form=form), 422
     return redirect(url_for("reviews.overview", slug=slug))
 
 
-def _nomination_form(campaign: Campaign) -> NominationForm:
-    form = NominationForm(prefix="nominate")
-    form.question_name.choices = [
-        SelectChoice(q.name, q.name) for q in text_questions(get_session(), campaign)
-    ]
-    return form
-
-
-@bp.route("/campaigns/<slug>/reviews/nominations", methods=["POST"])
+@bp.route("/campaigns/<slug>/reviews/settings", methods=["POST"])
 @access("campaign:organizer")
-def add_nomination(slug: str) -> ResponseReturnValue:
+def change_settings(slug: str) -> ResponseReturnValue:
     session = get_session()
     campaign = get_campaign_or_404(slug)
-    form = _nomination_form(campaign)
+    form = RoundSettingsForm(prefix="settings")
     if form.validate_on_submit():
         commit_or_show(
             session,
             form,
-            lambda: nominate(
+            lambda: configure_round(
                 session,
                 campaign,
-                form.response_id.data or 0,
-                form.question_name.data or "",
-                current_user.id,
+                reviews_per_item=form.reviews_per_item.data or 0,
+                max_per_expert=form.max_per_expert.data,
+                working_days=form.working_days.data or 0,
+                nomination_quota=form.nomination_quota.data or 0,
+                actor_id=current_user.id,
+            ),
+        )
+        if not form.errors:
+            flash(_("The round settings have been saved."), "info")
+            return redirect(url_for("reviews.overview", slug=slug))
+    return _overview_page(campaign, settings_form=form), 422
+
+
+@bp.route("/campaigns/<slug>/reviews/rubric", methods=["POST"])
+@access("campaign:organizer")
+def change_rubric(slug: str) -> ResponseReturnValue:
+    """Save the rubric as a new version; the round adopts it unless experts scored already."""
+    session = get_session()
+    campaign = get_campaign_or_404(slug)
+    form = RubricForm(prefix="rubric")
+    if form.validate_on_submit():
+        try:
+            spec = yaml.safe_load(form.spec.data or "")
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark is not None else "rubric"
+            show_problems(form, InputError([Problem("spec", f"{where}: not valid YAML ({exc})")]))
+        else:
+
+            def save() -> None:
+                rubric = save_rubric(session, campaign, spec, current_user.id)
+                current = review_round(session, campaign)
+                configure_round(
+                    session,
+                    campaign,
+                    reviews_per_item=current.reviews_per_item,
+                    max_per_expert=current.max_per_expert,
+                    working_days=current.working_days,
+                    nomination_quota=current.nomination_quota,
+                    rubric_version=rubric.version,
+                    actor_id=current_user.id,
+                )
+
+            # Problems keep their place (`criteria[2].weight: ...`) in the form's summary.
+            commit_or_show(session, form, save)
+        if not form.errors:
+            flash(_("The rubric has been saved."), "info")
+            return redirect(url_for("reviews.overview", slug=slug))
+    return _overview_page(campaign, rubric_form=form), 422
+
+
+@bp.route("/campaigns/<slug>/reviews/assign", methods=["POST"])
+@access("campaign:organizer")
+def assign_items(slug: str) -> ResponseReturnValue:
+    """Start the round (store the suggestions) and hand out the reviews."""
+    session = get_session()
+    campaign = get_campaign_or_404(slug)
+    form = AssignItemsForm(prefix="items")
+    if form.validate_on_submit():
+
+        def run() -> Any:
+            start_review_round(session, campaign, current_user.id)
+            if form.overdue.data:
+                mark_overdue(session, campaign)
+            return assign_reviews(session, campaign, current_user.id)
+
+        plan = commit_or_show(session, form, run)
+        if plan is not None:
+            flash(
+                _(
+                    "%(n)d reviews assigned, %(c)d conflicts of interest excluded, "
+                    "%(s)d suggestions short of reviewers.",
+                    n=plan.created,
+                    c=len(plan.excluded),
+                    s=len(plan.short),
+                ),
+                "info",
+            )
+            return redirect(url_for("reviews.overview", slug=slug))
+    return _overview_page(campaign, items_form=form), 422
+
+
+@bp.route("/campaigns/<slug>/reviews/nominations", methods=["GET", "POST"])
+@access("campaign:nominate")
+def nominations(slug: str) -> ResponseReturnValue:
+    """Units nominate (单位推荐): the organizers and the campaign's linked departments put
+    suggestions forward with a rationale, within the round's quota per unit."""
+    from reviews.progress import nomination_page
+
+    session = get_session()
+    campaign = get_campaign_or_404(slug)
+    form = NominationForm(prefix="nominate")
+    if form.validate_on_submit():
+        commit_or_show(
+            session,
+            form,
+            lambda: nominate_suggestion(
+                session,
+                campaign,
+                form.suggestion_id.data or 0,
+                current_user,
                 form.reason.data or "",
             ),
-            {"response": "response_id", "question": "question_name"},
+            {"suggestion": "suggestion_id", "quota": "suggestion_id", "unit": "suggestion_id"},
         )
         if not form.errors:
             flash(_("The suggestion has been nominated."), "info")
-            return redirect(url_for("reviews.overview", slug=slug))
-    return _overview_page(campaign, nomination_form=form), 422
+            return redirect(url_for("reviews.nominations", slug=slug))
+    search = request.args.get("q", "").strip()[:100]
+    facts = nomination_page(session, campaign, current_user, search, PAGE_SIZE, requested_page)
+    return render_template(
+        "reviews/nominations.html",
+        campaign=campaign,
+        facts=facts,
+        search=search,
+        form=form,
+        open=round_is_open(session, campaign),
+    ), 422 if form.errors else 200
 
 
 @bp.route("/campaigns/<slug>/reviews/golden-ideas", methods=["POST"])

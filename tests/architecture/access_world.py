@@ -28,7 +28,9 @@ from minsheng.jobs import Job, update_job
 from recommendations.assignments import accept, assign_to_departments, record_progress
 from recommendations.evidence import Upload, evidence_name
 from recommendations.proposals import decide
-from reviews.experts import assign_expert
+from reviews.assignment import assign_reviews
+from reviews.experts import assign_expert, start_review_round
+from reviews.suggestions import campaign_suggestions
 from tests.factories import (
     CampaignFactory,
     ContactFactory,
@@ -72,6 +74,9 @@ def build_world(app: Flask, session: Session) -> World:
     campaign.owner = users["owner"]
     assign_expert(session, campaign, users["assigned_expert"], users["owner"].id)
     responses = submit_suggestions(session, campaign)
+    # The round started: every suggestion a record, each assigned to the one expert.
+    start_review_round(session, campaign, users["owner"].id)
+    assign_reviews(session, campaign, users["owner"].id)
 
     recommendation = RecommendationFactory(campaign=campaign)
     decide(session, recommendation, "adopted")
@@ -148,6 +153,7 @@ def build_world(app: Flask, session: Session) -> World:
         "invitations.opened:ref": signed_ref(secret, "open", 1),
         "response_id": responses[0].id,
         "question": "suggestion",
+        "suggestion_id": campaign_suggestions(session, campaign)[0].id,
         "submission_id": responses[0].submission_id,
         "user_id": UserFactory(role="organizer").id,
         "target": "paused",  # a step the open campaign can take

@@ -20,7 +20,8 @@ from exporters.pdf_report import render_campaign_report
 from forms.ingest import Submission, submit_response
 from forms.models import Response
 from forms.publishing import current_version
-from reviews.experts import assign_expert
+from reviews.assignment import assign_reviews
+from reviews.experts import assign_expert, start_review_round
 
 HERE = Path(__file__).parent
 SLUG = "every-type-2026"
@@ -139,6 +140,9 @@ def test_the_summary_api_and_the_results_page_work_and_count_what_they_skipped(
 def test_the_expert_queue_works(client, login, session, campaign, stored):
     expert = login("expert")
     assign_expert(session, campaign, expert)
+    # Starting the round reads every stored answer, the bad ones too, into records.
+    start_review_round(session, campaign)
+    assign_reviews(session, campaign)
     session.commit()
     page = client.get(f"/campaigns/{SLUG}/reviews/queue")
     assert page.status_code == 200, page.text

@@ -15,9 +15,11 @@ from exporters.models import Report
 from recommendations.feedback import publish_feedback
 from recommendations.models import Recommendation
 from recommendations.proposals import decide
-from reviews.experts import assign_expert, close_review_round
+from reviews.assignment import assign_reviews
+from reviews.experts import assign_expert, close_review_round, start_review_round
 from reviews.golden_ideas import choose_golden_ideas, nominate
 from reviews.models import GoldenIdea
+from reviews.suggestions import campaign_suggestions
 
 SLUG = "transport-2026"
 #: As residents typed them; none of these may appear in any outlet.
@@ -134,14 +136,18 @@ def test_pdf_reports_show_suggestions_masked(client, login, session, suggestions
 def test_expert_queue_shows_suggestions_masked(client, login, session, campaign, suggestions):
     expert = login("expert")
     assign_expert(session, campaign, expert)
+    start_review_round(session, campaign)
+    assign_reviews(session, campaign)
     session.commit()
     page = client.get(f"/campaigns/{SLUG}/reviews/queue")
     assert page.status_code == 200
     assert_masked(page.text)
-    for response_id in suggestions:
-        form = client.get(f"/campaigns/{SLUG}/reviews/suggestions/{response_id}/suggestion")
-        if form.status_code == 200:
-            assert_masked(form.text, hint=False)
+    items = campaign_suggestions(session, campaign)
+    assert items
+    for item in items:
+        form = client.get(f"/campaigns/{SLUG}/reviews/items/{item.id}")
+        assert form.status_code == 200
+        assert_masked(form.text, hint=False)
 
 
 def test_recommendations_golden_ideas_and_feedback_store_copied_data_masked(
