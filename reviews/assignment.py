@@ -356,7 +356,9 @@ def reassign(
     chosen = balancer.choose(item.id, 1)
     if not chosen:
         return None
-    task = ReviewTask(suggestion_id=item.id, expert_id=chosen[0], due_on=_due(session, current, today))
+    task = ReviewTask(
+        suggestion_id=item.id, expert_id=chosen[0], due_on=_due(session, current, today)
+    )
     session.add(task)
     session.flush()
     record(session, None, "review.reassign", "review_task", task.id, suggestion=item.id)
