@@ -173,11 +173,19 @@ def _estimate(
         ci_high=nan_to_none(high),
         margin_of_error=nan_to_none(moe),
         design_effect=nan_to_none(design_effect),
-        effective_n=nan_to_none(n / design_effect) if design_effect and design_effect > 0 else None,
+        effective_n=_effective_n(n, design_effect),
         n_psu=n_psu,
         n_strata=n_strata,
         note=note,
     )
+
+
+def _effective_n(n: int, design_effect: float) -> float | None:
+    """n / design effect; None when the design fixes the estimate (a stratum's or a calibration
+    margin's share: design effect 0 up to rounding), where no sample size is meant."""
+    if not np.isfinite(design_effect) or design_effect <= 1e-9:
+        return None
+    return n / design_effect
 
 
 def _quantile(alpha: float, df: int, interval: str) -> float:
@@ -506,7 +514,7 @@ def _share_estimate(
         ci_high=nan_to_none(high),
         margin_of_error=nan_to_none(moe),
         design_effect=nan_to_none(design_effect),
-        effective_n=nan_to_none(n / design_effect) if design_effect > 0 else None,
+        effective_n=_effective_n(n, design_effect),
         df=df,
         n_unweighted=n,
         n_psu=n_psu,

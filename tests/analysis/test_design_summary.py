@@ -203,3 +203,18 @@ def test_departments_get_design_based_rows_suppressed_with_their_standard_errors
     walk = next(r for r in mode["rows"] if r["name"] == "walk")
     assert walk["suppressed"]
     assert (walk["se"], walk["design_effect"], walk["effective_n"]) == (None, None, None)
+
+
+def test_a_share_fixed_by_the_stratification_has_no_effective_n(form):
+    summary = summarize_frame(
+        answers_frame(_answers(seed=18), form),
+        form,
+        design=declared_design({"design": DESIGN}),
+        exclude=(),
+    )
+    wuhou = next(r for r in summary.question("district").rows if r.name == "wuhou")
+    assert wuhou.se == pytest.approx(0.0, abs=1e-5)  # rounding of weights in the thousands
+    assert wuhou.effective_n is None
+    mode = summary.question("commute_mode")
+    car = next(r for r in mode.rows if r.name == "car")
+    assert car.effective_n == pytest.approx(mode.n_base / car.design_effect, rel=1e-9)
