@@ -44,7 +44,13 @@ SUGGESTIONS = [
     "小区门口停车难，希望规划更多公共停车位，电话13812345678。",
     "过街天桥太少，老人过马路不安全。",
 ]
-RAW = {"csv": "to_csv", "xlsx": "to_excel", "parquet": "to_parquet", "sav": "pyreadstat", "dta": "pyreadstat"}
+RAW = {
+    "csv": "to_csv",
+    "xlsx": "to_excel",
+    "parquet": "to_parquet",
+    "sav": "pyreadstat",
+    "dta": "pyreadstat",
+}
 
 
 def peak_mb() -> float:
@@ -136,11 +142,10 @@ def build(database: Path, instance: Path, rows: int) -> None:
 
 def run_export(fmt: str, target: Path) -> dict[str, Any]:
     """Child: the export as the command runs it."""
+    from campaigns.store import require_campaign
     from exporters.formats import write_export
     from minsheng.app import create_app
     from minsheng.db import get_session
-
-    from campaigns.store import require_campaign
 
     app = create_app()
     with app.app_context():
