@@ -1,4 +1,4 @@
-"""`minsheng recommendations escalate|rates|list|workflow`: the follow-up loop from the shell."""
+"""`minsheng recommendations escalate|rates|list|ladder|workflow`: the loop from the shell."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import click
 from sqlalchemy import select
 
 from campaigns.store import require_campaign
+from minsheng.accounts.models import Department, User
 from minsheng.commands import CommandGroup
 from minsheng.db import get_session
+from minsheng.errors import InputError, Problem
+from recommendations.escalation import add_ladder_contact
 from recommendations.models import Recommendation
 from recommendations.rates import campaign_rates, department_rates
 from recommendations.tasks import escalate_overdue_task
@@ -49,6 +52,27 @@ def rates_command(slug: str) -> None:
         "departments": [r.to_dict() for r in department_rates(session, campaign)],
     }
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@recommendations_cli.command("ladder")
+@click.argument("level", type=int)
+@click.argument("username")
+@click.option("--department", "code", default=None, help="Only for this department (code).")
+def ladder_command(level: int, username: str, code: str | None) -> None:
+    """Name USERNAME to hear of escalations at LEVEL: 2 a department's head (with
+    --department), 3 the supervising office, 4 leadership."""
+    session = get_session()
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise InputError([Problem("username", f"no user {username!r}")])
+    department = None
+    if code is not None:
+        department = session.scalar(select(Department).where(Department.code == code))
+        if department is None:
+            raise InputError([Problem("department", f"no department {code!r}")])
+    add_ladder_contact(session, level, user, department.id if department else None)
+    session.commit()
+    click.echo(f"{username} hears of level {level}" + (f" for {code}" if code else ""))
 
 
 @recommendations_cli.command("workflow")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import reviews.models  # noqa: F401  (golden ideas, responses, campaigns in the metadata)
 from campaigns.models import Campaign
-from minsheng.accounts.models import Department
+from minsheng.accounts.models import Department, User
 from minsheng.db import Base, utcnow
 
 #: Where a recommendation comes from.
@@ -196,16 +196,21 @@ class ProgressUpdate(Base):
 
 
 class Escalation(Base):
-    """One escalation (督办) of an overdue assignment: at most one per level and day, which is
-    what makes the beat job safe to run twice. `notified_at` is set once the e-mail went out."""
+    """One rung of the escalation ladder (督办) reached by an assignment's clock: level 0 is the
+    reminder before the due day, 1 the handler at the breach, then the department head, the
+    supervising office and leadership. Unique per assignment, clock, due day and level: once per
+    level per breach, however often the beat job runs; a new due day (an extension) is a new
+    breach. `notified_at` is set once the notices went out."""
 
     __tablename__ = "escalations"
-    __table_args__ = (UniqueConstraint("assignment_id", "level", "on_day"),)
+    __table_args__ = (UniqueConstraint("assignment_id", "clock", "due_on", "level"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(
         ForeignKey("recommendation_assignments.id", ondelete="CASCADE")
     )
+    clock: Mapped[str] = mapped_column(String(20), default="reply", server_default="reply")
+    due_on: Mapped[date | None]
     level: Mapped[int]
     on_day: Mapped[date]
     days_overdue: Mapped[int]
@@ -214,6 +219,38 @@ class Escalation(Base):
     notified_to: Mapped[list[Any]] = mapped_column(default=list)
 
     assignment: Mapped[Assignment] = relationship()
+
+
+class LadderContact(Base):
+    """Who hears of an escalation at a level of the ladder: level 2 a department's head (named
+    with the department), 3 the supervising office (督查室), 4 leadership (for every department
+    when no department is named). Level 0 and 1 go to the department's own users."""
+
+    __tablename__ = "ladder_contacts"
+    __table_args__ = (UniqueConstraint("level", "department_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[int]
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    user: Mapped[User] = relationship()
+
+
+class Notice(Base):
+    """An in-app notice (站内提醒) for one user: a reminder or an escalation, with its link."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
 
 
 class Evaluation(Base):

@@ -30,7 +30,8 @@ class LoopRates(Result):
         adopted or partly adopted / decided recommendations (campaign scope only: departments
         receive recommendations after the decision, so it is None for them).
     resolution
-        assignments completed by their deadline / assignments (办结率).
+        completed assignments, on time or late / assignments (办结率): a late completion is
+        still a resolution; the on-time rate says how many were late.
     on_time
         assignments completed by their deadline / completed assignments.
     satisfaction
@@ -66,7 +67,7 @@ def _rates(
     return LoopRates(
         scope=scope,
         adoption=proportion_ci(len(adopted), len(decided)) if with_adoption else None,
-        resolution=proportion_ci(len(on_time), len(assignments)),
+        resolution=proportion_ci(len(completed), len(assignments)),
         on_time=proportion_ci(len(on_time), len(completed)),
         satisfaction=proportion_ci(len(satisfied), len(scores)),
         recommendations=len(recommendations),

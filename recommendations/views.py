@@ -39,6 +39,7 @@ from recommendations.assignments import (
     take_assignment_step,
 )
 from recommendations.clocks import assignment_clock, feedback_clock, policy_for, set_policy
+from recommendations.escalation import notices_for
 from recommendations.evidence import Upload, evidence_key
 from recommendations.feedback import (
     close,
@@ -201,7 +202,12 @@ def work_list() -> ResponseReturnValue:
             c.due if c is not None else a.deadline,
         )
     )
-    return render_template("recommendations/work_list.html", assignments=mine, clocks=running)
+    return render_template(
+        "recommendations/work_list.html",
+        assignments=mine,
+        clocks=running,
+        notices=notices_for(session, current_user),
+    )
 
 
 def _assign_form(recommendation: Recommendation, posted: bool) -> AssignForm:

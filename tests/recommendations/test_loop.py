@@ -307,14 +307,14 @@ def test_rates_per_campaign_and_department_with_wilson_intervals(
     assert (rates.adoption.count, rates.adoption.nobs) == (3, 4)
     assert rates.adoption.method == "wilson"
     assert rates.adoption.ci_low == pytest.approx(0.30064, abs=1e-5)  # Wilson, 3 of 4
-    assert (rates.resolution.count, rates.resolution.nobs) == (2, 4)
+    assert (rates.resolution.count, rates.resolution.nobs) == (3, 4)  # late ones count too
     assert (rates.on_time.count, rates.on_time.nobs) == (2, 3)
     assert (rates.satisfaction.count, rates.satisfaction.nobs) == (2, 3)
 
     by_code = {r.scope: r for r in department_rates(session, campaign)}
     assert set(by_code) == {"transport", "planning"}
     assert by_code["transport"].adoption is None
-    assert (by_code["transport"].resolution.count, by_code["transport"].resolution.nobs) == (1, 3)
+    assert (by_code["transport"].resolution.count, by_code["transport"].resolution.nobs) == (2, 3)
     assert (by_code["planning"].on_time.count, by_code["planning"].on_time.nobs) == (1, 1)
     assert by_code["transport"].satisfaction.nobs == 3
     assert by_code["planning"].satisfaction.nobs == 0
