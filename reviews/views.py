@@ -57,7 +57,13 @@ from reviews.webforms import (
     score_form,
 )
 
-bp = Blueprint("reviews", __name__, template_folder="templates", static_folder="static")
+bp = Blueprint(
+    "reviews",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/reviews/static",
+)
 PAGE_SIZE = 25
 
 
